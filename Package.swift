@@ -1,0 +1,90 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+/// One list of settings for every target: Swift 6 language mode is the package default; these add the rest.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "Tweeter",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Wire", targets: ["Wire"]),
+        .executable(name: "tweeter", targets: ["Tweeter"]),
+        .executable(name: "wire-benchmark", targets: ["WireBenchmark"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+    ],
+    targets: [
+        // The protocol every service speaks: framing, payload codec, server, client pool. Depends on no service.
+        .target(
+            name: "Wire",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The source of truth: users, tweets and the social graph on sharded PostgreSQL.
+        .target(
+            name: "TweetService",
+            dependencies: ["Wire"],
+            swiftSettings: swiftSettings
+        ),
+        // Materialized timelines, the tweet cache and the fan-out, on a Redis Cluster.
+        .target(
+            name: "TimelineService",
+            dependencies: ["Wire"],
+            swiftSettings: swiftSettings
+        ),
+        // The public HTTP/JSON API behind TLS.
+        .target(
+            name: "Gateway",
+            dependencies: ["Wire", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        // The one executable: starts a service by role (`tweeter tweet-service`, ...).
+        .executableTarget(
+            name: "Tweeter",
+            dependencies: [
+                "Wire", "TweetService", "TimelineService",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Wire round trips beside a bare NIO echo measured in the same run.
+        .executableTarget(
+            name: "WireBenchmark",
+            dependencies: [
+                "Wire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WireTests",
+            dependencies: [
+                "Wire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

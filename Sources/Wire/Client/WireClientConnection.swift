@@ -1,0 +1,98 @@
+import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// What the pool reads about a connection from other threads.
+final class WireClientConnectionState: Sendable {
+    private let draining = Atomic<Bool>(false)
+    fileprivate let inFlight = Atomic<Int>(0)
+
+    func markDraining() {
+        draining.store(true, ordering: .relaxed)
+    }
+
+    var isDraining: Bool { draining.load(ordering: .relaxed) }
+    var inFlightRequests: Int { inFlight.load(ordering: .relaxed) }
+}
+
+/// One handshaken connection to one endpoint, carrying many requests at once.
+final class WireClientConnection: Sendable {
+    let endpoint: WireEndpoint
+    private let channel: any Channel
+    private let state: WireClientConnectionState
+
+    private init(endpoint: WireEndpoint, channel: any Channel, state: WireClientConnectionState) {
+        self.endpoint = endpoint
+        self.channel = channel
+        self.state = state
+    }
+
+    /// Connects and completes the handshake within `configuration.connectTimeout`.
+    static func connect(
+        to endpoint: WireEndpoint,
+        configuration: WireClientConfiguration,
+        eventLoopGroup: any EventLoopGroup,
+        logger: Logger
+    ) async throws -> WireClientConnection {
+        let state = WireClientConnectionState()
+        let eventLoop = eventLoopGroup.next()
+        let handshake = eventLoop.makePromise(of: WireHelloAck.self)
+        let hello = WireHello(clientName: configuration.clientName)
+        var logger = logger
+        logger[metadataKey: "endpoint"] = "\(endpoint)"
+        let handlerLogger = logger
+        let channel: any Channel
+        do {
+            channel = try await ClientBootstrap(group: eventLoop)
+                .connectTimeout(TimeAmount(configuration.connectTimeout))
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandlers([
+                            ByteToMessageHandler(WireFrameDecoder(maxFrameLength: configuration.maxFrameLength)),
+                            MessageToByteHandler(WireFrameEncoder()),
+                            WireClientHandler(hello: hello, handshake: handshake, state: state, logger: handlerLogger),
+                        ])
+                    }
+                }
+                .connect(host: endpoint.host, port: endpoint.port)
+                .get()
+        } catch {
+            handshake.fail(error)
+            throw WireError.unavailable("cannot connect to \(endpoint): \(error)")
+        }
+        let handshakeTimeout = eventLoop.scheduleTask(in: TimeAmount(configuration.connectTimeout)) {
+            handshake.fail(WireError.unavailable("no handshake from \(endpoint) in time"))
+        }
+        do {
+            _ = try await handshake.futureResult.get()
+            handshakeTimeout.cancel()
+        } catch {
+            handshakeTimeout.cancel()
+            channel.close(promise: nil)
+            throw WireError.unavailable("handshake with \(endpoint) failed: \(error)")
+        }
+        return WireClientConnection(endpoint: endpoint, channel: channel, state: state)
+    }
+
+    var isUsable: Bool { channel.isActive && !state.isDraining }
+    var inFlightRequests: Int { state.inFlightRequests }
+    var closeFuture: EventLoopFuture<Void> { channel.closeFuture }
+
+    /// Sends one request and waits for its answer or its deadline.
+    func call(method: WireMethodID, payload: ByteBuffer, timeout: Duration, traceID: WireTraceID) async throws -> ByteBuffer {
+        let promise = channel.eventLoop.makePromise(of: ByteBuffer.self)
+        state.inFlight.add(1, ordering: .relaxed)
+        defer { state.inFlight.subtract(1, ordering: .relaxed) }
+        let request = WireOutboundRequest(method: method, payload: payload, timeout: timeout, traceID: traceID, promise: promise)
+        channel.writeAndFlush(request).whenFailure { error in
+            promise.fail(WireError.unavailable("could not send the request: \(error)"))
+        }
+        return try await promise.futureResult.get()
+    }
+
+    func close() {
+        channel.close(promise: nil)
+    }
+}

@@ -1,0 +1,24 @@
+/// The number that names a method in a request frame. Numbers are assigned in `docs/wire.md` and never reused.
+public struct WireMethodID: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
+    public let rawValue: UInt16
+
+    public init(rawValue: UInt16) {
+        self.rawValue = rawValue
+    }
+
+    /// Frames that are not requests or responses carry method 0.
+    public static let none = WireMethodID(rawValue: 0)
+
+    public var description: String { String(rawValue) }
+}
+
+/// A remote procedure: its number and the messages it takes and returns. Services declare their methods in `Wire`
+/// so that callers and servers share one definition.
+public protocol WireMethod: Sendable {
+    associatedtype Request: WireMessage
+    associatedtype Response: WireMessage
+
+    static var id: WireMethodID { get }
+    /// A stable snake_case name for logs and metrics.
+    static var name: String { get }
+}

@@ -1,0 +1,102 @@
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+
+/// A Wire server: accepts connections, performs the handshake and dispatches requests to a ``WireRouter``.
+///
+/// Bind it with ``bind(configuration:router:eventLoopGroup:logger:)``, then ``run()`` it, usually in a
+/// `ServiceGroup`. On graceful shutdown it stops accepting, sends `goAway` on every connection, finishes the
+/// requests in flight and returns. Cancelling `run()` closes everything at once.
+public final class WireServer: Service, Sendable {
+    private let serverChannel: NIOAsyncChannel<NIOAsyncChannel<WireFrame, WireFrame>, Never>
+    private let router: WireRouter
+    private let configuration: WireServerConfiguration
+    private let logger: Logger
+    private let connections = Mutex<[ObjectIdentifier: WireServerConnection]>([:])
+    private let inFlight = SharedAtomic<Int>(0)
+
+    /// The port the server listens on (the chosen one when the configuration said 0).
+    public let port: Int
+
+    private init(
+        serverChannel: NIOAsyncChannel<NIOAsyncChannel<WireFrame, WireFrame>, Never>,
+        router: WireRouter,
+        configuration: WireServerConfiguration,
+        logger: Logger
+    ) {
+        self.serverChannel = serverChannel
+        self.router = router
+        self.configuration = configuration
+        self.logger = logger
+        self.port = serverChannel.channel.localAddress?.port ?? configuration.port
+    }
+
+    /// Binds the listening socket. The server takes connections once ``run()`` is called.
+    public static func bind(
+        configuration: WireServerConfiguration,
+        router: WireRouter,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger
+    ) async throws -> WireServer {
+        let maxFrameLength = configuration.maxFrameLength
+        let channel = try await ServerBootstrap(group: eventLoopGroup)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .bind(host: configuration.host, port: configuration.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandlers([
+                        ByteToMessageHandler(WireFrameDecoder(maxFrameLength: maxFrameLength)),
+                        MessageToByteHandler(WireFrameEncoder()),
+                    ])
+                    return try NIOAsyncChannel<WireFrame, WireFrame>(wrappingChannelSynchronously: channel)
+                }
+            }
+        var logger = logger
+        logger[metadataKey: "server"] = "\(configuration.serverName)"
+        let server = WireServer(serverChannel: channel, router: router, configuration: configuration, logger: logger)
+        logger.info("wire server listening", metadata: ["address": "\(configuration.host):\(server.port)"])
+        return server
+    }
+
+    /// Requests running right now, over all connections.
+    public var inFlightRequests: Int { inFlight.value.load(ordering: .relaxed) }
+
+    public func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await serverChannel.executeThenClose { inbound in
+                try await withThrowingDiscardingTaskGroup { group in
+                    for try await child in inbound {
+                        guard connections.withLock({ $0.count }) < configuration.maxConnections else {
+                            logger.warning("refusing connection over the limit", metadata: ["limit": "\(configuration.maxConnections)"])
+                            child.channel.close(promise: nil)
+                            continue
+                        }
+                        let connection = WireServerConnection(
+                            channel: child, router: router, configuration: configuration, serverInFlight: inFlight, logger: logger
+                        )
+                        let key = ObjectIdentifier(connection)
+                        connections.withLock { $0[key] = connection }
+                        group.addTask {
+                            await connection.run()
+                            self.connections.withLock { _ = $0.removeValue(forKey: key) }
+                        }
+                    }
+                }
+            }
+        } onGracefulShutdown: {
+            self.shutdownGracefully()
+        }
+    }
+
+    /// Stops accepting and drains every connection.
+    public func shutdownGracefully() {
+        logger.info("wire server draining")
+        serverChannel.channel.close(promise: nil)
+        for connection in connections.withLock({ Array($0.values) }) {
+            connection.drain(reason: "server shutting down")
+        }
+    }
+}

@@ -1,0 +1,226 @@
+import Logging
+import Metrics
+import NIOCore
+import Synchronization
+
+/// One accepted connection: the handshake, then requests dispatched concurrently and answered in any order.
+final class WireServerConnection: Sendable {
+    private let channel: NIOAsyncChannel<WireFrame, WireFrame>
+    private let router: WireRouter
+    private let configuration: WireServerConfiguration
+    private let logger: Logger
+    private let inFlight = Atomic<Int>(0)
+    private let draining = Atomic<Bool>(false)
+    private let handshakeDone = Atomic<Bool>(false)
+    private let highestRequestID = Atomic<UInt64>(0)
+    private let serverInFlight: SharedAtomic<Int>
+
+    init(
+        channel: NIOAsyncChannel<WireFrame, WireFrame>,
+        router: WireRouter,
+        configuration: WireServerConfiguration,
+        serverInFlight: SharedAtomic<Int>,
+        logger: Logger
+    ) {
+        self.channel = channel
+        self.router = router
+        self.configuration = configuration
+        self.serverInFlight = serverInFlight
+        var logger = logger
+        logger[metadataKey: "peer"] = "\(channel.channel.remoteAddress?.description ?? "?")"
+        self.logger = logger
+    }
+
+    var inFlightRequests: Int { inFlight.load(ordering: .relaxed) }
+
+    /// Serves until the peer closes, breaks the protocol, or the connection drains.
+    func run() async {
+        closeIfNoHello(within: configuration.handshakeTimeout)
+        do {
+            try await channel.executeThenClose { inbound, outbound in
+                do {
+                    var frames = inbound.makeAsyncIterator()
+                    guard let hello = try await frames.next() else { return }
+                    let clientName = try await acceptHandshake(hello, outbound: outbound)
+                    var logger = self.logger
+                    logger[metadataKey: "client"] = "\(clientName)"
+                    try await withThrowingDiscardingTaskGroup { group in
+                        while let frame = try await frames.next() {
+                            try await dispatch(frame, clientName: clientName, logger: logger, outbound: outbound, group: &group)
+                        }
+                    }
+                } catch let error as WireError {
+                    // Say why before closing, so that the peer's logs show it too.
+                    logger.warning("closing connection that broke the protocol", metadata: ["error": "\(error)"])
+                    try await outbound.write(errorFrame(for: WireFrameHeader(kind: .error), error))
+                }
+            }
+        } catch {
+            logger.debug("connection ended", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Stops taking requests: sends `goAway`, lets running requests finish, then closes.
+    func drain(reason: String) {
+        guard !draining.exchange(true, ordering: .sequentiallyConsistent) else { return }
+        let goAway = WireGoAway(lastRequestID: highestRequestID.load(ordering: .relaxed), reason: reason)
+        let frame = WireFrame(header: WireFrameHeader(kind: .goAway), payload: goAway.payload())
+        channel.channel.writeAndFlush(frame).whenComplete { _ in
+            if self.inFlight.load(ordering: .sequentiallyConsistent) == 0 {
+                self.channel.channel.close(promise: nil)
+            }
+        }
+    }
+
+    private func acceptHandshake(
+        _ frame: WireFrame,
+        outbound: NIOAsyncChannelOutboundWriter<WireFrame>
+    ) async throws -> String {
+        guard frame.header.kind == .hello else {
+            throw WireError.protocolViolation("handshake_required", "the first frame must be hello, not \(frame.header.kind)")
+        }
+        let hello = try WireHello(payload: frame.payload)
+        guard hello.minVersion <= WireFrameHeader.currentVersion, WireFrameHeader.currentVersion <= hello.maxVersion else {
+            throw WireError.protocolViolation(
+                "unsupported_version", "client speaks versions \(hello.minVersion)...\(hello.maxVersion), server speaks 1"
+            )
+        }
+        handshakeDone.store(true, ordering: .relaxed)
+        let ack = WireHelloAck(
+            version: WireFrameHeader.currentVersion,
+            serverName: configuration.serverName,
+            maxFrameLength: UInt32(configuration.maxFrameLength),
+            maxInFlightRequests: UInt32(configuration.maxInFlightRequestsPerConnection)
+        )
+        try await outbound.write(WireFrame(header: WireFrameHeader(kind: .helloAck), payload: ack.payload()))
+        logger.debug("handshake done", metadata: ["client": "\(hello.clientName)"])
+        return hello.clientName
+    }
+
+    private func dispatch(
+        _ frame: WireFrame,
+        clientName: String,
+        logger: Logger,
+        outbound: NIOAsyncChannelOutboundWriter<WireFrame>,
+        group: inout ThrowingDiscardingTaskGroup<any Error>
+    ) async throws {
+        let header = frame.header
+        switch header.kind {
+        case .request:
+            highestRequestID.store(max(highestRequestID.load(ordering: .relaxed), header.requestID), ordering: .relaxed)
+            let running = inFlight.add(1, ordering: .sequentiallyConsistent).newValue
+            if draining.load(ordering: .sequentiallyConsistent) {
+                finishRequest()
+                try await outbound.write(errorFrame(for: header, WireError(.unavailable, reason: "going_away", "server is shutting down")))
+            } else if running > configuration.maxInFlightRequestsPerConnection {
+                finishRequest()
+                let error = WireError(
+                    .resourceExhausted, reason: "too_many_requests",
+                    "more than \(configuration.maxInFlightRequestsPerConnection) requests in flight on one connection"
+                )
+                try await outbound.write(errorFrame(for: header, error))
+            } else {
+                serverInFlight.value.add(1, ordering: .relaxed)
+                group.addTask {
+                    await self.serve(frame, clientName: clientName, logger: logger, outbound: outbound)
+                    self.serverInFlight.value.subtract(1, ordering: .relaxed)
+                    self.finishRequest()
+                }
+            }
+        case .ping:
+            try await outbound.write(WireFrame(header: WireFrameHeader(kind: .pong, requestID: header.requestID), payload: frame.payload))
+        case .pong:
+            break
+        case .goAway:
+            logger.debug("client sent goAway")
+        case .hello, .helloAck, .response, .error:
+            throw WireError.protocolViolation("unexpected_frame", "a client must not send \(header.kind) frames")
+        }
+    }
+
+    /// Runs the handler, racing it against the request's deadline: whichever ends first answers.
+    private func serve(
+        _ frame: WireFrame,
+        clientName: String,
+        logger: Logger,
+        outbound: NIOAsyncChannelOutboundWriter<WireFrame>
+    ) async {
+        let header = frame.header
+        guard let route = router.route(for: header.method) else {
+            try? await outbound.write(
+                errorFrame(for: header, WireError(.invalidArgument, reason: "unknown_method", "no method \(header.method)"))
+            )
+            return
+        }
+        let timeout =
+            header.timeoutMillis > 0
+            ? min(configuration.maxRequestTimeout, .milliseconds(header.timeoutMillis)) : configuration.maxRequestTimeout
+        let start = ContinuousClock.now
+        var requestLogger = logger
+        requestLogger[metadataKey: "trace_id"] = "\(header.traceID)"
+        requestLogger[metadataKey: "method"] = "\(route.name)"
+        let logger = requestLogger
+        let context = WireRequestContext(traceID: header.traceID, deadline: start + timeout, clientName: clientName, logger: logger)
+        let answered = SharedAtomic<Bool>(false)
+
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                let reply: WireFrame
+                do {
+                    let payload = try await WireTraceID.$current.withValue(header.traceID) {
+                        try await route.handler(frame.payload, context)
+                    }
+                    reply = WireFrame(
+                        header: WireFrameHeader(kind: .response, requestID: header.requestID, method: header.method, traceID: header.traceID),
+                        payload: payload
+                    )
+                } catch let error as WireError {
+                    reply = self.errorFrame(for: header, error)
+                } catch {
+                    logger.error("handler failed", metadata: ["error": "\(error)"])
+                    reply = self.errorFrame(for: header, WireError(.internal, "internal error"))
+                }
+                if !answered.value.exchange(true, ordering: .relaxed) {
+                    try? await outbound.write(reply)
+                }
+            }
+            group.addTask {
+                guard (try? await Task.sleep(until: start + timeout)) != nil else { return }
+                if !answered.value.exchange(true, ordering: .relaxed) {
+                    logger.notice("request passed its deadline", metadata: ["timeout": "\(timeout)"])
+                    try? await outbound.write(self.errorFrame(for: header, .deadlineExceeded))
+                }
+            }
+            await group.next()
+            group.cancelAll()
+        }
+        route.duration.recordNanoseconds((ContinuousClock.now - start).nanoseconds)
+    }
+
+    private func finishRequest() {
+        let remaining = inFlight.subtract(1, ordering: .sequentiallyConsistent).newValue
+        if remaining == 0, draining.load(ordering: .sequentiallyConsistent) {
+            channel.channel.close(promise: nil)
+        }
+    }
+
+    private func errorFrame(for header: WireFrameHeader, _ error: WireError) -> WireFrame {
+        if error.code != .deadlineExceeded {
+            Counter(label: "wire_server_errors_total", dimensions: [("code", "\(error.code)")]).increment()
+        }
+        return WireFrame(
+            header: WireFrameHeader(kind: .error, requestID: header.requestID, method: header.method, traceID: header.traceID),
+            payload: WireErrorPayload(error).payload()
+        )
+    }
+
+    private func closeIfNoHello(within timeout: Duration) {
+        let channel = self.channel.channel
+        channel.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
+            if !self.handshakeDone.load(ordering: .relaxed) {
+                self.logger.warning("closing connection that sent no hello in time")
+                channel.close(promise: nil)
+            }
+        }
+    }
+}

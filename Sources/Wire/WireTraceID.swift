@@ -1,0 +1,39 @@
+/// A 128-bit id that follows one user request through every service, carried in every request frame's header.
+public struct WireTraceID: Sendable, Hashable, CustomStringConvertible {
+    public var high: UInt64
+    public var low: UInt64
+
+    public init(high: UInt64, low: UInt64) {
+        self.high = high
+        self.low = low
+    }
+
+    /// A fresh random id.
+    public static func random() -> WireTraceID {
+        var generator = SystemRandomNumberGenerator()
+        return WireTraceID(high: generator.next(), low: generator.next())
+    }
+
+    /// 32 lowercase hex digits, the form logs show.
+    public var description: String {
+        hex(high) + hex(low)
+    }
+
+    /// Parses the 32-hex-digit form; `nil` for anything else.
+    public init?(_ text: some StringProtocol) {
+        guard text.utf8.count == 32,
+            let high = UInt64(text.prefix(16), radix: 16),
+            let low = UInt64(text.suffix(16), radix: 16)
+        else { return nil }
+        self.init(high: high, low: low)
+    }
+
+    private func hex(_ value: UInt64) -> String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+
+    /// The trace of the request the current task serves. A Wire server sets it around every handler, and a Wire
+    /// client sends it with every call, so a trace crosses services without being passed by hand.
+    @TaskLocal public static var current: WireTraceID?
+}
