@@ -176,6 +176,8 @@ final class WireServerConnection: Sendable {
                     )
                 } catch let error as WireError {
                     reply = self.errorFrame(for: header, error)
+                } catch is CancellationError {
+                    return  // the deadline answered already
                 } catch {
                     logger.error("handler failed", metadata: ["error": "\(error)"])
                     reply = self.errorFrame(for: header, WireError(.internal, "internal error"))
