@@ -1,0 +1,59 @@
+import Logging
+import NIOCore
+import NIOPosix
+import Wire
+
+/// The Wire side: a ``WireServer`` serving ``BenchmarkEcho`` and ``WireClient``s that call it.
+struct WireRoundTrips {
+    let server: WireServer
+    private let serverTask: Task<Void, any Error>
+    private let logger: Logger
+
+    /// Binds a server on `host` with a free port and starts serving.
+    static func start(host: String, eventLoopGroup: any EventLoopGroup, logger: Logger) async throws -> WireRoundTrips {
+        var router = WireRouter()
+        router.register(BenchmarkEcho.self) { request, _ in request }
+        let server = try await WireServer.bind(
+            configuration: WireServerConfiguration(host: host, port: 0, serverName: "wire-benchmark"),
+            router: router,
+            eventLoopGroup: eventLoopGroup,
+            logger: logger
+        )
+        let serverTask = Task { try await server.run() }
+        return WireRoundTrips(server: server, serverTask: serverTask, logger: logger)
+    }
+
+    /// A client with `connections` connections to the server (``WireClientConfiguration/connectionsPerEndpoint``).
+    func client(host: String, connections: Int, payloadSize: Int, eventLoopGroup: any EventLoopGroup) -> WireEchoClient {
+        let configuration = WireClientConfiguration(
+            endpoints: [WireEndpoint(host: host, port: server.port)],
+            clientName: "wire-benchmark",
+            connectionsPerEndpoint: connections,
+            defaultTimeout: .seconds(30)
+        )
+        return WireEchoClient(
+            client: WireClient(configuration: configuration, eventLoopGroup: eventLoopGroup, logger: logger),
+            request: BenchmarkEcho.request(payloadSize: payloadSize)
+        )
+    }
+
+    /// Drains the server and waits until it has stopped.
+    func stop() async {
+        server.shutdownGracefully()
+        _ = await serverTask.result
+    }
+}
+
+/// Calls ``BenchmarkEcho`` through a ``WireClient``; the client's pool picks the connection for every call.
+struct WireEchoClient: RoundTripper {
+    let client: WireClient
+    let request: BenchmarkEcho.Request
+
+    func roundTrip(worker: Int) async throws {
+        _ = try await client.call(BenchmarkEcho.self, request, timeout: .seconds(30))
+    }
+
+    func close() {
+        client.closeConnections()
+    }
+}
