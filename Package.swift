@@ -11,7 +11,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "Wire", targets: ["Wire"]),
-        .executable(name: "tweeter", targets: ["Tweeter"]),
+        .executable(name: "tweet-service", targets: ["TweetServiceApp"]),
         .executable(name: "wire-benchmark", targets: ["WireBenchmark"]),
     ],
     dependencies: [
@@ -81,11 +81,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The one executable: starts a service by role (`tweeter tweet-service`, ...).
+        // One thin executable per service, so that each binary links only its own native library.
         .executableTarget(
-            name: "Tweeter",
+            name: "TweetServiceApp",
             dependencies: [
-                "Wire", "TweetService", "TimelineService",
+                "Wire", "TweetService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

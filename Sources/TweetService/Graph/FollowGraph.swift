@@ -1,0 +1,130 @@
+import Logging
+import Wire
+
+/// The follow graph, stored twice: `following` on the follower's shard and `followers` on the followee's, each with
+/// its counter changed in the statement that changes its row.
+///
+/// The follower's side is the truth. The statement that changes it also queues a `follow_repairs` row and the
+/// timeline event; then the followee's side is made to match the truth. If the process dies in between, the
+/// ``FollowRepairer`` finds the queued row and finishes the job, so both sides always end up agreeing.
+public struct FollowGraph: Sendable {
+    let database: ShardedDatabase
+    let users: UserDirectory
+
+    public init(database: ShardedDatabase) {
+        self.database = database
+        self.users = UserDirectory(database: database)
+    }
+
+    /// Makes `edge.followerID` follow (or stop following) `edge.followeeID`; idempotent.
+    public func set(_ edge: FollowEdge, following: Bool) async throws -> FollowState {
+        guard edge.followerID != edge.followeeID else {
+            throw WireError(.invalidArgument, reason: "self_follow", "users cannot follow themselves")
+        }
+        guard let followerShard = database.shardMap.shard(ofID: edge.followerID) else {
+            throw WireError(.notFound, reason: "unknown_user", "no user \(edge.followerID)")
+        }
+        _ = try await users.user(edge.followeeID)
+        try await changeFollowerSide(edge, following: following, shard: followerShard)
+        try await syncFolloweeSide(edge)
+        return FollowState(following: following)
+    }
+
+    /// The follower's side, its counter, the repair marker and the event, in one statement.
+    func changeFollowerSide(_ edge: FollowEdge, following: Bool, shard: Int) async throws {
+        let parameters = [
+            String(edge.followerID), String(edge.followeeID),
+            OutboxPayload.bytea(for: following ? .followed(edge) : .unfollowed(edge)),
+        ]
+        try await database.withShard(shard) { connection, schema in
+            let change =
+                following
+                ? "INSERT INTO \(schema).following (follower_id, followee_id, edge_id) VALUES ($1, $2, \(schema).next_id()) ON CONFLICT DO NOTHING RETURNING 1"
+                : "DELETE FROM \(schema).following WHERE follower_id = $1 AND followee_id = $2 RETURNING 1"
+            try connection.query(
+                """
+                WITH changed AS (\(change)),
+                counted AS (
+                    UPDATE \(schema).users SET following_count = following_count + \(following ? 1 : -1)
+                    WHERE id = $1 AND EXISTS (SELECT 1 FROM changed)
+                ),
+                queued AS (
+                    INSERT INTO \(schema).follow_repairs (follower_id, followee_id)
+                    SELECT $1, $2 FROM changed
+                    ON CONFLICT (follower_id, followee_id) DO UPDATE SET queued_at = clock_timestamp()
+                ),
+                event AS (INSERT INTO \(schema).outbox (payload) SELECT $3::bytea FROM changed)
+                SELECT count(*) FROM changed
+                """,
+                parameters
+            )
+        }
+    }
+
+    /// Makes the followee's side match the follower's side as it is now, then clears the repair marker if nothing
+    /// changed it meanwhile. Idempotent, and order-independent: it copies state, not operations.
+    func syncFolloweeSide(_ edge: FollowEdge) async throws {
+        guard let followerShard = database.shardMap.shard(ofID: edge.followerID),
+            let followeeShard = database.shardMap.shard(ofID: edge.followeeID)
+        else { return }
+        let ids = [String(edge.followerID), String(edge.followeeID)]
+        let truth = try await database.withShard(followerShard) { connection, schema in
+            let rows = try connection.query(
+                """
+                SELECT (SELECT edge_id FROM \(schema).following WHERE follower_id = $1 AND followee_id = $2) AS edge_id,
+                       (SELECT queued_at::text FROM \(schema).follow_repairs WHERE follower_id = $1 AND followee_id = $2) AS queued_at
+                """,
+                ids
+            )
+            return (rows[0].optionalInt64("edge_id"), rows[0].optionalString("queued_at"))
+        }
+        let (edgeID, queuedAt) = truth
+        try await database.withShard(followeeShard) { connection, schema in
+            let change =
+                if let edgeID {
+                    "INSERT INTO \(schema).followers (followee_id, follower_id, edge_id) VALUES ($2, $1, \(edgeID)) ON CONFLICT DO NOTHING RETURNING 1"
+                } else {
+                    "DELETE FROM \(schema).followers WHERE followee_id = $2 AND follower_id = $1 RETURNING 1"
+                }
+            try connection.query(
+                """
+                WITH changed AS (\(change))
+                UPDATE \(schema).users SET followers_count = followers_count + \(edgeID == nil ? -1 : 1)
+                WHERE id = $2 AND EXISTS (SELECT 1 FROM changed)
+                """,
+                ids
+            )
+        }
+        guard let queuedAt else { return }
+        try await database.withShard(followerShard) { connection, schema in
+            try connection.query(
+                "DELETE FROM \(schema).follow_repairs WHERE follower_id = $1 AND followee_id = $2 AND queued_at = $3::timestamptz",
+                ids + [queuedAt]
+            )
+        }
+    }
+
+    /// A page of relationships, newest first: `followers` of the user, or those the user is `following`.
+    public func page(_ request: PageRequest, followers: Bool, maxLimit: UInt32) async throws -> (ids: [Int64], nextCursor: Int64?) {
+        guard (1...maxLimit).contains(request.limit) else {
+            throw WireError(.invalidArgument, reason: "invalid_limit", "limit must be 1 to \(maxLimit)")
+        }
+        guard let shard = database.shardMap.shard(ofID: request.userID) else {
+            throw WireError(.notFound, reason: "unknown_user", "no user \(request.userID)")
+        }
+        let (table, owner, other) = followers ? ("followers", "followee_id", "follower_id") : ("following", "follower_id", "followee_id")
+        let parameters = [String(request.userID), request.cursor.map(String.init), String(request.limit + 1)]
+        let rows = try await database.withShard(shard) { connection, schema in
+            try connection.query(
+                """
+                SELECT \(other) AS id, edge_id FROM \(schema).\(table)
+                WHERE \(owner) = $1 AND ($2::bigint IS NULL OR edge_id < $2::bigint)
+                ORDER BY edge_id DESC LIMIT $3::bigint
+                """,
+                parameters
+            ).all.map { (try $0.int64("id"), try $0.int64("edge_id")) }
+        }
+        let page = rows.prefix(Int(request.limit))
+        return (page.map(\.0), rows.count > page.count ? page.last?.1 : nil)
+    }
+}

@@ -1,0 +1,66 @@
+import Logging
+import ServiceLifecycle
+import Wire
+
+/// Finishes follows whose followee side was not brought in line, e.g. because the process died between the two
+/// shards. It scans every server's `follow_repairs` in one query per server and replays the sync for old entries.
+public struct FollowRepairer: Service {
+    public struct Configuration: Sendable {
+        /// How often to look.
+        public var interval: Duration
+        /// Entries younger than this are left to the request that made them.
+        public var minimumAge: Duration
+        /// Entries handled per server per pass.
+        public var batchSize: Int
+
+        public init(interval: Duration = .seconds(5), minimumAge: Duration = .seconds(10), batchSize: Int = 500) {
+            self.interval = interval
+            self.minimumAge = minimumAge
+            self.batchSize = batchSize
+        }
+    }
+
+    let graph: FollowGraph
+    let configuration: Configuration
+    let logger: Logger
+
+    public init(graph: FollowGraph, configuration: Configuration = Configuration(), logger: Logger) {
+        self.graph = graph
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                let repaired = try await repairOnce(minimumAge: configuration.minimumAge)
+                if repaired > 0 {
+                    logger.notice("repaired follow edges", metadata: ["count": "\(repaired)"])
+                }
+            } catch {
+                logger.warning("follow repair pass failed", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: configuration.interval)
+        }
+    }
+
+    /// One pass; returns how many edges were synced.
+    @discardableResult
+    public func repairOnce(minimumAge: Duration) async throws -> Int {
+        let ageMillis = String(minimumAge.components.seconds * 1000 + minimumAge.components.attoseconds / 1_000_000_000_000_000)
+        let limit = configuration.batchSize
+        let pending = try await graph.database.onEveryServer { connection, shards in
+            guard !shards.isEmpty else { return [FollowEdge]() }
+            let union = shards.map {
+                "SELECT follower_id, followee_id FROM \(ShardMap.schema(ofShard: $0)).follow_repairs WHERE queued_at < clock_timestamp() - $1::bigint * interval '1 millisecond'"
+            }.joined(separator: " UNION ALL ")
+            return try connection.query("\(union) LIMIT \(limit)", [ageMillis]).all.map {
+                FollowEdge(followerID: try $0.int64("follower_id"), followeeID: try $0.int64("followee_id"))
+            }
+        }.joined()
+        for edge in pending {
+            try await graph.syncFolloweeSide(edge)
+        }
+        return pending.count
+    }
+}

@@ -1,0 +1,37 @@
+/// A failure talking to PostgreSQL, with a stable code and, for server errors, the SQLSTATE.
+public struct PostgresError: Error, Sendable, Hashable, CustomStringConvertible {
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        private enum Base: String, Sendable, Hashable {
+            case unavailable, queryFailed = "query_failed", uniqueViolation = "unique_violation", overloaded
+        }
+
+        private let base: Base
+
+        /// The server cannot be reached, or the connection broke.
+        public static let unavailable = Code(base: .unavailable)
+        /// The server refused the statement; see ``PostgresError/sqlState``.
+        public static let queryFailed = Code(base: .queryFailed)
+        /// A unique constraint refused a row (SQLSTATE 23505).
+        public static let uniqueViolation = Code(base: .uniqueViolation)
+        /// Too many statements are already waiting for a connection to this server.
+        public static let overloaded = Code(base: .overloaded)
+
+        public var description: String { base.rawValue }
+    }
+
+    public var code: Code
+    /// The five-character SQLSTATE, when the server sent one.
+    public var sqlState: String?
+    /// libpq's message. It may name tables and constraints, so it is for logs, never for API users.
+    public var message: String
+
+    public init(_ code: Code, sqlState: String? = nil, _ message: String) {
+        self.code = code
+        self.sqlState = sqlState
+        self.message = message
+    }
+
+    public var description: String {
+        "postgres \(code)\(sqlState.map { " [\($0)]" } ?? ""): \(message)"
+    }
+}

@@ -1,0 +1,121 @@
+import Foundation
+import Logging
+import NIOPosix
+import Synchronization
+
+/// Connections to one physical PostgreSQL server, each used on one of the pool's own threads.
+///
+/// libpq blocks, so statements never run on an event loop or on Swift's cooperative pool: ``withConnection(_:)``
+/// hands the work to a dedicated thread and suspends the caller until it is done. When the server is down, callers get
+/// `unavailable` at once for ``Configuration/retryAfterFailure``, then the next call tries to connect again.
+public final class PostgresPool: Sendable {
+    public struct Configuration: Sendable {
+        /// A libpq connection string, e.g. `postgresql://postgres@127.0.0.1:55431/tweeter`.
+        public var conninfo: String
+        /// Connections, and threads, for this server.
+        public var connections: Int
+        /// Calls allowed to wait for a connection; more are refused with `overloaded`.
+        public var maxWaiting: Int
+        /// How long a failed connect makes further calls fail fast.
+        public var retryAfterFailure: Duration
+        /// libpq's `connect_timeout`, in whole seconds.
+        public var connectTimeoutSeconds: Int
+
+        public init(
+            conninfo: String,
+            connections: Int = 8,
+            maxWaiting: Int = 2048,
+            retryAfterFailure: Duration = .milliseconds(500),
+            connectTimeoutSeconds: Int = 2
+        ) {
+            self.conninfo = conninfo
+            self.connections = connections
+            self.maxWaiting = maxWaiting
+            self.retryAfterFailure = retryAfterFailure
+            self.connectTimeoutSeconds = connectTimeoutSeconds
+        }
+    }
+
+    public let configuration: Configuration
+    private let threads: NIOThreadPool
+    private let idle = Mutex<[PostgresConnection]>([])
+    private let waiting = Atomic<Int>(0)
+    private let failingUntil = Mutex<ContinuousClock.Instant?>(nil)
+    private let logger: Logger
+
+    public init(configuration: Configuration, logger: Logger) {
+        self.configuration = configuration
+        self.threads = NIOThreadPool(numberOfThreads: configuration.connections)
+        self.threads.start()
+        var logger = logger
+        logger[metadataKey: "postgres"] = "\(Self.redacted(configuration.conninfo))"
+        self.logger = logger
+    }
+
+    /// Runs `body` with a connection on one of the pool's threads.
+    /// - Throws: ``PostgresError`` (`unavailable`, `overloaded`, or what the statements raised), or what `body` throws.
+    @discardableResult
+    public func withConnection<Result: Sendable>(
+        _ body: @escaping @Sendable (PostgresConnection) throws -> Result
+    ) async throws -> Result {
+        if let until = failingUntil.withLock({ $0 }), ContinuousClock.now < until {
+            throw PostgresError(.unavailable, "server is down; retrying after a pause")
+        }
+        guard waiting.add(1, ordering: .relaxed).newValue <= configuration.maxWaiting else {
+            waiting.subtract(1, ordering: .relaxed)
+            throw PostgresError(.overloaded, "more than \(configuration.maxWaiting) statements waiting")
+        }
+        defer { waiting.subtract(1, ordering: .relaxed) }
+        return try await threads.runIfActive {
+            let connection = try self.checkOut()
+            do {
+                let result = try body(connection)
+                self.checkIn(connection)
+                return result
+            } catch {
+                if connection.isHealthy {
+                    self.checkIn(connection)
+                } else {
+                    self.logger.warning("dropping broken connection", metadata: ["error": "\(error)"])
+                }
+                throw error
+            }
+        }
+    }
+
+    /// Closes idle connections and stops the threads.
+    public func shutdown() async throws {
+        idle.withLock { $0.removeAll() }
+        try await threads.shutdownGracefully()
+    }
+
+    private func checkOut() throws(PostgresError) -> PostgresConnection {
+        if let connection = idle.withLock({ $0.popLast() }) {
+            return connection
+        }
+        do {
+            let separator = configuration.conninfo.contains("?") ? "&" : "?"
+            let connection = try PostgresConnection(
+                conninfo: configuration.conninfo + "\(separator)connect_timeout=\(configuration.connectTimeoutSeconds)"
+            )
+            failingUntil.withLock { $0 = nil }
+            return connection
+        } catch {
+            logger.warning("cannot connect", metadata: ["error": "\(error.message)"])
+            failingUntil.withLock { $0 = .now + configuration.retryAfterFailure }
+            throw error
+        }
+    }
+
+    private func checkIn(_ connection: PostgresConnection) {
+        idle.withLock { $0.append(connection) }
+    }
+
+    /// The connection string without a password, for logs.
+    static func redacted(_ conninfo: String) -> String {
+        guard let at = conninfo.firstIndex(of: "@"), let scheme = conninfo.range(of: "://") else { return conninfo }
+        let credentials = conninfo[scheme.upperBound..<at]
+        let user = credentials.split(separator: ":", maxSplits: 1).first ?? ""
+        return String(conninfo[..<scheme.upperBound] + user + conninfo[at...])
+    }
+}

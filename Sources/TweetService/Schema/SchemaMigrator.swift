@@ -1,0 +1,47 @@
+import Logging
+
+/// Brings every logical shard to the newest ``Migration``. Safe to run again: each shard records the versions it has,
+/// and each version is applied in one transaction together with that record.
+public struct SchemaMigrator: Sendable {
+    public let database: ShardedDatabase
+    public let logger: Logger
+
+    public init(database: ShardedDatabase, logger: Logger) {
+        self.database = database
+        self.logger = logger
+    }
+
+    /// Applies what is missing on every shard; returns how many (shard, version) pairs were applied.
+    @discardableResult
+    public func migrate(_ migrations: [Migration] = Migration.all) async throws -> Int {
+        let applied = try await database.onShards(0..<database.shardMap.logicalShardCount) { connection, shard, schema in
+            try connection.execute(script: """
+                CREATE SCHEMA IF NOT EXISTS \(schema);
+                CREATE TABLE IF NOT EXISTS \(schema).schema_migrations (
+                    version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now()
+                );
+                """)
+            var count = 0
+            for migration in migrations {
+                count += try connection.transaction { connection in
+                    // The lock makes two migrators racing on one shard apply each version once.
+                    try connection.query("SELECT pg_advisory_xact_lock($1)", [String(shard)])
+                    let done = try connection.query(
+                        "SELECT 1 FROM \(schema).schema_migrations WHERE version = $1", [String(migration.version)]
+                    )
+                    guard done.isEmpty else { return 0 }
+                    try connection.execute(script: migration.sql(forShard: shard))
+                    try connection.query(
+                        "INSERT INTO \(schema).schema_migrations (version, name) VALUES ($1, $2)",
+                        [String(migration.version), migration.name]
+                    )
+                    return 1
+                }
+            }
+            return count
+        }
+        let total = applied.values.reduce(0, +)
+        logger.info("schema migrated", metadata: ["shards": "\(applied.count)", "applied": "\(total)"])
+        return total
+    }
+}

@@ -1,0 +1,148 @@
+import Wire
+
+/// Tweets live on their author's shard, so an author's timeline is one index range on one shard and a tweet id
+/// routes to its row with no lookup.
+public struct TweetStore: Sendable {
+    let database: ShardedDatabase
+    /// Largest page a caller may ask for.
+    public static let maxPage: UInt32 = 200
+
+    public init(database: ShardedDatabase) {
+        self.database = database
+    }
+
+    /// Columns for ``TweetRecord`` from `tweets t JOIN users u`.
+    private static let columns = "t.id, t.user_id, u.username, t.text, t.in_reply_to_id, (extract(epoch FROM t.created_at) * 1000)::bigint AS created_ms"
+
+    private static func decode(_ row: PostgresRow) throws -> TweetRecord {
+        TweetRecord(
+            id: try row.int64("id"), userID: try row.int64("user_id"), username: try row.string("username"),
+            text: try row.string("text"), createdAtMillis: try row.int64("created_ms"), inReplyToID: row.optionalInt64("in_reply_to_id")
+        )
+    }
+
+    public func create(_ request: NewTweet) async throws -> TweetRecord {
+        try Validation.checkTweetText(request.text)
+        guard let shard = database.shardMap.shard(ofID: request.authorID) else {
+            throw WireError(.notFound, reason: "unknown_user", "no user \(request.authorID)")
+        }
+        if let replyTo = request.inReplyToID, try await tweets([replyTo]).isEmpty {
+            throw WireError(.invalidArgument, reason: "invalid_in_reply_to_id", "the tweet replied to does not exist")
+        }
+        // The id comes first, so that the tweet, its counter and its event are written by one statement.
+        let allocated = try await database.withShard(shard) { connection, schema in
+            try connection.query(
+                "SELECT \(schema).next_id() AS id, username FROM \(schema).users WHERE id = $1", [String(request.authorID)]
+            ).all.first.map { (try $0.int64("id"), try $0.string("username")) }
+        }
+        guard let (id, username) = allocated else {
+            throw WireError(.notFound, reason: "unknown_user", "no user \(request.authorID)")
+        }
+        let tweet = TweetRecord(
+            id: id, userID: request.authorID, username: username, text: request.text,
+            createdAtMillis: TweeterID.unixMillis(of: id), inReplyToID: request.inReplyToID
+        )
+        let parameters = [
+            String(id), String(request.authorID), request.text, request.inReplyToID.map(String.init),
+            String(tweet.createdAtMillis), OutboxPayload.bytea(for: .tweetCreated(tweet)),
+        ]
+        try await database.withShard(shard) { connection, schema in
+            try connection.query(
+                """
+                WITH inserted AS (
+                    INSERT INTO \(schema).tweets (id, user_id, text, in_reply_to_id, created_at)
+                    VALUES ($1, $2, $3, $4, to_timestamp($5::bigint / 1000.0)) RETURNING id
+                ),
+                counted AS (UPDATE \(schema).users SET tweets_count = tweets_count + 1 WHERE id = $2),
+                event AS (INSERT INTO \(schema).outbox (payload) VALUES ($6::bytea))
+                SELECT id FROM inserted
+                """,
+                parameters
+            )
+        }
+        return tweet
+    }
+
+    /// The tweets with these ids, in the order asked; missing ones are left out. One round trip per shard.
+    public func tweets(_ ids: [Int64]) async throws -> [TweetRecord] {
+        let groups = database.shardMap.group(ids)
+        let byShard = try await database.onShards(groups.keys) { connection, shard, schema in
+            try connection.query(
+                "SELECT \(Self.columns) FROM \(schema).tweets t JOIN \(schema).users u ON u.id = t.user_id WHERE t.id = ANY($1::bigint[])",
+                [groups[shard, default: []].postgresArray]
+            ).all.map(Self.decode)
+        }
+        let found = Dictionary(byShard.values.joined().map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        return ids.compactMap { found[$0] }
+    }
+
+    /// Deletes a tweet of the requester's, with its counter and its event in one statement.
+    public func delete(_ request: TweetDeletion) async throws {
+        guard let shard = database.shardMap.shard(ofID: request.tweetID) else {
+            throw WireError(.notFound, reason: "unknown_tweet", "no tweet \(request.tweetID)")
+        }
+        let parameters = [
+            String(request.tweetID), String(request.requesterID),
+            OutboxPayload.bytea(for: .tweetDeleted(tweetID: request.tweetID, authorID: request.requesterID)),
+        ]
+        let owner = try await database.withShard(shard) { connection, schema in
+            try connection.query(
+                """
+                WITH target AS (SELECT user_id FROM \(schema).tweets WHERE id = $1),
+                deleted AS (DELETE FROM \(schema).tweets WHERE id = $1 AND user_id = $2 RETURNING id),
+                counted AS (UPDATE \(schema).users SET tweets_count = tweets_count - 1 WHERE id = $2 AND EXISTS (SELECT 1 FROM deleted)),
+                event AS (INSERT INTO \(schema).outbox (payload) SELECT $3::bytea FROM deleted)
+                SELECT (SELECT user_id FROM target) AS owner
+                """,
+                parameters
+            )[0].optionalInt64("owner")
+        }
+        guard let owner else {
+            throw WireError(.notFound, reason: "unknown_tweet", "no tweet \(request.tweetID)")
+        }
+        guard owner == request.requesterID else {
+            throw WireError(.permissionDenied, reason: "not_owner", "only the author can delete a tweet")
+        }
+    }
+
+    /// A user's tweets, newest first, inside the query's id window.
+    public func byUser(_ query: TimelineQuery) async throws -> [TweetRecord] {
+        try Self.checkLimit(query.limit)
+        guard let shard = database.shardMap.shard(ofID: query.userID) else { return [] }
+        let parameters = [String(query.userID), query.maxID.map(String.init), query.sinceID.map(String.init), String(query.limit)]
+        return try await database.withShard(shard) { connection, schema in
+            try connection.query(
+                """
+                SELECT \(Self.columns) FROM \(schema).tweets t JOIN \(schema).users u ON u.id = t.user_id
+                WHERE t.user_id = $1 AND ($2::bigint IS NULL OR t.id < $2::bigint) AND ($3::bigint IS NULL OR t.id > $3::bigint)
+                ORDER BY t.id DESC LIMIT $4::bigint
+                """,
+                parameters
+            ).all.map(Self.decode)
+        }
+    }
+
+    /// The newest tweets of several authors, merged newest first: one round trip per shard.
+    public func recent(by authors: [Int64], limit: UInt32) async throws -> [TweetRecord] {
+        guard limit <= 10_000 else {
+            throw WireError(.invalidArgument, reason: "invalid_limit", "limit must be at most 10000")
+        }
+        let groups = database.shardMap.group(authors)
+        let byShard = try await database.onShards(groups.keys) { connection, shard, schema in
+            try connection.query(
+                """
+                SELECT \(Self.columns) FROM \(schema).tweets t JOIN \(schema).users u ON u.id = t.user_id
+                WHERE t.user_id = ANY($1::bigint[]) ORDER BY t.id DESC LIMIT $2::bigint
+                """,
+                [groups[shard, default: []].postgresArray, String(limit)]
+            ).all.map(Self.decode)
+        }
+        return Array(byShard.values.joined().sorted { $0.id > $1.id }.prefix(Int(limit)))
+    }
+
+    static func checkLimit(_ limit: UInt32) throws(WireError) {
+        guard (1...maxPage).contains(limit) else {
+            throw WireError(.invalidArgument, reason: "invalid_limit", "limit must be 1 to \(maxPage)")
+        }
+    }
+}

@@ -1,0 +1,96 @@
+import ArgumentParser
+import Logging
+import ServiceLifecycle
+import TweetService
+import Wire
+
+/// `tweet-service`: serves the tweet store over Wire; `tweet-service migrate` brings every shard's schema up to date.
+@main
+struct TweetServiceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tweet-service",
+        abstract: "The source of truth: users, sessions, tweets and the follow graph on sharded PostgreSQL.",
+        subcommands: [Serve.self, Migrate.self],
+        defaultSubcommand: Serve.self
+    )
+}
+
+struct StoreOptions: ParsableArguments {
+    @Option(help: "Comma-separated libpq URLs of the physical servers, in shard-map order.")
+    var postgres: String = "postgresql://postgres@127.0.0.1:55431/tweeter,postgresql://postgres@127.0.0.1:55432/tweeter"
+
+    @Option(help: "Logical shards spread over the servers (fixed for the life of the data).")
+    var logicalShards: Int = 1024
+
+    @Option(help: "Connections (and threads) per PostgreSQL server.")
+    var connectionsPerServer: Int = 8
+
+    func database(logger: Logger) -> ShardedDatabase {
+        let servers = postgres.split(separator: ",").map(String.init)
+        return ShardedDatabase(
+            servers: servers, shardMap: ShardMap(logicalShards: logicalShards, servers: servers.count),
+            connectionsPerServer: connectionsPerServer, logger: logger
+        )
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Apply schema migrations to every logical shard.")
+
+    @OptionGroup var store: StoreOptions
+
+    func run() async throws {
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        let logger = Logger(label: "tweet-service")
+        let database = store.database(logger: logger)
+        try await SchemaMigrator(database: database, logger: logger).migrate()
+        try await database.shutdown()
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Serve the TweetService over Wire.")
+
+    @OptionGroup var store: StoreOptions
+
+    @Option(help: "host:port to listen on.")
+    var listen: String = "127.0.0.1:7100"
+
+    @Option(help: "Comma-separated host:port list of TimelineService instances that receive events.")
+    var timelineService: String = "127.0.0.1:7200"
+
+    @Option(help: "log2 of scrypt's N for new password hashes (17 is OWASP's minimum).")
+    var scryptLogN: Int = 17
+
+    func run() async throws {
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        let logger = Logger(label: "tweet-service")
+        guard let endpoint = WireEndpoint(listen), let timelines = WireEndpoint.list(timelineService) else {
+            throw ValidationError("--listen and --timeline-service take host:port")
+        }
+        let database = store.database(logger: logger)
+        try await SchemaMigrator(database: database, logger: logger).migrate()
+        let timelineClient = WireClient(
+            configuration: WireClientConfiguration(endpoints: timelines, clientName: TweetServiceHandlers.serviceName), logger: logger
+        )
+        let relay = OutboxRelay(database: database, logger: logger) { batch in
+            _ = try await timelineClient.call(DeliverEvents.self, batch)
+        }
+        let hasher = PasswordHasher(configuration: PasswordHasher.Configuration(logN: scryptLogN))
+        let handlers = TweetServiceHandlers(database: database, hasher: hasher, relay: relay)
+        let server = try await WireServer.bind(
+            configuration: WireServerConfiguration(host: endpoint.host, port: endpoint.port, serverName: TweetServiceHandlers.serviceName),
+            router: handlers.router(),
+            logger: logger
+        )
+        let repairer = FollowRepairer(graph: FollowGraph(database: database), logger: logger)
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [server, relay, repairer], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
+            )
+        )
+        try await group.run()
+        try await database.shutdown()
+        try await hasher.shutdown()
+    }
+}

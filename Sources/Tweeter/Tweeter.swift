@@ -1,9 +1,0 @@
-import ArgumentParser
-
-@main
-struct Tweeter: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Runs one Tweeter service.",
-        subcommands: [ServeCommand.self]
-    )
-}

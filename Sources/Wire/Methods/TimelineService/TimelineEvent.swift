@@ -1,0 +1,78 @@
+/// A change in the tweet store that the timelines must reflect. Events are delivered at least once and carry what
+/// the consumer needs to apply them idempotently.
+public struct TimelineEvent: WireMessage, Hashable {
+    public enum Change: Hashable, Sendable {
+        case tweetCreated(TweetRecord)
+        case tweetDeleted(tweetID: Int64, authorID: Int64)
+        case followed(FollowEdge)
+        case unfollowed(FollowEdge)
+    }
+
+    /// Unique per event: the outbox row id with its shard, for logs and de-duplication.
+    public var id: Int64
+    public var shard: UInt16
+    public var change: Change
+
+    public init(id: Int64, shard: UInt16, change: Change) {
+        self.id = id
+        self.shard = shard
+        self.change = change
+    }
+
+    public init(from reader: inout WireReader) throws(WireError) {
+        id = try reader.read()
+        shard = try reader.read()
+        switch try reader.read(UInt8.self) {
+        case 1: change = .tweetCreated(try reader.read(TweetRecord.self))
+        case 2: change = .tweetDeleted(tweetID: try reader.read(), authorID: try reader.read())
+        case 3: change = .followed(try reader.read(FollowEdge.self))
+        case 4: change = .unfollowed(try reader.read(FollowEdge.self))
+        case let kind: throw WireError(.invalidArgument, reason: "unknown_event_kind", "unknown timeline event kind \(kind)")
+        }
+    }
+
+    public func encode(to writer: inout WireWriter) {
+        writer.write(id)
+        writer.write(shard)
+        switch change {
+        case .tweetCreated(let tweet):
+            writer.write(1 as UInt8)
+            writer.write(tweet)
+        case .tweetDeleted(let tweetID, let authorID):
+            writer.write(2 as UInt8)
+            writer.write(tweetID)
+            writer.write(authorID)
+        case .followed(let edge):
+            writer.write(3 as UInt8)
+            writer.write(edge)
+        case .unfollowed(let edge):
+            writer.write(4 as UInt8)
+            writer.write(edge)
+        }
+    }
+}
+
+/// Events in outbox order.
+public struct TimelineEventBatch: WireMessage, Hashable {
+    public var events: [TimelineEvent]
+
+    public init(events: [TimelineEvent]) {
+        self.events = events
+    }
+
+    public init(from reader: inout WireReader) throws(WireError) {
+        events = try reader.read()
+    }
+
+    public func encode(to writer: inout WireWriter) {
+        writer.write(events)
+    }
+}
+
+/// The TweetService's outbox relay hands events to the TimelineService. Success means the events are durably
+/// queued there; until then the relay keeps them and sends again.
+public enum DeliverEvents: WireMethod {
+    public static let id = WireMethodID(rawValue: 200), name = "deliver_events"
+    public typealias Request = TimelineEventBatch
+    public typealias Response = WireEmpty
+}

@@ -1,0 +1,74 @@
+/// A tweet as the services exchange it, with its author's username so that readers need no second lookup.
+public struct TweetRecord: WireMessage, Hashable {
+    public var id: Int64
+    public var userID: Int64
+    public var username: String
+    public var text: String
+    public var createdAtMillis: Int64
+    public var inReplyToID: Int64?
+
+    public init(id: Int64, userID: Int64, username: String, text: String, createdAtMillis: Int64, inReplyToID: Int64?) {
+        self.id = id
+        self.userID = userID
+        self.username = username
+        self.text = text
+        self.createdAtMillis = createdAtMillis
+        self.inReplyToID = inReplyToID
+    }
+
+    public init(from reader: inout WireReader) throws(WireError) {
+        id = try reader.read()
+        userID = try reader.read()
+        username = try reader.read(String.self, maxBytes: 64)
+        text = try reader.read(String.self, maxBytes: 4096)
+        createdAtMillis = try reader.read()
+        inReplyToID = try reader.readOptional { (reader: inout WireReader) throws(WireError) in try reader.read(Int64.self) }
+    }
+
+    public func encode(to writer: inout WireWriter) {
+        writer.write(id)
+        writer.write(userID)
+        writer.write(username)
+        writer.write(text)
+        writer.write(createdAtMillis)
+        writer.write(inReplyToID) { writer, id in writer.write(id) }
+    }
+}
+
+/// A list of tweets, newest first.
+public struct TweetList: WireMessage, Hashable {
+    public var tweets: [TweetRecord]
+
+    public init(tweets: [TweetRecord]) {
+        self.tweets = tweets
+    }
+
+    public init(from reader: inout WireReader) throws(WireError) {
+        tweets = try reader.read()
+    }
+
+    public func encode(to writer: inout WireWriter) {
+        writer.write(tweets)
+    }
+}
+
+/// A list of ids: a batch to look up, or a page of follower ids for fan-out.
+public struct IDList: WireMessage, Hashable {
+    public var ids: [Int64]
+    public var nextCursor: Int64?
+
+    public init(ids: [Int64], nextCursor: Int64? = nil) {
+        self.ids = ids
+        self.nextCursor = nextCursor
+    }
+
+    public init(from reader: inout WireReader) throws(WireError) {
+        ids = try reader.read([UInt64].self).map { Int64(bitPattern: $0) }
+        nextCursor = try reader.readOptional { (reader: inout WireReader) throws(WireError) in try reader.read(Int64.self) }
+    }
+
+    public func encode(to writer: inout WireWriter) {
+        writer.write(ids.map { UInt64(bitPattern: $0) })
+        writer.write(nextCursor) { writer, cursor in writer.write(cursor) }
+    }
+}

@@ -1,0 +1,105 @@
+// The TweetService's methods (ids 100-199). Errors use WireError codes with a reason naming the field or rule, e.g.
+// invalid_argument/invalid_username, already_exists/username_taken, permission_denied/not_owner.
+
+public enum CreateUser: WireMethod {
+    public static let id = WireMethodID(rawValue: 100), name = "create_user"
+    public typealias Request = Credentials
+    public typealias Response = UserRecord
+}
+
+public enum Authenticate: WireMethod {
+    public static let id = WireMethodID(rawValue: 101), name = "authenticate"
+    public typealias Request = Credentials
+    public typealias Response = Session
+}
+
+/// Token -> user; `unauthenticated` for an unknown or revoked token.
+public enum ResolveToken: WireMethod {
+    public static let id = WireMethodID(rawValue: 102), name = "resolve_token"
+    public typealias Request = Name
+    public typealias Response = UserRecord
+}
+
+public enum RevokeToken: WireMethod {
+    public static let id = WireMethodID(rawValue: 103), name = "revoke_token"
+    public typealias Request = Name
+    public typealias Response = WireEmpty
+}
+
+/// Users by id; unknown ids are left out.
+public enum GetUsers: WireMethod {
+    public static let id = WireMethodID(rawValue: 104), name = "get_users"
+    public typealias Request = IDList
+    public typealias Response = UserPage
+}
+
+public enum GetUserByUsername: WireMethod {
+    public static let id = WireMethodID(rawValue: 105), name = "get_user_by_username"
+    public typealias Request = Name
+    public typealias Response = UserRecord
+}
+
+/// Idempotent; `invalid_argument/self_follow` for oneself, `not_found` for an unknown followee.
+public enum Follow: WireMethod {
+    public static let id = WireMethodID(rawValue: 106), name = "follow"
+    public typealias Request = FollowEdge
+    public typealias Response = FollowState
+}
+
+public enum Unfollow: WireMethod {
+    public static let id = WireMethodID(rawValue: 107), name = "unfollow"
+    public typealias Request = FollowEdge
+    public typealias Response = FollowState
+}
+
+/// Newest relationship first; the cursor is the last entry's relationship id.
+public enum ListFollowers: WireMethod {
+    public static let id = WireMethodID(rawValue: 108), name = "list_followers"
+    public typealias Request = PageRequest
+    public typealias Response = UserPage
+}
+
+public enum ListFollowing: WireMethod {
+    public static let id = WireMethodID(rawValue: 109), name = "list_following"
+    public typealias Request = PageRequest
+    public typealias Response = UserPage
+}
+
+/// Follower ids in large pages (up to 50,000), for fan-out.
+public enum ListFollowerIDs: WireMethod {
+    public static let id = WireMethodID(rawValue: 110), name = "list_follower_ids"
+    public typealias Request = PageRequest
+    public typealias Response = IDList
+}
+
+public enum CreateTweet: WireMethod {
+    public static let id = WireMethodID(rawValue: 111), name = "create_tweet"
+    public typealias Request = NewTweet
+    public typealias Response = TweetRecord
+}
+
+/// Tweets by id, one round trip per shard; ids that do not exist are left out.
+public enum GetTweets: WireMethod {
+    public static let id = WireMethodID(rawValue: 112), name = "get_tweets"
+    public typealias Request = IDList
+    public typealias Response = TweetList
+}
+
+/// Owner only: `permission_denied/not_owner` for anyone else, `not_found` when missing.
+public enum DeleteTweet: WireMethod {
+    public static let id = WireMethodID(rawValue: 113), name = "delete_tweet"
+    public typealias Request = TweetDeletion
+    public typealias Response = WireEmpty
+}
+
+public enum ListUserTweets: WireMethod {
+    public static let id = WireMethodID(rawValue: 114), name = "list_user_tweets"
+    public typealias Request = TimelineQuery
+    public typealias Response = TweetList
+}
+
+public enum ListRecentTweets: WireMethod {
+    public static let id = WireMethodID(rawValue: 115), name = "list_recent_tweets"
+    public typealias Request = RecentTweetsQuery
+    public typealias Response = TweetList
+}
