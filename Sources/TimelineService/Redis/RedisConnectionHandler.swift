@@ -1,0 +1,146 @@
+import Logging
+import NIOCore
+import Synchronization
+
+/// Whether a connection's reply stream has broken, readable from any thread: once it has, the connection must not
+/// be handed out again, even in the moment before its channel has finished closing.
+final class RedisConnectionHealth: Sendable {
+    private let broken = Atomic<Bool>(false)
+
+    var isBroken: Bool { broken.load(ordering: .relaxed) }
+
+    func markBroken() {
+        broken.store(true, ordering: .relaxed)
+    }
+}
+
+/// Commands to send in one write, and the promise that their replies, in the same order, complete.
+struct RedisCommandBatch: Sendable {
+    var commands: [RedisCommand]
+    /// How long the last reply may take from the moment the batch is written.
+    var timeout: Duration
+    var promise: EventLoopPromise<[RedisValue]>
+}
+
+/// The client side of one Redis connection, on its event loop.
+///
+/// Redis answers strictly in order, so replies are matched to commands first-in, first-out: each batch is encoded
+/// into one buffer and written at once, its promise queued, and every decoded reply goes to the oldest batch still
+/// waiting. Anything that breaks the stream (a timeout, a protocol error, the connection closing) fails every
+/// waiting batch and closes the connection, because replies could no longer be matched safely.
+final class RedisConnectionHandler: ChannelDuplexHandler {
+    typealias InboundIn = RedisValue
+    typealias OutboundIn = RedisCommandBatch
+    typealias OutboundOut = ByteBuffer
+
+    private struct Waiting {
+        var id: UInt64
+        var expected: Int
+        var replies: [RedisValue]
+        var promise: EventLoopPromise<[RedisValue]>
+        var timeout: Scheduled<Void>
+    }
+
+    private let address: RedisNodeAddress
+    private let health: RedisConnectionHealth
+    private let logger: Logger
+    private var waiting = CircularBuffer<Waiting>()
+    private var nextBatchID: UInt64 = 0
+    /// Set once the stream is broken; later batches fail at once.
+    private var failure: RedisError?
+
+    init(address: RedisNodeAddress, health: RedisConnectionHealth, logger: Logger) {
+        self.address = address
+        self.health = health
+        self.logger = logger
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise writePromise: EventLoopPromise<Void>?) {
+        let batch = unwrapOutboundIn(data)
+        if failure != nil {
+            // Nothing of this batch was sent, so the caller may safely send it elsewhere.
+            let error = RedisError.unavailable("the connection to \(address) broke before the commands were sent")
+            batch.promise.fail(error)
+            writePromise?.fail(error)
+            return
+        }
+        guard !batch.commands.isEmpty else {
+            batch.promise.succeed([])
+            writePromise?.succeed()
+            return
+        }
+        var buffer = context.channel.allocator.buffer(capacity: 64 * batch.commands.count)
+        do {
+            for command in batch.commands {
+                try command.encode(into: &buffer)
+            }
+        } catch {
+            batch.promise.fail(error)
+            writePromise?.fail(error)
+            return
+        }
+        nextBatchID &+= 1
+        let id = nextBatchID
+        let timeout = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(batch.timeout)) {
+            self.timedOut(batchID: id, context: context)
+        }
+        waiting.append(
+            Waiting(id: id, expected: batch.commands.count, replies: [], promise: batch.promise, timeout: timeout)
+        )
+        let written = context.eventLoop.makePromise(of: Void.self)
+        written.futureResult.assumeIsolated().whenFailure { error in
+            self.breakStream(.connectionClosed("could not write to \(self.address): \(error)"), context: context)
+        }
+        written.futureResult.cascade(to: writePromise)
+        context.write(wrapOutboundOut(buffer), promise: written)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let reply = unwrapInboundIn(data)
+        guard !waiting.isEmpty else {
+            breakStream(.protocolError("\(address) sent a reply nobody asked for"), context: context)
+            return
+        }
+        waiting[waiting.startIndex].replies.append(reply)
+        let head = waiting[waiting.startIndex]
+        if head.replies.count == head.expected {
+            waiting.removeFirst()
+            head.timeout.cancel()
+            head.promise.succeed(head.replies)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        failAll(failure ?? .connectionClosed("the connection to \(address) closed"))
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        let redisError = error as? RedisError ?? .connectionClosed("connection to \(address) failed: \(error)")
+        breakStream(redisError, context: context)
+    }
+
+    private func timedOut(batchID: UInt64, context: ChannelHandlerContext) {
+        guard waiting.contains(where: { $0.id == batchID }) else { return }
+        breakStream(RedisError(.timeout, "no reply from \(address) in time"), context: context)
+    }
+
+    /// Fails every waiting batch with `error` and closes the connection.
+    private func breakStream(_ error: RedisError, context: ChannelHandlerContext) {
+        if failure == nil {
+            failure = error
+            logger.warning("closing Redis connection", metadata: ["redis.node": "\(address)", "error": "\(error)"])
+        }
+        failAll(error)
+        context.close(promise: nil)
+    }
+
+    private func failAll(_ error: RedisError) {
+        failure = failure ?? error
+        health.markBroken()
+        while let batch = waiting.popFirst() {
+            batch.timeout.cancel()
+            batch.promise.fail(error)
+        }
+    }
+}
