@@ -43,6 +43,10 @@ public struct TweetServiceHandlers: Sendable {
             let page = try await handlers.graph.page(request, followers: true, maxLimit: Self.maxFollowerIDPage)
             return IDList(ids: page.ids, nextCursor: page.nextCursor)
         }
+        register(&router, ListFollowingIDs.self) { handlers, request in
+            let page = try await handlers.graph.page(request, followers: false, maxLimit: Self.maxFollowerIDPage)
+            return IDList(ids: page.ids, nextCursor: page.nextCursor)
+        }
         register(&router, CreateTweet.self) { handlers, request in
             let tweet = try await handlers.tweets.create(request)
             handlers.relay?.notify(shard: TweeterID.shard(of: tweet.id))
@@ -54,7 +58,7 @@ public struct TweetServiceHandlers: Sendable {
             handlers.relay?.notify(shard: TweeterID.shard(of: request.tweetID))
             return WireEmpty()
         }
-        register(&router, ListUserTweets.self) { TweetList(tweets: try await $0.tweets.byUser($1)) }
+        register(&router, ListUserTweets.self) { try await $0.tweets.byUser($1) }
         register(&router, ListRecentTweets.self) { TweetList(tweets: try await $0.tweets.recent(by: $1.authorIDs, limit: $1.limit)) }
         return router
     }

@@ -60,7 +60,7 @@ enum ClosedLoop {
         clock: ContinuousClock
     ) async -> WorkerResult {
         var result = WorkerResult()
-        result.latencies.reserveCapacity(min(maxRequests, 4096))
+        result.latencies.reserveCapacity(min(maxRequests, 1024))
         var now = clock.now
         while now < deadline, result.latencies.count < maxRequests {
             let sent = now
@@ -73,20 +73,20 @@ enum ClosedLoop {
                 break
             }
             now = clock.now
-            result.latencies.append(UInt64((now - sent).nanoseconds))
+            result.latencies.append(UInt64((now - sent).wholeNanoseconds))
         }
         return result
     }
 }
 
 extension Duration {
-    /// Whole nanoseconds (benchmark durations are far from overflowing).
-    var nanoseconds: Int64 {
+    /// Whole nanoseconds (benchmark durations are far from overflowing). Named apart from `Wire`'s own helper.
+    var wholeNanoseconds: Int64 {
         let (seconds, attoseconds) = components
         return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 
-    var seconds: Double {
-        Double(nanoseconds) / 1e9
+    var inSeconds: Double {
+        Double(wholeNanoseconds) / 1e9
     }
 }

@@ -35,7 +35,7 @@ struct LatencyReport: Sendable {
         self.requests = result.latencies.count
         self.errors = result.errors
         self.firstError = result.firstError
-        self.requestsPerSecond = result.elapsed > .zero ? Double(result.latencies.count) / result.elapsed.seconds : 0
+        self.requestsPerSecond = result.elapsed > .zero ? Double(result.latencies.count) / result.elapsed.inSeconds : 0
         self.p50Nanoseconds = histogram.valueAtPercentile(50)
         self.p99Nanoseconds = histogram.valueAtPercentile(99)
     }

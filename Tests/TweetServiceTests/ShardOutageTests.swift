@@ -14,7 +14,7 @@ struct ShardOutageTests {
                 let user = try await makeUsers(1, client: client)[0]
                 if database.shardMap.server(ofShard: TweeterID.shard(of: user.id)) == 0 { onFirst = user } else { onSecond = user }
             }
-            try infra("pg-stop", "2")
+            try await infra("pg-stop", "2")
             do {
                 let outcome = await reason { try await client.call(GetUsers.self, IDList(ids: [onSecond!.id])) }
                 #expect(outcome == "unavailable/database_unavailable")
@@ -24,7 +24,7 @@ struct ShardOutageTests {
                 let other = try await client.call(CreateTweet.self, NewTweet(authorID: onFirst!.id, text: "still up"))
                 #expect(other.userID == onFirst!.id)
             }
-            try infra("pg-start", "2")
+            try await infra("pg-start", "2")
             // The pool reconnects by itself once the server is back.
             var recovered = false
             for _ in 0..<100 where !recovered {

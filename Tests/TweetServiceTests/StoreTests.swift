@@ -2,8 +2,9 @@ import Testing
 import TweetService
 import Wire
 
-/// Every test against the real PostgreSQL servers, one at a time: one of them stops a server.
-@Suite(.serialized) enum StoreTests {}
+/// Every test against the real PostgreSQL servers, one at a time: one of them stops a server. The time limit turns
+/// a hang into a named failure.
+@Suite(.serialized, .timeLimit(.minutes(2))) enum StoreTests {}
 
 /// Creates `count` users with unique names.
 func makeUsers(_ count: Int, client: WireClient) async throws -> [UserRecord] {
@@ -34,19 +35,20 @@ func graphIsConsistent(_ users: [UserRecord], database: ShardedDatabase) async t
     }
     // Every following row has its followers row on the other shard, and the other way round.
     for user in users {
-        let following = try await edges(of: user, table: "following", database: database)
-        for followee in following {
-            let back = try await edges(of: UserRecord(id: followee, username: "", createdAtMillis: 0), table: "followers", database: database)
-            guard back.contains(user.id) else { return false }
+        for followee in try await edges(of: user.id, table: "following", database: database) {
+            guard try await edges(of: followee, table: "followers", database: database).contains(user.id) else { return false }
+        }
+        for follower in try await edges(of: user.id, table: "followers", database: database) {
+            guard try await edges(of: follower, table: "following", database: database).contains(user.id) else { return false }
         }
     }
     return true
 }
 
-func edges(of user: UserRecord, table: String, database: ShardedDatabase) async throws -> [Int64] {
+func edges(of userID: Int64, table: String, database: ShardedDatabase) async throws -> [Int64] {
     let owner = table == "following" ? "follower_id" : "followee_id"
     let other = table == "following" ? "followee_id" : "follower_id"
-    return try await database.withShard(TweeterID.shard(of: user.id)) { connection, schema in
-        try connection.query("SELECT \(other) AS id FROM \(schema).\(table) WHERE \(owner) = $1", [String(user.id)]).all.map { try $0.int64("id") }
+    return try await database.withShard(TweeterID.shard(of: userID)) { connection, schema in
+        try connection.query("SELECT \(other) AS id FROM \(schema).\(table) WHERE \(owner) = $1", [String(userID)]).all.map { try $0.int64("id") }
     }
 }

@@ -79,10 +79,12 @@ struct TweetTests {
                 maxID = last.id
             }
             #expect(seen == ids.reversed())
-            let newest = try await client.call(ListUserTweets.self, TimelineQuery(userID: user.id, limit: 3, sinceID: ids[10])).tweets
-            #expect(newest.map(\.id) == [ids[24], ids[23], ids[22]])
-            let window = try await client.call(ListUserTweets.self, TimelineQuery(userID: user.id, limit: 50, maxID: ids[5], sinceID: ids[1])).tweets
-            #expect(window.map(\.id) == [ids[4], ids[3], ids[2]])
+            let newest = try await client.call(ListUserTweets.self, TimelineQuery(userID: user.id, limit: 3, sinceID: ids[10]))
+            #expect(newest.tweets.map(\.id) == [ids[24], ids[23], ids[22]])
+            #expect(newest.nextMaxID == ids[22], "older tweets remain inside the window")
+            let window = try await client.call(ListUserTweets.self, TimelineQuery(userID: user.id, limit: 50, maxID: ids[5], sinceID: ids[1]))
+            #expect(window.tweets.map(\.id) == [ids[4], ids[3], ids[2]])
+            #expect(window.nextMaxID == nil, "nothing older inside the window")
         }
     }
 

@@ -5,6 +5,8 @@ public enum Validation {
     public static let usernameLength = 1...15
     public static let passwordLength = 8...128
     public static let tweetLength = 1...280
+    /// A grapheme cluster may hold any number of combining marks, so the bytes are bounded too.
+    public static let maxTweetBytes = 8192
 
     /// 1 to 15 of `[A-Za-z0-9_]`.
     public static func checkUsername(_ username: String) throws(WireError) {
@@ -25,9 +27,9 @@ public enum Validation {
         }
     }
 
-    /// 1 to 280 extended grapheme clusters, as written: whitespace counts and is kept.
+    /// 1 to 280 extended grapheme clusters, as written: whitespace counts and is kept; at most 8 KiB of UTF-8.
     public static func checkTweetText(_ text: String) throws(WireError) {
-        guard tweetLength.contains(text.count) else {
+        guard text.utf8.count <= maxTweetBytes, tweetLength.contains(text.count) else {
             throw WireError(.invalidArgument, reason: "invalid_text", "text must be 1 to 280 characters")
         }
     }

@@ -1,3 +1,5 @@
+import Wire
+
 extension Migration {
     /// Users, sessions, tweets, both halves of the follow graph, the repair queue for the half on another shard, the
     /// event outbox, and the id generator.

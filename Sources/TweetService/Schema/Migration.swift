@@ -1,3 +1,5 @@
+import Wire
+
 /// One version of the per-shard schema. `{schema}` and `{shard}` in the SQL are replaced with the shard's schema
 /// name and number; both come from integers, never from input.
 public struct Migration: Sendable {

@@ -16,6 +16,7 @@ public struct SchemaMigrator: Sendable {
     public func migrate(_ migrations: [Migration] = Migration.all) async throws -> Int {
         let applied = try await database.onShards(0..<database.shardMap.logicalShardCount) { connection, shard, schema in
             try connection.execute(script: """
+                SET client_min_messages TO warning;
                 CREATE SCHEMA IF NOT EXISTS \(schema);
                 CREATE TABLE IF NOT EXISTS \(schema).schema_migrations (
                     version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now()

@@ -1,3 +1,5 @@
+import Wire
+
 /// Which physical PostgreSQL server holds each logical shard.
 ///
 /// Logical shards are many (1024 by default) and each is a schema, `shard_0042`, so moving one to another server is

@@ -105,12 +105,13 @@ public struct TweetStore: Sendable {
         }
     }
 
-    /// A user's tweets, newest first, inside the query's id window.
-    public func byUser(_ query: TimelineQuery) async throws -> [TweetRecord] {
+    /// A user's tweets, newest first, inside the query's id window; one more row is read to know whether the page
+    /// has a successor.
+    public func byUser(_ query: TimelineQuery) async throws -> TweetPage {
         try Self.checkLimit(query.limit)
-        guard let shard = database.shardMap.shard(ofID: query.userID) else { return [] }
-        let parameters = [String(query.userID), query.maxID.map(String.init), query.sinceID.map(String.init), String(query.limit)]
-        return try await database.withShard(shard) { connection, schema in
+        guard let shard = database.shardMap.shard(ofID: query.userID) else { return TweetPage(tweets: [], nextMaxID: nil) }
+        let parameters = [String(query.userID), query.maxID.map(String.init), query.sinceID.map(String.init), String(query.limit + 1)]
+        let rows = try await database.withShard(shard) { connection, schema in
             try connection.query(
                 """
                 SELECT \(Self.columns) FROM \(schema).tweets t JOIN \(schema).users u ON u.id = t.user_id
@@ -120,6 +121,8 @@ public struct TweetStore: Sendable {
                 parameters
             ).all.map(Self.decode)
         }
+        let page = Array(rows.prefix(Int(query.limit)))
+        return TweetPage(tweets: page, nextMaxID: rows.count > page.count ? page.last?.id : nil)
     }
 
     /// The newest tweets of several authors, merged newest first: one round trip per shard.

@@ -20,7 +20,7 @@ public struct TweetRecord: WireMessage, Hashable {
         id = try reader.read()
         userID = try reader.read()
         username = try reader.read(String.self, maxBytes: 64)
-        text = try reader.read(String.self, maxBytes: 4096)
+        text = try reader.read(String.self, maxBytes: 16_384)
         createdAtMillis = try reader.read()
         inReplyToID = try reader.readOptional { (reader: inout WireReader) throws(WireError) in try reader.read(Int64.self) }
     }
@@ -70,5 +70,27 @@ public struct IDList: WireMessage, Hashable {
     public func encode(to writer: inout WireWriter) {
         writer.write(ids.map { UInt64(bitPattern: $0) })
         writer.write(nextCursor) { writer, cursor in writer.write(cursor) }
+    }
+}
+
+/// A page of a timeline, newest first, with the `max_id` that continues it (`nil` when nothing older is left inside
+/// the window asked for).
+public struct TweetPage: WireMessage, Hashable {
+    public var tweets: [TweetRecord]
+    public var nextMaxID: Int64?
+
+    public init(tweets: [TweetRecord], nextMaxID: Int64?) {
+        self.tweets = tweets
+        self.nextMaxID = nextMaxID
+    }
+
+    public init(from reader: inout WireReader) throws(WireError) {
+        tweets = try reader.read()
+        nextMaxID = try reader.readOptional { (reader: inout WireReader) throws(WireError) in try reader.read(Int64.self) }
+    }
+
+    public func encode(to writer: inout WireWriter) {
+        writer.write(tweets)
+        writer.write(nextMaxID) { writer, id in writer.write(id) }
     }
 }

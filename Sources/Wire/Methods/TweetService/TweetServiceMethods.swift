@@ -92,14 +92,22 @@ public enum DeleteTweet: WireMethod {
     public typealias Response = WireEmpty
 }
 
+/// A user's own tweets straight from the store: a new tweet or a deletion shows here at once.
 public enum ListUserTweets: WireMethod {
     public static let id = WireMethodID(rawValue: 114), name = "list_user_tweets"
     public typealias Request = TimelineQuery
-    public typealias Response = TweetList
+    public typealias Response = TweetPage
 }
 
 public enum ListRecentTweets: WireMethod {
     public static let id = WireMethodID(rawValue: 115), name = "list_recent_tweets"
     public typealias Request = RecentTweetsQuery
     public typealias Response = TweetList
+}
+
+/// The ids a user follows in large pages: how a lost home timeline is rebuilt.
+public enum ListFollowingIDs: WireMethod {
+    public static let id = WireMethodID(rawValue: 116), name = "list_following_ids"
+    public typealias Request = PageRequest
+    public typealias Response = IDList
 }

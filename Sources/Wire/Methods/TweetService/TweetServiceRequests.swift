@@ -134,7 +134,7 @@ public struct NewTweet: WireMessage, Hashable {
 
     public init(from reader: inout WireReader) throws(WireError) {
         authorID = try reader.read()
-        text = try reader.read(String.self, maxBytes: 8192)
+        text = try reader.read(String.self, maxBytes: 16_384)
         inReplyToID = try reader.readOptional { (reader: inout WireReader) throws(WireError) in try reader.read(Int64.self) }
     }
 

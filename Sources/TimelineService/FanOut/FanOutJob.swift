@@ -1,0 +1,45 @@
+import Wire
+
+/// One unit of queued timeline work: an event as delivered, or one chunk of a tweet's fan-out to followers.
+struct FanOutJob: WireMessage, Hashable {
+    enum Work: Hashable {
+        case event(TimelineEvent)
+        /// Add (or, for a deleted tweet, remove) `tweetID` in the home timelines of the author's followers after
+        /// `cursor`, one page of follower ids.
+        case followerChunk(tweetID: Int64, authorID: Int64, cursor: Int64?, remove: Bool)
+    }
+
+    var work: Work
+
+    init(_ work: Work) {
+        self.work = work
+    }
+
+    init(from reader: inout WireReader) throws(WireError) {
+        switch try reader.read(UInt8.self) {
+        case 1:
+            work = .event(try reader.read(TimelineEvent.self))
+        case 2:
+            let tweetID: Int64 = try reader.read()
+            let authorID: Int64 = try reader.read()
+            let cursor = try reader.readOptional { (reader: inout WireReader) throws(WireError) in try reader.read(Int64.self) }
+            work = .followerChunk(tweetID: tweetID, authorID: authorID, cursor: cursor, remove: try reader.read())
+        case let kind:
+            throw WireError(.invalidArgument, reason: "unknown_job_kind", "unknown fan-out job kind \(kind)")
+        }
+    }
+
+    func encode(to writer: inout WireWriter) {
+        switch work {
+        case .event(let event):
+            writer.write(1 as UInt8)
+            writer.write(event)
+        case .followerChunk(let tweetID, let authorID, let cursor, let remove):
+            writer.write(2 as UInt8)
+            writer.write(tweetID)
+            writer.write(authorID)
+            writer.write(cursor) { writer, cursor in writer.write(cursor) }
+            writer.write(remove)
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import Wire
+
+/// Does the work of one ``FanOutJob``. Every write is idempotent (set adds and removes), so a job that runs twice,
+/// after a worker died or a chunk was redelivered, changes nothing the second time.
+struct FanOutProcessor: Sendable {
+    let redis: RedisClient
+    let tweetService: WireClient
+    let cache: TweetCache
+    let configuration: TimelineConfiguration
+
+    /// Runs the job. Work it leads to (the first or next chunk of followers) is queued in the same pipeline.
+    func process(_ job: FanOutJob) async throws {
+        switch job.work {
+        case .event(let event):
+            try await apply(event)
+        case .followerChunk(let tweetID, let authorID, let cursor, let remove):
+            try await fanOut(tweetID: tweetID, authorID: authorID, cursor: cursor, remove: remove)
+        }
+    }
+
+    private func apply(_ event: TimelineEvent) async throws {
+        switch event.change {
+        case .tweetCreated(let tweet):
+            // The author's own timelines and the public one at once; followers through chunk jobs.
+            try await cache.store([tweet])
+            let cutoff = Int64(Date().timeIntervalSince1970 * 1000) - configuration.publicMaxAge.milliseconds
+            var commands = TimelineCommands.add(tweet.id, to: TimelineKeys.publicTimeline, capacity: configuration.publicCapacity)
+            commands.append(TimelineCommands.trimPublic(olderThanUnixMillis: cutoff))
+            commands += TimelineCommands.add(tweet.id, to: TimelineKeys.profile(tweet.userID), capacity: configuration.profileCapacity)
+            commands += TimelineCommands.addToHome(
+                tweet.id, userID: tweet.userID, capacity: configuration.homeCapacity, ttlSeconds: configuration.idleTimelineTTL.redisSeconds
+            )
+            commands.append(FanOutQueue.add(FanOutJob(.followerChunk(tweetID: tweet.id, authorID: tweet.userID, cursor: nil, remove: false))))
+            _ = try await redis.pipeline(commands)
+        case .tweetDeleted(let tweetID, let authorID):
+            try await cache.store([], tombstones: [tweetID])
+            _ = try await redis.pipeline([
+                TimelineCommands.remove(tweetID, from: TimelineKeys.publicTimeline),
+                TimelineCommands.remove(tweetID, from: TimelineKeys.profile(authorID)),
+                TimelineCommands.remove(tweetID, from: TimelineKeys.home(authorID)),
+                FanOutQueue.add(FanOutJob(.followerChunk(tweetID: tweetID, authorID: authorID, cursor: nil, remove: true))),
+            ])
+        case .followed(let edge):
+            // Backfill the followee's recent tweets, so that a new follow shows at once.
+            let recent = try await redis.send(
+                RedisCommand("ZREVRANGEBYLEX", key: TimelineKeys.profile(edge.followeeID), "+", "-", "LIMIT", 0, configuration.followBackfill)
+            )
+            let ids = (recent.array ?? []).compactMap { $0.bytes.flatMap(TimelineKeys.id(fromMember:)) }
+            let commands = ids.flatMap {
+                TimelineCommands.addToHome(
+                    $0, userID: edge.followerID, capacity: configuration.homeCapacity, ttlSeconds: configuration.idleTimelineTTL.redisSeconds
+                )
+            }
+            if !commands.isEmpty {
+                _ = try await redis.pipeline(commands)
+            }
+        case .unfollowed:
+            // Nothing to undo: tweets already delivered stay, as on every large timeline service.
+            break
+        }
+    }
+
+    /// One page of followers: write (or remove) the tweet in each home timeline, then queue the next page.
+    private func fanOut(tweetID: Int64, authorID: Int64, cursor: Int64?, remove: Bool) async throws {
+        let page = try await tweetService.call(
+            ListFollowerIDs.self, PageRequest(userID: authorID, limit: UInt32(configuration.fanOutChunkSize), cursor: cursor),
+            timeout: .seconds(30)
+        )
+        var commands: [RedisCommand] = []
+        commands.reserveCapacity(page.ids.count * 3 + 1)
+        for follower in page.ids {
+            if remove {
+                commands.append(TimelineCommands.remove(tweetID, from: TimelineKeys.home(follower)))
+            } else {
+                commands += TimelineCommands.addToHome(
+                    tweetID, userID: follower, capacity: configuration.homeCapacity, ttlSeconds: configuration.idleTimelineTTL.redisSeconds
+                )
+            }
+        }
+        if let next = page.nextCursor {
+            commands.append(FanOutQueue.add(FanOutJob(.followerChunk(tweetID: tweetID, authorID: authorID, cursor: next, remove: remove))))
+        }
+        if !commands.isEmpty {
+            _ = try await redis.pipeline(commands)
+        }
+    }
+}

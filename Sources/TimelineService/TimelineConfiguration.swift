@@ -1,0 +1,57 @@
+/// How long and how old timelines may grow, and how fan-out work is cut up.
+public struct TimelineConfiguration: Sendable {
+    /// Entries kept in each home timeline.
+    public var homeCapacity: Int
+    /// Entries kept in each profile timeline.
+    public var profileCapacity: Int
+    /// Entries kept in the public timeline.
+    public var publicCapacity: Int
+    /// Tweets older than this leave the public timeline.
+    public var publicMaxAge: Duration
+    /// Follower ids fetched and written per fan-out job.
+    public var fanOutChunkSize: Int
+    /// Fan-out jobs one instance works on at once.
+    public var workers: Int
+    /// A job a worker claimed but did not acknowledge for this long is taken over by another worker.
+    public var reclaimAfter: Duration
+    /// Jobs the queue may hold; deliveries beyond it are refused with `resource_exhausted` and retried by the sender.
+    public var maxQueueLength: Int
+    /// How long a cached tweet and an idle home timeline live in Redis.
+    public var cacheTTL: Duration
+    public var idleTimelineTTL: Duration
+    /// Tweets of a new followee copied into the follower's home timeline.
+    public var followBackfill: Int
+
+    public init(
+        homeCapacity: Int = 800,
+        profileCapacity: Int = 800,
+        publicCapacity: Int = 10_000,
+        publicMaxAge: Duration = .seconds(30 * 86_400),
+        fanOutChunkSize: Int = 5_000,
+        workers: Int = 4,
+        reclaimAfter: Duration = .seconds(30),
+        maxQueueLength: Int = 1_000_000,
+        cacheTTL: Duration = .seconds(7 * 86_400),
+        idleTimelineTTL: Duration = .seconds(14 * 86_400),
+        followBackfill: Int = 50
+    ) {
+        self.homeCapacity = homeCapacity
+        self.profileCapacity = profileCapacity
+        self.publicCapacity = publicCapacity
+        self.publicMaxAge = publicMaxAge
+        self.fanOutChunkSize = fanOutChunkSize
+        self.workers = workers
+        self.reclaimAfter = reclaimAfter
+        self.maxQueueLength = maxQueueLength
+        self.cacheTTL = cacheTTL
+        self.idleTimelineTTL = idleTimelineTTL
+        self.followBackfill = followBackfill
+    }
+}
+
+extension Duration {
+    /// Whole seconds, at least 1 (for Redis TTLs).
+    var redisSeconds: Int { max(1, Int(components.seconds)) }
+    /// Whole milliseconds.
+    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
+}

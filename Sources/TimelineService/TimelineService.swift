@@ -1,0 +1,59 @@
+import Logging
+import Wire
+
+/// The TimelineService in one value: its Wire methods and the fan-out workers that every instance runs.
+public struct TimelineService: Sendable {
+    /// The name this service gives in handshakes and health checks.
+    public static let serviceName = "timeline-service"
+
+    public let configuration: TimelineConfiguration
+    let queue: FanOutQueue
+    let reader: TimelineReader
+    let processor: FanOutProcessor
+
+    /// - Parameters:
+    ///   - redis: the Redis Cluster (or one server) that holds timelines, cache and queue.
+    ///   - tweetService: the TweetService, for hydration misses, follower pages and rebuilds.
+    public init(redis: RedisClient, tweetService: WireClient, configuration: TimelineConfiguration = TimelineConfiguration()) {
+        self.configuration = configuration
+        let cache = TweetCache(redis: redis, tweetService: tweetService, configuration: configuration)
+        self.queue = FanOutQueue(redis: redis, configuration: configuration)
+        self.reader = TimelineReader(redis: redis, tweetService: tweetService, cache: cache, configuration: configuration)
+        self.processor = FanOutProcessor(redis: redis, tweetService: tweetService, cache: cache, configuration: configuration)
+    }
+
+    /// The workers to run beside the server; `consumer` names this instance in the queue (unique per instance).
+    public func workers(consumer: String, logger: Logger) -> FanOutWorkers {
+        FanOutWorkers(queue: queue, processor: processor, configuration: configuration, consumer: consumer, logger: logger)
+    }
+
+    public func router() -> WireRouter {
+        var router = WireRouter()
+        router.registerHealthCheck(service: Self.serviceName)
+        register(&router, DeliverEvents.self) { service, batch in
+            // Acknowledged once queued: the queue is durable, and the work is done later by any instance.
+            try await service.queue.enqueue(batch.events.map { FanOutJob(.event($0)) })
+            return WireEmpty()
+        }
+        register(&router, ReadPublicTimeline.self) { try await $0.reader.publicTimeline($1) }
+        register(&router, ReadHomeTimeline.self) { try await $0.reader.home($1) }
+        register(&router, ReadProfileTimeline.self) { try await $0.reader.profile($1) }
+        register(&router, ReadQueueStats.self) { service, _ in try await service.queue.stats() }
+        return router
+    }
+
+    private func register<Method: WireMethod>(
+        _ router: inout WireRouter,
+        _ method: Method.Type,
+        _ handler: @escaping @Sendable (TimelineService, Method.Request) async throws -> Method.Response
+    ) {
+        router.register(method) { request, context in
+            do {
+                return try await handler(self, request)
+            } catch let error as RedisError {
+                context.logger.warning("redis error", metadata: ["error": "\(error)"])
+                throw WireError(.unavailable, reason: "redis_unavailable", "the timeline store is unavailable")
+            }
+        }
+    }
+}

@@ -1,0 +1,38 @@
+/// Redis key names and member encoding for timelines.
+///
+/// A timeline is a sorted set whose members are tweet ids as 8 big-endian bytes, all with score 0. Redis orders
+/// equal-score members by their bytes, and for positive ids that is numeric order, so `ZREVRANGEBYLEX` pages by
+/// `max_id` / `since_id` exactly. (A score is a double and cannot hold a 63-bit id: ids differing in their low bits
+/// would tie or misorder.) Eight-byte members with a constant score also keep a full home timeline in Redis's compact
+/// listpack encoding.
+///
+/// Per-user keys carry the user id as a hash tag, so a user's timeline and its marker share a slot and one pipeline.
+enum TimelineKeys {
+    static let publicTimeline = "tl:public"
+
+    static func home(_ userID: Int64) -> String { "tl:h:{\(userID)}" }
+
+    /// Present while `home(userID)` is complete: set when it is rebuilt from the store, lost with it.
+    static func homeBuilt(_ userID: Int64) -> String { "tl:hb:{\(userID)}" }
+
+    static func profile(_ userID: Int64) -> String { "tl:p:{\(userID)}" }
+
+    /// The cached tweet, or an empty tombstone for a deleted one.
+    static func tweet(_ tweetID: Int64) -> String { "tw:{\(tweetID)}" }
+
+    /// The member for a tweet id.
+    static func member(_ id: Int64) -> [UInt8] {
+        withUnsafeBytes(of: UInt64(bitPattern: id).bigEndian) { Array($0) }
+    }
+
+    /// The id in a member; `nil` for anything that is not 8 bytes.
+    static func id(fromMember bytes: [UInt8]) -> Int64? {
+        guard bytes.count == 8 else { return nil }
+        return Int64(bitPattern: bytes.reduce(0) { $0 << 8 | UInt64($1) })
+    }
+
+    /// An exclusive lex bound below (or above) which members are returned.
+    static func exclusiveBound(_ id: Int64) -> [UInt8] {
+        [UInt8(ascii: "(")] + member(id)
+    }
+}

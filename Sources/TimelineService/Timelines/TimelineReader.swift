@@ -1,0 +1,68 @@
+import Wire
+
+/// Reads timelines: ids from a sorted set, tweets from the cache (misses from the TweetService), pages by exclusive
+/// `max_id` / `since_id` bounds. A home timeline that Redis lost, or that expired while its owner was idle, is
+/// rebuilt from the store on the next read instead of being shown empty.
+struct TimelineReader: Sendable {
+    static let maxLimit: UInt32 = 200
+
+    let redis: RedisClient
+    let tweetService: WireClient
+    let cache: TweetCache
+    let configuration: TimelineConfiguration
+
+    func publicTimeline(_ query: TimelineQuery) async throws -> TweetPage {
+        try await page(TimelineKeys.publicTimeline, query)
+    }
+
+    func profile(_ query: TimelineQuery) async throws -> TweetPage {
+        try await page(TimelineKeys.profile(query.userID), query)
+    }
+
+    func home(_ query: TimelineQuery) async throws -> TweetPage {
+        let ttl = configuration.idleTimelineTTL.redisSeconds
+        let built = try await redis.pipeline([
+            RedisCommand("EXPIRE", key: TimelineKeys.homeBuilt(query.userID), ttl),
+            RedisCommand("EXPIRE", key: TimelineKeys.home(query.userID), ttl),
+        ])
+        if built[0].integer != 1 {
+            try await rebuildHome(of: query.userID)
+        }
+        return try await page(TimelineKeys.home(query.userID), query)
+    }
+
+    /// Writes the newest tweets of the user and everyone they follow into their home timeline, then marks it built.
+    func rebuildHome(of userID: Int64) async throws {
+        var authors = [userID]
+        var cursor: Int64?
+        repeat {
+            let page = try await tweetService.call(ListFollowingIDs.self, PageRequest(userID: userID, limit: 50_000, cursor: cursor))
+            authors += page.ids
+            cursor = page.nextCursor
+        } while cursor != nil
+        let recent = try await tweetService.call(
+            ListRecentTweets.self, RecentTweetsQuery(authorIDs: authors, limit: UInt32(configuration.homeCapacity)), timeout: .seconds(30)
+        ).tweets
+        try await cache.store(recent)
+        let ttl = configuration.idleTimelineTTL.redisSeconds
+        var commands = recent.flatMap {
+            TimelineCommands.addToHome($0.id, userID: userID, capacity: configuration.homeCapacity, ttlSeconds: ttl)
+        }
+        commands.append(RedisCommand("SET", key: TimelineKeys.homeBuilt(userID), "1", "EX", ttl))
+        _ = try await redis.pipeline(commands)
+    }
+
+    /// Reads one more id than asked, to know whether an older page exists inside the window.
+    private func page(_ key: String, _ query: TimelineQuery) async throws -> TweetPage {
+        guard (1...Self.maxLimit).contains(query.limit) else {
+            throw WireError(.invalidArgument, reason: "invalid_limit", "limit must be 1 to \(Self.maxLimit)")
+        }
+        let upper: [UInt8] = query.maxID.map(TimelineKeys.exclusiveBound) ?? Array("+".utf8)
+        let lower: [UInt8] = query.sinceID.map(TimelineKeys.exclusiveBound) ?? Array("-".utf8)
+        let reply = try await redis.send(RedisCommand("ZREVRANGEBYLEX", key: key, upper, lower, "LIMIT", 0, Int(query.limit) + 1))
+        let ids = (reply.array ?? []).compactMap { $0.bytes.flatMap(TimelineKeys.id(fromMember:)) }
+        let pageIDs = Array(ids.prefix(Int(query.limit)))
+        let tweets = try await cache.hydrate(pageIDs)
+        return TweetPage(tweets: tweets, nextMaxID: ids.count > pageIDs.count ? pageIDs.last : nil)
+    }
+}

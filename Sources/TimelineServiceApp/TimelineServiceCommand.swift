@@ -1,0 +1,67 @@
+import ArgumentParser
+import Logging
+import ServiceLifecycle
+import TimelineService
+import Wire
+
+/// `timeline-service`: serves timelines over Wire and works the fan-out queue.
+@main
+struct TimelineServiceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "timeline-service",
+        abstract: "Materialized timelines, the tweet cache and the fan-out, on a Redis Cluster."
+    )
+
+    @Option(help: "host:port to listen on.")
+    var listen: String = "127.0.0.1:7200"
+
+    @Option(help: "Comma-separated host:port seeds of the Redis Cluster.")
+    var redis: String = "127.0.0.1:17001,127.0.0.1:17002,127.0.0.1:17003"
+
+    @Flag(help: "Treat --redis as one standalone server instead of a cluster.")
+    var standaloneRedis = false
+
+    @Option(help: "Comma-separated host:port list of TweetService instances.")
+    var tweetService: String = "127.0.0.1:7100"
+
+    @Option(help: "Entries kept per home timeline.")
+    var homeCapacity: Int = 800
+
+    @Option(help: "Fan-out jobs worked on at once by this instance.")
+    var workers: Int = 4
+
+    func run() async throws {
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        let logger = Logger(label: "timeline-service")
+        guard let endpoint = WireEndpoint(listen), let tweetEndpoints = WireEndpoint.list(tweetService),
+            let seeds = RedisNodeAddress.list(redis), let firstSeed = seeds.first
+        else {
+            throw ValidationError("--listen, --redis and --tweet-service take host:port lists")
+        }
+        let redisClient = RedisClient(
+            configuration: RedisClient.Configuration(mode: standaloneRedis ? .standalone(firstSeed) : .cluster(seeds: seeds)),
+            logger: logger
+        )
+        let tweets = WireClient(
+            configuration: WireClientConfiguration(endpoints: tweetEndpoints, clientName: TimelineService.serviceName), logger: logger
+        )
+        var configuration = TimelineConfiguration()
+        configuration.homeCapacity = homeCapacity
+        configuration.workers = workers
+        let service = TimelineService(redis: redisClient, tweetService: tweets, configuration: configuration)
+        let server = try await WireServer.bind(
+            configuration: WireServerConfiguration(host: endpoint.host, port: endpoint.port, serverName: TimelineService.serviceName),
+            router: service.router(),
+            logger: logger
+        )
+        let consumer = "\(endpoint.host):\(server.port)"
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [redisClient, server, service.workers(consumer: consumer, logger: logger)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        try await group.run()
+    }
+}

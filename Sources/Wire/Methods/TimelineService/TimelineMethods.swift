@@ -1,0 +1,55 @@
+// The TimelineService's read methods (ids 201-209). Limits are 1...200; `invalid_argument/invalid_limit` otherwise.
+
+/// Everyone's tweets, newest first, trimmed by age.
+public enum ReadPublicTimeline: WireMethod {
+    public static let id = WireMethodID(rawValue: 201), name = "read_public_timeline"
+    public typealias Request = TimelineQuery
+    public typealias Response = TweetPage
+}
+
+/// The tweets of the people `userID` follows, and their own, newest first.
+public enum ReadHomeTimeline: WireMethod {
+    public static let id = WireMethodID(rawValue: 202), name = "read_home_timeline"
+    public typealias Request = TimelineQuery
+    public typealias Response = TweetPage
+}
+
+/// `userID`'s tweets from the materialized profile timeline (may lag the store by the fan-out delay).
+public enum ReadProfileTimeline: WireMethod {
+    public static let id = WireMethodID(rawValue: 203), name = "read_profile_timeline"
+    public typealias Request = TimelineQuery
+    public typealias Response = TweetPage
+}
+
+/// The fan-out queue's depth and lag.
+public enum ReadQueueStats: WireMethod {
+    public static let id = WireMethodID(rawValue: 204), name = "read_queue_stats"
+    public typealias Request = WireEmpty
+
+    public struct Response: WireMessage, Hashable {
+        /// Jobs in the queue not yet handed to a worker.
+        public var waiting: Int64
+        /// Jobs handed to a worker and not yet acknowledged.
+        public var pending: Int64
+        /// Age of the oldest unacknowledged job, in milliseconds (0 when idle).
+        public var lagMillis: Int64
+
+        public init(waiting: Int64, pending: Int64, lagMillis: Int64) {
+            self.waiting = waiting
+            self.pending = pending
+            self.lagMillis = lagMillis
+        }
+
+        public init(from reader: inout WireReader) throws(WireError) {
+            waiting = try reader.read()
+            pending = try reader.read()
+            lagMillis = try reader.read()
+        }
+
+        public func encode(to writer: inout WireWriter) {
+            writer.write(waiting)
+            writer.write(pending)
+            writer.write(lagMillis)
+        }
+    }
+}
