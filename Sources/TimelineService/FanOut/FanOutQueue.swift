@@ -24,7 +24,7 @@ struct FanOutQueue: Sendable {
     func prepare() async throws {
         _ = try await redis.onAllMasters(RedisCommand("CONFIG", "SET", "zset-max-listpack-entries", 1024))
         do {
-            _ = try await redis.send(RedisCommand("XGROUP", key: Self.stream, "CREATE", Self.group, "0", "MKSTREAM"))
+            _ = try await redis.send(RedisCommand("XGROUP", "CREATE", Self.stream, Self.group, "0", "MKSTREAM").withKey(at: 2))
         } catch where error.message.contains("BUSYGROUP") {
             return
         }
