@@ -21,6 +21,9 @@ public struct TimelineConfiguration: Sendable {
     public var idleTimelineTTL: Duration
     /// Tweets of a new followee copied into the follower's home timeline.
     public var followBackfill: Int
+    /// Authors with at least this many followers are not fanned out on write; their tweets are merged into home
+    /// timelines when those are read (the hybrid of large timeline services). `nil` fans out everyone.
+    public var celebrityThreshold: Int64?
 
     public init(
         homeCapacity: Int = 800,
@@ -33,7 +36,8 @@ public struct TimelineConfiguration: Sendable {
         maxQueueLength: Int = 1_000_000,
         cacheTTL: Duration = .seconds(7 * 86_400),
         idleTimelineTTL: Duration = .seconds(14 * 86_400),
-        followBackfill: Int = 50
+        followBackfill: Int = 50,
+        celebrityThreshold: Int64? = 100_000
     ) {
         self.homeCapacity = homeCapacity
         self.profileCapacity = profileCapacity
@@ -46,6 +50,7 @@ public struct TimelineConfiguration: Sendable {
         self.cacheTTL = cacheTTL
         self.idleTimelineTTL = idleTimelineTTL
         self.followBackfill = followBackfill
+        self.celebrityThreshold = celebrityThreshold
     }
 }
 

@@ -162,6 +162,17 @@ struct Timelines {
         }
     }
 
+    @Test func hybridReadTimeMergeEqualsFullFanOut() async throws {
+        var full = TimelineConfiguration()
+        full.celebrityThreshold = nil
+        var hybrid = TimelineConfiguration()
+        hybrid.celebrityThreshold = 3
+        let fullPages = try await TimelineWorld.with(full) { try await celebrityScenario($0) }
+        let hybridPages = try await TimelineWorld.with(hybrid) { try await celebrityScenario($0) }
+        #expect(fullPages.count == 16)
+        #expect(hybridPages == fullPages)
+    }
+
     @Test func queueStatsReportDepth() async throws {
         try await TimelineWorld.with { world in
             let stats = try await world.timelines.call(ReadQueueStats.self, WireEmpty())
@@ -169,6 +180,38 @@ struct Timelines {
         }
     }
 }
+}
+
+/// A star with three followers and an ordinary author with one, tweeting in turn; returns what the first follower's
+/// home timeline shows, page by page, as texts (ids differ between runs, texts do not).
+func celebrityScenario(_ world: TimelineWorld) async throws -> [String] {
+    let star = try await world.makeUser()
+    let ordinary = try await world.makeUser()
+    let fans = [try await world.makeUser(), try await world.makeUser(), try await world.makeUser()]
+    for fan in fans {
+        _ = try await world.tweets.call(Follow.self, FollowEdge(followerID: fan.id, followeeID: star.id))
+    }
+    _ = try await world.tweets.call(Follow.self, FollowEdge(followerID: fans[0].id, followeeID: ordinary.id))
+    try await world.settle()
+    for index in 0..<6 {
+        _ = try await world.tweet(star, "star \(index)")
+        _ = try await world.tweet(ordinary, "ordinary \(index)")
+        if index % 2 == 0 {
+            _ = try await world.tweet(fans[0], "own \(index)")
+        }
+    }
+    let doomed = try await world.tweet(star, "deleted")
+    _ = try await world.tweets.call(DeleteTweet.self, TweetDeletion(tweetID: doomed.id, requesterID: star.id))
+    _ = try await world.tweet(star, "star last")
+    try await world.settle()
+    var texts: [String] = []
+    var maxID: Int64?
+    repeat {
+        let page = try await world.timelines.call(ReadHomeTimeline.self, TimelineQuery(userID: fans[0].id, limit: 4, maxID: maxID))
+        texts += page.tweets.map(\.text)
+        maxID = page.nextMaxID
+    } while maxID != nil
+    return texts
 }
 
 /// Inserts `count` follower rows for `author` with made-up follower ids (only their timelines matter here).

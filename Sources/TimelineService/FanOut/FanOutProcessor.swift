@@ -31,16 +31,26 @@ struct FanOutProcessor: Sendable {
             commands += TimelineCommands.addToHome(
                 tweet.id, userID: tweet.userID, capacity: configuration.homeCapacity, ttlSeconds: configuration.idleTimelineTTL.redisSeconds
             )
-            commands.append(FanOutQueue.add(FanOutJob(.followerChunk(tweetID: tweet.id, authorID: tweet.userID, cursor: nil, remove: false))))
+            if try await isCelebrity(tweet.userID) {
+                commands.append(RedisCommand("SADD", key: TimelineKeys.celebrities, tweet.userID))
+            } else {
+                commands.append(FanOutQueue.add(FanOutJob(.followerChunk(tweetID: tweet.id, authorID: tweet.userID, cursor: nil, remove: false))))
+            }
             _ = try await redis.pipeline(commands)
         case .tweetDeleted(let tweetID, let authorID):
             try await cache.store([], tombstones: [tweetID])
-            _ = try await redis.pipeline([
+            var commands = [
                 TimelineCommands.remove(tweetID, from: TimelineKeys.publicTimeline),
                 TimelineCommands.remove(tweetID, from: TimelineKeys.profile(authorID)),
                 TimelineCommands.remove(tweetID, from: TimelineKeys.home(authorID)),
-                FanOutQueue.add(FanOutJob(.followerChunk(tweetID: tweetID, authorID: authorID, cursor: nil, remove: true))),
-            ])
+            ]
+            // A celebrity's tweets were merged at read time, not written to followers; the tombstone hides any that
+            // were written before the author crossed the threshold.
+            let celebrity = try await redis.send(RedisCommand("SISMEMBER", key: TimelineKeys.celebrities, authorID)).integer == 1
+            if !celebrity {
+                commands.append(FanOutQueue.add(FanOutJob(.followerChunk(tweetID: tweetID, authorID: authorID, cursor: nil, remove: true))))
+            }
+            _ = try await redis.pipeline(commands)
         case .followed(let edge):
             // Backfill the followee's recent tweets, so that a new follow shows at once.
             let recent = try await redis.send(
@@ -59,6 +69,13 @@ struct FanOutProcessor: Sendable {
             // Nothing to undo: tweets already delivered stay, as on every large timeline service.
             break
         }
+    }
+
+    /// Whether the author has passed the celebrity threshold (asked of the store, which keeps the counter).
+    private func isCelebrity(_ authorID: Int64) async throws -> Bool {
+        guard let threshold = configuration.celebrityThreshold else { return false }
+        let author = try await tweetService.call(GetUsers.self, IDList(ids: [authorID])).users.first
+        return (author?.followersCount ?? 0) >= threshold
     }
 
     /// One page of followers: write (or remove) the tweet in each home timeline, then queue the next page.

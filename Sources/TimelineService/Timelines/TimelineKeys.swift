@@ -17,6 +17,9 @@ enum TimelineKeys {
 
     static func profile(_ userID: Int64) -> String { "tl:p:{\(userID)}" }
 
+    /// Authors whose tweets are merged into home timelines at read time instead of fanned out.
+    static let celebrities = "tl:celebrities"
+
     /// The cached tweet, or an empty tombstone for a deleted one.
     static func tweet(_ tweetID: Int64) -> String { "tw:{\(tweetID)}" }
 

@@ -12,11 +12,11 @@ struct TimelineReader: Sendable {
     let configuration: TimelineConfiguration
 
     func publicTimeline(_ query: TimelineQuery) async throws -> TweetPage {
-        try await page(TimelineKeys.publicTimeline, query)
+        try await page([TimelineKeys.publicTimeline], query)
     }
 
     func profile(_ query: TimelineQuery) async throws -> TweetPage {
-        try await page(TimelineKeys.profile(query.userID), query)
+        try await page([TimelineKeys.profile(query.userID)], query)
     }
 
     func home(_ query: TimelineQuery) async throws -> TweetPage {
@@ -28,18 +28,38 @@ struct TimelineReader: Sendable {
         if built[0].integer != 1 {
             try await rebuildHome(of: query.userID)
         }
-        return try await page(TimelineKeys.home(query.userID), query)
+        let celebrities = try await followedCelebrities(of: query.userID)
+        return try await page([TimelineKeys.home(query.userID)] + celebrities.map(TimelineKeys.profile), query)
+    }
+
+    /// The celebrities (see ``TimelineConfiguration/celebrityThreshold``) that `userID` follows, whose tweets are
+    /// merged in at read time.
+    private func followedCelebrities(of userID: Int64) async throws -> [Int64] {
+        guard configuration.celebrityThreshold != nil,
+            try await redis.send(RedisCommand("SCARD", key: TimelineKeys.celebrities)).integer ?? 0 > 0
+        else { return [] }
+        let following = try await followingIDs(of: userID)
+        guard !following.isEmpty else { return [] }
+        let arguments = [Array("SMISMEMBER".utf8), Array(TimelineKeys.celebrities.utf8)] + following.map(\.redisArgument)
+        let membership = try await redis.send(RedisCommand(arguments: arguments, keyPositions: [1]))
+        let flags: [RedisValue] = membership.array ?? []
+        return zip(following, flags).compactMap { id, flag in flag.integer == 1 ? id : nil }
+    }
+
+    private func followingIDs(of userID: Int64) async throws -> [Int64] {
+        var ids: [Int64] = []
+        var cursor: Int64?
+        repeat {
+            let page = try await tweetService.call(ListFollowingIDs.self, PageRequest(userID: userID, limit: 50_000, cursor: cursor))
+            ids += page.ids
+            cursor = page.nextCursor
+        } while cursor != nil
+        return ids
     }
 
     /// Writes the newest tweets of the user and everyone they follow into their home timeline, then marks it built.
     func rebuildHome(of userID: Int64) async throws {
-        var authors = [userID]
-        var cursor: Int64?
-        repeat {
-            let page = try await tweetService.call(ListFollowingIDs.self, PageRequest(userID: userID, limit: 50_000, cursor: cursor))
-            authors += page.ids
-            cursor = page.nextCursor
-        } while cursor != nil
+        let authors = [userID] + (try await followingIDs(of: userID))
         let recent = try await tweetService.call(
             ListRecentTweets.self, RecentTweetsQuery(authorIDs: authors, limit: UInt32(configuration.homeCapacity)), timeout: .seconds(30)
         ).tweets
@@ -52,15 +72,19 @@ struct TimelineReader: Sendable {
         _ = try await redis.pipeline(commands)
     }
 
-    /// Reads one more id than asked, to know whether an older page exists inside the window.
-    private func page(_ key: String, _ query: TimelineQuery) async throws -> TweetPage {
+    /// Reads one more id than asked from each timeline, merges them newest first without repeats, and hydrates the
+    /// page; the extra id tells whether an older page exists inside the window.
+    private func page(_ keys: [String], _ query: TimelineQuery) async throws -> TweetPage {
         guard (1...Self.maxLimit).contains(query.limit) else {
             throw WireError(.invalidArgument, reason: "invalid_limit", "limit must be 1 to \(Self.maxLimit)")
         }
         let upper: [UInt8] = query.maxID.map(TimelineKeys.exclusiveBound) ?? Array("+".utf8)
         let lower: [UInt8] = query.sinceID.map(TimelineKeys.exclusiveBound) ?? Array("-".utf8)
-        let reply = try await redis.send(RedisCommand("ZREVRANGEBYLEX", key: key, upper, lower, "LIMIT", 0, Int(query.limit) + 1))
-        let ids = (reply.array ?? []).compactMap { $0.bytes.flatMap(TimelineKeys.id(fromMember:)) }
+        let replies = try await redis.pipeline(keys.map {
+            RedisCommand("ZREVRANGEBYLEX", key: $0, upper, lower, "LIMIT", 0, Int(query.limit) + 1)
+        })
+        let merged = Set(replies.flatMap { ($0.array ?? []).compactMap { $0.bytes.flatMap(TimelineKeys.id(fromMember:)) } })
+        let ids = merged.sorted(by: >).prefix(Int(query.limit) + 1)
         let pageIDs = Array(ids.prefix(Int(query.limit)))
         let tweets = try await cache.hydrate(pageIDs)
         return TweetPage(tweets: tweets, nextMaxID: ids.count > pageIDs.count ? pageIDs.last : nil)
