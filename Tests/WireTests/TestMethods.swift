@@ -95,6 +95,7 @@ func testClient(ports: [Int], connections: Int = 2, timeout: Duration = .seconds
             clientName: "test-client",
             connectionsPerEndpoint: connections,
             defaultTimeout: timeout,
+            connectTimeout: .seconds(5),
             reconnectBackoff: .milliseconds(20),
             maxReconnectBackoff: .milliseconds(200)
         ),

@@ -142,6 +142,10 @@ struct WireClientTests {
             let client = testClient(ports: [server.port], connections: 1)
             let first = try await client.call(Echo.self, Echo.Request(value: 0))
             #expect(first.value == 0)
+            // The server counts the first request until just after its answer has left; wait for that.
+            while server.inFlightRequests > 0 {
+                try await Task.sleep(for: .milliseconds(5))
+            }
             async let slow = client.call(Echo.self, Echo.Request(value: 1, delayMillis: 400))
             while server.inFlightRequests == 0 {
                 try await Task.sleep(for: .milliseconds(5))

@@ -94,6 +94,9 @@ public final class WireClient: Sendable {
     /// in turn (failover).
     private func connection(before deadline: ContinuousClock.Instant) async throws(WireError) -> WireClientConnection {
         if let ready = leastLoadedConnection() {
+            guard ready.hasCapacity else {
+                throw WireError(.resourceExhausted, reason: "too_many_requests", "every connection is at its in-flight limit")
+            }
             return ready
         }
         let start = nextSlot.add(1, ordering: .relaxed).oldValue
@@ -102,7 +105,12 @@ public final class WireClient: Sendable {
             let slot = slots[(start + offset) % slots.count]
             guard let task = connectTask(for: slot) else { continue }
             do {
-                return try await task.value
+                let connection = try await task.value
+                if connection.hasCapacity {
+                    return connection
+                }
+                lastError = WireError(.resourceExhausted, reason: "too_many_requests", "every connection is at its in-flight limit")
+                continue
             } catch let error as WireError {
                 lastError = error
             } catch {

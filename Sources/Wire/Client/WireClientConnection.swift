@@ -22,10 +22,14 @@ final class WireClientConnection: Sendable {
     private let channel: any Channel
     private let state: WireClientConnectionState
 
-    private init(endpoint: WireEndpoint, channel: any Channel, state: WireClientConnectionState) {
+    /// The most requests the server lets this connection have in flight (from its helloAck).
+    let maxInFlightRequests: Int
+
+    private init(endpoint: WireEndpoint, channel: any Channel, state: WireClientConnectionState, maxInFlightRequests: Int) {
         self.endpoint = endpoint
         self.channel = channel
         self.state = state
+        self.maxInFlightRequests = maxInFlightRequests
     }
 
     /// Connects and completes the handshake within `configuration.connectTimeout`.
@@ -65,18 +69,23 @@ final class WireClientConnection: Sendable {
         let handshakeTimeout = eventLoop.scheduleTask(in: TimeAmount(configuration.connectTimeout)) {
             handshake.fail(WireError.unavailable("no handshake from \(endpoint) in time"))
         }
+        let ack: WireHelloAck
         do {
-            _ = try await handshake.futureResult.get()
+            ack = try await handshake.futureResult.get()
             handshakeTimeout.cancel()
         } catch {
             handshakeTimeout.cancel()
             channel.close(promise: nil)
             throw WireError.unavailable("handshake with \(endpoint) failed: \(error)")
         }
-        return WireClientConnection(endpoint: endpoint, channel: channel, state: state)
+        return WireClientConnection(
+            endpoint: endpoint, channel: channel, state: state, maxInFlightRequests: Int(ack.maxInFlightRequests)
+        )
     }
 
     var isUsable: Bool { channel.isActive && !state.isDraining }
+    /// Whether one more request fits under the server's limit.
+    var hasCapacity: Bool { state.inFlightRequests < maxInFlightRequests }
     var inFlightRequests: Int { state.inFlightRequests }
     var closeFuture: EventLoopFuture<Void> { channel.closeFuture }
 

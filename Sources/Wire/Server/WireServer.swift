@@ -68,21 +68,27 @@ public final class WireServer: Service, Sendable {
         try await withGracefulShutdownHandler {
             try await serverChannel.executeThenClose { inbound in
                 try await withThrowingDiscardingTaskGroup { group in
-                    for try await child in inbound {
-                        guard connections.withLock({ $0.count }) < configuration.maxConnections else {
-                            logger.warning("refusing connection over the limit", metadata: ["limit": "\(configuration.maxConnections)"])
-                            child.channel.close(promise: nil)
-                            continue
+                    do {
+                        for try await child in inbound {
+                            guard connections.withLock({ $0.count }) < configuration.maxConnections else {
+                                logger.warning("refusing connection over the limit", metadata: ["limit": "\(configuration.maxConnections)"])
+                                child.channel.close(promise: nil)
+                                continue
+                            }
+                            let connection = WireServerConnection(
+                                channel: child, router: router, configuration: configuration, serverInFlight: inFlight, logger: logger
+                            )
+                            let key = ObjectIdentifier(connection)
+                            connections.withLock { $0[key] = connection }
+                            group.addTask {
+                                await connection.run()
+                                self.connections.withLock { _ = $0.removeValue(forKey: key) }
+                            }
                         }
-                        let connection = WireServerConnection(
-                            channel: child, router: router, configuration: configuration, serverInFlight: inFlight, logger: logger
-                        )
-                        let key = ObjectIdentifier(connection)
-                        connections.withLock { $0[key] = connection }
-                        group.addTask {
-                            await connection.run()
-                            self.connections.withLock { _ = $0.removeValue(forKey: key) }
-                        }
+                    } catch {
+                        // The listening socket closed (shutdown): stop accepting, but let the group wait for the
+                        // connections to drain rather than cancelling them.
+                        logger.debug("accept loop ended", metadata: ["error": "\(error)"])
                     }
                 }
             }

@@ -122,7 +122,7 @@ final class WireServerConnection: Sendable {
             } else {
                 serverInFlight.value.add(1, ordering: .relaxed)
                 group.addTask {
-                    await self.serve(frame, clientName: clientName, logger: logger, outbound: outbound)
+                    await self.serve(frame, clientName: clientName, logger: logger)
                     self.serverInFlight.value.subtract(1, ordering: .relaxed)
                     self.finishRequest()
                 }
@@ -142,12 +142,11 @@ final class WireServerConnection: Sendable {
     private func serve(
         _ frame: WireFrame,
         clientName: String,
-        logger: Logger,
-        outbound: NIOAsyncChannelOutboundWriter<WireFrame>
+        logger: Logger
     ) async {
         let header = frame.header
         guard let route = router.route(for: header.method) else {
-            try? await outbound.write(
+            await send(
                 errorFrame(for: header, WireError(.invalidArgument, reason: "unknown_method", "no method \(header.method)"))
             )
             return
@@ -183,20 +182,26 @@ final class WireServerConnection: Sendable {
                     reply = self.errorFrame(for: header, WireError(.internal, "internal error"))
                 }
                 if !answered.value.exchange(true, ordering: .relaxed) {
-                    try? await outbound.write(reply)
+                    await self.send(reply)
                 }
             }
             group.addTask {
                 guard (try? await Task.sleep(until: start + timeout)) != nil else { return }
                 if !answered.value.exchange(true, ordering: .relaxed) {
                     logger.notice("request passed its deadline", metadata: ["timeout": "\(timeout)"])
-                    try? await outbound.write(self.errorFrame(for: header, .deadlineExceeded))
+                    await self.send(self.errorFrame(for: header, .deadlineExceeded))
                 }
             }
             await group.next()
             group.cancelAll()
         }
         route.duration.recordNanoseconds((ContinuousClock.now - start).nanoseconds)
+    }
+
+    /// Writes an answer and waits until it is flushed, so that a draining connection closes only after its last
+    /// answer has left. (The async writer would only queue it.) A failed write means the peer is gone.
+    private func send(_ frame: WireFrame) async {
+        try? await channel.channel.writeAndFlush(frame).get()
     }
 
     private func finishRequest() {
