@@ -162,16 +162,5 @@ let package = Package(
         ),
         // The whole system as a user meets it: the real executables (from TWEETER_BIN_DIR) against the PostgreSQL
         // shards and the Redis Cluster of `scripts/infra`, driven over real TLS.
-        .testTarget(
-            name: "EndToEndTests",
-            dependencies: [
-                "Gateway", "Wire",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: swiftSettings
-        ),
     ]
 )
