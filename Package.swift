@@ -160,7 +160,5 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The whole system as a user meets it: the real executables (from TWEETER_BIN_DIR) against the PostgreSQL
-        // shards and the Redis Cluster of `scripts/infra`, driven over real TLS.
     ]
 )
