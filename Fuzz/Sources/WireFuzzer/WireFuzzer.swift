@@ -8,7 +8,8 @@
 //   2. as the same stream fed in small chunks, which must yield the same frames and the same error;
 //   3. as a raw payload, decoded directly as every message type (control and service) and shape.
 // Whatever decodes must survive an encode/decode round trip unchanged.
-// A thrown `WireError` is an expected outcome. A crash, a trap, a sanitizer report or a failed invariant below is a bug.
+// A thrown `WireError` is an expected outcome. A crash, a trap, a sanitizer report or a failed invariant below is a
+// bug.
 import NIOCore
 import Wire
 
@@ -186,10 +187,16 @@ let methods: [MethodDecoder] = [
     MethodDecoder(ReadQueueStats.self),
 ]
 
-/// The request and response types of every method, each once (many methods share them).
+/// Messages that travel only inside others, decoded from raw inputs on their own too.
+let nestedMessages: [MessageDecoder] = [
+    MessageDecoder(TimelineEvent.self),
+]
+
+/// The request and response types of every method, and the nested messages, each once (many methods share them).
 let methodMessages: [MessageDecoder] = {
     var seen = Set<ObjectIdentifier>()
-    return methods.flatMap { method in [method.request, method.response] }.filter { seen.insert($0.type).inserted }
+    return (methods.flatMap { method in [method.request, method.response] } + nestedMessages)
+        .filter { seen.insert($0.type).inserted }
 }()
 
 struct MessageDecoder: Sendable {
@@ -289,7 +296,9 @@ func run(_ program: UInt64, on payload: ByteBuffer) {
                 // Elements that take no bytes: the count is still bounded by the remaining bytes.
                 _ = try reader.readArray(minimumElementSize: 0) { (_: inout WireReader) throws(WireError) in 0 }
             case 11:
-                _ = try reader.readOptional { (reader: inout WireReader) throws(WireError) in try reader.read(String.self) }
+                _ = try reader.readOptional { (reader: inout WireReader) throws(WireError) in
+                    try reader.read(String.self)
+                }
             case 12: _ = try reader.read(WireEmpty.self)
             case 13: _ = try reader.read([WireHello].self)
             case 14:
