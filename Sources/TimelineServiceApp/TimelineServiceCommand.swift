@@ -1,5 +1,7 @@
 import ArgumentParser
 import Logging
+import Metrics
+import Prometheus
 import ServiceLifecycle
 import TimelineService
 import Wire
@@ -32,6 +34,8 @@ struct TimelineServiceCommand: AsyncParsableCommand {
 
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        let metrics = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics))
         let logger = Logger(label: "timeline-service")
         guard let endpoint = WireEndpoint(listen), let tweetEndpoints = WireEndpoint.list(tweetService),
             let seeds = RedisNodeAddress.list(redis), let firstSeed = seeds.first
@@ -49,9 +53,11 @@ struct TimelineServiceCommand: AsyncParsableCommand {
         configuration.homeCapacity = homeCapacity
         configuration.workers = workers
         let service = TimelineService(redis: redisClient, tweetService: tweets, configuration: configuration)
+        var router = service.router()
+        router.registerMetrics(metrics)
         let server = try await WireServer.bind(
             configuration: WireServerConfiguration(host: endpoint.host, port: endpoint.port, serverName: TimelineService.serviceName),
-            router: service.router(),
+            router: router,
             logger: logger
         )
         let consumer = "\(endpoint.host):\(server.port)"

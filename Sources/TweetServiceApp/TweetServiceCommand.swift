@@ -1,5 +1,7 @@
 import ArgumentParser
 import Logging
+import Metrics
+import Prometheus
 import ServiceLifecycle
 import TweetService
 import Wire
@@ -64,6 +66,8 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        let metrics = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics))
         let logger = Logger(label: "tweet-service")
         guard let endpoint = WireEndpoint(listen), let timelines = WireEndpoint.list(timelineService) else {
             throw ValidationError("--listen and --timeline-service take host:port")
@@ -78,9 +82,11 @@ struct Serve: AsyncParsableCommand {
         }
         let hasher = PasswordHasher(configuration: PasswordHasher.Configuration(logN: scryptLogN))
         let handlers = TweetServiceHandlers(database: database, hasher: hasher, relay: relay)
+        var router = handlers.router()
+        router.registerMetrics(metrics)
         let server = try await WireServer.bind(
             configuration: WireServerConfiguration(host: endpoint.host, port: endpoint.port, serverName: TweetServiceHandlers.serviceName),
-            router: handlers.router(),
+            router: router,
             logger: logger
         )
         let repairer = FollowRepairer(graph: FollowGraph(database: database), logger: logger)
