@@ -86,6 +86,11 @@ struct FanOutProcessor: Sendable {
         )
         var commands: [RedisCommand] = []
         commands.reserveCapacity(page.ids.count * 3 + 1)
+        // The next page is queued first, so that another worker starts on it while this page is written: the chunks
+        // of one tweet run in parallel over every worker of every instance, not one after another.
+        if let next = page.nextCursor {
+            commands.append(FanOutQueue.add(FanOutJob(.followerChunk(tweetID: tweetID, authorID: authorID, cursor: next, remove: remove))))
+        }
         for follower in page.ids {
             if remove {
                 commands.append(TimelineCommands.remove(tweetID, from: TimelineKeys.home(follower)))
@@ -94,9 +99,6 @@ struct FanOutProcessor: Sendable {
                     tweetID, userID: follower, capacity: configuration.homeCapacity, ttlSeconds: configuration.idleTimelineTTL.redisSeconds
                 )
             }
-        }
-        if let next = page.nextCursor {
-            commands.append(FanOutQueue.add(FanOutJob(.followerChunk(tweetID: tweetID, authorID: authorID, cursor: next, remove: remove))))
         }
         if !commands.isEmpty {
             _ = try await redis.pipeline(commands)

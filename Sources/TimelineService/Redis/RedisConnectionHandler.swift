@@ -36,7 +36,6 @@ final class RedisConnectionHandler: ChannelDuplexHandler {
     private struct Waiting {
         var id: UInt64
         var expected: Int
-        var replies: [RedisValue]
         var promise: EventLoopPromise<[RedisValue]>
         var timeout: Scheduled<Void>
     }
@@ -45,6 +44,9 @@ final class RedisConnectionHandler: ChannelDuplexHandler {
     private let health: RedisConnectionHealth
     private let logger: Logger
     private var waiting = CircularBuffer<Waiting>()
+    /// The replies so far of the oldest waiting batch. Kept outside `waiting` so that appending never copies them:
+    /// a batch of 5,000 commands would otherwise cost 5,000 copies of a growing array.
+    private var headReplies: [RedisValue] = []
     private var nextBatchID: UInt64 = 0
     /// Set once the stream is broken; later batches fail at once.
     private var failure: RedisError?
@@ -85,7 +87,7 @@ final class RedisConnectionHandler: ChannelDuplexHandler {
             self.timedOut(batchID: id, context: context)
         }
         waiting.append(
-            Waiting(id: id, expected: batch.commands.count, replies: [], promise: batch.promise, timeout: timeout)
+            Waiting(id: id, expected: batch.commands.count, promise: batch.promise, timeout: timeout)
         )
         let written = context.eventLoop.makePromise(of: Void.self)
         written.futureResult.assumeIsolated().whenFailure { error in
@@ -101,12 +103,16 @@ final class RedisConnectionHandler: ChannelDuplexHandler {
             breakStream(.protocolError("\(address) sent a reply nobody asked for"), context: context)
             return
         }
-        waiting[waiting.startIndex].replies.append(reply)
-        let head = waiting[waiting.startIndex]
-        if head.replies.count == head.expected {
-            waiting.removeFirst()
+        if headReplies.isEmpty {
+            headReplies.reserveCapacity(waiting[waiting.startIndex].expected)
+        }
+        headReplies.append(reply)
+        if headReplies.count == waiting[waiting.startIndex].expected {
+            let head = waiting.removeFirst()
+            let replies = headReplies
+            headReplies = []
             head.timeout.cancel()
-            head.promise.succeed(head.replies)
+            head.promise.succeed(replies)
         }
     }
 
@@ -138,6 +144,7 @@ final class RedisConnectionHandler: ChannelDuplexHandler {
     private func failAll(_ error: RedisError) {
         failure = failure ?? error
         health.markBroken()
+        headReplies = []
         while let batch = waiting.popFirst() {
             batch.timeout.cancel()
             batch.promise.fail(error)

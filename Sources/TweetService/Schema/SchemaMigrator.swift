@@ -15,13 +15,18 @@ public struct SchemaMigrator: Sendable {
     @discardableResult
     public func migrate(_ migrations: [Migration] = Migration.all) async throws -> Int {
         let applied = try await database.onShards(0..<database.shardMap.logicalShardCount) { connection, shard, schema in
-            try connection.execute(script: """
-                SET client_min_messages TO warning;
-                CREATE SCHEMA IF NOT EXISTS \(schema);
-                CREATE TABLE IF NOT EXISTS \(schema).schema_migrations (
-                    version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now()
-                );
-                """)
+            try connection.execute(script: "SET client_min_messages TO warning")
+            try connection.transaction { connection in
+                // Under the shard's lock: `IF NOT EXISTS` alone does not stop two migrators (two processes starting
+                // on a fresh database) from both creating the schema, and one failing on the catalog's unique index.
+                try connection.query("SELECT pg_advisory_xact_lock($1)", [String(shard)])
+                try connection.execute(script: """
+                    CREATE SCHEMA IF NOT EXISTS \(schema);
+                    CREATE TABLE IF NOT EXISTS \(schema).schema_migrations (
+                        version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now()
+                    );
+                    """)
+            }
             var count = 0
             for migration in migrations {
                 count += try connection.transaction { connection in

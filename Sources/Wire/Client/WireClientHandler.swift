@@ -86,9 +86,9 @@ final class WireClientHandler: ChannelDuplexHandler {
     func write(context: ChannelHandlerContext, data: NIOAny, promise writePromise: EventLoopPromise<Void>?) {
         let request = unwrapOutboundIn(data)
         guard pending.count < maxInFlight else {
-            request.promise.fail(
-                WireError(.resourceExhausted, reason: "too_many_requests", "the connection has \(maxInFlight) requests in flight")
-            )
+            let error = WireError(.resourceExhausted, reason: "too_many_requests", "the connection has \(maxInFlight) requests in flight")
+            request.promise.fail(error)
+            writePromise?.fail(error)
             return
         }
         let requestID = nextRequestID
@@ -104,6 +104,8 @@ final class WireClientHandler: ChannelDuplexHandler {
         written.futureResult.assumeIsolated().whenFailure { error in
             self.complete(requestID, with: .failure(WireError.unavailable("could not send the request: \(error)")))
         }
+        // The caller's promise must complete too: whatever waits on it (and everything that captures) is freed only then.
+        written.futureResult.cascade(to: writePromise)
         context.write(wrapOutboundOut(WireFrame(header: header, payload: request.payload)), promise: written)
     }
 

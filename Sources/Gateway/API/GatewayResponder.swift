@@ -1,0 +1,150 @@
+import Hummingbird
+import Logging
+import NIOCore
+import Wire
+
+/// What Hummingbird hands the Gateway with each request: its logger and the client's address.
+struct GatewayRequestContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    /// The peer of the connection; `nil` in tests without a socket.
+    let remoteAddress: SocketAddress?
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = CoreRequestContextStorage(source: source)
+        remoteAddress = source.channel.remoteAddress
+    }
+}
+
+/// Answers every request of the public API, in the order of checks the API promises.
+///
+/// 1. A body over the limit is 413, whatever the route.
+/// 2. Routing: 404 for an unknown path, 405 with `Allow` for a known path and another method.
+/// 3. Rate limiting: 429 with `Retry-After`, charged to a token known to be valid, else to the client's address.
+/// 4. Authentication on routes that need it: 401.
+/// 5. The route's own checks, in the order 400, 404, 403, 422, then its Wire calls (503 when a service is down).
+///
+/// Every answer carries `X-Request-Id`: the Wire trace id under which each service logged its part of the request.
+struct GatewayResponder: HTTPResponder {
+    typealias Context = GatewayRequestContext
+
+    /// `X-Request-Id` (HTTPTypes' `HTTPField.Name`, reached through `HTTPFields`, which Hummingbird exports).
+    static let requestIDField = HTTPFields.Element.Name("X-Request-Id")!
+
+    let routes: RouteTable<Endpoint>
+    let handlers: APIHandlers
+    let maxBodyBytes: Int
+    let rateLimiter: RateLimiter
+    let tokenCache: TokenCache
+
+    private var metrics: GatewayMetrics { handlers.metrics }
+    private var upstream: UpstreamServices { handlers.upstream }
+
+    func respond(to request: Request, context: Context) async throws -> Response {
+        let start = ContinuousClock.now
+        let traceID = WireTraceID.random()
+        var logger = context.logger
+        logger[metadataKey: "trace_id"] = "\(traceID)"
+        metrics.requestStarted()
+        let (answer, route) = await WireTraceID.$current.withValue(traceID) {
+            await self.answer(request, context: context, logger: logger)
+        }
+        var response = answer
+        response.headers[Self.requestIDField] = traceID.description
+        let duration = ContinuousClock.now - start
+        metrics.requestFinished(
+            route: route, method: request.method.rawValue, status: response.status.code, duration: duration)
+        logger.debug(
+            "answered",
+            metadata: [
+                "method": "\(request.method)", "route": "\(route)", "status": "\(response.status.code)",
+                "duration": "\(duration)",
+            ]
+        )
+        return response
+    }
+
+    /// The response, and the route template it was answered under (`unmatched` when there was none).
+    private func answer(_ request: Request, context: Context, logger: Logger) async -> (Response, String) {
+        var route = "unmatched"
+        do {
+            let body = try await readBody(request)
+            switch routes.resolve(request.method, path: request.uri.path[...]) {
+            case .notFound:
+                throw APIError.notFound("no such route")
+            case .methodNotAllowed(let allowed, let template):
+                route = template.description
+                throw APIError.methodNotAllowed(allowed: allowed)
+            case .found(let endpoint, let captures, let template):
+                route = template.description
+                let caller = try await admit(request, to: endpoint, context: context)
+                let apiRequest = APIRequest(
+                    captures: captures, query: QueryParameters(request.uri.query?[...]), body: body, caller: caller
+                )
+                return (try await endpoint.handle(handlers, apiRequest), route)
+            }
+        } catch let error as APIError {
+            return (error.response(), route)
+        } catch let error as WireError {
+            let apiError = APIError(error)
+            if apiError.status.code >= 500 {
+                logger.warning("service call failed", metadata: ["route": "\(route)", "error": "\(error)"])
+            }
+            return (apiError.response(), route)
+        } catch {
+            logger.error("unexpected error", metadata: ["route": "\(route)", "error": "\(error)"])
+            return (APIError.internal.response(), route)
+        }
+    }
+
+    /// The whole body, or 413 when it is over the limit (told by `Content-Length` before reading anything, or found
+    /// while reading a chunked body).
+    private func readBody(_ request: Request) async throws -> ByteBuffer {
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maxBodyBytes {
+            throw APIError.payloadTooLarge(limit: maxBodyBytes)
+        }
+        do {
+            return try await request.body.collect(upTo: maxBodyBytes)
+        } catch is NIOTooManyBytesError {
+            throw APIError.payloadTooLarge(limit: maxBodyBytes)
+        } catch {
+            throw APIError.badRequest("the request body could not be read")
+        }
+    }
+
+    /// Rate limits and, where the route needs it, authenticates; returns the caller of an authenticated route.
+    private func admit(_ request: Request, to endpoint: Endpoint, context: Context) async throws -> UserRecord? {
+        if case .operational = endpoint.access {
+            return nil
+        }
+        let token = BearerToken.parse(request.headers[.authorization])
+        let cachedCaller = token.flatMap { tokenCache.user(for: $0) }
+        let key: RateLimitKey =
+            if let token, cachedCaller != nil { .token(token) } else {
+                .address(context.remoteAddress?.ipAddress ?? "unknown")
+            }
+        if case .limited(let retryAfter) = rateLimiter.admit(key) {
+            throw APIError.rateLimited(retryAfterSeconds: retryAfter)
+        }
+        guard case .authenticated = endpoint.access else {
+            return nil
+        }
+        guard let token else {
+            throw APIError.unauthorized()
+        }
+        if let cachedCaller {
+            return cachedCaller
+        }
+        return try await resolve(token)
+    }
+
+    /// Asks the TweetService whose token this is, and remembers the answer for a few seconds.
+    private func resolve(_ token: String) async throws -> UserRecord {
+        do {
+            let user = try await upstream.call(.tweets, ResolveToken.self, Name(token), idempotent: true)
+            tokenCache.store(user, for: token)
+            return user
+        } catch let error where [.unauthenticated, .notFound, .invalidArgument].contains(error.code) {
+            throw APIError.unauthorized("the bearer token is unknown or revoked")
+        }
+    }
+}

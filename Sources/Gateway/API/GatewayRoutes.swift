@@ -1,0 +1,104 @@
+import Hummingbird
+import NIOCore
+import Wire
+
+/// What a route serves and who may call it.
+struct Endpoint: Sendable {
+    enum Access: Sendable {
+        /// Anyone; rate limited by address (or by token, when a valid one is sent anyway).
+        case anonymous
+        /// A valid bearer token is required (401 otherwise); rate limited by token.
+        case authenticated
+        /// Health and metrics: neither authenticated nor rate limited, so that probes never see a 429.
+        case operational
+    }
+
+    let access: Access
+    let handle: @Sendable (APIHandlers, APIRequest) async throws -> Response
+}
+
+/// A request as a route handler sees it, once routing, rate limiting, body reading and authentication are done.
+struct APIRequest: Sendable {
+    /// The `{...}` segments of the route template, in order, still percent-encoded.
+    var captures: [Substring]
+    var query: QueryParameters
+    /// The whole body (at most the configured limit).
+    var body: ByteBuffer
+    /// The token's owner on authenticated routes; `nil` elsewhere.
+    var caller: UserRecord?
+
+    /// The `index`th capture as an id.
+    ///
+    /// - Throws: ``APIError`` 404 when it is not a decimal id: no resource has such a name.
+    func pathID(_ index: Int = 0) throws(APIError) -> Int64 {
+        guard index < captures.count, let id = PageParameters.parseID(captures[index]) else {
+            throw .notFound()
+        }
+        return id
+    }
+
+    /// The caller of an authenticated route.
+    func authenticatedCaller() throws(APIError) -> UserRecord {
+        guard let caller else { throw .unauthorized() }
+        return caller
+    }
+}
+
+/// The route handlers' shared dependencies. Each resource adds its handlers in its own file.
+struct APIHandlers: Sendable {
+    let upstream: UpstreamServices
+    let metrics: GatewayMetrics
+
+    /// The whole public API.
+    static func routeTable() -> RouteTable<Endpoint> {
+        var routes = RouteTable<Endpoint>()
+        func add(
+            _ method: HTTPRequest.Method, _ template: String, _ access: Endpoint.Access,
+            _ handle: @escaping @Sendable (APIHandlers, APIRequest) async throws -> Response
+        ) {
+            routes.add(method, template, Endpoint(access: access, handle: handle))
+        }
+        add(.post, "/api/v1/users", .anonymous) { try await $0.createUser($1) }
+        add(.get, "/api/v1/users", .anonymous) { try await $0.findUser($1) }
+        add(.get, "/api/v1/users/{id}", .anonymous) { try await $0.user($1) }
+        add(.post, "/api/v1/sessions", .anonymous) { try await $0.signIn($1) }
+        add(.post, "/api/v1/users/{id}/follow", .authenticated) { try await $0.follow($1, following: true) }
+        add(.delete, "/api/v1/users/{id}/follow", .authenticated) { try await $0.follow($1, following: false) }
+        add(.get, "/api/v1/users/{id}/followers", .anonymous) { try await $0.relationships($1, followers: true) }
+        add(.get, "/api/v1/users/{id}/following", .anonymous) { try await $0.relationships($1, followers: false) }
+        add(.get, "/api/v1/users/{id}/tweets", .anonymous) { try await $0.userTweets($1) }
+        add(.post, "/api/v1/tweets", .authenticated) { try await $0.createTweet($1) }
+        add(.get, "/api/v1/tweets/{id}", .anonymous) { try await $0.tweet($1) }
+        add(.delete, "/api/v1/tweets/{id}", .authenticated) { try await $0.deleteTweet($1) }
+        add(.get, "/api/v1/timelines/public", .anonymous) { try await $0.publicTimeline($1) }
+        add(.get, "/api/v1/timelines/home", .authenticated) { try await $0.homeTimeline($1) }
+        add(.get, "/healthz", .operational) { _, _ in .json(StatusJSON(status: "ok")) }
+        add(.get, "/readyz", .operational) { handlers, _ in await handlers.readiness() }
+        add(.get, "/metrics", .operational) { handlers, _ in handlers.metricsExposition() }
+        return routes
+    }
+
+    /// The user with `id`.
+    ///
+    /// - Throws: ``APIError`` 404 when there is none, 503 when the TweetService does not answer.
+    func existingUser(_ id: Int64) async throws -> UserRecord {
+        let page = try await upstream.call(.tweets, GetUsers.self, IDList(ids: [id]), idempotent: true)
+        guard let user = page.users.first(where: { $0.id == id }) else {
+            throw APIError.notFound("no user \(id)")
+        }
+        return user
+    }
+
+    /// The page's limit for a list that belongs to `userID`.
+    ///
+    /// - Throws: ``APIError`` 404 for an unknown user, which the API ranks before 422 `invalid_limit`; the user is
+    ///   only looked up here when the limit is out of range (otherwise the caller checks in parallel with its read).
+    func validLimit(_ parameters: PageParameters, ofUser userID: Int64) async throws -> UInt32 {
+        do {
+            return try parameters.validLimit()
+        } catch {
+            _ = try await existingUser(userID)
+            throw error
+        }
+    }
+}

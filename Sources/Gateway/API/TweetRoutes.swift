@@ -1,0 +1,44 @@
+import Hummingbird
+import Wire
+
+// Tweets: writing, reading one, deleting.
+extension APIHandlers {
+    /// `POST /api/v1/tweets` `{"text", "in_reply_to_id"?}` -> 201 Tweet.
+    ///
+    /// Checks run 400 (body not a JSON object, `text` not a string, `in_reply_to_id` neither a string nor null), then
+    /// 422: `invalid_text` (missing, or not 1 to 280 characters), `invalid_in_reply_to_id` (not decimal, or no such
+    /// tweet: unknown or deleted, which the TweetService decides).
+    func createTweet(_ request: APIRequest) async throws -> Response {
+        let caller = try request.authenticatedCaller()
+        let body = try JSONObjectBody(request.body)
+        let replyTo = try body.optionalString("in_reply_to_id")
+        let text = try body.requiredString("text")
+        try FieldRules.checkTweetText(text)
+        let replyID = try replyTo.map { text throws(APIError) in try FieldRules.replyTarget(text) }
+        let tweet = try await upstream.call(
+            .tweets, CreateTweet.self, NewTweet(authorID: caller.id, text: text, inReplyToID: replyID))
+        return .json(TweetJSON(tweet), status: .created)
+    }
+
+    /// `GET /api/v1/tweets/{id}` -> Tweet, or 404 (also once deleted). Reads the store, so it is never stale.
+    func tweet(_ request: APIRequest) async throws -> Response {
+        let id = try request.pathID()
+        let list = try await upstream.call(.tweets, GetTweets.self, IDList(ids: [id]), idempotent: true)
+        guard let tweet = list.tweets.first(where: { $0.id == id }) else {
+            throw APIError.notFound("no tweet \(id)")
+        }
+        return .json(TweetJSON(tweet))
+    }
+
+    /// `DELETE /api/v1/tweets/{id}` -> 204 for its author, 403 `forbidden` for anyone else, 404 when missing.
+    func deleteTweet(_ request: APIRequest) async throws -> Response {
+        let caller = try request.authenticatedCaller()
+        let id = try request.pathID()
+        do {
+            _ = try await upstream.call(.tweets, DeleteTweet.self, TweetDeletion(tweetID: id, requesterID: caller.id))
+        } catch let error where error.code == .permissionDenied {
+            throw APIError.forbidden("only the author can delete a tweet")
+        }
+        return .noContent
+    }
+}

@@ -1,0 +1,59 @@
+import Hummingbird
+import Wire
+
+// Accounts: sign-up, sign-in and looking users up.
+extension APIHandlers {
+    /// `POST /api/v1/users` `{"username","password"}` -> 201 User; 409 `username_taken`; 422 `invalid_username`,
+    /// `invalid_password`.
+    func createUser(_ request: APIRequest) async throws -> Response {
+        let body = try JSONObjectBody(request.body)
+        let username = try body.requiredString("username")
+        let password = try body.requiredString("password")
+        try FieldRules.checkUsername(username)
+        try FieldRules.checkPassword(password)
+        let user = try await upstream.call(
+            .tweets, CreateUser.self, Credentials(username: username, password: password),
+            timeout: upstream.passwordHashingTimeout
+        )
+        return .json(UserJSON(user), status: .created)
+    }
+
+    /// `POST /api/v1/sessions` `{"username","password"}` -> 201 `{"token","user"}`; wrong credentials are 401.
+    ///
+    /// Credentials that break the sign-up rules cannot belong to anyone, so they are refused without asking.
+    func signIn(_ request: APIRequest) async throws -> Response {
+        let body = try JSONObjectBody(request.body)
+        let username = try body.requiredString("username")
+        let password = try body.requiredString("password")
+        let wrongCredentials = APIError.unauthorized("wrong username or password")
+        guard FieldRules.isValidUsername(username), FieldRules.isValidPassword(password) else {
+            throw wrongCredentials
+        }
+        do {
+            let session = try await upstream.call(
+                .tweets, Authenticate.self, Credentials(username: username, password: password),
+                timeout: upstream.passwordHashingTimeout
+            )
+            return .json(SessionJSON(token: session.token, user: session.user), status: .created)
+        } catch let error where [.unauthenticated, .invalidArgument, .notFound].contains(error.code) {
+            throw wrongCredentials
+        }
+    }
+
+    /// `GET /api/v1/users/{id}` -> User or 404.
+    func user(_ request: APIRequest) async throws -> Response {
+        .json(UserJSON(try await existingUser(request.pathID())))
+    }
+
+    /// `GET /api/v1/users?username=NAME` -> User or 404; without `username`, 422 `invalid_username`.
+    func findUser(_ request: APIRequest) async throws -> Response {
+        guard let username = request.query["username"] else {
+            throw APIError.missingField("username")
+        }
+        guard FieldRules.isValidUsername(username) else {
+            throw APIError.notFound("no user named \(username)")
+        }
+        let user = try await upstream.call(.tweets, GetUserByUsername.self, Name(username), idempotent: true)
+        return .json(UserJSON(user))
+    }
+}

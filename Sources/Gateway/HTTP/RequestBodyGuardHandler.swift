@@ -1,0 +1,148 @@
+import HummingbirdCore
+import Logging
+import NIOCore
+
+extension NIOAsyncChannel {
+    /// What the channel reads; lets other code name the element type of a channel type it did not write.
+    typealias InboundElement = Inbound
+    /// What the channel writes.
+    typealias OutboundElement = Outbound
+}
+
+/// Hummingbird's HTTP/1 parts (NIOHTTPTypes' `HTTPRequestPart` and `HTTPResponsePart`), named through `HTTP1Channel`
+/// so that the Gateway needs no direct dependency on swift-nio-extras.
+typealias RequestPart = HTTP1Channel.Value.InboundElement
+typealias ResponsePart = HTTP1Channel.Value.OutboundElement
+
+/// Enforces, on one connection, the body limit (``RequestBodyGuard``) and the time a request may take to arrive.
+///
+/// Sits between the HTTP codec and Hummingbird's request handling. After answering an oversized request it closes
+/// gently: it ends its own sending side (after TLS close_notify), drops what the client still sends, and closes once
+/// the client does or ``GatewayConfiguration/Limits/lingerTimeout`` passes. Closing at once, with unread bytes in the
+/// socket, would make the kernel send a reset that can destroy the 413 before the client reads it.
+final class RequestBodyGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = RequestPart
+    typealias InboundOut = RequestPart
+    typealias OutboundIn = ResponsePart
+    typealias OutboundOut = ResponsePart
+
+    private var bodyGuard: RequestBodyGuard
+    private let readTimeout: TimeAmount
+    private let lingerTimeout: TimeAmount
+    private let logger: Logger
+    private var readTimer: Scheduled<Void>?
+    private var lingerTimer: Scheduled<Void>?
+    private var isLingering = false
+
+    init(limits: GatewayConfiguration.Limits, logger: Logger) {
+        bodyGuard = RequestBodyGuard(maxBodyBytes: limits.maxBodyBytes)
+        readTimeout = TimeAmount(limits.requestReadTimeout)
+        lingerTimeout = TimeAmount(limits.lingerTimeout)
+        self.logger = logger
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let action: RequestBodyGuard.InboundAction
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            action = bodyGuard.head(contentLength: head.headerFields[.contentLength].flatMap { Int($0) })
+        case .body(let bytes):
+            action = bodyGuard.body(byteCount: bytes.readableBytes)
+        case .end:
+            action = bodyGuard.end()
+        }
+        switch action {
+        case .forward:
+            context.fireChannelRead(data)
+        case .forwardAndEnd:
+            context.fireChannelRead(data)
+            context.fireChannelRead(wrapInboundOut(.end(nil)))
+        case .drop:
+            break
+        }
+        updateReadTimer(context: context)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        switch unwrapOutboundIn(data) {
+        case .head(var head):
+            if bodyGuard.responseHead() == .forwardClosing {
+                head.headerFields[.connection] = "close"
+                context.write(wrapOutboundOut(.head(head)), promise: promise)
+            } else {
+                context.write(data, promise: promise)
+            }
+        case .body:
+            context.write(data, promise: promise)
+        case .end:
+            switch bodyGuard.responseEnd() {
+            case .forward:
+                context.write(data, promise: promise)
+            case .forwardThenClose:
+                let written = context.eventLoop.makePromise(of: Void.self)
+                context.writeAndFlush(data, promise: written)
+                written.futureResult.assumeIsolated().whenComplete { [weak self] result in
+                    promise?.completeWith(result)
+                    self?.linger(context: context)
+                }
+            }
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if isLingering, case ChannelEvent.inputClosed = event {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        cancelTimers()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        cancelTimers()
+        context.fireChannelInactive()
+    }
+
+    /// The read timer runs from a request's head to its end.
+    private func updateReadTimer(context: ChannelHandlerContext) {
+        guard bodyGuard.isReadingRequest else {
+            readTimer?.cancel()
+            readTimer = nil
+            return
+        }
+        guard readTimer == nil else { return }
+        readTimer = context.eventLoop.assumeIsolated().scheduleTask(in: readTimeout) { [weak self] in
+            guard let self else { return }
+            readTimer = nil
+            logger.info(
+                "closing a connection whose request did not arrive in time", metadata: ["limit": "\(readTimeout)"])
+            context.close(promise: nil)
+        }
+    }
+
+    private func linger(context: ChannelHandlerContext) {
+        guard !isLingering else { return }
+        isLingering = true
+        let outputClosed = context.eventLoop.makePromise(of: Void.self)
+        outputClosed.futureResult.assumeIsolated().whenFailure { _ in
+            context.close(promise: nil)
+        }
+        context.close(mode: .output, promise: outputClosed)
+        lingerTimer = context.eventLoop.assumeIsolated().scheduleTask(in: lingerTimeout) {
+            context.close(promise: nil)
+        }
+    }
+
+    private func cancelTimers() {
+        readTimer?.cancel()
+        readTimer = nil
+        lingerTimer?.cancel()
+        lingerTimer = nil
+    }
+}
+
+@available(*, unavailable)
+extension RequestBodyGuardHandler: Sendable {}

@@ -1,0 +1,38 @@
+import HummingbirdCore
+import Logging
+import NIOCore
+
+/// Hummingbird's HTTP/1.1 child channel with our OpenSSL ``TLSHandler`` in front, in the place Hummingbird's own
+/// `TLSChannel` gives NIOSSL.
+///
+/// Without a ``TLSContext`` it is plain HTTP (tests and loopback tools). A failed handshake, a plain-HTTP client on
+/// the TLS port, or a stalled handshake ends in an error on this channel's inbound stream; Hummingbird's connection
+/// loop logs it and closes this connection only.
+struct TLSHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
+    typealias Value = HTTP1Channel.Value
+
+    private let base: HTTP1Channel
+    private let tlsContext: TLSContext?
+
+    init(base: HTTP1Channel, tlsContext: TLSContext?) {
+        self.base = base
+        self.tlsContext = tlsContext
+    }
+
+    var responder: HTTPChannelHandler.Responder { base.responder }
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        guard let tlsContext else {
+            return base.setup(channel: channel, logger: logger)
+        }
+        return channel.eventLoop.makeCompletedFuture {
+            try channel.pipeline.syncOperations.addHandler(TLSHandler(context: tlsContext))
+        }.flatMap {
+            base.setup(channel: channel, logger: logger)
+        }
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        await base.handle(value: value, logger: logger)
+    }
+}

@@ -1,0 +1,71 @@
+import Synchronization
+import Wire
+
+/// Session tokens the TweetService confirmed recently, so that a client's burst of calls costs one `resolve_token`.
+///
+/// An entry lives for ``Configuration/ttl``: a token revoked elsewhere keeps working here at most that long. Only
+/// confirmations are cached; an unknown token is asked about again (and the rate limiter, which charges unverified
+/// tokens to the client's address, bounds how often).
+public final class TokenCache: Sendable {
+    /// How long and how many confirmations are kept.
+    public struct Configuration: Sendable, Hashable {
+        /// How long a confirmation is trusted; zero turns the cache off.
+        public var ttl: Duration
+        /// Tokens kept at once; the cache's memory bound.
+        public var maxEntries: Int
+
+        /// - Parameters:
+        ///   - ttl: 5 s by default.
+        ///   - maxEntries: 50,000 by default.
+        public init(ttl: Duration = .seconds(5), maxEntries: Int = 50_000) {
+            self.ttl = ttl
+            self.maxEntries = maxEntries
+        }
+
+        func validate() throws(GatewayError) {
+            guard ttl >= .zero, maxEntries >= 1 else {
+                throw GatewayError(
+                    .invalidConfiguration, "the token cache needs a non-negative TTL and room for one entry")
+            }
+        }
+    }
+
+    private struct Entry {
+        var user: UserRecord
+        var expiresAt: ContinuousClock.Instant
+    }
+
+    public let configuration: Configuration
+    private let entries: Mutex<BoundedTable<String, Entry>>
+
+    public init(configuration: Configuration) {
+        self.configuration = configuration
+        entries = Mutex(BoundedTable(capacity: max(1, configuration.maxEntries)))
+    }
+
+    /// The user `token` belongs to, if it was confirmed less than ``Configuration/ttl`` ago.
+    func user(for token: String, now: ContinuousClock.Instant = .now) -> UserRecord? {
+        entries.withLock { table in
+            guard let entry = table[token] else { return nil }
+            guard entry.expiresAt > now else {
+                table.removeValue(for: token)
+                return nil
+            }
+            return entry.user
+        }
+    }
+
+    /// Remembers that `token` belongs to `user`.
+    func store(_ user: UserRecord, for token: String, now: ContinuousClock.Instant = .now) {
+        guard configuration.ttl > .zero else { return }
+        let entry = Entry(user: user, expiresAt: now + configuration.ttl)
+        entries.withLock { table in
+            table.insert(entry, for: token) { $0.expiresAt <= now }
+        }
+    }
+
+    /// Tokens held right now, expired ones included until they are swept (for tests of the memory bound).
+    var count: Int {
+        entries.withLock { $0.count }
+    }
+}

@@ -1,0 +1,129 @@
+import ArgumentParser
+import Gateway
+import Logging
+import Metrics
+import Prometheus
+import ServiceLifecycle
+import Wire
+
+/// `gateway`: the public HTTPS API in front of the TweetService and the TimelineService.
+@main
+struct GatewayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gateway",
+        abstract: "Serve Tweeter's public HTTP/JSON API over TLS, calling the services behind it over Wire."
+    )
+
+    @Option(help: "host:port to listen on (an IPv6 host in brackets: [::1]:8443).")
+    var listen: String = "127.0.0.1:8443"
+
+    @Option(help: "PEM file with the certificate chain, leaf first.")
+    var tlsCertificate: String?
+
+    @Option(help: "PEM file with the certificate's private key.")
+    var tlsKey: String?
+
+    @Flag(help: "Serve plain HTTP instead of TLS (loopback addresses only).")
+    var plainHTTP = false
+
+    @Option(help: "Comma-separated host:port list of TweetService instances.")
+    var tweetService: String = "127.0.0.1:7100"
+
+    @Option(help: "Comma-separated host:port list of TimelineService instances.")
+    var timelineService: String = "127.0.0.1:7200"
+
+    @Option(help: "Sustained requests per second per client (token, or address when anonymous); 0 disables.")
+    var rateLimit: Double = 20
+
+    @Option(help: "Requests a client may make at once.")
+    var rateBurst: Int = 40
+
+    @Option(help: "Connections served at once; more wait in the listen backlog.")
+    var maxConnections: Int = 10_000
+
+    @Option(help: "Seconds a connection may sit idle between requests.")
+    var idleTimeout: Int = 60
+
+    @Option(help: "Seconds a request may take to arrive, head to end of body.")
+    var requestTimeout: Int = 30
+
+    @Option(help: "Milliseconds each Wire call to a service may take.")
+    var upstreamTimeoutMs: Int = 5000
+
+    @Option(help: "Milliseconds sign-up and sign-in may take (they hash the password with scrypt).")
+    var passwordTimeoutMs: Int = 20_000
+
+    @Option(help: "Seconds a confirmed session token is trusted without asking the TweetService again.")
+    var tokenCacheSeconds: Int = 5
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    func validate() throws {
+        guard WireEndpoint(listen) != nil else { throw ValidationError("--listen takes host:port") }
+        guard WireEndpoint.list(tweetService) != nil, WireEndpoint.list(timelineService) != nil else {
+            throw ValidationError("--tweet-service and --timeline-service take comma-separated host:port lists")
+        }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+        guard plainHTTP || (tlsCertificate != nil && tlsKey != nil) else {
+            throw ValidationError("give --tls-certificate and --tls-key, or --plain-http on a loopback address")
+        }
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let logger = Logger(label: "gateway")
+
+        let metrics = GatewayMetrics(registry: registry)
+        let upstream = UpstreamServices(
+            tweetService: WireEndpoint.list(tweetService) ?? [],
+            timelineService: WireEndpoint.list(timelineService) ?? [],
+            callTimeout: .milliseconds(upstreamTimeoutMs),
+            passwordHashingTimeout: .milliseconds(passwordTimeoutMs),
+            metrics: metrics,
+            logger: logger
+        )
+        let gateway = try Gateway(
+            configuration: gatewayConfiguration(),
+            upstream: upstream,
+            metrics: metrics,
+            logger: logger
+        )
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [gateway], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
+            )
+        )
+        try await group.run()
+        upstream.closeConnections()
+    }
+
+    private func gatewayConfiguration() -> GatewayConfiguration {
+        let address = WireEndpoint(listen) ?? WireEndpoint(host: "127.0.0.1", port: 8443)
+        let transport: GatewayConfiguration.Transport =
+            if plainHTTP {
+                .plainHTTP
+            } else {
+                .tls(certificateChainPath: tlsCertificate ?? "", privateKeyPath: tlsKey ?? "")
+            }
+        return GatewayConfiguration(
+            host: address.host.hasPrefix("[") ? String(address.host.dropFirst().dropLast()) : address.host,
+            port: address.port,
+            transport: transport,
+            limits: GatewayConfiguration.Limits(
+                maxConnections: maxConnections,
+                idleTimeout: .seconds(idleTimeout),
+                requestReadTimeout: .seconds(requestTimeout)
+            ),
+            rateLimit: RateLimiter.Configuration(requestsPerSecond: rateLimit, burst: rateBurst),
+            tokenCache: TokenCache.Configuration(ttl: .seconds(tokenCacheSeconds))
+        )
+    }
+}

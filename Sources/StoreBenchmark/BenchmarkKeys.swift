@@ -1,0 +1,89 @@
+import TimelineService
+import Wire
+
+/// The Redis keys the benchmarks fill, read and clean up, named and encoded exactly as the TimelineService's
+/// `TimelineKeys` does (that type is internal to its module): a timeline is a sorted set of 8-byte big-endian tweet
+/// ids, all with score 0; per-user keys carry the user id as a hash tag.
+enum BenchmarkKeys {
+    static let publicTimeline = "tl:public"
+
+    static func home(_ userID: Int64) -> String { "tl:h:{\(userID)}" }
+
+    /// Present while the home timeline is complete; without it a read rebuilds the timeline from the store.
+    static func homeBuilt(_ userID: Int64) -> String { "tl:hb:{\(userID)}" }
+
+    static func profile(_ userID: Int64) -> String { "tl:p:{\(userID)}" }
+
+    static func tweet(_ tweetID: Int64) -> String { "tw:{\(tweetID)}" }
+
+    static func member(_ id: Int64) -> [UInt8] {
+        withUnsafeBytes(of: UInt64(bitPattern: id).bigEndian) { Array($0) }
+    }
+
+    /// `count` consecutive made-up user ids from a random base, as the live tests make them: ids from the first
+    /// hours of 2026, which no real user or tweet has, so they never name anyone's real timeline.
+    static func syntheticUserIDs(count: Int) -> [Int64] {
+        let base = TweeterID.make(unixMillis: TweeterID.epochMillis + 1, shard: 0, sequence: 0)
+            + Int64.random(in: 1...1_000_000_000) * 100_000
+        return (1...Int64(count)).map { base + $0 }
+    }
+
+    /// Tweet ids as recent tweets have them: the last 30 days, any shard, any sequence number.
+    static func recentTweetIDs(count: Int, nowMillis: Int64) -> [Int64] {
+        (0..<count).map { _ in
+            TweeterID.make(
+                unixMillis: nowMillis - Int64.random(in: 0..<(30 * 86_400_000)), shard: Int.random(in: 0..<1024),
+                sequence: Int.random(in: 0..<1024)
+            )
+        }
+    }
+}
+
+extension RedisClient {
+    /// Sends `commands` in pipelines of at most `batchSize`, one after another, and returns every reply in order.
+    func pipelined(_ commands: [RedisCommand], batchSize: Int = 5_000) async throws -> [RedisValue] {
+        var replies: [RedisValue] = []
+        replies.reserveCapacity(commands.count)
+        for start in stride(from: 0, to: commands.count, by: batchSize) {
+            replies += try await pipeline(Array(commands[start..<min(start + batchSize, commands.count)]))
+        }
+        return replies
+    }
+
+    /// Deletes `keys` with pipelined `DEL`s (never `FLUSHALL`: others use the cluster); returns how many existed.
+    @discardableResult
+    func deleteKeys(_ keys: [String], batchSize: Int = 5_000) async throws -> Int {
+        var deleted = 0
+        for start in stride(from: 0, to: keys.count, by: batchSize) {
+            let batch = keys[start..<min(start + batchSize, keys.count)].map { RedisCommand("DEL", key: $0) }
+            deleted += try await pipeline(batch).reduce(0) { $0 + Int($1.integer ?? 0) }
+        }
+        return deleted
+    }
+
+    /// The master that serves `key`'s hash slot, from `CLUSTER SLOTS`.
+    func master(ofKey key: String) async throws -> RedisNodeAddress {
+        let slot = Int(HashSlot(key: key).rawValue)
+        let ranges = try await send(RedisCommand("CLUSTER", "SLOTS")).array ?? []
+        for range in ranges {
+            guard let parts = range.array, parts.count >= 3, let first = parts[0].integer, let last = parts[1].integer,
+                let node = parts[2].array, node.count >= 2, let host = node[0].string, let port = node[1].integer
+            else { continue }
+            if (first...last).contains(Int64(slot)) {
+                return RedisNodeAddress(host: host, port: Int(port))
+            }
+        }
+        throw BenchmarkFailure("no master serves slot \(slot) of \(key)")
+    }
+
+    /// A key named `prefix{n}` for the smallest `n` whose slot `node` serves, for tools that talk to one node.
+    func key(prefix: String, on node: RedisNodeAddress) async throws -> String {
+        for tag in 0..<10_000 {
+            let key = "\(prefix){\(tag)}"
+            if try await master(ofKey: key) == node {
+                return key
+            }
+        }
+        throw BenchmarkFailure("no key with prefix \(prefix) lands on \(node)")
+    }
+}

@@ -1,0 +1,77 @@
+/// What a closed-loop run measured.
+struct ClosedLoopResult: Sendable {
+    /// Latency of every call that succeeded, in nanoseconds, in no particular order.
+    var latencies: [UInt64] = []
+    var errors = 0
+    var firstError: String?
+    /// From the first call until the last worker returned (calls in flight at the deadline are waited for).
+    var elapsed: Duration = .zero
+
+    var callsPerSecond: Double {
+        elapsed > .zero ? Double(latencies.count) / elapsed.inSeconds : 0
+    }
+}
+
+/// `concurrency` workers, each making its next call as soon as its last one is answered, until the deadline passes
+/// or `maxCalls` calls have been made in all. The same loop drives every measurement of ours, like pgbench's and
+/// redis-benchmark's clients drive theirs.
+enum ClosedLoop {
+    /// - Parameter call: one call; gets the worker's index and the worker's call number.
+    static func run(
+        concurrency: Int,
+        duration: Duration,
+        maxCalls: Int = .max,
+        _ call: @escaping @Sendable (_ worker: Int, _ iteration: Int) async throws -> Void
+    ) async -> ClosedLoopResult {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let deadline = start + duration
+        let perWorker = max(1, maxCalls / max(1, concurrency))
+        var result = ClosedLoopResult()
+        await withTaskGroup(of: ClosedLoopResult.self) { group in
+            for worker in 0..<concurrency {
+                group.addTask {
+                    var mine = ClosedLoopResult()
+                    var now = clock.now
+                    while now < deadline, mine.latencies.count < perWorker {
+                        let sent = now
+                        do {
+                            try await call(worker, mine.latencies.count)
+                        } catch {
+                            // A failure ends this worker: a loop of instant failures would only inflate the counts.
+                            mine.errors += 1
+                            mine.firstError = "\(error)"
+                            break
+                        }
+                        now = clock.now
+                        mine.latencies.append(UInt64((now - sent).wholeNanoseconds))
+                    }
+                    return mine
+                }
+            }
+            for await mine in group {
+                result.latencies += mine.latencies
+                result.errors += mine.errors
+                result.firstError = result.firstError ?? mine.firstError
+            }
+        }
+        result.elapsed = clock.now - start
+        return result
+    }
+}
+
+extension Duration {
+    var wholeNanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+
+    var inSeconds: Double {
+        Double(wholeNanoseconds) / 1e9
+    }
+
+    /// Whole milliseconds of a positive number of seconds given on the command line.
+    static func seconds(fraction seconds: Double) -> Duration {
+        .milliseconds(Int64((seconds * 1000).rounded()))
+    }
+}

@@ -1,0 +1,121 @@
+import Foundation
+import Logging
+import TimelineService
+import TweetService
+import Wire
+
+/// A TimelineService as production runs it (router behind a `WireServer` on 127.0.0.1, on the shared Redis
+/// Cluster, calling the benchmark's TweetService over Wire), an outbox relay that delivers to it over Wire, and,
+/// when asked, its fan-out workers, all in this process.
+struct TimelineServiceHarness: Sendable {
+    let redis: RedisClient
+    let client: WireClient
+    let relay: OutboxRelay
+
+    /// Runs `body` with the service up; stops the workers, the server and the Redis client afterwards.
+    ///
+    /// - Parameter runWorkers: whether to run fan-out workers. The fan-out queue is one Redis stream shared by every
+    ///   TimelineService on the cluster, so workers are only started when the benchmark needs them.
+    static func with<Result: Sendable>(
+        tweets: TweetServiceHarness,
+        redisSeeds: String,
+        configuration: TimelineConfiguration,
+        runWorkers: Bool,
+        logger: Logger,
+        _ body: (TimelineServiceHarness) async throws -> Result
+    ) async throws -> Result {
+        guard let seeds = RedisNodeAddress.list(redisSeeds) else {
+            throw BenchmarkFailure("--redis takes a comma-separated host:port list")
+        }
+        let redis = RedisClient(configuration: RedisClient.Configuration(mode: .cluster(seeds: seeds)), logger: logger)
+        let service = TimelineService(redis: redis, tweetService: tweets.client, configuration: configuration)
+        let server = try await WireServer.bind(
+            configuration: WireServerConfiguration(serverName: TimelineService.serviceName), router: service.router(), logger: logger
+        )
+        let client = WireClient(
+            configuration: WireClientConfiguration(
+                endpoints: [WireEndpoint(host: "127.0.0.1", port: server.port)], clientName: "store-benchmark",
+                defaultTimeout: .seconds(60)
+            ),
+            logger: logger
+        )
+        let relay = OutboxRelay(database: tweets.database, logger: logger) { batch in
+            _ = try await client.call(DeliverEvents.self, batch)
+        }
+        let background = Task {
+            await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await redis.run() }
+                group.addTask { try await server.run() }
+                await logFailures(of: &group, logger: logger)
+            }
+        }
+        // Workers stop first, while Redis is still up, so that none is cut off half way through a job.
+        let consumer = "store-benchmark-\(getpid())"
+        let workers = Task {
+            guard runWorkers else { return }
+            do {
+                try await service.workers(consumer: consumer, logger: logger).run()
+            } catch {
+                logger.error("fan-out workers stopped", metadata: ["error": "\(error)"])
+            }
+        }
+        let outcome: Swift.Result<Result, any Error>
+        do {
+            outcome = .success(try await body(TimelineServiceHarness(redis: redis, client: client, relay: relay)))
+        } catch {
+            outcome = .failure(error)
+        }
+        workers.cancel()
+        await workers.value
+        if runWorkers {
+            await removeConsumers((0..<configuration.workers).map { "\(consumer)-\($0)" }, redis: redis, logger: logger)
+        }
+        client.closeConnections()
+        server.shutdownGracefully()
+        background.cancel()
+        await background.value
+        return try outcome.get()
+    }
+
+    /// Takes the workers' consumer names out of the shared queue's consumer group, each only if it holds no
+    /// unacknowledged job (those stay for another instance to reclaim).
+    private static func removeConsumers(_ names: [String], redis: RedisClient, logger: Logger) async {
+        for name in names {
+            do {
+                let pending = try await redis.send(RedisCommand("XPENDING", key: "fanout:jobs", "fanout-workers", "-", "+", 1, name))
+                if pending.array?.isEmpty == true {
+                    _ = try await redis.send(
+                        RedisCommand(
+                            arguments: ["XGROUP", "DELCONSUMER", "fanout:jobs", "fanout-workers", name].map { Array($0.utf8) },
+                            keyPositions: [2]
+                        )
+                    )
+                }
+            } catch {
+                logger.warning("cannot remove fan-out consumer", metadata: ["consumer": "\(name)", "error": "\(error)"])
+            }
+        }
+    }
+
+    private static func logFailures(of group: inout ThrowingTaskGroup<Void, any Error>, logger: Logger) async {
+        while let next = await group.nextResult() {
+            if case .failure(let error) = next, !(error is CancellationError) {
+                logger.error("timeline service stopped", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// Waits until the shared fan-out queue has no waiting and no unacknowledged job, or `limit` passes; returns
+    /// whether it did. Other sessions' jobs in the queue would compete with ours for the workers.
+    func waitForIdleQueue(limit: Duration) async throws -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            let stats = try await client.call(ReadQueueStats.self, WireEmpty())
+            if stats.waiting == 0 && stats.pending == 0 {
+                return true
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return false
+    }
+}

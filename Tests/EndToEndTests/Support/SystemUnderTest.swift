@@ -1,0 +1,224 @@
+import Foundation
+import HTTPTestSupport
+import Gateway
+import NIOCore
+import NIOPosix
+
+/// The whole system, as `scripts/up` runs it but on free loopback ports: one TweetService, two TimelineServices and a
+/// Gateway over TLS with a fresh self-signed certificate, against the PostgreSQL shards and Redis Cluster that
+/// `scripts/test` started. Binaries come from `TWEETER_BIN_DIR`.
+struct SystemUnderTest: Sendable {
+    /// Where certificate and logs go; removed at the end unless a test failed.
+    let directory: String
+    let tweetService: ServiceProcess
+    let timelineServices: [ServiceProcess]
+    let gateway: ServiceProcess
+    let gatewayPort: Int
+    /// A client context that trusts exactly the Gateway's certificate.
+    let tls: TLSContext
+    /// What started a process, to start more (a second Gateway) against the same services.
+    let binDirectory: String
+    let tweetServiceAddress: String
+    let timelineServiceAddresses: String
+
+    var processes: [ServiceProcess] { [tweetService] + timelineServices + [gateway] }
+
+    /// Reads a required environment variable; fails loudly, naming who sets it, when it is missing.
+    static func environment(_ name: String) throws -> String {
+        guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
+            throw EndToEndFailure(
+                "\(name) is not set. Run the end-to-end tests through scripts/test, which builds the executables, sets TWEETER_BIN_DIR to `swift build --show-bin-path` and starts PostgreSQL and Redis (TWEETER_PG_URLS, TWEETER_REDIS_CLUSTER)."
+            )
+        }
+        return value
+    }
+
+    /// A loopback port that was free a moment ago, from 20000-26999: below the kernel's ephemeral range, so no
+    /// outgoing connection takes it before the process that is told it binds it, and clear of the ports
+    /// `scripts/infra` uses (Redis 17001+ and its bus 27001+, PostgreSQL 55431+).
+    static func freePort() async throws -> Int {
+        for _ in 0..<100 {
+            let port = Int.random(in: 20_000..<27_000)
+            guard
+                let channel = try? await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(
+                    host: "127.0.0.1", port: port
+                ).get()
+            else { continue }
+            try await channel.close()
+            return port
+        }
+        throw EndToEndFailure("no free port in 20000-26999")
+    }
+
+    /// Starts the system; when a process lost its port to someone else in the meantime, tries again with new ones.
+    static func start() async throws -> SystemUnderTest {
+        var attempt = 1
+        while true {
+            do {
+                return try await startOnce()
+            } catch let error as EndToEndFailure
+                where attempt < 3 && error.description.contains("Address already in use")
+            {
+                attempt += 1
+            }
+        }
+    }
+
+    private static func startOnce() async throws -> SystemUnderTest {
+        let bin = try environment("TWEETER_BIN_DIR")
+        let postgres = try environment("TWEETER_PG_URLS")
+        let redis = try environment("TWEETER_REDIS_CLUSTER")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "tweeter-e2e-\(UUID().uuidString)"
+        ).path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try await makeCertificate(in: directory)
+
+        let tweetPort = try await freePort()
+        let timelinePorts = [try await freePort(), try await freePort()]
+        let gatewayPort = try await freePort()
+        let tweetAddress = "127.0.0.1:\(tweetPort)"
+        let timelineAddresses = timelinePorts.map { "127.0.0.1:\($0)" }.joined(separator: ",")
+
+        var started: [ServiceProcess] = []
+        do {
+            let tweetService = try ServiceProcess.start(
+                name: "tweet-service", executable: "\(bin)/tweet-service",
+                arguments: [
+                    "serve", "--listen", tweetAddress, "--postgres", postgres, "--timeline-service", timelineAddresses,
+                    "--scrypt-log-n", "10",
+                ],
+                logPath: "\(directory)/tweet-service.log"
+            )
+            started.append(tweetService)
+            var timelineServices: [ServiceProcess] = []
+            for (index, port) in timelinePorts.enumerated() {
+                let process = try ServiceProcess.start(
+                    name: "timeline-service-\(index + 1)", executable: "\(bin)/timeline-service",
+                    arguments: ["--listen", "127.0.0.1:\(port)", "--redis", redis, "--tweet-service", tweetAddress],
+                    logPath: "\(directory)/timeline-service-\(index + 1).log"
+                )
+                started.append(process)
+                timelineServices.append(process)
+            }
+            let gateway = try startGateway(
+                bin: bin, directory: directory, port: gatewayPort, tweetService: tweetAddress,
+                timelineServices: timelineAddresses,
+                extraArguments: ["--rate-limit", "0"], name: "gateway"
+            )
+            started.append(gateway)
+            let system = SystemUnderTest(
+                directory: directory, tweetService: tweetService, timelineServices: timelineServices, gateway: gateway,
+                gatewayPort: gatewayPort,
+                tls: try TLSContext(
+                    configuration: TLSConfiguration(role: .client(trustRootsPath: "\(directory)/cert.pem"))),
+                binDirectory: bin, tweetServiceAddress: tweetAddress, timelineServiceAddresses: timelineAddresses
+            )
+            try await system.waitUntilReady(port: gatewayPort)
+            return system
+        } catch {
+            let logs = started.map { $0.logTail() }.joined(separator: "\n")
+            for process in started {
+                await process.stop()
+            }
+            throw EndToEndFailure("the system did not start: \(error)\n\(logs)")
+        }
+    }
+
+    /// Starts another Gateway in front of the same services (for example with a tight rate limit).
+    func startExtraGateway(name: String, port: Int, arguments: [String]) async throws -> ServiceProcess {
+        let gateway = try Self.startGateway(
+            bin: binDirectory, directory: directory, port: port, tweetService: tweetServiceAddress,
+            timelineServices: timelineServiceAddresses, extraArguments: arguments, name: name
+        )
+        do {
+            try await waitUntilReady(port: port)
+        } catch {
+            await gateway.stop()
+            throw error
+        }
+        return gateway
+    }
+
+    private static func startGateway(
+        bin: String, directory: String, port: Int, tweetService: String, timelineServices: String,
+        extraArguments: [String], name: String
+    ) throws -> ServiceProcess {
+        try ServiceProcess.start(
+            name: name, executable: "\(bin)/gateway",
+            arguments: [
+                "--listen", "127.0.0.1:\(port)", "--tls-certificate", "\(directory)/cert.pem", "--tls-key",
+                "\(directory)/key.pem",
+                "--tweet-service", tweetService, "--timeline-service", timelineServices,
+            ] + extraArguments,
+            logPath: "\(directory)/\(name).log"
+        )
+    }
+
+    /// Polls `/readyz` over TLS until it is 200 (every service answers), for up to a minute.
+    func waitUntilReady(port: Int) async throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        var last = "no answer"
+        while ContinuousClock.now < deadline {
+            for process in processes where !process.isRunning() {
+                throw EndToEndFailure("\(process.name) exited during startup\n\(process.logTail())")
+            }
+            do {
+                let reply = try await HTTPSConnection.with(port: port, tls: tls) { try await $0.send(.GET, "/readyz") }
+                if reply.status == 200 { return }
+                last = "status \(reply.status)"
+            } catch {
+                last = "\(error)"
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw EndToEndFailure(
+            "/readyz on port \(port) never became 200 (last: \(last))\n"
+                + processes.map { $0.logTail() }.joined(separator: "\n"))
+    }
+
+    /// Stops every process by its PID; removes the directory when `keepLogs` is false.
+    func stop(keepLogs: Bool) async {
+        for process in processes.reversed() {
+            await process.stop()
+        }
+        if keepLogs {
+            print("end-to-end logs kept in \(directory)")
+        } else {
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+    }
+
+    private static func makeCertificate(in directory: String) async throws {
+        let openssl = try ServiceProcess.start(
+            name: "openssl", executable: "/usr/bin/openssl",
+            arguments: [
+                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj",
+                "/CN=localhost",
+                "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", "\(directory)/key.pem", "-out",
+                "\(directory)/cert.pem",
+            ],
+            logPath: "\(directory)/openssl.log"
+        )
+        let deadline = ContinuousClock.now + .seconds(30)
+        while openssl.isRunning(), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        guard FileManager.default.fileExists(atPath: "\(directory)/cert.pem") else {
+            throw EndToEndFailure("openssl could not make a certificate\n\(openssl.logTail())")
+        }
+    }
+}
+
+/// Starts the system, runs `body`, and stops every process whatever happens (keeping the logs if `body` threw).
+func withSystem<T: Sendable>(_ body: @Sendable (SystemUnderTest) async throws -> T) async throws -> T {
+    let system = try await SystemUnderTest.start()
+    do {
+        let result = try await body(system)
+        await system.stop(keepLogs: false)
+        return result
+    } catch {
+        await system.stop(keepLogs: true)
+        throw error
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@testable import Gateway
+
+@Suite("Following")
+struct FollowRoutesTests {
+    @Test func followAndUnfollowAreIdempotent() async throws {
+        try await GatewayHarness.with { harness in
+            try await harness.withRouterClient { client in
+                let api = APIClient(client: client)
+                let (_, aliceToken) = try await api.signUp("alice")
+                let (bobID, _) = try await api.signUp("bob")
+                for _ in 0..<2 {
+                    let response = try await api.call(.post, "/api/v1/users/\(bobID)/follow", token: aliceToken)
+                    #expect(response.status == .ok)
+                    #expect(try response.jsonObject()["following"] as? Bool == true)
+                }
+                #expect(try await api.call(.get, "/api/v1/users/\(bobID)").jsonObject()["followers_count"] as? Int == 1)
+                for _ in 0..<2 {
+                    let response = try await api.call(.delete, "/api/v1/users/\(bobID)/follow", token: aliceToken)
+                    #expect(response.status == .ok)
+                    #expect(try response.jsonObject()["following"] as? Bool == false)
+                }
+                #expect(try await api.call(.get, "/api/v1/users/\(bobID)").jsonObject()["followers_count"] as? Int == 0)
+            }
+        }
+    }
+
+    @Test func followErrors() async throws {
+        try await GatewayHarness.with { harness in
+            try await harness.withRouterClient { client in
+                let api = APIClient(client: client)
+                let (aliceID, aliceToken) = try await api.signUp("alice")
+                expectError(
+                    try await api.call(.post, "/api/v1/users/\(aliceID)/follow", token: aliceToken),
+                    .unprocessableContent, "self_follow")
+                expectError(
+                    try await api.call(.delete, "/api/v1/users/\(aliceID)/follow", token: aliceToken),
+                    .unprocessableContent, "self_follow")
+                expectError(
+                    try await api.call(.post, "/api/v1/users/424242/follow", token: aliceToken), .notFound, "not_found")
+                expectError(
+                    try await api.call(.delete, "/api/v1/users/424242/follow", token: aliceToken), .notFound,
+                    "not_found")
+                expectError(
+                    try await api.call(.post, "/api/v1/users/x/follow", token: aliceToken), .notFound, "not_found")
+                expectError(try await api.call(.post, "/api/v1/users/\(aliceID)/follow"), .unauthorized, "unauthorized")
+                expectError(
+                    try await api.call(.post, "/api/v1/users/\(aliceID)/follow", token: "1.nope"), .unauthorized,
+                    "unauthorized")
+                expectError(
+                    try await api.call(.put, "/api/v1/users/\(aliceID)/follow", token: aliceToken), .methodNotAllowed,
+                    "method_not_allowed")
+            }
+        }
+    }
+
+    @Test func followerListsAreNewestFirstAndPageWithCursors() async throws {
+        try await GatewayHarness.with { harness in
+            try await harness.withRouterClient { client in
+                let api = APIClient(client: client)
+                let (starID, _) = try await api.signUp("star")
+                var fans: [String] = []
+                for index in 0..<5 {
+                    let (fanID, fanToken) = try await api.signUp("fan\(index)")
+                    _ = try await api.call(.post, "/api/v1/users/\(starID)/follow", token: fanToken)
+                    fans.append(fanID)
+                }
+                var seen: [String] = []
+                var cursor: String?
+                repeat {
+                    let uri = "/api/v1/users/\(starID)/followers?limit=2" + (cursor.map { "&cursor=\($0)" } ?? "")
+                    let page = try await api.call(.get, uri).jsonObject()
+                    #expect(Set(page.keys) == ["users", "next_cursor"])
+                    let users = try #require(page["users"] as? [[String: Any]])
+                    users.forEach { expectUserShape($0) }
+                    seen += users.compactMap { $0["id"] as? String }
+                    cursor = page["next_cursor"] as? String
+                    #expect(cursor != nil || page["next_cursor"] is NSNull)
+                } while cursor != nil
+                #expect(seen == fans.reversed())
+                let following = try await api.call(.get, "/api/v1/users/\(fans[0])/following").jsonObject()
+                #expect((following["users"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == [starID])
+                #expect(following["next_cursor"] is NSNull)
+            }
+        }
+    }
+
+    @Test func followerListChecksRunBadRequestThenNotFoundThenLimit() async throws {
+        try await GatewayHarness.with { harness in
+            try await harness.withRouterClient { client in
+                let api = APIClient(client: client)
+                let (id, _) = try await api.signUp("alice")
+                for list in ["followers", "following"] {
+                    expectError(
+                        try await api.call(.get, "/api/v1/users/\(id)/\(list)?limit=abc"), .badRequest, "bad_request")
+                    expectError(
+                        try await api.call(.get, "/api/v1/users/\(id)/\(list)?cursor=1.5"), .badRequest, "bad_request")
+                    expectError(
+                        try await api.call(.get, "/api/v1/users/424242/\(list)?limit=abc"), .badRequest, "bad_request")
+                    expectError(
+                        try await api.call(.get, "/api/v1/users/424242/\(list)?limit=0"), .notFound, "not_found")
+                    expectError(try await api.call(.get, "/api/v1/users/424242/\(list)"), .notFound, "not_found")
+                    expectError(
+                        try await api.call(.get, "/api/v1/users/\(id)/\(list)?limit=0"), .unprocessableContent,
+                        "invalid_limit")
+                    expectError(
+                        try await api.call(.get, "/api/v1/users/\(id)/\(list)?limit=201"), .unprocessableContent,
+                        "invalid_limit")
+                    #expect(try await api.call(.get, "/api/v1/users/\(id)/\(list)?limit=200").status == .ok)
+                }
+            }
+        }
+    }
+}
