@@ -32,7 +32,7 @@ public struct TimelineConfiguration: Sendable {
         publicMaxAge: Duration = .seconds(30 * 86_400),
         fanOutChunkSize: Int = 5_000,
         workers: Int = 4,
-        reclaimAfter: Duration = .seconds(30),
+        reclaimAfter: Duration = .seconds(10),
         maxQueueLength: Int = 1_000_000,
         cacheTTL: Duration = .seconds(7 * 86_400),
         idleTimelineTTL: Duration = .seconds(14 * 86_400),

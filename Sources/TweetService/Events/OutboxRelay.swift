@@ -23,7 +23,7 @@ public final class OutboxRelay: Service, Sendable {
         public var retryDelay: Duration
 
         public init(
-            batchSize: Int = 500, claimTime: Duration = .seconds(30), sweepInterval: Duration = .seconds(1),
+            batchSize: Int = 500, claimTime: Duration = .seconds(10), sweepInterval: Duration = .seconds(1),
             concurrency: Int = 8, retryDelay: Duration = .milliseconds(500)
         ) {
             self.batchSize = batchSize
