@@ -24,6 +24,9 @@ public struct TimelineConfiguration: Sendable {
     /// Authors with at least this many followers are not fanned out on write; their tweets are merged into home
     /// timelines when those are read (the hybrid of large timeline services). `nil` fans out everyone.
     public var celebrityThreshold: Int64?
+    /// How long a user's list of followed celebrities stays cached in Redis. A follow or unfollow drops it at once;
+    /// the TTL bounds how long a followee who just became a celebrity is missing from the merge.
+    public var followedCelebritiesTTL: Duration
 
     public init(
         homeCapacity: Int = 800,
@@ -37,7 +40,8 @@ public struct TimelineConfiguration: Sendable {
         cacheTTL: Duration = .seconds(7 * 86_400),
         idleTimelineTTL: Duration = .seconds(14 * 86_400),
         followBackfill: Int = 50,
-        celebrityThreshold: Int64? = 100_000
+        celebrityThreshold: Int64? = 100_000,
+        followedCelebritiesTTL: Duration = .seconds(60)
     ) {
         self.homeCapacity = homeCapacity
         self.profileCapacity = profileCapacity
@@ -51,6 +55,7 @@ public struct TimelineConfiguration: Sendable {
         self.idleTimelineTTL = idleTimelineTTL
         self.followBackfill = followBackfill
         self.celebrityThreshold = celebrityThreshold
+        self.followedCelebritiesTTL = followedCelebritiesTTL
     }
 }
 

@@ -173,6 +173,39 @@ struct Timelines {
         #expect(hybridPages == fullPages)
     }
 
+    /// The followed-celebrities list is cached after a read; a follow drops it, so a celebrity followed after that
+    /// read shows up in the merge at once, not after the cache's TTL.
+    @Test func aCelebrityFollowedAfterAReadIsMergedAtOnce() async throws {
+        var hybrid = TimelineConfiguration()
+        hybrid.celebrityThreshold = 2
+        hybrid.followedCelebritiesTTL = .seconds(3600)
+        try await TimelineWorld.with(hybrid) { world in
+            let stars = [try await world.makeUser(), try await world.makeUser()]
+            let reader = try await world.makeUser()
+            for fan in [try await world.makeUser(), try await world.makeUser()] {
+                for star in stars {
+                    _ = try await world.tweets.call(Follow.self, FollowEdge(followerID: fan.id, followeeID: star.id))
+                }
+            }
+            _ = try await world.tweets.call(Follow.self, FollowEdge(followerID: reader.id, followeeID: stars[0].id))
+            try await world.settle()
+            let first = try await world.tweet(stars[0], "first star")
+            _ = try await world.tweet(stars[1], "makes the second star a celebrity")
+            try await world.settle()
+            let before = try await world.timelines.call(ReadHomeTimeline.self, TimelineQuery(userID: reader.id, limit: 10))
+            #expect(before.tweets.map(\.id) == [first.id])
+
+            _ = try await world.tweets.call(Follow.self, FollowEdge(followerID: reader.id, followeeID: stars[1].id))
+            try await world.settle()
+            let later = try await world.tweet(stars[1], "after the follow")
+            try await world.settle()
+            let home = try await world.redis.send(RedisCommand("ZSCORE", key: TimelineKeys.home(reader.id), TimelineKeys.member(later.id)))
+            #expect(home.isNull, "a celebrity's tweet is not written to followers")
+            let after = try await world.timelines.call(ReadHomeTimeline.self, TimelineQuery(userID: reader.id, limit: 10))
+            #expect(after.tweets.first?.id == later.id, "merged from the new followee's profile")
+        }
+    }
+
     @Test func queueStatsReportDepth() async throws {
         try await TimelineWorld.with { world in
             let stats = try await world.timelines.call(ReadQueueStats.self, WireEmpty())

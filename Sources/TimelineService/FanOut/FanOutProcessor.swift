@@ -57,17 +57,16 @@ struct FanOutProcessor: Sendable {
                 RedisCommand("ZREVRANGEBYLEX", key: TimelineKeys.profile(edge.followeeID), "+", "-", "LIMIT", 0, configuration.followBackfill)
             )
             let ids = (recent.array ?? []).compactMap { $0.bytes.flatMap(TimelineKeys.id(fromMember:)) }
-            let commands = ids.flatMap {
+            var commands = ids.flatMap {
                 TimelineCommands.addToHome(
                     $0, userID: edge.followerID, capacity: configuration.homeCapacity, ttlSeconds: configuration.idleTimelineTTL.redisSeconds
                 )
             }
-            if !commands.isEmpty {
-                _ = try await redis.pipeline(commands)
-            }
-        case .unfollowed:
-            // Nothing to undo: tweets already delivered stay, as on every large timeline service.
-            break
+            commands.append(RedisCommand("DEL", key: TimelineKeys.followedCelebrities(edge.followerID)))
+            _ = try await redis.pipeline(commands)
+        case .unfollowed(let edge):
+            // Tweets already delivered stay, as on every large timeline service; only the read-time merge changes.
+            _ = try await redis.send(RedisCommand("DEL", key: TimelineKeys.followedCelebrities(edge.followerID)))
         }
     }
 

@@ -20,6 +20,9 @@ enum TimelineKeys {
     /// Authors whose tweets are merged into home timelines at read time instead of fanned out.
     static let celebrities = "tl:celebrities"
 
+    /// The celebrities a user follows, cached as concatenated members (empty when none), beside their home timeline.
+    static func followedCelebrities(_ userID: Int64) -> String { "tl:fc:{\(userID)}" }
+
     /// The cached tweet, or an empty tombstone for a deleted one.
     static func tweet(_ tweetID: Int64) -> String { "tw:{\(tweetID)}" }
 
@@ -32,6 +35,11 @@ enum TimelineKeys {
     static func id(fromMember bytes: [UInt8]) -> Int64? {
         guard bytes.count == 8 else { return nil }
         return Int64(bitPattern: bytes.reduce(0) { $0 << 8 | UInt64($1) })
+    }
+
+    /// The ids in concatenated members (``followedCelebrities(_:)``).
+    static func ids(fromMembers bytes: [UInt8]) -> [Int64] {
+        stride(from: 0, to: bytes.count - bytes.count % 8, by: 8).compactMap { id(fromMember: Array(bytes[$0..<$0 + 8])) }
     }
 
     /// An exclusive lex bound below (or above) which members are returned.

@@ -20,30 +20,53 @@ struct TimelineReader: Sendable {
     }
 
     func home(_ query: TimelineQuery) async throws -> TweetPage {
+        let userID = query.userID
         let ttl = configuration.idleTimelineTTL.redisSeconds
-        let built = try await redis.pipeline([
-            RedisCommand("EXPIRE", key: TimelineKeys.homeBuilt(query.userID), ttl),
-            RedisCommand("EXPIRE", key: TimelineKeys.home(query.userID), ttl),
-        ])
-        if built[0].integer != 1 {
-            try await rebuildHome(of: query.userID)
+        var commands = [
+            RedisCommand("EXPIRE", key: TimelineKeys.homeBuilt(userID), ttl),
+            RedisCommand("EXPIRE", key: TimelineKeys.home(userID), ttl),
+        ]
+        let hybrid = configuration.celebrityThreshold != nil
+        if hybrid {
+            commands += [
+                RedisCommand("SCARD", key: TimelineKeys.celebrities),
+                RedisCommand("GET", key: TimelineKeys.followedCelebrities(userID)),
+            ]
         }
-        let celebrities = try await followedCelebrities(of: query.userID)
-        return try await page([TimelineKeys.home(query.userID)] + celebrities.map(TimelineKeys.profile), query)
+        // One pipeline: the user's keys share a slot; the celebrity set may sit on another node, asked in parallel.
+        let replies = try await redis.pipeline(commands)
+        if replies[0].integer != 1 {
+            try await rebuildHome(of: userID)
+        }
+        var celebrities: [Int64] = []
+        if hybrid, replies[2].integer ?? 0 > 0 {
+            if let cached = replies[3].bytes {
+                celebrities = TimelineKeys.ids(fromMembers: cached)
+            } else {
+                celebrities = try await followedCelebrities(of: userID)
+            }
+        }
+        return try await page([TimelineKeys.home(userID)] + celebrities.map(TimelineKeys.profile), query)
     }
 
     /// The celebrities (see ``TimelineConfiguration/celebrityThreshold``) that `userID` follows, whose tweets are
-    /// merged in at read time.
+    /// merged in at read time; asked of the store and the celebrity set, then cached (follow events drop the cache).
     private func followedCelebrities(of userID: Int64) async throws -> [Int64] {
-        guard configuration.celebrityThreshold != nil,
-            try await redis.send(RedisCommand("SCARD", key: TimelineKeys.celebrities)).integer ?? 0 > 0
-        else { return [] }
         let following = try await followingIDs(of: userID)
-        guard !following.isEmpty else { return [] }
-        let arguments = [Array("SMISMEMBER".utf8), Array(TimelineKeys.celebrities.utf8)] + following.map(\.redisArgument)
-        let membership = try await redis.send(RedisCommand(arguments: arguments, keyPositions: [1]))
-        let flags: [RedisValue] = membership.array ?? []
-        return zip(following, flags).compactMap { id, flag in flag.integer == 1 ? id : nil }
+        var celebrities: [Int64] = []
+        if !following.isEmpty {
+            let arguments = [Array("SMISMEMBER".utf8), Array(TimelineKeys.celebrities.utf8)] + following.map(\.redisArgument)
+            let membership = try await redis.send(RedisCommand(arguments: arguments, keyPositions: [1]))
+            let flags: [RedisValue] = membership.array ?? []
+            celebrities = zip(following, flags).compactMap { id, flag in flag.integer == 1 ? id : nil }
+        }
+        _ = try await redis.send(
+            RedisCommand(
+                "SET", key: TimelineKeys.followedCelebrities(userID), celebrities.flatMap(TimelineKeys.member), "EX",
+                configuration.followedCelebritiesTTL.redisSeconds
+            )
+        )
+        return celebrities
     }
 
     private func followingIDs(of userID: Int64) async throws -> [Int64] {

@@ -6,8 +6,8 @@ import Synchronization
 public final class ShardedDatabase: Sendable {
     public let shardMap: ShardMap
     private let pools: [PostgresPool]
-    private let shardCalls = Atomic<Int>(0)
-    private let shardCallCounter = Counter(label: "tweet_service_shard_calls_total")
+    private let trips = Atomic<Int>(0)
+    private let tripCounter = Counter(label: "tweet_service_server_trips_total")
 
     /// - Parameters:
     ///   - servers: one libpq connection string per physical server, in shard-map order.
@@ -26,9 +26,26 @@ public final class ShardedDatabase: Sendable {
         _ body: @escaping @Sendable (PostgresConnection, _ schema: String) throws -> Result
     ) async throws -> Result {
         let schema = ShardMap.schema(ofShard: shard)
-        shardCalls.add(1, ordering: .relaxed)
-        shardCallCounter.increment()
-        return try await pools[shardMap.server(ofShard: shard)].withConnection { try body($0, schema) }
+        return try await trip(toServer: shardMap.server(ofShard: shard)) { try body($0, schema) }
+    }
+
+    /// Runs `body` once on each server that holds any of `shards`, concurrently, with those of its shards: one trip
+    /// per server, however many shards, for reads that can ask all of a server's shards in one statement.
+    public func onServers<Result: Sendable>(
+        holding shards: some Sequence<Int>,
+        _ body: @escaping @Sendable (PostgresConnection, _ shards: [Int]) throws -> Result
+    ) async throws -> [Result] {
+        let byServer = Dictionary(grouping: Set(shards), by: shardMap.server(ofShard:))
+        return try await withThrowingTaskGroup(of: Result.self) { group in
+            for (server, serverShards) in byServer {
+                group.addTask { try await self.trip(toServer: server) { try body($0, serverShards.sorted()) } }
+            }
+            var results: [Result] = []
+            for try await result in group {
+                results.append(result)
+            }
+            return results
+        }
     }
 
     /// Runs `body` on every physical server at once, with the shards it holds.
@@ -36,9 +53,9 @@ public final class ShardedDatabase: Sendable {
         _ body: @escaping @Sendable (PostgresConnection, _ shards: [Int]) throws -> Result
     ) async throws -> [Result] {
         try await withThrowingTaskGroup(of: (Int, Result).self) { group in
-            for (server, pool) in pools.enumerated() {
+            for server in pools.indices {
                 let shards = shardMap.serverOfShard.indices.filter { shardMap.serverOfShard[$0] == server }
-                group.addTask { (server, try await pool.withConnection { try body($0, shards) }) }
+                group.addTask { (server, try await self.trip(toServer: server) { try body($0, shards) }) }
             }
             var results: [(Int, Result)] = []
             for try await result in group {
@@ -65,8 +82,17 @@ public final class ShardedDatabase: Sendable {
         }
     }
 
-    /// Calls of ``withShard(_:_:)`` so far: each is one trip to a server (a statement, or a few in one job).
-    public var shardCallCount: Int { shardCalls.load(ordering: .relaxed) }
+    /// Trips to a server so far (each a statement, or a few in one job on one connection), however they were asked
+    /// for: what tests count to check that batches are grouped.
+    public var tripCount: Int { trips.load(ordering: .relaxed) }
+
+    private func trip<Result: Sendable>(
+        toServer server: Int, _ body: @escaping @Sendable (PostgresConnection) throws -> Result
+    ) async throws -> Result {
+        trips.add(1, ordering: .relaxed)
+        tripCounter.increment()
+        return try await pools[server].withConnection(body)
+    }
 
     public func shutdown() async throws {
         for pool in pools {

@@ -63,16 +63,20 @@ public struct TweetStore: Sendable {
         return tweet
     }
 
-    /// The tweets with these ids, in the order asked; missing ones are left out. One round trip per shard.
+    /// The tweets with these ids, in the order asked; missing ones are left out. One round trip per server.
     public func tweets(_ ids: [Int64]) async throws -> [TweetRecord] {
         let groups = database.shardMap.group(ids)
-        let byShard = try await database.onShards(groups.keys) { connection, shard, schema in
-            try connection.query(
-                "SELECT \(Self.columns) FROM \(schema).tweets t JOIN \(schema).users u ON u.id = t.user_id WHERE t.id = ANY($1::bigint[])",
-                [groups[shard, default: []].postgresArray]
+        // One statement per server, whatever the number of shards: a branch per shard, each with its own ids.
+        let byServer = try await database.onServers(holding: groups.keys) { connection, shards in
+            let branches = shards.enumerated().map { index, shard in
+                let schema = ShardMap.schema(ofShard: shard)
+                return "SELECT \(Self.columns) FROM \(schema).tweets t JOIN \(schema).users u ON u.id = t.user_id WHERE t.id = ANY($\(index + 1)::bigint[])"
+            }
+            return try connection.query(
+                branches.joined(separator: " UNION ALL "), shards.map { groups[$0, default: []].postgresArray }
             ).all.map(Self.decode)
         }
-        let found = Dictionary(byShard.values.joined().map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let found = Dictionary(byServer.joined().map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         return ids.compactMap { found[$0] }
     }
 
