@@ -198,9 +198,9 @@ struct ReadLatencyBenchmark: AsyncParsableCommand {
         report("# raw: \(raw.commandLine)")
         report("# ours, hybrid off, per read: a Wire round trip; EXPIRE ×2 (one pipeline), ZREVRANGEBYLEX, GET ×\(limit) "
             + "(one pipeline); \(limit) tweets decoded from the cache and encoded into the answer")
-        report("# ours, default: the same plus SCARD tl:celebrities and, when that shared set is not empty (it held "
-            + "\(celebrities) at the time), list_following_ids over Wire to the TweetService (\(following) ids from PostgreSQL) "
-            + "and SMISMEMBER")
+        report("# ours, default: the same plus SCARD tl:celebrities and GET tl:fc:{user} in the first pipeline; the shared "
+            + "celebrity set held \(celebrities) at the time, so a reader's first read also asked the TweetService for its "
+            + "\(following) followees (list_following_ids) and SMISMEMBER, and cached the answer for 60 s")
     }
 
     /// Deletes the readers' timelines and markers and every tweet the reads cached.

@@ -100,38 +100,37 @@ struct APIError: Error, Sendable, Hashable {
 }
 
 extension APIError {
+    /// The validation reasons the services give that are part of the public API, each a 422 code as it stands.
+    static let publicValidationCodes: Set<String> = [
+        "invalid_username", "invalid_password", "invalid_text", "invalid_in_reply_to_id", "invalid_limit", "self_follow",
+    ]
+
     /// What a service's ``WireError`` means to an API client, where the route has no more specific reading.
     ///
-    /// Codes map one to one (`not_found` 404, `invalid_argument` 422, `unauthenticated` 401, `permission_denied` 403,
-    /// `already_exists` 409). Everything that says "try again" (`unavailable`, `deadline_exceeded`,
-    /// `resource_exhausted`) is 503 `unavailable`. `internal` and codes this build does not know are 500 `internal`;
-    /// the service's message is not passed on, because it was written for operators.
+    /// `not_found` is 404, `unauthenticated` 401, `permission_denied` 403, `already_exists` 409. `invalid_argument` is
+    /// 422 with the service's reason as the code when that reason is one of ``publicValidationCodes`` (the services
+    /// write those messages for users); any other `invalid_argument` (a message Wire could not decode, say) is a fault
+    /// of ours, so 500. Everything that says "try again" (`unavailable`, `deadline_exceeded`, `resource_exhausted`) is
+    /// 503 `unavailable`. `internal` and codes this build does not know are 500 `internal`; the detail goes only to
+    /// the log, because it was written for operators.
     init(_ error: WireError) {
         switch error.code {
         case .notFound:
             self = .notFound()
-        case .invalidArgument:
-            self = .unprocessable(Self.publicCode(error.reason, fallback: "invalid_argument"), error.message)
+        case .invalidArgument where Self.publicValidationCodes.contains(error.reason):
+            self = .unprocessable(error.reason, error.message)
         case .unauthenticated:
             self = .unauthorized()
         case .permissionDenied:
             self = .forbidden("you are not allowed to do that")
+        case .alreadyExists where error.reason == "username_taken":
+            self = .conflict("username_taken", "that username is taken")
         case .alreadyExists:
-            self = .conflict(Self.publicCode(error.reason, fallback: "already_exists"), error.message)
+            self = .conflict("already_exists", "that already exists")
         case .unavailable, .deadlineExceeded, .resourceExhausted:
             self = .unavailable()
         default:
             self = .internal
         }
-    }
-
-    /// A service's reason as an API code if it is a plain snake_case word, else `fallback`.
-    private static func publicCode(_ reason: String, fallback: String) -> String {
-        let isSnakeCase =
-            !reason.isEmpty && reason.utf8.count <= 64
-            && reason.utf8.allSatisfy {
-                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || $0 == UInt8(ascii: "_")
-            }
-        return isSnakeCase ? reason : fallback
     }
 }

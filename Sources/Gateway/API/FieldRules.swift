@@ -4,6 +4,8 @@ enum FieldRules {
     static let usernameLength = 1...15
     static let passwordLength = 8...128
     static let tweetLength = 1...280
+    /// A grapheme cluster may hold any number of combining marks, so the bytes are bounded too (as in the TweetService).
+    static let maxTweetBytes = 8192
 
     /// 1 to 15 of `A-Z a-z 0-9 _`.
     static func isValidUsername(_ username: String) -> Bool {
@@ -22,9 +24,9 @@ enum FieldRules {
         return passwordLength.contains(count)
     }
 
-    /// 1 to 280 extended grapheme clusters (Swift's `Character`), whitespace included as sent.
+    /// 1 to 280 extended grapheme clusters (Swift's `Character`), whitespace included as sent; at most 8 KiB of UTF-8.
     static func isValidTweetText(_ text: String) -> Bool {
-        tweetLength.contains(text.prefix(tweetLength.upperBound + 1).count)
+        text.utf8.count <= maxTweetBytes && tweetLength.contains(text.prefix(tweetLength.upperBound + 1).count)
     }
 
     static func checkUsername(_ username: String) throws(APIError) {

@@ -20,11 +20,12 @@ extension APIHandlers {
     /// `GET /api/v1/users/{id}/followers` and `/following` `?limit=1..200&cursor=` -> `{"users", "next_cursor"}`,
     /// newest relationship first.
     ///
-    /// Checks run 400 (a value that is not a decimal integer), 404 (unknown user), 422 (`invalid_limit`). The user's
+    /// Checks run 400 (a query value that is not a decimal integer), 404 (not an id, or an unknown user), 422
+    /// (`invalid_limit`). The user's
     /// existence is asked for in parallel with the page, so the check costs no extra round trip.
     func relationships(_ request: APIRequest, followers: Bool) async throws -> Response {
-        let userID = try request.pathID()
         let parameters = try PageParameters.parse(request.query)
+        let userID = try request.pathID()
         let limit = try await validLimit(parameters, ofUser: userID)
         let pageRequest = PageRequest(userID: userID, limit: limit, cursor: parameters.cursor)
         async let user = existingUser(userID)

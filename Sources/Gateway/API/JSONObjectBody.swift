@@ -83,6 +83,21 @@ struct JSONObjectBody: Sendable {
         return string
     }
 
+    /// Fields that must all be present and strings. Every type is checked (400) before any absence (422), so a body
+    /// whose fault is a wrong type is 400 whichever field comes first.
+    func requiredStrings(_ names: String...) throws(APIError) -> [String] {
+        for name in names {
+            if let value = fields[name], case .string = value {} else if let value = fields[name] {
+                throw .badRequest("\(name) must be a string, not \(value.kind)")
+            }
+        }
+        var strings: [String] = []
+        for name in names {
+            strings.append(try requiredString(name))
+        }
+        return strings
+    }
+
     /// A field that may be missing or `null`, and is otherwise a string.
     ///
     /// - Throws: ``APIError`` 400 when it is present and neither a string nor `null`.

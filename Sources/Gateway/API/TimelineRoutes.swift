@@ -24,10 +24,11 @@ extension APIHandlers {
     }
 
     /// `GET /api/v1/users/{id}/tweets`: one user's tweets straight from the TweetService's store, so a new tweet or a
-    /// deletion shows at once. Checks run 404 (not an id), 400, 404 (unknown user), 422.
+    /// deletion shows at once. Checks run 400 (a query value that is not a decimal integer), 404 (not an id, or an
+    /// unknown user), 422.
     func userTweets(_ request: APIRequest) async throws -> Response {
-        let userID = try request.pathID()
         let parameters = try PageParameters.parse(request.query)
+        let userID = try request.pathID()
         let limit = try await validLimit(parameters, ofUser: userID)
         let query = TimelineQuery(userID: userID, limit: limit, maxID: parameters.maxID, sinceID: parameters.sinceID)
         async let user = existingUser(userID)

@@ -6,9 +6,8 @@ extension APIHandlers {
     /// `POST /api/v1/users` `{"username","password"}` -> 201 User; 409 `username_taken`; 422 `invalid_username`,
     /// `invalid_password`.
     func createUser(_ request: APIRequest) async throws -> Response {
-        let body = try JSONObjectBody(request.body)
-        let username = try body.requiredString("username")
-        let password = try body.requiredString("password")
+        let fields = try JSONObjectBody(request.body).requiredStrings("username", "password")
+        let (username, password) = (fields[0], fields[1])
         try FieldRules.checkUsername(username)
         try FieldRules.checkPassword(password)
         let user = try await upstream.call(
@@ -22,9 +21,8 @@ extension APIHandlers {
     ///
     /// Credentials that break the sign-up rules cannot belong to anyone, so they are refused without asking.
     func signIn(_ request: APIRequest) async throws -> Response {
-        let body = try JSONObjectBody(request.body)
-        let username = try body.requiredString("username")
-        let password = try body.requiredString("password")
+        let fields = try JSONObjectBody(request.body).requiredStrings("username", "password")
+        let (username, password) = (fields[0], fields[1])
         let wrongCredentials = APIError.unauthorized("wrong username or password")
         guard FieldRules.isValidUsername(username), FieldRules.isValidPassword(password) else {
             throw wrongCredentials

@@ -100,7 +100,8 @@ struct TokenBucket: Sendable {
             return .allowed
         }
         let wait = (1 - tokens) / rate
-        return .limited(retryAfterSeconds: max(1, Int(wait.rounded(.up))))
+        // Clamped to a day, so that a tiny configured rate cannot overflow the conversion.
+        return .limited(retryAfterSeconds: max(1, Int(min(wait, 86_400).rounded(.up))))
     }
 
     /// Whether the bucket would be full by `now`: then it is no different from a new one and may be forgotten.

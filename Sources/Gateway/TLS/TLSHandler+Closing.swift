@@ -6,11 +6,12 @@ extension TLSHandler {
     /// Closes after sending close_notify (`.all`), or sends close_notify and then half-closes the socket (`.output`).
     ///
     /// Before the handshake has finished there is no session to close: the channel closes at once, or, when writes
-    /// are still waiting for the handshake, right after they are sent. `.input` fails with `operationUnsupported`.
+    /// are still waiting for the handshake, right after they are sent. `.input` goes down to the socket: it stops
+    /// reading, the TLS session is untouched (Hummingbird half-closes input to wake a request loop it cancels).
     public func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
         switch (mode, state) {
         case (.input, _):
-            promise?.fail(ChannelError.operationUnsupported)
+            context.close(mode: .input, promise: promise)
         case (.output, .active):
             connection?.shutdown()
             state = .outputClosed

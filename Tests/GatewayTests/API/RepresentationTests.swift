@@ -47,7 +47,8 @@ struct RepresentationTests {
         let cases: [(WireError, Int, String)] = [
             (WireError(.notFound, reason: "unknown_user", "x"), 404, "not_found"),
             (WireError(.invalidArgument, reason: "self_follow", "x"), 422, "self_follow"),
-            (WireError(.invalidArgument, reason: "Weird-Reason", "x"), 422, "invalid_argument"),
+            (WireError(.invalidArgument, reason: "too_long", "string of 20000 bytes exceeds 16384"), 500, "internal"),
+            (WireError(.invalidArgument, reason: "unknown_method", "no method 107"), 500, "internal"),
             (WireError(.unauthenticated, reason: "invalid_token", "x"), 401, "unauthorized"),
             (WireError(.permissionDenied, reason: "not_owner", "x"), 403, "forbidden"),
             (WireError(.alreadyExists, reason: "username_taken", "x"), 409, "username_taken"),
@@ -63,6 +64,7 @@ struct RepresentationTests {
             #expect(error.code == code, "\(wire)")
         }
         #expect(APIError(WireError(.internal, "SELECT * FROM secrets")).message == "internal error")
+        #expect(APIError(WireError(.invalidArgument, reason: "truncated", "payload ended at byte 7")).message == "internal error")
         #expect(
             APIError(WireError(.unavailable, "connection refused to 10.0.0.1")).message.contains("10.0.0.1") == false)
     }

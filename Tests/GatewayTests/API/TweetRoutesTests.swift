@@ -61,6 +61,12 @@ struct TweetRoutesTests {
                 expectError(
                     try await api.call(.post, "/api/v1/tweets", token: token, json: #"{"text":""}"#),
                     .unprocessableContent, "invalid_text")
+                // One character, but 9,001 bytes of combining marks: over the 8 KiB every text must fit in.
+                let heavy = "e" + String(repeating: "\u{301}", count: 4_500)
+                #expect(heavy.count == 1)
+                expectError(
+                    try await api.call(.post, "/api/v1/tweets", token: token, json: #"{"text":"\#(heavy)"}"#),
+                    .unprocessableContent, "invalid_text")
                 #expect(
                     try await api.call(.post, "/api/v1/tweets", token: token, json: #"{"text":" "}"#).status == .created
                 )

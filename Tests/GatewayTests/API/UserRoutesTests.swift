@@ -55,6 +55,12 @@ struct UserRoutesTests {
                 expectError(
                     try await api.call(.post, "/api/v1/users", json: #"{"username":7,"password":"password123"}"#),
                     .badRequest, "bad_request")
+                // A wrong type is 400 even when an earlier field is missing (400 comes before 422).
+                expectError(
+                    try await api.call(.post, "/api/v1/users", json: #"{"password":5}"#), .badRequest, "bad_request")
+                expectError(
+                    try await api.call(.post, "/api/v1/sessions", json: #"{"password":false}"#), .badRequest,
+                    "bad_request")
                 expectError(try await api.call(.post, "/api/v1/users", json: #"["alice"]"#), .badRequest, "bad_request")
                 expectError(
                     try await api.call(.post, "/api/v1/users", json: #"{"username":"bob","#), .badRequest, "bad_request"
