@@ -24,6 +24,9 @@ public struct GatewayConfiguration: Sendable {
         public var idleTimeout: Duration
         /// From a request's head to the end of its body; a client that takes longer loses the connection.
         public var requestReadTimeout: Duration
+        /// From a response's head until its last byte is handed to the socket; a client that stops reading a large
+        /// answer loses the connection.
+        public var responseWriteTimeout: Duration
         /// After a 413 the Gateway stops sending and waits this long for the client to close before closing itself,
         /// so that the client reads the answer instead of a reset.
         public var lingerTimeout: Duration
@@ -34,6 +37,7 @@ public struct GatewayConfiguration: Sendable {
             maxConnections: Int = 10_000,
             idleTimeout: Duration = .seconds(60),
             requestReadTimeout: Duration = .seconds(30),
+            responseWriteTimeout: Duration = .seconds(30),
             lingerTimeout: Duration = .seconds(2)
         ) {
             self.maxBodyBytes = maxBodyBytes
@@ -41,6 +45,7 @@ public struct GatewayConfiguration: Sendable {
             self.maxConnections = maxConnections
             self.idleTimeout = idleTimeout
             self.requestReadTimeout = requestReadTimeout
+            self.responseWriteTimeout = responseWriteTimeout
             self.lingerTimeout = lingerTimeout
         }
     }
@@ -83,7 +88,9 @@ public struct GatewayConfiguration: Sendable {
         guard limits.maxBodyBytes > 0, limits.maxHeaderBytes > 0, limits.maxConnections > 0 else {
             throw GatewayError(.invalidConfiguration, "body, header and connection limits must be positive")
         }
-        guard limits.idleTimeout > .zero, limits.requestReadTimeout > .zero, limits.lingerTimeout > .zero else {
+        guard limits.idleTimeout > .zero, limits.requestReadTimeout > .zero, limits.responseWriteTimeout > .zero,
+            limits.lingerTimeout > .zero
+        else {
             throw GatewayError(.invalidConfiguration, "timeouts must be positive")
         }
         try rateLimit.validate()

@@ -47,6 +47,9 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "Seconds a request may take to arrive, head to end of body.")
     var requestTimeout: Int = 30
 
+    @Option(help: "Seconds an answer may take to leave, head to last byte written to the socket.")
+    var responseTimeout: Int = 30
+
     @Option(help: "Milliseconds each Wire call to a service may take.")
     var upstreamTimeoutMs: Int = 5000
 
@@ -120,7 +123,8 @@ struct GatewayCommand: AsyncParsableCommand {
             limits: GatewayConfiguration.Limits(
                 maxConnections: maxConnections,
                 idleTimeout: .seconds(idleTimeout),
-                requestReadTimeout: .seconds(requestTimeout)
+                requestReadTimeout: .seconds(requestTimeout),
+                responseWriteTimeout: .seconds(responseTimeout)
             ),
             rateLimit: RateLimiter.Configuration(requestsPerSecond: rateLimit, burst: rateBurst),
             tokenCache: TokenCache.Configuration(ttl: .seconds(tokenCacheSeconds))

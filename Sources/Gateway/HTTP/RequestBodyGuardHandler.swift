@@ -14,7 +14,8 @@ extension NIOAsyncChannel {
 typealias RequestPart = HTTP1Channel.Value.InboundElement
 typealias ResponsePart = HTTP1Channel.Value.OutboundElement
 
-/// Enforces, on one connection, the body limit (``RequestBodyGuard``) and the time a request may take to arrive.
+/// Enforces, on one connection, the body limit (``RequestBodyGuard``), the time a request may take to arrive and the
+/// time its answer may take to leave (a client that stops reading holds no connection for ever).
 ///
 /// Sits between the HTTP codec and Hummingbird's request handling. After answering an oversized request it closes
 /// gently: it ends its own sending side (after TLS close_notify), drops what the client still sends, and closes once
@@ -28,15 +29,18 @@ final class RequestBodyGuardHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     private var bodyGuard: RequestBodyGuard
     private let readTimeout: TimeAmount
+    private let writeTimeout: TimeAmount
     private let lingerTimeout: TimeAmount
     private let logger: Logger
     private var readTimer: Scheduled<Void>?
+    private var writeTimer: Scheduled<Void>?
     private var lingerTimer: Scheduled<Void>?
     private var isLingering = false
 
     init(limits: GatewayConfiguration.Limits, logger: Logger) {
         bodyGuard = RequestBodyGuard(maxBodyBytes: limits.maxBodyBytes)
         readTimeout = TimeAmount(limits.requestReadTimeout)
+        writeTimeout = TimeAmount(limits.responseWriteTimeout)
         lingerTimeout = TimeAmount(limits.lingerTimeout)
         self.logger = logger
     }
@@ -66,6 +70,7 @@ final class RequestBodyGuardHandler: ChannelDuplexHandler, RemovableChannelHandl
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch unwrapOutboundIn(data) {
         case .head(var head):
+            startWriteTimer(context: context)
             if bodyGuard.responseHead() == .forwardClosing {
                 head.headerFields[.connection] = "close"
                 context.write(wrapOutboundOut(.head(head)), promise: promise)
@@ -75,13 +80,18 @@ final class RequestBodyGuardHandler: ChannelDuplexHandler, RemovableChannelHandl
         case .body:
             context.write(data, promise: promise)
         case .end:
+            let written = context.eventLoop.makePromise(of: Void.self)
             switch bodyGuard.responseEnd() {
             case .forward:
-                context.write(data, promise: promise)
+                context.write(data, promise: written)
+                written.futureResult.assumeIsolated().whenComplete { [weak self] result in
+                    self?.cancelWriteTimer()
+                    promise?.completeWith(result)
+                }
             case .forwardThenClose:
-                let written = context.eventLoop.makePromise(of: Void.self)
                 context.writeAndFlush(data, promise: written)
                 written.futureResult.assumeIsolated().whenComplete { [weak self] result in
+                    self?.cancelWriteTimer()
                     promise?.completeWith(result)
                     self?.linger(context: context)
                 }
@@ -123,6 +133,23 @@ final class RequestBodyGuardHandler: ChannelDuplexHandler, RemovableChannelHandl
         }
     }
 
+    /// The write timer runs from a response's head until its end is written to the socket.
+    private func startWriteTimer(context: ChannelHandlerContext) {
+        writeTimer?.cancel()
+        writeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: writeTimeout) { [weak self] in
+            guard let self else { return }
+            writeTimer = nil
+            logger.info(
+                "closing a connection whose client did not read its answer in time", metadata: ["limit": "\(writeTimeout)"])
+            context.close(promise: nil)
+        }
+    }
+
+    private func cancelWriteTimer() {
+        writeTimer?.cancel()
+        writeTimer = nil
+    }
+
     private func linger(context: ChannelHandlerContext) {
         guard !isLingering else { return }
         isLingering = true
@@ -139,6 +166,7 @@ final class RequestBodyGuardHandler: ChannelDuplexHandler, RemovableChannelHandl
     private func cancelTimers() {
         readTimer?.cancel()
         readTimer = nil
+        cancelWriteTimer()
         lingerTimer?.cancel()
         lingerTimer = nil
     }

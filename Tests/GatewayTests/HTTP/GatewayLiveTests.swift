@@ -158,6 +158,36 @@ struct GatewayLiveTests {
         }
     }
 
+    @Test func aClientThatStopsReadingLosesTheConnection() async throws {
+        try await withTestCertificate { certificate in
+            let limits: (inout GatewayConfiguration) -> Void = {
+                $0.limits.responseWriteTimeout = .seconds(1)
+                $0.limits.idleTimeout = .seconds(60)
+            }
+            try await withLiveGateway(certificate: certificate, configure: limits) { port, tls in
+                let raw = try await connect(port: port, tls: tls)
+                try await raw.executeThenClose { inbound, outbound in
+                    // Thousands of pipelined requests, and no reading: the answers fill the socket buffers and the
+                    // Gateway's write stalls.
+                    try await outbound.write(
+                        ByteBuffer(string: String(repeating: "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", count: 4_000)))
+                    try await Task.sleep(for: .seconds(4))
+                    // Without a write deadline the client would now read every answer and the connection would stay
+                    // open for the 60 s idle timeout; with it, the Gateway has already closed.
+                    let start = ContinuousClock.now
+                    do {
+                        for try await _ in inbound {}
+                    } catch {}
+                    #expect(ContinuousClock.now - start < .seconds(20))
+                }
+                let status = try await HTTPSConnection.with(port: port, tls: tls) { connection in
+                    try await connection.send(.GET, "/healthz").status
+                }
+                #expect(status == 200, "the next client is served")
+            }
+        }
+    }
+
     @Test func connectionsOverTheLimitWaitForOneToClose() async throws {
         try await withTestCertificate { certificate in
             try await withLiveGateway(certificate: certificate, configure: { $0.limits.maxConnections = 1 }) {
