@@ -65,8 +65,11 @@ public struct Gateway: Service {
                 maxHeaderFieldCount: 100
             )
         )
+        let connections = ConnectionsPerAddress(limit: limits.maxConnectionsPerAddress)
         let server = HTTPServerBuilder { respond in
-            TLSHTTP1Channel(base: HTTP1Channel(responder: respond, configuration: http1), tlsContext: tlsContext)
+            TLSHTTP1Channel(
+                base: HTTP1Channel(responder: respond, configuration: http1), tlsContext: tlsContext,
+                connections: connections)
         }
         application = Application(
             responder: responder,

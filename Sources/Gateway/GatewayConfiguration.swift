@@ -20,6 +20,9 @@ public struct GatewayConfiguration: Sendable {
         public var maxHeaderBytes: Int
         /// Connections open at once; beyond it the Gateway stops accepting until one closes.
         public var maxConnections: Int
+        /// Connections one client address may hold at once; more are closed before their handshake. Clients behind
+        /// one NAT share an address, so this is generous; it stops one client from taking every connection.
+        public var maxConnectionsPerAddress: Int
         /// A connection with no request for this long is closed.
         public var idleTimeout: Duration
         /// From a request's head to the end of its body; a client that takes longer loses the connection.
@@ -35,6 +38,7 @@ public struct GatewayConfiguration: Sendable {
             maxBodyBytes: Int = 65_536,
             maxHeaderBytes: Int = 16_384,
             maxConnections: Int = 10_000,
+            maxConnectionsPerAddress: Int = 1_000,
             idleTimeout: Duration = .seconds(60),
             requestReadTimeout: Duration = .seconds(30),
             responseWriteTimeout: Duration = .seconds(30),
@@ -43,6 +47,7 @@ public struct GatewayConfiguration: Sendable {
             self.maxBodyBytes = maxBodyBytes
             self.maxHeaderBytes = maxHeaderBytes
             self.maxConnections = maxConnections
+            self.maxConnectionsPerAddress = maxConnectionsPerAddress
             self.idleTimeout = idleTimeout
             self.requestReadTimeout = requestReadTimeout
             self.responseWriteTimeout = responseWriteTimeout
@@ -85,7 +90,9 @@ public struct GatewayConfiguration: Sendable {
         guard (0...65_535).contains(port) else {
             throw GatewayError(.invalidConfiguration, "port \(port) is out of range")
         }
-        guard limits.maxBodyBytes > 0, limits.maxHeaderBytes > 0, limits.maxConnections > 0 else {
+        guard limits.maxBodyBytes > 0, limits.maxHeaderBytes > 0, limits.maxConnections > 0,
+            limits.maxConnectionsPerAddress > 0
+        else {
             throw GatewayError(.invalidConfiguration, "body, header and connection limits must be positive")
         }
         guard limits.idleTimeout > .zero, limits.requestReadTimeout > .zero, limits.responseWriteTimeout > .zero,

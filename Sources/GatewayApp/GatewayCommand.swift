@@ -41,6 +41,9 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "Connections served at once; more wait in the listen backlog.")
     var maxConnections: Int = 10_000
 
+    @Option(help: "Connections one client address may hold at once; more are closed at once.")
+    var maxConnectionsPerAddress: Int = 1_000
+
     @Option(help: "Seconds a connection may sit idle between requests.")
     var idleTimeout: Int = 60
 
@@ -122,6 +125,7 @@ struct GatewayCommand: AsyncParsableCommand {
             transport: transport,
             limits: GatewayConfiguration.Limits(
                 maxConnections: maxConnections,
+                maxConnectionsPerAddress: maxConnectionsPerAddress,
                 idleTimeout: .seconds(idleTimeout),
                 requestReadTimeout: .seconds(requestTimeout),
                 responseWriteTimeout: .seconds(responseTimeout)

@@ -13,20 +13,23 @@ struct TLSHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
 
     private let base: HTTP1Channel
     private let tlsContext: TLSContext?
+    private let connections: ConnectionsPerAddress
 
-    init(base: HTTP1Channel, tlsContext: TLSContext?) {
+    init(base: HTTP1Channel, tlsContext: TLSContext?, connections: ConnectionsPerAddress) {
         self.base = base
         self.tlsContext = tlsContext
+        self.connections = connections
     }
 
     var responder: HTTPChannelHandler.Responder { base.responder }
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        guard let tlsContext else {
-            return base.setup(channel: channel, logger: logger)
-        }
-        return channel.eventLoop.makeCompletedFuture {
-            try channel.pipeline.syncOperations.addHandler(TLSHandler(context: tlsContext))
+        channel.eventLoop.makeCompletedFuture {
+            let pipeline = channel.pipeline.syncOperations
+            try pipeline.addHandler(ConnectionLimitHandler(connections: connections, logger: logger))
+            if let tlsContext {
+                try pipeline.addHandler(TLSHandler(context: tlsContext))
+            }
         }.flatMap {
             base.setup(channel: channel, logger: logger)
         }

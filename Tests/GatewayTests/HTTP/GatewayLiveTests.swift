@@ -188,6 +188,37 @@ struct GatewayLiveTests {
         }
     }
 
+    @Test func anAddressOverItsConnectionLimitIsRefusedUntilOneCloses() async throws {
+        try await withTestCertificate { certificate in
+            try await withLiveGateway(certificate: certificate, configure: { $0.limits.maxConnectionsPerAddress = 2 }) {
+                port, tls in
+                try await HTTPSConnection.with(port: port, tls: tls) { first in
+                    let firstStatus = try await first.send(.GET, "/healthz").status
+                    #expect(firstStatus == 200)
+                    try await HTTPSConnection.with(port: port, tls: tls) { second in
+                        let secondStatus = try await second.send(.GET, "/healthz").status
+                        #expect(secondStatus == 200)
+                        let third = try? await HTTPSConnection.with(port: port, tls: tls) {
+                            try await $0.send(.GET, "/healthz").status
+                        }
+                        #expect(third == nil, "a third connection from 127.0.0.1 is closed before its handshake")
+                        let again = try await second.send(.GET, "/healthz").status
+                        #expect(again == 200, "the others go on")
+                    }
+                    // The second's slot comes free once the Gateway has seen it close.
+                    var status: Int?
+                    for _ in 0..<50 where status == nil {
+                        status = try? await HTTPSConnection.with(port: port, tls: tls) {
+                            try await $0.send(.GET, "/healthz").status
+                        }
+                        if status == nil { try await Task.sleep(for: .milliseconds(100)) }
+                    }
+                    #expect(status == 200)
+                }
+            }
+        }
+    }
+
     @Test func connectionsOverTheLimitWaitForOneToClose() async throws {
         try await withTestCertificate { certificate in
             try await withLiveGateway(certificate: certificate, configure: { $0.limits.maxConnections = 1 }) {
