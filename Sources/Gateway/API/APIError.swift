@@ -84,6 +84,11 @@ struct APIError: Error, Sendable, Hashable {
     static let `internal` = APIError(.internalServerError, "internal", "internal error")
 
     /// The response that carries this error.
+    /// The error as its JSON body, `{"error": {"code", "message"}}`.
+    var jsonBody: ByteBuffer {
+        ErrorJSON(code: code, message: message).jsonBuffer
+    }
+
     func response() -> Response {
         var response = Response.json(ErrorJSON(code: code, message: message), status: status)
         if let retryAfterSeconds {

@@ -1,6 +1,8 @@
+import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
+import Wire
 
 extension NIOAsyncChannel {
     /// What the channel reads; lets other code name the element type of a channel type it did not write.
@@ -36,6 +38,8 @@ final class RequestBodyGuardHandler: ChannelDuplexHandler, RemovableChannelHandl
     private var writeTimer: Scheduled<Void>?
     private var lingerTimer: Scheduled<Void>?
     private var isLingering = false
+    /// Set while Hummingbird's own answer to an unparsable request (a bodiless 400) goes out, to give it our JSON body.
+    private var isRewritingParseError = false
 
     init(limits: GatewayConfiguration.Limits, logger: Logger) {
         bodyGuard = RequestBodyGuard(maxBodyBytes: limits.maxBodyBytes)
@@ -69,6 +73,15 @@ final class RequestBodyGuardHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch unwrapOutboundIn(data) {
+        case .head(var head) where Self.isParseErrorAnswer(head):
+            // Hummingbird answers a request line or header block that HTTP/1 cannot parse itself, with an empty 400.
+            // The API promises a JSON error on every answer, so the body is added here.
+            startWriteTimer(context: context)
+            isRewritingParseError = true
+            head.headerFields[.contentType] = "application/json"
+            head.headerFields[.contentLength] = String(Self.parseErrorBody.readableBytes)
+            head.headerFields[GatewayResponder.requestIDField] = WireTraceID.random().description
+            context.write(wrapOutboundOut(.head(head)), promise: promise)
         case .head(var head):
             startWriteTimer(context: context)
             if bodyGuard.responseHead() == .forwardClosing {
@@ -79,6 +92,15 @@ final class RequestBodyGuardHandler: ChannelDuplexHandler, RemovableChannelHandl
             }
         case .body:
             context.write(data, promise: promise)
+        case .end where isRewritingParseError:
+            isRewritingParseError = false
+            context.write(wrapOutboundOut(.body(Self.parseErrorBody)), promise: nil)
+            let written = context.eventLoop.makePromise(of: Void.self)
+            context.write(data, promise: written)
+            written.futureResult.assumeIsolated().whenComplete { [weak self] result in
+                self?.cancelWriteTimer()
+                promise?.completeWith(result)
+            }
         case .end:
             let written = context.eventLoop.makePromise(of: Void.self)
             switch bodyGuard.responseEnd() {
@@ -97,6 +119,16 @@ final class RequestBodyGuardHandler: ChannelDuplexHandler, RemovableChannelHandl
                 }
             }
         }
+    }
+
+    /// The body of every answer to an unparsable request.
+    private static let parseErrorBody = APIError.badRequest("the request line or headers are malformed or too large")
+        .jsonBody
+
+    /// Whether `head` is Hummingbird's answer to an HTTP parse error: 400, `Connection: close`, no body. The
+    /// Gateway's own 400s always carry a JSON body.
+    private static func isParseErrorAnswer(_ head: HTTPResponse) -> Bool {
+        head.status == .badRequest && head.headerFields[.contentLength] == "0" && head.headerFields[.connection] == "close"
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

@@ -122,6 +122,9 @@ struct GatewayLiveTests {
                     let reply = try await connection.send(
                         .GET, "/healthz", headers: [("X-Big", String(repeating: "h", count: 20_000))])
                     #expect(reply.status == 400)
+                    #expect(reply.errorCode == "bad_request", "a JSON error, like every other answer")
+                    #expect(reply.headers["Content-Type"].first == "application/json")
+                    #expect(reply.headers["X-Request-Id"].first?.isEmpty == false)
                     _ = await connection.closedCleanly()
                 }
                 try await HTTPSConnection.with(port: port, tls: tls) { connection in
