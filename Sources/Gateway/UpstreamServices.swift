@@ -20,6 +20,7 @@ public struct UpstreamServices: Sendable {
     /// busy TweetService.
     public let passwordHashingTimeout: Duration
     private let metrics: GatewayMetrics
+    private let readiness: SharedCheck
 
     /// - Parameters:
     ///   - tweetService: every TweetService instance.
@@ -35,10 +36,13 @@ public struct UpstreamServices: Sendable {
         metrics: GatewayMetrics,
         logger: Logger
     ) {
-        tweets = WireClient(
+        let tweets = WireClient(
             configuration: WireClientConfiguration(endpoints: tweetService, clientName: "gateway"), logger: logger)
-        timelines = WireClient(
+        let timelines = WireClient(
             configuration: WireClientConfiguration(endpoints: timelineService, clientName: "gateway"), logger: logger)
+        self.tweets = tweets
+        self.timelines = timelines
+        readiness = SharedCheck { await Self.bothAnswer(tweets, timelines, timeout: .seconds(1)) }
         self.callTimeout = callTimeout
         self.passwordHashingTimeout = passwordHashingTimeout
         self.metrics = metrics
@@ -89,8 +93,13 @@ public struct UpstreamServices: Sendable {
         }
     }
 
-    /// Whether every service answers a health check: what `/readyz` reports.
-    public func allReady(timeout: Duration = .seconds(1)) async -> Bool {
+    /// Whether every service answers a health check within a second: what `/readyz` reports. Callers that arrive
+    /// while a check runs share its answer.
+    public func allReady() async -> Bool {
+        await readiness.run()
+    }
+
+    private static func bothAnswer(_ tweets: WireClient, _ timelines: WireClient, timeout: Duration) async -> Bool {
         async let tweetsReady = (try? await tweets.call(HealthCheck.self, WireEmpty(), timeout: timeout)) != nil
         async let timelinesReady = (try? await timelines.call(HealthCheck.self, WireEmpty(), timeout: timeout)) != nil
         let (tweetsUp, timelinesUp) = await (tweetsReady, timelinesReady)

@@ -1,3 +1,4 @@
+import Synchronization
 import Testing
 import Wire
 
@@ -87,4 +88,29 @@ struct ProtectionTests {
         off.store(alice, for: "t", now: start)
         #expect(off.user(for: "t", now: start) == nil)
     }
+
+    @Test func callersDuringACheckShareItsAnswerAndTheNextCallerChecksAgain() async {
+        let runs = RunCounter()
+        let check = SharedCheck {
+            runs.value.add(1, ordering: .relaxed)
+            try? await Task.sleep(for: .milliseconds(200))
+            return true
+        }
+        await withTaskGroup(of: Bool.self) { group in
+            for _ in 0..<100 {
+                group.addTask { await check.run() }
+            }
+            for await answer in group {
+                #expect(answer)
+            }
+        }
+        #expect(runs.value.load(ordering: .relaxed) < 100, "concurrent callers shared checks")
+        let before = runs.value.load(ordering: .relaxed)
+        _ = await check.run()
+        #expect(runs.value.load(ordering: .relaxed) == before + 1, "nothing is cached once a check has answered")
+    }
+}
+
+private final class RunCounter: Sendable {
+    let value = Atomic<Int>(0)
 }
