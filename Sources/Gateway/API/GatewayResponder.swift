@@ -120,7 +120,7 @@ struct GatewayResponder: HTTPResponder {
         let cachedCaller = token.flatMap { tokenCache.user(for: $0) }
         let key: RateLimitKey =
             if let token, cachedCaller != nil { .token(token) } else {
-                .address(context.remoteAddress?.ipAddress ?? "unknown")
+                .address(ClientAddress.key(context.remoteAddress))
             }
         if case .limited(let retryAfter) = rateLimiter.admit(key) {
             throw APIError.rateLimited(retryAfterSeconds: retryAfter)

@@ -47,7 +47,7 @@ final class ConnectionLimitHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        let address = context.remoteAddress?.ipAddress ?? "unknown"
+        let address = ClientAddress.key(context.remoteAddress)
         guard connections.admit(address) else {
             logger.info(
                 "refusing a connection over the per-address limit",

@@ -1,3 +1,4 @@
+import NIOCore
 import Synchronization
 import Testing
 import Wire
@@ -108,6 +109,16 @@ struct ProtectionTests {
         let before = runs.value.load(ordering: .relaxed)
         _ = await check.run()
         #expect(runs.value.load(ordering: .relaxed) == before + 1, "nothing is cached once a check has answered")
+    }
+
+    @Test func clientsAreIPv4AddressesAndIPv6Prefixes() throws {
+        #expect(ClientAddress.key(try SocketAddress(ipAddress: "192.0.2.7", port: 1)) == "192.0.2.7")
+        let one = ClientAddress.key(try SocketAddress(ipAddress: "2001:db8:1:2:aaaa::1", port: 1))
+        let other = ClientAddress.key(try SocketAddress(ipAddress: "2001:db8:1:2:bbbb:cccc:dddd:eeee", port: 1))
+        #expect(one == "2001:db8:1:2::/64" && one == other, "one /64 is one client")
+        #expect(ClientAddress.key(try SocketAddress(ipAddress: "2001:db8:1:3::1", port: 1)) != one)
+        #expect(ClientAddress.key(try SocketAddress(ipAddress: "::ffff:192.0.2.7", port: 1)) == "192.0.2.7")
+        #expect(ClientAddress.key(nil) == "unknown")
     }
 }
 
