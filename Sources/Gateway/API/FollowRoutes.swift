@@ -21,19 +21,19 @@ extension APIHandlers {
     /// newest relationship first.
     ///
     /// Checks run 400 (a query value that is not a decimal integer), 404 (not an id, or an unknown user), 422
-    /// (`invalid_limit`). The user's
-    /// existence is asked for in parallel with the page, so the check costs no extra round trip.
+    /// (`invalid_limit`). Only an empty page needs to ask whether the user exists at all.
     func relationships(_ request: APIRequest, followers: Bool) async throws -> Response {
         let parameters = try PageParameters.parse(request.query)
         let userID = try request.pathID()
         let limit = try await validLimit(parameters, ofUser: userID)
         let pageRequest = PageRequest(userID: userID, limit: limit, cursor: parameters.cursor)
-        async let user = existingUser(userID)
-        async let page =
+        let page =
             followers
-            ? upstream.call(.tweets, ListFollowers.self, pageRequest, idempotent: true)
-            : upstream.call(.tweets, ListFollowing.self, pageRequest, idempotent: true)
-        _ = try await user
-        return .json(UserPageJSON(page: try await page))
+            ? try await upstream.call(.tweets, ListFollowers.self, pageRequest, idempotent: true)
+            : try await upstream.call(.tweets, ListFollowing.self, pageRequest, idempotent: true)
+        if page.users.isEmpty {
+            _ = try await existingUser(userID)
+        }
+        return .json(UserPageJSON(page: page))
     }
 }

@@ -92,7 +92,7 @@ struct APIHandlers: Sendable {
     /// The page's limit for a list that belongs to `userID`.
     ///
     /// - Throws: ``APIError`` 404 for an unknown user, which the API ranks before 422 `invalid_limit`; the user is
-    ///   only looked up here when the limit is out of range (otherwise the caller checks in parallel with its read).
+    ///   only looked up here when the limit is out of range (otherwise the caller asks only when its page comes back empty).
     func validLimit(_ parameters: PageParameters, ofUser userID: Int64) async throws -> UInt32 {
         do {
             return try parameters.validLimit()

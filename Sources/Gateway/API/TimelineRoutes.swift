@@ -31,9 +31,10 @@ extension APIHandlers {
         let userID = try request.pathID()
         let limit = try await validLimit(parameters, ofUser: userID)
         let query = TimelineQuery(userID: userID, limit: limit, maxID: parameters.maxID, sinceID: parameters.sinceID)
-        async let user = existingUser(userID)
-        async let page = upstream.call(.tweets, ListUserTweets.self, query, idempotent: true)
-        _ = try await user
-        return .json(TweetPageJSON(page: try await page))
+        let page = try await upstream.call(.tweets, ListUserTweets.self, query, idempotent: true)
+        if page.tweets.isEmpty {
+            _ = try await existingUser(userID)  // an empty page of a user, or no such user
+        }
+        return .json(TweetPageJSON(page: page))
     }
 }
