@@ -128,11 +128,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The closed loop every benchmark of ours drives its calls with.
+        .target(name: "BenchmarkSupport", swiftSettings: swiftSettings),
         // Wire round trips beside a bare NIO echo measured in the same run.
         .executableTarget(
             name: "WireBenchmark",
             dependencies: [
-                "Wire",
+                "Wire", "BenchmarkSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -145,7 +147,7 @@ let package = Package(
         .executableTarget(
             name: "StoreBenchmark",
             dependencies: [
-                "Wire", "TweetService", "TimelineService",
+                "Wire", "TweetService", "TimelineService", "BenchmarkSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,3 +1,4 @@
+import BenchmarkSupport
 import Histogram
 
 /// Count, rate and percentiles of one measurement, whoever took it: our closed loop, pgbench's per-transaction

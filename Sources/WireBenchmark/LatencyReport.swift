@@ -1,3 +1,4 @@
+import BenchmarkSupport
 import Histogram
 
 /// One cell of the table: one mode at one number of connections and one concurrency.

@@ -1,23 +1,23 @@
 /// What a closed-loop run measured.
-struct ClosedLoopResult: Sendable {
+public struct ClosedLoopResult: Sendable {
     /// Latency of every call that succeeded, in nanoseconds, in no particular order.
-    var latencies: [UInt64] = []
-    var errors = 0
-    var firstError: String?
+    public var latencies: [UInt64] = []
+    public var errors = 0
+    public var firstError: String?
     /// From the first call until the last worker returned (calls in flight at the deadline are waited for).
-    var elapsed: Duration = .zero
+    public var elapsed: Duration = .zero
 
-    var callsPerSecond: Double {
+    public var callsPerSecond: Double {
         elapsed > .zero ? Double(latencies.count) / elapsed.inSeconds : 0
     }
 }
 
 /// `concurrency` workers, each making its next call as soon as its last one is answered, until the deadline passes
-/// or `maxCalls` calls have been made in all. The same loop drives every measurement of ours, like pgbench's and
-/// redis-benchmark's clients drive theirs.
-enum ClosedLoop {
+/// or `maxCalls` calls have been made in all. The same loop drives every measurement of ours and, in the Wire
+/// benchmark, the echo baseline too, like pgbench's and redis-benchmark's clients drive theirs.
+public enum ClosedLoop {
     /// - Parameter call: one call; gets the worker's index and the worker's call number.
-    static func run(
+    public static func run(
         concurrency: Int,
         duration: Duration,
         maxCalls: Int = .max,
@@ -61,17 +61,18 @@ enum ClosedLoop {
 }
 
 extension Duration {
-    var wholeNanoseconds: Int64 {
+    /// Whole nanoseconds (benchmark durations are far from overflowing).
+    public var wholeNanoseconds: Int64 {
         let (seconds, attoseconds) = components
         return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 
-    var inSeconds: Double {
+    public var inSeconds: Double {
         Double(wholeNanoseconds) / 1e9
     }
 
     /// Whole milliseconds of a positive number of seconds given on the command line.
-    static func seconds(fraction seconds: Double) -> Duration {
+    public static func seconds(fraction seconds: Double) -> Duration {
         .milliseconds(Int64((seconds * 1000).rounded()))
     }
 }
