@@ -2,8 +2,9 @@
 /// the token cache.
 ///
 /// When it is full, an insert first drops every stale entry (one a fresh lookup would not miss: an expired token, a
-/// bucket that has refilled). If that frees too little, it drops arbitrary entries down to seven eighths of the
-/// capacity. Either way the next sweep is at least capacity/8 inserts away, so an insert costs O(1) amortized however
+/// bucket that has refilled). If that frees too little, it drops the entries that matter least (the fullest buckets,
+/// so that a client being limited keeps its empty one), or any when the caller gives no order, down to seven eighths
+/// of the capacity. Either way the next sweep is at least capacity/8 inserts away, so an insert costs O(1) amortized however
 /// many distinct keys clients send.
 struct BoundedTable<Key: Hashable, Value> {
     let capacity: Int
@@ -22,10 +23,15 @@ struct BoundedTable<Key: Hashable, Value> {
 
     /// Stores `value` under `key`, making room first if the table is full.
     ///
-    /// - Parameter isStale: whether an entry may go without loss; asked only while making room.
-    mutating func insert(_ value: Value, for key: Key, isStale: (Value) -> Bool) {
+    /// - Parameters:
+    ///   - isStale: whether an entry may go without loss; asked only while making room.
+    ///   - keepFirst: when stale entries do not free enough, which of two entries matters more (kept longer); without
+    ///     it, any entries go.
+    mutating func insert(
+        _ value: Value, for key: Key, isStale: (Value) -> Bool, keepFirst: ((Value, Value) -> Bool)? = nil
+    ) {
         if entries[key] == nil, entries.count >= capacity {
-            makeRoom(isStale: isStale)
+            makeRoom(isStale: isStale, keepFirst: keepFirst)
         }
         entries[key] = value
     }
@@ -34,11 +40,18 @@ struct BoundedTable<Key: Hashable, Value> {
         entries.removeValue(forKey: key)
     }
 
-    private mutating func makeRoom(isStale: (Value) -> Bool) {
+    private mutating func makeRoom(isStale: (Value) -> Bool, keepFirst: ((Value, Value) -> Bool)?) {
         entries = entries.filter { !isStale($0.value) }
         let target = capacity - max(1, capacity / 8)
         guard entries.count > target else { return }
-        for key in Array(entries.keys.prefix(entries.count - target)) {
+        let excess = entries.count - target
+        let doomed =
+            if let keepFirst {
+                entries.sorted { keepFirst($1.value, $0.value) }.prefix(excess).map(\.key)
+            } else {
+                Array(entries.keys.prefix(excess))
+            }
+        for key in doomed {
             entries.removeValue(forKey: key)
         }
     }

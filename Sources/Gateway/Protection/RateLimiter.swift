@@ -61,7 +61,11 @@ public final class RateLimiter: Sendable {
         return buckets.withLock { table in
             var bucket = table[key] ?? TokenBucket(capacity: capacity, now: now)
             let decision = bucket.take(rate: rate, capacity: capacity, now: now)
-            table.insert(bucket, for: key) { $0.isFull(rate: rate, capacity: capacity, now: now) }
+            table.insert(
+                bucket, for: key, isStale: { $0.isFull(rate: rate, capacity: capacity, now: now) },
+                // Emptier buckets are kept: dropping one would hand its client a fresh burst.
+                keepFirst: { $0.available(rate: rate, capacity: capacity, now: now) < $1.available(rate: rate, capacity: capacity, now: now) }
+            )
             return decision
         }
     }
@@ -106,7 +110,12 @@ struct TokenBucket: Sendable {
 
     /// Whether the bucket would be full by `now`: then it is no different from a new one and may be forgotten.
     func isFull(rate: Double, capacity: Int, now: ContinuousClock.Instant) -> Bool {
-        tokens + rate * (now - updatedAt).inSeconds >= Double(capacity)
+        available(rate: rate, capacity: capacity, now: now) >= Double(capacity)
+    }
+
+    /// The tokens the bucket would hold by `now`.
+    func available(rate: Double, capacity: Int, now: ContinuousClock.Instant) -> Double {
+        min(Double(capacity), tokens + rate * (now - updatedAt).inSeconds)
     }
 
     private mutating func refill(rate: Double, capacity: Int, now: ContinuousClock.Instant) {

@@ -60,6 +60,21 @@ struct ProtectionTests {
         #expect(limiter.trackedClients <= 100)
     }
 
+    @Test func aFullTableDropsTheFullestBucketsAndKeepsALimitedClientLimited() {
+        let limiter = RateLimiter(
+            configuration: RateLimiter.Configuration(requestsPerSecond: 0.001, burst: 3, maxClients: 16))
+        for _ in 0..<3 {
+            _ = limiter.admit(.address("greedy"), now: start)
+        }
+        #expect(limiter.admit(.address("greedy"), now: start) != .allowed)
+        // Hundreds of new clients, one request each: none of their buckets has refilled, so the table must drop some.
+        for index in 0..<500 {
+            _ = limiter.admit(.address("new\(index)"), now: start)
+        }
+        #expect(limiter.trackedClients <= 16)
+        #expect(limiter.admit(.address("greedy"), now: start) != .allowed, "the empty bucket was kept, not reset")
+    }
+
     @Test func boundedTablesSweepStaleEntriesBeforeDroppingOthers() {
         var table = BoundedTable<Int, Bool>(capacity: 8)
         for key in 0..<8 {
