@@ -1,6 +1,6 @@
 import Wire
 
-/// Reads users by id (batched per shard) and by username (one shard).
+/// Reads users by id (batched: one statement per server) and by username (one shard).
 public struct UserDirectory: Sendable {
     let database: ShardedDatabase
 
@@ -8,15 +8,12 @@ public struct UserDirectory: Sendable {
         self.database = database
     }
 
-    /// The users with these ids, in the order asked; unknown ids are left out. One round trip per shard involved.
+    /// The users with these ids, in the order asked; unknown ids are left out. One round trip per server involved.
     public func users(_ ids: [Int64]) async throws -> [UserRecord] {
-        let byShard = try await database.onShards(database.shardMap.group(ids).keys) { [groups = database.shardMap.group(ids)] connection, shard, schema in
-            try connection.query(
-                "SELECT \(UserColumns.list("u")) FROM \(schema).users u WHERE u.id = ANY($1::bigint[])",
-                [groups[shard, default: []].postgresArray]
-            ).all.map(UserColumns.decode)
-        }
-        let found = Dictionary(byShard.values.joined().map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let rows = try await database.select(idsByShard: database.shardMap.group(ids)) { schema, ids in
+            "SELECT \(UserColumns.list("u")) FROM \(schema).users u WHERE u.id = ANY(\(ids))"
+        } decode: { try UserColumns.decode($0) }
+        let found = Dictionary(rows.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         return ids.compactMap { found[$0] }
     }
 

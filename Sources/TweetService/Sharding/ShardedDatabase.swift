@@ -82,6 +82,27 @@ public final class ShardedDatabase: Sendable {
         }
     }
 
+    /// Reads rows for ids grouped by shard with one statement per server, however many shards the ids touch.
+    ///
+    /// `branch(schema, ids)` writes one shard's `SELECT`, with `ids` the placeholder of that shard's ids (a
+    /// `bigint[]`); `$1`…`$n` are `sharedParameters`. The branches, each in parentheses (so each may have its own
+    /// `ORDER BY` and `LIMIT`), are joined with `UNION ALL`.
+    public func select<Row: Sendable>(
+        idsByShard: [Int: [Int64]],
+        sharedParameters: [String?] = [],
+        branch: @escaping @Sendable (_ schema: String, _ ids: String) -> String,
+        decode: @escaping @Sendable (PostgresRow) throws -> Row
+    ) async throws -> [Row] {
+        try await onServers(holding: idsByShard.keys) { connection, shards in
+            let first = sharedParameters.count + 1
+            let statement = shards.enumerated().map { index, shard in
+                "(" + branch(ShardMap.schema(ofShard: shard), "$\(first + index)::bigint[]") + ")"
+            }.joined(separator: " UNION ALL ")
+            let parameters = sharedParameters + shards.map { idsByShard[$0, default: []].postgresArray }
+            return try connection.query(statement, parameters).all.map(decode)
+        }.flatMap { $0 }
+    }
+
     /// Trips to a server so far (each a statement, or a few in one job on one connection), however they were asked
     /// for: what tests count to check that batches are grouped.
     public var tripCount: Int { trips.load(ordering: .relaxed) }

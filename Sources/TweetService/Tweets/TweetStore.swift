@@ -65,18 +65,10 @@ public struct TweetStore: Sendable {
 
     /// The tweets with these ids, in the order asked; missing ones are left out. One round trip per server.
     public func tweets(_ ids: [Int64]) async throws -> [TweetRecord] {
-        let groups = database.shardMap.group(ids)
-        // One statement per server, whatever the number of shards: a branch per shard, each with its own ids.
-        let byServer = try await database.onServers(holding: groups.keys) { connection, shards in
-            let branches = shards.enumerated().map { index, shard in
-                let schema = ShardMap.schema(ofShard: shard)
-                return "SELECT \(Self.columns) FROM \(schema).tweets t JOIN \(schema).users u ON u.id = t.user_id WHERE t.id = ANY($\(index + 1)::bigint[])"
-            }
-            return try connection.query(
-                branches.joined(separator: " UNION ALL "), shards.map { groups[$0, default: []].postgresArray }
-            ).all.map(Self.decode)
-        }
-        let found = Dictionary(byServer.joined().map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let rows = try await database.select(idsByShard: database.shardMap.group(ids)) { schema, ids in
+            "SELECT \(Self.columns) FROM \(schema).tweets t JOIN \(schema).users u ON u.id = t.user_id WHERE t.id = ANY(\(ids))"
+        } decode: { try Self.decode($0) }
+        let found = Dictionary(rows.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         return ids.compactMap { found[$0] }
     }
 
@@ -129,22 +121,19 @@ public struct TweetStore: Sendable {
         return TweetPage(tweets: page, nextMaxID: rows.count > page.count ? page.last?.id : nil)
     }
 
-    /// The newest tweets of several authors, merged newest first: one round trip per shard.
+    /// The newest tweets of several authors, merged newest first: one round trip per server.
     public func recent(by authors: [Int64], limit: UInt32) async throws -> [TweetRecord] {
         guard limit <= 10_000 else {
             throw WireError(.invalidArgument, reason: "invalid_limit", "limit must be at most 10000")
         }
-        let groups = database.shardMap.group(authors)
-        let byShard = try await database.onShards(groups.keys) { connection, shard, schema in
-            try connection.query(
-                """
-                SELECT \(Self.columns) FROM \(schema).tweets t JOIN \(schema).users u ON u.id = t.user_id
-                WHERE t.user_id = ANY($1::bigint[]) ORDER BY t.id DESC LIMIT $2::bigint
-                """,
-                [groups[shard, default: []].postgresArray, String(limit)]
-            ).all.map(Self.decode)
-        }
-        return Array(byShard.values.joined().sorted { $0.id > $1.id }.prefix(Int(limit)))
+        let rows = try await database.select(idsByShard: database.shardMap.group(authors), sharedParameters: [String(limit)]) {
+            schema, authors in
+            """
+            SELECT \(Self.columns) FROM \(schema).tweets t JOIN \(schema).users u ON u.id = t.user_id
+            WHERE t.user_id = ANY(\(authors)) ORDER BY t.id DESC LIMIT $1::bigint
+            """
+        } decode: { try Self.decode($0) }
+        return Array(rows.sorted { $0.id > $1.id }.prefix(Int(limit)))
     }
 
     static func checkLimit(_ limit: UInt32) throws(WireError) {
