@@ -22,10 +22,10 @@ struct FanOutProcessor: Sendable {
     private func apply(_ event: TimelineEvent) async throws {
         switch event.change {
         case .tweetCreated(let tweet):
-            // The author's own timelines and the public one at once; followers through chunk jobs.
-            try await cache.store([tweet])
+            // The cache, the author's own timelines and the public one in one pipeline; followers through chunk jobs.
             let cutoff = Int64(Date().timeIntervalSince1970 * 1000) - configuration.publicMaxAge.milliseconds
-            var commands = TimelineCommands.add(tweet.id, to: TimelineKeys.publicTimeline, capacity: configuration.publicCapacity)
+            var commands = cache.storeCommands([tweet])
+            commands += TimelineCommands.add(tweet.id, to: TimelineKeys.publicTimeline, capacity: configuration.publicCapacity)
             commands.append(TimelineCommands.trimPublic(olderThanUnixMillis: cutoff))
             commands += TimelineCommands.add(tweet.id, to: TimelineKeys.profile(tweet.userID), capacity: configuration.profileCapacity)
             commands += TimelineCommands.addToHome(
@@ -38,8 +38,7 @@ struct FanOutProcessor: Sendable {
             }
             _ = try await redis.pipeline(commands)
         case .tweetDeleted(let tweetID, let authorID):
-            try await cache.store([], tombstones: [tweetID])
-            var commands = [
+            var commands = cache.storeCommands([], tombstones: [tweetID]) + [
                 TimelineCommands.remove(tweetID, from: TimelineKeys.publicTimeline),
                 TimelineCommands.remove(tweetID, from: TimelineKeys.profile(authorID)),
                 TimelineCommands.remove(tweetID, from: TimelineKeys.home(authorID)),

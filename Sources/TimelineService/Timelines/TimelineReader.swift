@@ -86,9 +86,8 @@ struct TimelineReader: Sendable {
         let recent = try await tweetService.call(
             ListRecentTweets.self, RecentTweetsQuery(authorIDs: authors, limit: UInt32(configuration.homeCapacity)), timeout: .seconds(30)
         ).tweets
-        try await cache.store(recent)
         let ttl = configuration.idleTimelineTTL.redisSeconds
-        var commands = recent.flatMap {
+        var commands = cache.storeCommands(recent) + recent.flatMap {
             TimelineCommands.addToHome($0.id, userID: userID, capacity: configuration.homeCapacity, ttlSeconds: ttl)
         }
         commands.append(RedisCommand("SET", key: TimelineKeys.homeBuilt(userID), "1", "EX", ttl))

@@ -36,12 +36,15 @@ struct TweetCache: Sendable {
 
     /// Caches tweets, and tombstones for ids that no longer exist.
     func store(_ tweets: [TweetRecord], tombstones: [Int64] = []) async throws {
-        let ttl = configuration.cacheTTL.redisSeconds
-        var commands = tweets.map { tweet in
-            RedisCommand("SET", key: TimelineKeys.tweet(tweet.id), tweet.payload(), "EX", ttl)
-        }
-        commands += tombstones.map { RedisCommand("SET", key: TimelineKeys.tweet($0), "", "EX", ttl) }
+        let commands = storeCommands(tweets, tombstones: tombstones)
         guard !commands.isEmpty else { return }
         _ = try await redis.pipeline(commands)
+    }
+
+    /// The commands of ``store(_:tombstones:)``, for callers that send them in a pipeline of their own.
+    func storeCommands(_ tweets: [TweetRecord], tombstones: [Int64] = []) -> [RedisCommand] {
+        let ttl = configuration.cacheTTL.redisSeconds
+        return tweets.map { tweet in RedisCommand("SET", key: TimelineKeys.tweet(tweet.id), tweet.payload(), "EX", ttl) }
+            + tombstones.map { RedisCommand("SET", key: TimelineKeys.tweet($0), "", "EX", ttl) }
     }
 }
