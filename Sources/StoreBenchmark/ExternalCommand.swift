@@ -88,6 +88,7 @@ struct ScratchDirectory: Sendable {
     let path: String
 
     static func make() throws -> ScratchDirectory {
+        // mkdtemp(3) replaces the trailing six X's of its template with a unique suffix.
         var template = Array((NSTemporaryDirectory() + "store-benchmark.XXXXXX").utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
             throw BenchmarkFailure("cannot create a temporary directory")
