@@ -129,7 +129,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // The closed loop every benchmark of ours drives its calls with.
-        .target(name: "BenchmarkSupport", swiftSettings: swiftSettings),
+        .target(name: "BenchmarkSupport", dependencies: ["Wire"], swiftSettings: swiftSettings),
         // Wire round trips beside a bare NIO echo measured in the same run.
         .executableTarget(
             name: "WireBenchmark",

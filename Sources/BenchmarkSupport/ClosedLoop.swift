@@ -1,3 +1,5 @@
+import Wire
+
 /// What a closed-loop run measured.
 public struct ClosedLoopResult: Sendable {
     /// Latency of every call that succeeded, in nanoseconds, in no particular order.
@@ -44,7 +46,7 @@ public enum ClosedLoop {
                             break
                         }
                         now = clock.now
-                        mine.latencies.append(UInt64((now - sent).wholeNanoseconds))
+                        mine.latencies.append(UInt64((now - sent).nanoseconds))
                     }
                     return mine
                 }
@@ -61,16 +63,6 @@ public enum ClosedLoop {
 }
 
 extension Duration {
-    /// Whole nanoseconds (benchmark durations are far from overflowing).
-    public var wholeNanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
-    }
-
-    public var inSeconds: Double {
-        Double(wholeNanoseconds) / 1e9
-    }
-
     /// Whole milliseconds of a positive number of seconds given on the command line.
     public static func seconds(fraction seconds: Double) -> Duration {
         .milliseconds(Int64((seconds * 1000).rounded()))

@@ -62,6 +62,4 @@ public struct TimelineConfiguration: Sendable {
 extension Duration {
     /// Whole seconds, at least 1 (for Redis TTLs).
     var redisSeconds: Int { max(1, Int(components.seconds)) }
-    /// Whole milliseconds.
-    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
 }

@@ -1,5 +1,6 @@
 import BenchmarkSupport
 import Histogram
+import Wire
 
 /// One cell of the table: one mode at one number of connections and one concurrency.
 struct LatencyReport: Sendable {

@@ -25,13 +25,13 @@ struct BoundedTable<Key: Hashable, Value> {
     ///
     /// - Parameters:
     ///   - isStale: whether an entry may go without loss; asked only while making room.
-    ///   - keepFirst: when stale entries do not free enough, which of two entries matters more (kept longer); without
-    ///     it, any entries go.
+    ///   - evictFirst: when stale entries do not free enough, how readily an entry may go (the highest go first);
+    ///     without it, any entries go.
     mutating func insert(
-        _ value: Value, for key: Key, isStale: (Value) -> Bool, keepFirst: ((Value, Value) -> Bool)? = nil
+        _ value: Value, for key: Key, isStale: (Value) -> Bool, evictFirst: ((Value) -> Double)? = nil
     ) {
         if entries[key] == nil, entries.count >= capacity {
-            makeRoom(isStale: isStale, keepFirst: keepFirst)
+            makeRoom(isStale: isStale, evictFirst: evictFirst)
         }
         entries[key] = value
     }
@@ -40,14 +40,15 @@ struct BoundedTable<Key: Hashable, Value> {
         entries.removeValue(forKey: key)
     }
 
-    private mutating func makeRoom(isStale: (Value) -> Bool, keepFirst: ((Value, Value) -> Bool)?) {
+    private mutating func makeRoom(isStale: (Value) -> Bool, evictFirst: ((Value) -> Double)?) {
         entries = entries.filter { !isStale($0.value) }
         let target = capacity - max(1, capacity / 8)
         guard entries.count > target else { return }
         let excess = entries.count - target
         let doomed =
-            if let keepFirst {
-                entries.sorted { keepFirst($1.value, $0.value) }.prefix(excess).map(\.key)
+            if let evictFirst {
+                entries.map { (key: $0.key, rank: evictFirst($0.value)) }.sorted { $0.rank > $1.rank }.prefix(excess)
+                    .map(\.key)
             } else {
                 Array(entries.keys.prefix(excess))
             }

@@ -1,4 +1,5 @@
 import Synchronization
+import Wire
 
 /// Whom a request is charged to: the session token once it is known to be valid, else the client's address.
 ///
@@ -63,8 +64,8 @@ public final class RateLimiter: Sendable {
             let decision = bucket.take(rate: rate, capacity: capacity, now: now)
             table.insert(
                 bucket, for: key, isStale: { $0.isFull(rate: rate, capacity: capacity, now: now) },
-                // Emptier buckets are kept: dropping one would hand its client a fresh burst.
-                keepFirst: { $0.available(rate: rate, capacity: capacity, now: now) < $1.available(rate: rate, capacity: capacity, now: now) }
+                // The fullest buckets go first: dropping an empty one would hand its client a fresh burst.
+                evictFirst: { $0.available(rate: rate, capacity: capacity, now: now) }
             )
             return decision
         }
@@ -122,13 +123,5 @@ struct TokenBucket: Sendable {
         guard now > updatedAt else { return }
         tokens = min(Double(capacity), tokens + rate * (now - updatedAt).inSeconds)
         updatedAt = now
-    }
-}
-
-extension Duration {
-    /// The duration in seconds, as a floating-point number.
-    var inSeconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) * 1e-18
     }
 }
