@@ -14,11 +14,18 @@ public struct TimelineConfiguration: Sendable {
     public var workers: Int
     /// A job a worker claimed but did not acknowledge for this long is taken over by another worker.
     public var reclaimAfter: Duration
+    /// A reclaimed job delivered more often than this goes to the dead-letter stream instead of being worked again.
+    /// With ``reclaimAfter`` it bounds how long a job is retried (20 × 10 s): longer than a Redis failover or a
+    /// TweetService restart, so that only a job that cannot succeed is parked.
+    public var maxDeliveries: Int
     /// Jobs the queue may hold; deliveries beyond it are refused with `resource_exhausted` and retried by the sender.
     public var maxQueueLength: Int
     /// How long a cached tweet and an idle home timeline live in Redis.
     public var cacheTTL: Duration
     public var idleTimelineTTL: Duration
+    /// How long the tombstone of a deleted tweet lives. Longer than ``cacheTTL``: the cache takes no tweet older than
+    /// ``cacheTTL``, so no late or replayed create can outlive the tombstone that hides it.
+    public var tombstoneTTL: Duration
     /// Tweets of a new followee copied into the follower's home timeline.
     public var followBackfill: Int
     /// Authors with at least this many followers are not fanned out on write; their tweets are merged into home
@@ -36,9 +43,11 @@ public struct TimelineConfiguration: Sendable {
         fanOutChunkSize: Int = 5_000,
         workers: Int = 4,
         reclaimAfter: Duration = .seconds(10),
+        maxDeliveries: Int = 20,
         maxQueueLength: Int = 1_000_000,
         cacheTTL: Duration = .seconds(7 * 86_400),
         idleTimelineTTL: Duration = .seconds(14 * 86_400),
+        tombstoneTTL: Duration = .seconds(30 * 86_400),
         followBackfill: Int = 50,
         celebrityThreshold: Int64? = 100_000,
         followedCelebritiesTTL: Duration = .seconds(60)
@@ -50,9 +59,11 @@ public struct TimelineConfiguration: Sendable {
         self.fanOutChunkSize = fanOutChunkSize
         self.workers = workers
         self.reclaimAfter = reclaimAfter
+        self.maxDeliveries = maxDeliveries
         self.maxQueueLength = maxQueueLength
         self.cacheTTL = cacheTTL
         self.idleTimelineTTL = idleTimelineTTL
+        self.tombstoneTTL = max(tombstoneTTL, cacheTTL)
         self.followBackfill = followBackfill
         self.celebrityThreshold = celebrityThreshold
         self.followedCelebritiesTTL = followedCelebritiesTTL

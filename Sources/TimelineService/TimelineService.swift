@@ -8,6 +8,7 @@ public struct TimelineService: Sendable {
 
     public let configuration: TimelineConfiguration
     let queue: FanOutQueue
+    let cache: TweetCache
     let reader: TimelineReader
     let processor: FanOutProcessor
 
@@ -17,6 +18,7 @@ public struct TimelineService: Sendable {
     public init(redis: RedisClient, tweetService: WireClient, configuration: TimelineConfiguration = TimelineConfiguration()) {
         self.configuration = configuration
         let cache = TweetCache(redis: redis, tweetService: tweetService, configuration: configuration)
+        self.cache = cache
         self.queue = FanOutQueue(redis: redis, configuration: configuration)
         self.reader = TimelineReader(redis: redis, tweetService: tweetService, cache: cache, configuration: configuration)
         self.processor = FanOutProcessor(redis: redis, tweetService: tweetService, cache: cache, configuration: configuration)
@@ -31,7 +33,13 @@ public struct TimelineService: Sendable {
         var router = WireRouter()
         router.registerHealthCheck(service: Self.serviceName)
         register(&router, DeliverEvents.self) { service, batch in
-            // Acknowledged once queued: the queue is durable, and the work is done later by any instance.
+            // Acknowledged once queued: the queue is durable, and the work is done later by any instance. A delete's
+            // tombstone is written before the acknowledgement, so a deleted tweet is hidden everywhere from then on.
+            let deleted = batch.events.compactMap { event -> Int64? in
+                if case .tweetDeleted(let tweetID, _) = event.change { return tweetID }
+                return nil
+            }
+            try await service.cache.store([], tombstones: deleted)
             try await service.queue.enqueue(batch.events.map { FanOutJob(.event($0)) })
             return WireEmpty()
         }

@@ -55,7 +55,9 @@ public struct TweetServiceHandlers: Sendable {
         register(&router, GetTweets.self) { TweetList(tweets: try await $0.tweets.tweets($1.ids)) }
         register(&router, DeleteTweet.self) { handlers, request in
             try await handlers.tweets.delete(request)
-            handlers.relay?.notify(shard: TweeterID.shard(of: request.tweetID))
+            // The delete's event carries the tombstone that hides the tweet in every timeline: deliver it before
+            // answering, so that a 204 means gone everywhere (bounded by the pool's and the delivery's timeouts).
+            await handlers.relay?.deliverNow(shard: TweeterID.shard(of: request.tweetID))
             return WireEmpty()
         }
         register(&router, ListUserTweets.self) { try await $0.tweets.byUser($1) }
@@ -96,6 +98,9 @@ public struct TweetServiceHandlers: Sendable {
             return WireError(.unavailable, reason: "database_unavailable", "a database shard is unavailable")
         case .overloaded:
             return WireError(.resourceExhausted, reason: "database_overloaded", "the database is overloaded")
+        case .timedOut:
+            logger.warning("database bound ran out", metadata: ["error": "\(error)"])
+            return WireError(.unavailable, reason: "database_timeout", "a database shard did not answer in time; nothing was changed")
         default:
             logger.error("database error", metadata: ["error": "\(error)"])
             return WireError(.internal, "internal error")

@@ -78,7 +78,7 @@ struct Serve: AsyncParsableCommand {
             configuration: WireClientConfiguration(endpoints: timelines, clientName: TweetServiceHandlers.serviceName), logger: logger
         )
         let relay = OutboxRelay(database: database, logger: logger) { batch in
-            _ = try await timelineClient.call(DeliverEvents.self, batch)
+            _ = try await timelineClient.call(DeliverEvents.self, batch, timeout: .seconds(2))
         }
         let hasher = PasswordHasher(configuration: PasswordHasher.Configuration(logN: scryptLogN))
         let handlers = TweetServiceHandlers(database: database, hasher: hasher, relay: relay)

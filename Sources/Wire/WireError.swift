@@ -71,4 +71,7 @@ extension WireError {
     }
 
     public static let deadlineExceeded = WireError(.deadlineExceeded, "the request's deadline passed")
+
+    /// The reason of the error a client throws, without sending, for a request larger than the server's frame limit.
+    public static let frameTooLargeReason = "frame_too_large"
 }

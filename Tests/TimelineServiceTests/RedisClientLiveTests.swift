@@ -118,16 +118,21 @@ import Testing
             }
         }
 
-        @Test func serverErrorsAreValuesInAPipelineAndThrownBySend() async throws {
+        @Test func serverErrorsAreValuesInPipelineRepliesAndThrownByPipelineAndSend() async throws {
             let key = LiveRedis.uniquePrefix("errors") + "list"
             try await LiveRedis.withClusterClient { client in
-                let replies = try await client.pipeline([
+                let replies = try await client.pipelineReplies([
                     RedisCommand("RPUSH", key: key, "a"), RedisCommand("INCR", key: key),
                     RedisCommand("LLEN", key: key),
                 ])
                 #expect(replies[0] == .integer(1))
                 #expect(replies[1].errorMessage?.hasPrefix("WRONGTYPE") == true)
                 #expect(replies[2] == .integer(1))
+                await #expect {
+                    try await client.pipeline([RedisCommand("LLEN", key: key), RedisCommand("INCR", key: key)])
+                } throws: {
+                    ($0 as? RedisError)?.code == .serverError && ($0 as? RedisError)?.message.contains("INCR (command 2 of 2)") == true
+                }
                 await #expect {
                     try await client.send(RedisCommand("INCR", key: key))
                 } throws: { ($0 as? RedisError)?.code == .serverError }
@@ -147,7 +152,7 @@ import Testing
             try await LiveRedis.withNodeClient(node) { client in
                 #expect(try await client.masters() == [node])
                 #expect(try await client.send(RedisCommand("SET", key: local, "here")) == .simpleString("OK"))
-                let replies = try await client.pipeline([
+                let replies = try await client.pipelineReplies([
                     RedisCommand("GET", key: local), RedisCommand("GET", key: elsewhere),
                 ])
                 #expect(replies[0] == RedisValue(bulk: "here"))

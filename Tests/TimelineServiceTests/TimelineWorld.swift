@@ -76,7 +76,7 @@ struct TimelineWorld: Sendable {
 
     /// Delivers every event in the outboxes and works the fan-out queue until it is empty.
     func settle(consumer: String = "test-worker") async throws {
-        try await relay.drain(shards: Array(0..<1024))
+        await relay.drain(shards: Array(0..<1024))
         let workers = service.workers(consumer: consumer, logger: Self.logger)
         while try await workers.runOnce(consumer: consumer, count: 16) > 0 {}
     }

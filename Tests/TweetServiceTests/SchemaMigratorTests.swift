@@ -13,7 +13,11 @@ struct SchemaMigratorTests {
             servers: TestStore.servers.map { Self.url($0, database: "postgres") }, shardMap: shardMap,
             connectionsPerServer: 1, logger: TestStore.logger
         )
-        _ = try await admin.onEveryServer { connection, _ in try connection.query("CREATE DATABASE \(name)") }
+        // Administration, not a request: no statement timeout (creating a database can take seconds on a busy box).
+        _ = try await admin.onEveryServer { connection, _ in
+            try connection.query("SET statement_timeout = 0")
+            try connection.query("CREATE DATABASE \(name)")
+        }
         let databases = (0..<3).map { _ in
             ShardedDatabase(
                 servers: TestStore.servers.map { Self.url($0, database: name) }, shardMap: shardMap,
@@ -47,6 +51,7 @@ struct SchemaMigratorTests {
             try await database.shutdown()
         }
         _ = try await admin.onEveryServer { connection, _ in
+            try connection.query("SET statement_timeout = 0")
             try connection.query("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
         }
         try await admin.shutdown()

@@ -3,6 +3,11 @@ import Wire
 
 /// Does the work of one ``FanOutJob``. Every write is idempotent (set adds and removes), so a job that runs twice,
 /// after a worker died or a chunk was redelivered, changes nothing the second time.
+///
+/// Creates and deletes of one tweet are correct in any order. A delete writes the tombstone first (when it is
+/// delivered, before it is queued) and removes the id from timelines after. A create adds the id first and reads
+/// the tombstone after, removing what it added if it finds one: either the delete's removals ran after the add, or
+/// the create's check ran after the tombstone. A create that finds the tombstone before it starts writes nothing.
 struct FanOutProcessor: Sendable {
     let redis: RedisClient
     let tweetService: WireClient
@@ -22,6 +27,9 @@ struct FanOutProcessor: Sendable {
     private func apply(_ event: TimelineEvent) async throws {
         switch event.change {
         case .tweetCreated(let tweet):
+            if try await cache.isDeleted(tweet.id) {
+                return  // the delete came first (a redelivered or reordered create): the tombstone wins
+            }
             // The cache, the author's own timelines and the public one in one pipeline; followers through chunk jobs.
             let cutoff = Int64(Date().timeIntervalSince1970 * 1000) - configuration.publicMaxAge.milliseconds
             var commands = cache.storeCommands([tweet])
@@ -37,8 +45,14 @@ struct FanOutProcessor: Sendable {
                 commands.append(FanOutQueue.add(FanOutJob(.followerChunk(tweetID: tweet.id, authorID: tweet.userID, cursor: nil, remove: false))))
             }
             _ = try await redis.pipeline(commands)
+            try await undoIfDeleted(
+                tweet.id, keys: [TimelineKeys.publicTimeline, TimelineKeys.profile(tweet.userID), TimelineKeys.home(tweet.userID)]
+            )
         case .tweetDeleted(let tweetID, let authorID):
-            var commands = cache.storeCommands([], tombstones: [tweetID]) + [
+            // The tombstone first, on its own: the removals must come after it (see the type's comment), and in one
+            // pipeline they could run first on their nodes. (Delivery wrote it already; this covers redeliveries.)
+            try await cache.store([], tombstones: [tweetID])
+            var commands = [
                 TimelineCommands.remove(tweetID, from: TimelineKeys.publicTimeline),
                 TimelineCommands.remove(tweetID, from: TimelineKeys.profile(authorID)),
                 TimelineCommands.remove(tweetID, from: TimelineKeys.home(authorID)),
@@ -76,8 +90,18 @@ struct FanOutProcessor: Sendable {
         return (author?.followersCount ?? 0) >= threshold
     }
 
+    /// Removes `tweetID` from `keys` if its tombstone exists now: the second half of a create that raced a delete.
+    private func undoIfDeleted(_ tweetID: Int64, keys: [String]) async throws {
+        if try await cache.isDeleted(tweetID) {
+            _ = try await redis.pipeline(keys.map { TimelineCommands.remove(tweetID, from: $0) })
+        }
+    }
+
     /// One page of followers: write (or remove) the tweet in each home timeline, then queue the next page.
     private func fanOut(tweetID: Int64, authorID: Int64, cursor: Int64?, remove: Bool) async throws {
+        if !remove, try await cache.isDeleted(tweetID) {
+            return  // deleted meanwhile: the delete's own chunks remove whatever earlier chunks added
+        }
         let page = try await tweetService.call(
             ListFollowerIDs.self, PageRequest(userID: authorID, limit: UInt32(configuration.fanOutChunkSize), cursor: cursor),
             timeout: .seconds(30)
@@ -100,6 +124,9 @@ struct FanOutProcessor: Sendable {
         }
         if !commands.isEmpty {
             _ = try await redis.pipeline(commands)
+        }
+        if !remove {
+            try await undoIfDeleted(tweetID, keys: page.ids.map(TimelineKeys.home))
         }
     }
 }

@@ -7,13 +7,27 @@ import Wire
 /// A job stays in the stream until a worker acknowledges it after doing the work (then it is deleted, so the stream
 /// holds only the backlog). A job claimed by a worker that died is taken over by another after
 /// ``TimelineConfiguration/reclaimAfter``. Redis persists the stream (the test and local servers run with AOF).
+///
+/// A job that can never succeed is parked in the dead-letter stream (`fanout:dead`, newest 10,000 kept) with its
+/// reason, so that it does not come back every ``TimelineConfiguration/reclaimAfter`` forever: one that cannot be
+/// decoded, one whose work failed for good (see ``FanOutWorkers``), and one delivered more than
+/// ``TimelineConfiguration/maxDeliveries`` times.
 struct FanOutQueue: Sendable {
     static let stream = "fanout:jobs"
     static let group = "fanout-workers"
+    static let deadLetters = "fanout:dead"
+    static let deadLettersKept = 10_000
 
     struct Delivery: Sendable {
         let streamID: String
         let job: FanOutJob
+    }
+
+    /// A job taken off the queue for good, and why.
+    struct DeadLetter: Sendable {
+        let streamID: String
+        let payload: [UInt8]
+        let reason: String
     }
 
     let redis: RedisClient
@@ -44,27 +58,75 @@ struct FanOutQueue: Sendable {
         RedisCommand("XADD", key: stream, "*", "job", job.payload())
     }
 
-    /// New jobs for `consumer`, or, when there are none, jobs other consumers left unacknowledged too long.
-    func next(consumer: String, count: Int) async throws -> [Delivery] {
+    /// What one ``next(consumer:count:)`` took off the queue.
+    struct Batch: Sendable {
+        /// The jobs to work.
+        var deliveries: [Delivery]
+        /// Entries taken, the dead-lettered ones included (0: the queue had nothing for this consumer).
+        var taken: Int
+    }
+
+    /// New jobs for `consumer`, or, when there are none, jobs other consumers left unacknowledged too long. Entries
+    /// that cannot be decoded, and reclaimed jobs delivered too often, are dead-lettered instead of returned.
+    func next(consumer: String, count: Int) async throws -> Batch {
         let fresh = try await redis.send(
             RedisCommand("XREADGROUP", "GROUP", Self.group, consumer, "COUNT", count, "STREAMS", Self.stream, ">").withKey(at: 7)
         )
         let entries = fresh.array?.first?.array?.dropFirst().first?.array ?? []
         if !entries.isEmpty {
-            return entries.compactMap(Self.delivery)
+            return try await decode(entries, reclaimed: false)
         }
         let claimed = try await redis.send(
             RedisCommand(
                 "XAUTOCLAIM", key: Self.stream, Self.group, consumer, configuration.reclaimAfter.milliseconds, "0-0", "COUNT", count
             )
         )
-        return (claimed.array?.dropFirst().first?.array ?? []).compactMap(Self.delivery)
+        return try await decode(claimed.array?.dropFirst().first?.array ?? [], reclaimed: true)
+    }
+
+    private func decode(_ entries: [RedisValue], reclaimed: Bool) async throws -> Batch {
+        var deliveries: [Delivery] = []
+        var dead: [DeadLetter] = []
+        let parsed = entries.compactMap(Self.entry)
+        var deliveryCounts: [RedisValue] = []
+        if reclaimed, !parsed.isEmpty {
+            deliveryCounts = try await redis.pipeline(parsed.map {
+                RedisCommand("XPENDING", key: Self.stream, Self.group, $0.id, $0.id, 1)
+            })
+        }
+        for (index, (id, payload)) in parsed.enumerated() {
+            let times = deliveryCounts.isEmpty ? 0 : deliveryCounts[index].array?.first?.array?.dropFirst(3).first?.integer ?? 0
+            if times > Int64(configuration.maxDeliveries) {
+                dead.append(DeadLetter(streamID: id, payload: payload, reason: "delivered \(times) times"))
+            } else if let job = try? FanOutJob(payload: ByteBuffer(bytes: payload)) {
+                deliveries.append(Delivery(streamID: id, job: job))
+            } else {
+                dead.append(DeadLetter(streamID: id, payload: payload, reason: "undecodable"))
+            }
+        }
+        try await deadLetter(dead)
+        return Batch(deliveries: deliveries, taken: entries.count)
+    }
+
+    /// Moves jobs to the dead-letter stream and takes them off the queue.
+    func deadLetter(_ letters: [DeadLetter]) async throws {
+        guard !letters.isEmpty else { return }
+        _ = try await redis.pipeline(letters.map {
+            RedisCommand(
+                "XADD", key: Self.deadLetters, "MAXLEN", "~", Self.deadLettersKept, "*", "job", $0.payload, "reason", $0.reason,
+                "stream_id", $0.streamID
+            )
+        })
+        try await finish(streamIDs: letters.map(\.streamID))
     }
 
     /// Acknowledges and deletes finished jobs.
     func finish(_ deliveries: [Delivery]) async throws {
-        guard !deliveries.isEmpty else { return }
-        let ids = deliveries.map(\.streamID)
+        try await finish(streamIDs: deliveries.map(\.streamID))
+    }
+
+    private func finish(streamIDs ids: [String]) async throws {
+        guard !ids.isEmpty else { return }
         _ = try await redis.pipeline([
             RedisCommand(arguments: [Array("XACK".utf8), Array(Self.stream.utf8), Array(Self.group.utf8)] + ids.map { Array($0.utf8) }, keyPositions: [1]),
             RedisCommand(arguments: [Array("XDEL".utf8), Array(Self.stream.utf8)] + ids.map { Array($0.utf8) }, keyPositions: [1]),
@@ -86,11 +148,12 @@ struct FanOutQueue: Sendable {
         return ReadQueueStats.Response(waiting: max(0, length - pending), pending: pending, lagMillis: lag)
     }
 
-    private static func delivery(_ entry: RedisValue) -> Delivery? {
+    /// A stream entry's id and its `job` field.
+    private static func entry(_ entry: RedisValue) -> (id: String, payload: [UInt8])? {
         guard let parts = entry.array, parts.count == 2, let id = parts[0].string, let fields = parts[1].array,
-            fields.count >= 2, let bytes = fields[1].bytes, let job = try? FanOutJob(payload: ByteBuffer(bytes: bytes))
+            fields.count >= 2, let bytes = fields[1].bytes
         else { return nil }
-        return Delivery(streamID: id, job: job)
+        return (id, bytes)
     }
 }
 

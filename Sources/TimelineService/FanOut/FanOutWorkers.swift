@@ -1,6 +1,7 @@
 import Logging
 import Metrics
 import ServiceLifecycle
+import Wire
 
 /// Takes jobs from the ``FanOutQueue`` and runs them, ``TimelineConfiguration/workers`` at a time. Every
 /// TimelineService instance runs these; they share the queue, so adding instances adds fan-out capacity.
@@ -12,6 +13,7 @@ public struct FanOutWorkers: Service {
     let logger: Logger
     private let jobsDone = Counter(label: "timeline_fanout_jobs_total")
     private let jobsFailed = Counter(label: "timeline_fanout_job_failures_total")
+    private let deadLetters = Counter(label: "timeline_fanout_dead_letters_total")
 
     init(queue: FanOutQueue, processor: FanOutProcessor, configuration: TimelineConfiguration, consumer: String, logger: Logger) {
         self.queue = queue
@@ -45,16 +47,29 @@ public struct FanOutWorkers: Service {
         }
     }
 
+    /// Errors that retrying cannot cure. (`unavailable`, timeouts and Redis errors are transient: the job is retried.)
+    static func isPermanent(_ error: WireError) -> Bool {
+        error.code == .notFound || error.code == .invalidArgument
+    }
+
     /// Takes up to a few jobs, runs them, and acknowledges those that succeeded; returns how many it took.
     @discardableResult
     func runOnce(consumer: String, count: Int = 4) async throws -> Int {
-        let deliveries = try await queue.next(consumer: consumer, count: count)
+        let batch = try await queue.next(consumer: consumer, count: count)
         var finished: [FanOutQueue.Delivery] = []
-        for delivery in deliveries {
+        for delivery in batch.deliveries {
             do {
                 try await processor.process(delivery.job)
                 finished.append(delivery)
                 jobsDone.increment()
+            } catch let error as WireError where Self.isPermanent(error) {
+                // It would fail the same way every time (a user or tweet that no longer exists, an invalid request):
+                // parked in the dead-letter stream, so that it neither returns forever nor holds up anything.
+                deadLetters.increment()
+                logger.error("fan-out job dead-lettered", metadata: ["stream_id": "\(delivery.streamID)", "error": "\(error)"])
+                try await queue.deadLetter([
+                    FanOutQueue.DeadLetter(streamID: delivery.streamID, payload: Array(delivery.job.payload().readableBytesView), reason: "\(error)")
+                ])
             } catch {
                 // Left unacknowledged: another worker reclaims it after `reclaimAfter`.
                 jobsFailed.increment()
@@ -62,6 +77,6 @@ public struct FanOutWorkers: Service {
             }
         }
         try await queue.finish(finished)
-        return deliveries.count
+        return batch.taken
     }
 }

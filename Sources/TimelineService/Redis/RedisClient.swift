@@ -55,27 +55,45 @@ public final class RedisClient: Sendable, Service {
     /// - Throws: ``RedisError/Code/serverError`` (or ``RedisError/Code/clusterDown``) with the server's text when it
     ///   answers with an error; the transport and routing errors of ``pipeline(_:)``.
     public func send(_ command: RedisCommand) async throws(RedisError) -> RedisValue {
-        let reply = try await pipeline([command])[0]
-        if case .error(let text) = reply {
-            throw .fromReply(text)
-        }
-        return reply
+        try await pipeline([command])[0]
     }
 
-    /// Sends many commands at once and returns their replies in the same order.
+    /// Sends many commands at once and returns their replies in the same order, or throws if the server refused
+    /// any of them.
+    ///
+    /// A refusal is never a success: an error reply to any command (`OOM`, `READONLY`, `MISCONF`, `CLUSTERDOWN`,
+    /// `LOADING`, `WRONGTYPE`, ...) throws ``RedisError/Code/serverError`` (``RedisError/Code/clusterDown`` for
+    /// `CLUSTERDOWN`) naming the first refused command, after every reply has arrived. The other commands of the
+    /// pipeline may have run; every caller's writes are idempotent, so it retries the whole pipeline.
+    ///
+    /// - Throws: what ``pipelineReplies(_:)`` throws, and the first error reply.
+    public func pipeline(_ commands: [RedisCommand]) async throws(RedisError) -> [RedisValue] {
+        let replies = try await pipelineReplies(commands)
+        for (index, reply) in replies.enumerated() {
+            if case .error(let text) = reply {
+                let refused = RedisError.fromReply(text)
+                let name = String(decoding: commands[index].arguments[0], as: UTF8.self)
+                throw RedisError(refused.code, "\(name) (command \(index + 1) of \(commands.count)): \(text)")
+            }
+        }
+        return replies
+    }
+
+    /// Sends many commands at once and returns their replies in the same order, error replies included.
     ///
     /// The commands are grouped by node; each node gets its group, in the caller's order, in one write, and all
     /// nodes are written concurrently. Redirected commands are sent again where the cluster says, in later rounds.
     /// Commands for different nodes run in no particular order relative to each other.
     ///
     /// - Returns: one reply per command. A command that failed on the server has an ``RedisValue/error(_:)`` reply
-    ///   in its place; the pipeline itself does not throw for it.
+    ///   in its place; this method does not throw for it (``pipeline(_:)`` does). For callers that look at each
+    ///   error themselves.
     /// - Throws: ``RedisError/Code/crossSlot`` before sending anything if a command's keys are in different slots;
     ///   ``RedisError/Code/tooManyRedirects``; ``RedisError/Code/unavailable`` when a node cannot be reached even
     ///   after a refresh of the slot map; ``RedisError/Code/timeout``, ``RedisError/Code/connectionClosed`` or
     ///   ``RedisError/Code/protocolError`` when a connection broke with commands in flight, which may or may not
     ///   have run (they are not retried, since running them twice might not be harmless).
-    public func pipeline(_ commands: [RedisCommand]) async throws(RedisError) -> [RedisValue] {
+    public func pipelineReplies(_ commands: [RedisCommand]) async throws(RedisError) -> [RedisValue] {
         guard !commands.isEmpty else { return [] }
         var plan = try RedisPipelinePlan(
             commands: commands, maxRedirects: configuration.maxRedirects, followsRedirects: isCluster

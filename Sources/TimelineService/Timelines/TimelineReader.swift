@@ -108,7 +108,11 @@ struct TimelineReader: Sendable {
         let merged = Set(replies.flatMap { ($0.array ?? []).compactMap { $0.bytes.flatMap(TimelineKeys.id(fromMember:)) } })
         let ids = merged.sorted(by: >).prefix(Int(query.limit) + 1)
         let pageIDs = Array(ids.prefix(Int(query.limit)))
-        let tweets = try await cache.hydrate(pageIDs)
-        return TweetPage(tweets: tweets, nextMaxID: ids.count > pageIDs.count ? pageIDs.last : nil)
+        let hydration = try await cache.hydrate(pageIDs)
+        if !hydration.deleted.isEmpty {
+            // Left behind by a create that raced its delete, or by a rebuild that read the store before the delete.
+            _ = try await redis.pipeline(keys.flatMap { key in hydration.deleted.map { TimelineCommands.remove($0, from: key) } })
+        }
+        return TweetPage(tweets: hydration.tweets, nextMaxID: ids.count > pageIDs.count ? pageIDs.last : nil)
     }
 }

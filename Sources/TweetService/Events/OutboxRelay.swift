@@ -9,24 +9,34 @@ import Wire
 /// without sending a row twice at once), delivers it, and deletes the rows only once the TimelineService has
 /// acknowledged them. A relay that dies leaves its claims to expire; another relay, or this one restarted, sends them
 /// again. Writers wake the relay for their shard through ``notify(shard:)``; a sweep over all shards catches the rest.
+///
+/// A fault costs only what it touches: each physical server has its own wake-ups and its own sweep, so a server that
+/// is down or a shard that is locked never delays another server's shards. A batch is bounded in bytes as well as
+/// rows, and a row that can never be delivered (undecodable, or refused by the TimelineService as invalid even
+/// alone) is moved to the shard's `outbox_dead_letters` with a log line and a metric, never blocking the rows behind.
 public final class OutboxRelay: Service, Sendable {
     public struct Configuration: Sendable {
         /// Rows per delivery.
         public var batchSize: Int
+        /// Payload bytes per delivery; a batch is cut before the row that would pass it (a first row always goes).
+        /// Below the TimelineService's frame limit (1 MiB by default); a batch the server still refuses as too
+        /// large (it announces its limit) is split in halves.
+        public var maxBatchBytes: Int
         /// How long a claim keeps other relays off a batch.
         public var claimTime: Duration
         /// How often every shard is checked, in case a wake-up was missed.
         public var sweepInterval: Duration
-        /// Shards drained at once.
+        /// Shards of one server drained at once.
         public var concurrency: Int
         /// Pause after a failed delivery.
         public var retryDelay: Duration
 
         public init(
-            batchSize: Int = 500, claimTime: Duration = .seconds(10), sweepInterval: Duration = .seconds(1),
-            concurrency: Int = 8, retryDelay: Duration = .milliseconds(500)
+            batchSize: Int = 500, maxBatchBytes: Int = 512 * 1024, claimTime: Duration = .seconds(10),
+            sweepInterval: Duration = .seconds(1), concurrency: Int = 8, retryDelay: Duration = .milliseconds(500)
         ) {
             self.batchSize = batchSize
+            self.maxBatchBytes = maxBatchBytes
             self.claimTime = claimTime
             self.sweepInterval = sweepInterval
             self.concurrency = concurrency
@@ -41,9 +51,10 @@ public final class OutboxRelay: Service, Sendable {
     private let deliver: Deliver
     private let configuration: Configuration
     private let logger: Logger
-    private let wakeUps: AsyncStream<Int>
-    private let wakeUpContinuation: AsyncStream<Int>.Continuation
+    /// One wake-up stream per physical server.
+    private let wakeUps: [(stream: AsyncStream<Int>, continuation: AsyncStream<Int>.Continuation)]
     private let delivered = Counter(label: "tweet_service_outbox_events_delivered_total")
+    private let deadLettered = Counter(label: "tweet_service_outbox_dead_letters_total")
 
     public init(database: ShardedDatabase, configuration: Configuration = Configuration(), logger: Logger, deliver: @escaping Deliver) {
         self.database = database
@@ -51,59 +62,81 @@ public final class OutboxRelay: Service, Sendable {
         self.configuration = configuration
         self.logger = logger
         // Bounded: a burst of wake-ups for the same shards collapses; the sweep covers anything dropped.
-        (wakeUps, wakeUpContinuation) = AsyncStream.makeStream(of: Int.self, bufferingPolicy: .bufferingNewest(4096))
+        self.wakeUps = (0..<database.shardMap.serverCount).map { _ in
+            AsyncStream.makeStream(of: Int.self, bufferingPolicy: .bufferingNewest(4096))
+        }
     }
 
     /// Asks for a prompt pass over `shard`, after a write put events in its outbox.
     public func notify(shard: Int) {
-        wakeUpContinuation.yield(shard)
+        wakeUps[database.shardMap.server(ofShard: shard)].continuation.yield(shard)
     }
 
     public func run() async throws {
-        try await withGracefulShutdownHandler {
-            try await withThrowingDiscardingTaskGroup { group in
-                group.addTask { try await self.sweepForever() }
-                for await shard in wakeUps {
-                    try await drain(shards: [shard])
+        await cancelWhenGracefulShutdown {
+            await withDiscardingTaskGroup { group in
+                for server in self.wakeUps.indices {
+                    group.addTask { await self.sweepForever(server: server) }
+                    group.addTask {
+                        for await shard in self.wakeUps[server].stream {
+                            await self.drain(shard: shard)
+                        }
+                    }
                 }
-                group.cancelAll()
             }
-        } onGracefulShutdown: {
-            self.wakeUpContinuation.finish()
         }
     }
 
-    private func sweepForever() async throws {
+    private func sweepForever(server: Int) async {
         while !Task.isCancelled {
             do {
-                try await drain(shards: try await shardsWithEvents())
+                await drain(shards: try await shardsWithEvents(onServer: server))
             } catch {
-                logger.warning("outbox sweep failed", metadata: ["error": "\(error)"])
+                logger.warning("outbox sweep failed", metadata: ["server": "\(server)", "error": "\(error)"])
             }
-            try await Task.sleep(for: configuration.sweepInterval)
+            try? await Task.sleep(for: configuration.sweepInterval)
         }
     }
 
-    /// The shards whose outbox has rows not claimed right now: one query per server.
-    func shardsWithEvents() async throws -> [Int] {
-        try await database.onEveryServer { connection, shards in
+    /// The shards of every server whose outbox has rows not claimed right now (servers that fail are left out).
+    func shardsWithEvents() async -> [Int] {
+        var shards: [Int] = []
+        for server in wakeUps.indices {
+            shards += (try? await shardsWithEvents(onServer: server)) ?? []
+        }
+        return shards
+    }
+
+    /// The shards of one server whose outbox has rows not claimed right now: one query.
+    func shardsWithEvents(onServer server: Int) async throws -> [Int] {
+        try await database.onServer(server) { connection, shards in
             guard !shards.isEmpty else { return [Int]() }
             let union = shards.map {
                 "SELECT \($0) AS shard WHERE EXISTS (SELECT 1 FROM \(ShardMap.schema(ofShard: $0)).outbox WHERE claimed_until IS NULL OR claimed_until < now())"
             }.joined(separator: " UNION ALL ")
             return try connection.query(union).all.map { Int(try $0.int64("shard")) }
-        }.flatMap { $0 }
+        }
+    }
+
+    /// Delivers what `shard` holds now, in the caller's task: for a write whose caller should see its effect in the
+    /// timelines when it is answered (a delete). Failures are left to the wake-ups and the sweep.
+    public func deliverNow(shard: Int) async {
+        do {
+            while try await deliverBatch(shard: shard) > 0 {}
+        } catch {
+            logger.notice("prompt outbox delivery failed; the relay retries", metadata: ["shard": "\(shard)", "error": "\(error)"])
+        }
     }
 
     /// Delivers everything the shards hold, a few shards at a time, until they are empty or a delivery fails.
-    public func drain(shards: [Int]) async throws {
+    public func drain(shards: [Int]) async {
         var pending = shards[...]
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        await withTaskGroup(of: Void.self) { group in
             for _ in 0..<configuration.concurrency {
                 guard let shard = pending.popFirst() else { break }
                 group.addTask { await self.drain(shard: shard) }
             }
-            while try await group.next() != nil {
+            while await group.next() != nil {
                 if let shard = pending.popFirst() {
                     group.addTask { await self.drain(shard: shard) }
                 }
@@ -113,18 +146,26 @@ public final class OutboxRelay: Service, Sendable {
 
     private func drain(shard: Int) async {
         do {
-            while try await deliverBatch(shard: shard) == configuration.batchSize {}
+            while try await deliverBatch(shard: shard) > 0 {}
         } catch {
             logger.warning("outbox delivery failed; will retry", metadata: ["shard": "\(shard)", "error": "\(error)"])
             try? await Task.sleep(for: configuration.retryDelay)
         }
     }
 
-    /// Claims, delivers and deletes one batch; returns its size.
+    /// One claimed outbox row.
+    private struct Row: Sendable {
+        let id: Int64
+        let payload: String
+        /// The payload's size in bytes (the hex text holds two digits a byte after its `\x`).
+        var size: Int { (payload.utf8.count - 2) / 2 }
+    }
+
+    /// Claims, delivers and deletes one batch; returns how many rows it took off the outbox (delivered or dead).
     func deliverBatch(shard: Int) async throws -> Int {
-        let claimMillis = String(configuration.claimTime.components.seconds * 1000)
+        let claimMillis = String(configuration.claimTime.milliseconds)
         let limit = String(configuration.batchSize)
-        let rows = try await database.withShard(shard) { connection, schema in
+        var rows = try await database.withShard(shard) { connection, schema in
             try connection.query(
                 """
                 UPDATE \(schema).outbox SET claimed_until = now() + $1::bigint * interval '1 millisecond'
@@ -135,24 +176,78 @@ public final class OutboxRelay: Service, Sendable {
                 RETURNING id, payload
                 """,
                 [claimMillis, limit]
-            ).all.map { (try $0.int64("id"), try $0.string("payload")) }
-        }
+            ).all.map { Row(id: try $0.int64("id"), payload: try $0.string("payload")) }
+        }.sorted { $0.id < $1.id }
         guard !rows.isEmpty else { return 0 }
-        let events = try rows.map { try OutboxPayload.event(rowID: $0.0, shard: shard, byteaText: $0.1) }.sorted { $0.id < $1.id }
-        let ids = events.map(\.id).postgresArray
+        // Bounded in bytes: the rows past the bound go back at once, for the next batch.
+        var bytes = 0
+        let fitting = rows.prefix { row in
+            bytes += row.size
+            return bytes <= configuration.maxBatchBytes
+        }.count
+        if fitting < rows.count {
+            try await release(Array(rows[max(1, fitting)...]), shard: shard)
+            rows = Array(rows[..<max(1, fitting)])
+        }
+        var events: [(Row, TimelineEvent)] = []
+        for row in rows {
+            do {
+                events.append((row, try OutboxPayload.event(rowID: row.id, shard: shard, byteaText: row.payload)))
+            } catch {
+                try await deadLetter(row, shard: shard, reason: "undecodable: \(error)")
+            }
+        }
+        try await deliver(events, shard: shard)
+        return rows.count
+    }
+
+    /// Delivers `events` and deletes their rows; a batch refused as invalid or too large is split until the row
+    /// at fault is alone, and that row is dead-lettered. Any other failure hands the rows back and throws.
+    private func deliver(_ events: [(Row, TimelineEvent)], shard: Int) async throws {
+        guard !events.isEmpty else { return }
         do {
-            try await deliver(TimelineEventBatch(events: events))
+            try await deliver(TimelineEventBatch(events: events.map(\.1)))
+        } catch let error as WireError where error.code == .invalidArgument {
+            guard events.count > 1 else {
+                try await deadLetter(events[0].0, shard: shard, reason: "refused: \(error)")
+                return
+            }
+            let half = events.count / 2
+            try await deliver(Array(events[..<half]), shard: shard)
+            try await deliver(Array(events[half...]), shard: shard)
+            return
         } catch {
             // Hand the rows back at once rather than waiting for the claim to expire.
-            _ = try? await database.withShard(shard) { connection, schema in
-                try connection.query("UPDATE \(schema).outbox SET claimed_until = NULL WHERE id = ANY($1::bigint[])", [ids])
-            }
+            try? await release(events.map(\.0), shard: shard)
             throw error
         }
+        let ids = events.map(\.0.id).postgresArray
         _ = try await database.withShard(shard) { connection, schema in
             try connection.query("DELETE FROM \(schema).outbox WHERE id = ANY($1::bigint[])", [ids])
         }
         delivered.increment(by: events.count)
-        return events.count
+    }
+
+    private func release(_ rows: [Row], shard: Int) async throws {
+        let ids = rows.map(\.id).postgresArray
+        _ = try await database.withShard(shard) { connection, schema in
+            try connection.query("UPDATE \(schema).outbox SET claimed_until = NULL WHERE id = ANY($1::bigint[])", [ids])
+        }
+    }
+
+    /// Moves a row that can never be delivered out of the way, keeping it for people to look at.
+    private func deadLetter(_ row: Row, shard: Int, reason: String) async throws {
+        logger.error("outbox row dead-lettered", metadata: ["shard": "\(shard)", "row": "\(row.id)", "reason": "\(reason)"])
+        deadLettered.increment()
+        _ = try await database.withShard(shard) { connection, schema in
+            try connection.query(
+                """
+                WITH moved AS (DELETE FROM \(schema).outbox WHERE id = $1 RETURNING id, payload, created_at)
+                INSERT INTO \(schema).outbox_dead_letters (id, payload, created_at, reason)
+                SELECT id, payload, created_at, $2 FROM moved ON CONFLICT (id) DO NOTHING
+                """,
+                [String(row.id), reason]
+            )
+        }
     }
 }

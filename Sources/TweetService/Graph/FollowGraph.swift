@@ -63,12 +63,42 @@ public struct FollowGraph: Sendable {
 
     /// Makes the followee's side match the follower's side as it is now, then clears the repair marker if nothing
     /// changed it meanwhile. Idempotent, and order-independent: it copies state, not operations.
+    ///
+    /// Two copies can race (a follow's and the unfollow's that followed it), and the one that read the older truth
+    /// may write last. So every copy is confirmed: after writing, the truth is read again, and if it is not what was
+    /// copied, the new truth is copied. The last write of any racing copies is then always followed by a read that
+    /// finds it current. After ``maxCopyRounds`` the marker stays for the ``FollowRepairer``.
     func syncFolloweeSide(_ edge: FollowEdge) async throws {
         guard let followerShard = database.shardMap.shard(ofID: edge.followerID),
             let followeeShard = database.shardMap.shard(ofID: edge.followeeID)
         else { return }
+        var truth = try await followerSide(edge, shard: followerShard)
+        for _ in 0..<Self.maxCopyRounds {
+            try await copy(truth.edgeID, of: edge, toShard: followeeShard)
+            let confirmed = try await followerSide(edge, shard: followerShard)
+            guard confirmed.edgeID == truth.edgeID else {
+                truth = confirmed
+                continue
+            }
+            guard let queuedAt = confirmed.queuedAt else { return }
+            let ids = [String(edge.followerID), String(edge.followeeID), queuedAt]
+            try await database.withShard(followerShard) { connection, schema in
+                try connection.query(
+                    "DELETE FROM \(schema).follow_repairs WHERE follower_id = $1 AND followee_id = $2 AND queued_at = $3::timestamptz",
+                    ids
+                )
+            }
+            return
+        }
+    }
+
+    /// Copies of the truth tried by one ``syncFolloweeSide(_:)`` before it leaves the edge to the repairer.
+    static let maxCopyRounds = 8
+
+    /// The truth of one edge: its id on the follower's side (`nil`: not following) and its repair marker.
+    private func followerSide(_ edge: FollowEdge, shard: Int) async throws -> (edgeID: Int64?, queuedAt: String?) {
         let ids = [String(edge.followerID), String(edge.followeeID)]
-        let truth = try await database.withShard(followerShard) { connection, schema in
+        return try await database.withShard(shard) { connection, schema in
             let rows = try connection.query(
                 """
                 SELECT (SELECT edge_id FROM \(schema).following WHERE follower_id = $1 AND followee_id = $2) AS edge_id,
@@ -78,8 +108,12 @@ public struct FollowGraph: Sendable {
             )
             return (rows[0].optionalInt64("edge_id"), rows[0].optionalString("queued_at"))
         }
-        let (edgeID, queuedAt) = truth
-        try await database.withShard(followeeShard) { connection, schema in
+    }
+
+    /// Makes the followee's `followers` row and counter say `edgeID` (present) or nothing (absent).
+    private func copy(_ edgeID: Int64?, of edge: FollowEdge, toShard shard: Int) async throws {
+        let ids = [String(edge.followerID), String(edge.followeeID)]
+        try await database.withShard(shard) { connection, schema in
             let change =
                 if let edgeID {
                     "INSERT INTO \(schema).followers (followee_id, follower_id, edge_id) VALUES ($2, $1, \(edgeID)) ON CONFLICT DO NOTHING RETURNING 1"
@@ -93,13 +127,6 @@ public struct FollowGraph: Sendable {
                 WHERE id = $2 AND EXISTS (SELECT 1 FROM changed)
                 """,
                 ids
-            )
-        }
-        guard let queuedAt else { return }
-        try await database.withShard(followerShard) { connection, schema in
-            try connection.query(
-                "DELETE FROM \(schema).follow_repairs WHERE follower_id = $1 AND followee_id = $2 AND queued_at = $3::timestamptz",
-                ids + [queuedAt]
             )
         }
     }

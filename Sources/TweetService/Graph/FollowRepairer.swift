@@ -44,12 +44,37 @@ public struct FollowRepairer: Service {
         }
     }
 
-    /// One pass; returns how many edges were synced.
+    /// One pass over every server, each on its own: a server that is down, or an edge whose other side is on one,
+    /// costs only its own entries. Returns how many edges were synced; throws the first failure after the pass.
     @discardableResult
     public func repairOnce(minimumAge: Duration) async throws -> Int {
-        let ageMillis = String(minimumAge.components.seconds * 1000 + minimumAge.components.attoseconds / 1_000_000_000_000_000)
+        var repaired = 0
+        var firstFailure: (any Error)?
+        for server in 0..<graph.database.shardMap.serverCount {
+            do {
+                for edge in try await pending(onServer: server, minimumAge: minimumAge) {
+                    do {
+                        try await graph.syncFolloweeSide(edge)
+                        repaired += 1
+                    } catch {
+                        firstFailure = firstFailure ?? error
+                    }
+                }
+            } catch {
+                firstFailure = firstFailure ?? error
+            }
+        }
+        if let firstFailure {
+            throw firstFailure
+        }
+        return repaired
+    }
+
+    /// Entries older than `minimumAge` on one server's shards: one query.
+    private func pending(onServer server: Int, minimumAge: Duration) async throws -> [FollowEdge] {
+        let ageMillis = String(minimumAge.milliseconds)
         let limit = configuration.batchSize
-        let pending = try await graph.database.onEveryServer { connection, shards in
+        return try await graph.database.onServer(server) { connection, shards in
             guard !shards.isEmpty else { return [FollowEdge]() }
             let union = shards.map {
                 "SELECT follower_id, followee_id FROM \(ShardMap.schema(ofShard: $0)).follow_repairs WHERE queued_at < clock_timestamp() - $1::bigint * interval '1 millisecond'"
@@ -57,10 +82,6 @@ public struct FollowRepairer: Service {
             return try connection.query("\(union) LIMIT \(limit)", [ageMillis]).all.map {
                 FollowEdge(followerID: try $0.int64("follower_id"), followeeID: try $0.int64("followee_id"))
             }
-        }.joined()
-        for edge in pending {
-            try await graph.syncFolloweeSide(edge)
         }
-        return pending.count
     }
 }

@@ -76,7 +76,11 @@ public final class PostgresConnection: @unchecked Sendable {
             if !isHealthy || sqlState == nil || sqlState?.hasPrefix("08") == true || sqlState?.hasPrefix("57P") == true {
                 throw PostgresError(.unavailable, sqlState: sqlState, message)
             }
-            throw PostgresError(sqlState == "23505" ? .uniqueViolation : .queryFailed, sqlState: sqlState, message)
+            switch sqlState {
+            case "23505": throw PostgresError(.uniqueViolation, sqlState: sqlState, message)
+            case "55P03", "57014": throw PostgresError(.timedOut, sqlState: sqlState, message)
+            default: throw PostgresError(.queryFailed, sqlState: sqlState, message)
+            }
         }
     }
 

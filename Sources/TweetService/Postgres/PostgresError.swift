@@ -3,6 +3,7 @@ public struct PostgresError: Error, Sendable, Hashable, CustomStringConvertible 
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Base: String, Sendable, Hashable {
             case unavailable, queryFailed = "query_failed", uniqueViolation = "unique_violation", overloaded
+            case timedOut = "timed_out"
         }
 
         private let base: Base
@@ -15,6 +16,9 @@ public struct PostgresError: Error, Sendable, Hashable, CustomStringConvertible 
         public static let uniqueViolation = Code(base: .uniqueViolation)
         /// Too many statements are already waiting for a connection to this server.
         public static let overloaded = Code(base: .overloaded)
+        /// A bound ran out: no connection within the pool's wait limit, or the server cancelled the statement at
+        /// `lock_timeout` or `statement_timeout` (SQLSTATE 55P03, 57014). The statement did not take effect.
+        public static let timedOut = Code(base: .timedOut)
 
         public var description: String { base.rawValue }
     }

@@ -5,7 +5,7 @@ import Synchronization
 
 /// Connections to one physical PostgreSQL server, each used on one of the pool's own threads.
 ///
-/// libpq blocks, so statements never run on an event loop or on Swift's cooperative pool: ``withConnection(_:)``
+/// libpq blocks, so statements never run on an event loop or on Swift's cooperative pool: ``withConnection(waitingAtMost:_:)``
 /// hands the work to a dedicated thread and suspends the caller until it is done. When the server is down, callers get
 /// `unavailable` at once for ``Configuration/retryAfterFailure``, then the next call tries to connect again.
 public final class PostgresPool: Sendable {
@@ -20,19 +20,34 @@ public final class PostgresPool: Sendable {
         public var retryAfterFailure: Duration
         /// libpq's `connect_timeout`, in whole seconds.
         public var connectTimeoutSeconds: Int
+        /// How long a call may wait for a connection; past it the call fails with `timed_out` without running.
+        public var maxWait: Duration
+        /// The server's `lock_timeout` on every connection: a statement waiting this long for a lock is cancelled.
+        public var lockTimeout: Duration
+        /// The server's `statement_timeout` on every connection: a statement running this long is cancelled.
+        public var statementTimeout: Duration
 
+        /// The defaults keep one call (the wait and up to two statements, as a tweet's creation takes) inside the
+        /// Gateway's 5-second call deadline, so that a write either commits or fails before its caller gives up:
+        /// never a timeout answered for a write that commits later.
         public init(
             conninfo: String,
             connections: Int = 8,
             maxWaiting: Int = 2048,
             retryAfterFailure: Duration = .milliseconds(500),
-            connectTimeoutSeconds: Int = 2
+            connectTimeoutSeconds: Int = 2,
+            maxWait: Duration = .seconds(1),
+            lockTimeout: Duration = .seconds(1),
+            statementTimeout: Duration = .milliseconds(1500)
         ) {
             self.conninfo = conninfo
             self.connections = connections
             self.maxWaiting = maxWaiting
             self.retryAfterFailure = retryAfterFailure
             self.connectTimeoutSeconds = connectTimeoutSeconds
+            self.maxWait = maxWait
+            self.lockTimeout = lockTimeout
+            self.statementTimeout = statementTimeout
         }
     }
 
@@ -53,9 +68,12 @@ public final class PostgresPool: Sendable {
     }
 
     /// Runs `body` with a connection on one of the pool's threads.
-    /// - Throws: ``PostgresError`` (`unavailable`, `overloaded`, or what the statements raised), or what `body` throws.
+    /// - Parameter maxWait: how long to wait for a connection; ``Configuration/maxWait`` unless given.
+    /// - Throws: ``PostgresError`` (`unavailable`, `overloaded`, `timed_out`, or what the statements raised), or what
+    ///   `body` throws.
     @discardableResult
     public func withConnection<Result: Sendable>(
+        waitingAtMost maxWait: Duration? = nil,
         _ body: @escaping @Sendable (PostgresConnection) throws -> Result
     ) async throws -> Result {
         if let until = failingUntil.withLock({ $0 }), ContinuousClock.now < until {
@@ -66,7 +84,13 @@ public final class PostgresPool: Sendable {
             throw PostgresError(.overloaded, "more than \(configuration.maxWaiting) statements waiting")
         }
         defer { waiting.subtract(1, ordering: .relaxed) }
+        let maxWait = maxWait ?? configuration.maxWait
+        let waitEnds = ContinuousClock.now + maxWait
         return try await threads.runIfActive {
+            guard ContinuousClock.now < waitEnds else {
+                // The caller's bound ran out in the queue; running it now could commit after an error was answered.
+                throw PostgresError(.timedOut, "no connection within \(maxWait)")
+            }
             let connection = try self.checkOut()
             do {
                 let result = try body(connection)
@@ -97,6 +121,9 @@ public final class PostgresPool: Sendable {
             let separator = configuration.conninfo.contains("?") ? "&" : "?"
             let connection = try PostgresConnection(
                 conninfo: configuration.conninfo + "\(separator)connect_timeout=\(configuration.connectTimeoutSeconds)"
+            )
+            try connection.execute(
+                script: "SET lock_timeout = \(configuration.lockTimeout.milliseconds); SET statement_timeout = \(configuration.statementTimeout.milliseconds)"
             )
             failingUntil.withLock { $0 = nil }
             return connection

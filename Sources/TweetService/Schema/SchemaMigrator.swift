@@ -14,11 +14,14 @@ public struct SchemaMigrator: Sendable {
     /// Applies what is missing on every shard; returns how many (shard, version) pairs were applied.
     @discardableResult
     public func migrate(_ migrations: [Migration] = Migration.all) async throws -> Int {
-        let applied = try await database.onShards(0..<database.shardMap.logicalShardCount) { connection, shard, schema in
+        // Migrations are not requests: they queue for connections and take locks for as long as they need.
+        let shards = 0..<database.shardMap.logicalShardCount
+        let applied = try await database.onShards(shards, waitingAtMost: .seconds(3600)) { connection, shard, schema in
             try connection.execute(script: "SET client_min_messages TO warning")
             try connection.transaction { connection in
                 // Under the shard's lock: `IF NOT EXISTS` alone does not stop two migrators (two processes starting
                 // on a fresh database) from both creating the schema, and one failing on the catalog's unique index.
+                try connection.execute(script: Self.unbounded)
                 try connection.query("SELECT pg_advisory_xact_lock($1)", [String(shard)])
                 try connection.execute(script: """
                     CREATE SCHEMA IF NOT EXISTS \(schema);
@@ -31,6 +34,7 @@ public struct SchemaMigrator: Sendable {
             for migration in migrations {
                 count += try connection.transaction { connection in
                     // The lock makes two migrators racing on one shard apply each version once.
+                    try connection.execute(script: Self.unbounded)
                     try connection.query("SELECT pg_advisory_xact_lock($1)", [String(shard)])
                     let done = try connection.query(
                         "SELECT 1 FROM \(schema).schema_migrations WHERE version = $1", [String(migration.version)]
@@ -50,4 +54,7 @@ public struct SchemaMigrator: Sendable {
         logger.info("schema migrated", metadata: ["shards": "\(applied.count)", "applied": "\(total)"])
         return total
     }
+
+    /// Lifts the pool's per-statement bounds for one transaction.
+    private static let unbounded = "SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = 0"
 }

@@ -48,6 +48,14 @@ public final class ShardedDatabase: Sendable {
         }
     }
 
+    /// Runs `body` on one physical server, with the shards it holds.
+    public func onServer<Result: Sendable>(
+        _ server: Int, _ body: @escaping @Sendable (PostgresConnection, _ shards: [Int]) throws -> Result
+    ) async throws -> Result {
+        let shards = shardMap.serverOfShard.indices.filter { shardMap.serverOfShard[$0] == server }
+        return try await trip(toServer: server) { try body($0, shards) }
+    }
+
     /// Runs `body` on every physical server at once, with the shards it holds.
     public func onEveryServer<Result: Sendable>(
         _ body: @escaping @Sendable (PostgresConnection, _ shards: [Int]) throws -> Result
@@ -66,13 +74,19 @@ public final class ShardedDatabase: Sendable {
     }
 
     /// Runs `body` once per shard, concurrently, and returns the results by shard.
+    /// - Parameter waitingAtMost: how long each may wait for a connection; the pool's bound unless given.
     public func onShards<Result: Sendable>(
         _ shards: some Sequence<Int>,
+        waitingAtMost maxWait: Duration? = nil,
         _ body: @escaping @Sendable (PostgresConnection, _ shard: Int, _ schema: String) throws -> Result
     ) async throws -> [Int: Result] {
         try await withThrowingTaskGroup(of: (Int, Result).self) { group in
             for shard in shards {
-                group.addTask { (shard, try await self.withShard(shard) { try body($0, shard, $1) }) }
+                group.addTask {
+                    let schema = ShardMap.schema(ofShard: shard)
+                    let server = self.shardMap.server(ofShard: shard)
+                    return (shard, try await self.trip(toServer: server, waitingAtMost: maxWait) { try body($0, shard, schema) })
+                }
             }
             var results: [Int: Result] = [:]
             for try await (shard, result) in group {
@@ -108,11 +122,11 @@ public final class ShardedDatabase: Sendable {
     public var tripCount: Int { trips.load(ordering: .relaxed) }
 
     private func trip<Result: Sendable>(
-        toServer server: Int, _ body: @escaping @Sendable (PostgresConnection) throws -> Result
+        toServer server: Int, waitingAtMost maxWait: Duration? = nil, _ body: @escaping @Sendable (PostgresConnection) throws -> Result
     ) async throws -> Result {
         trips.add(1, ordering: .relaxed)
         tripCounter.increment()
-        return try await pools[server].withConnection(body)
+        return try await pools[server].withConnection(waitingAtMost: maxWait, body)
     }
 
     public func shutdown() async throws {

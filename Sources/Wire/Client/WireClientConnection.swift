@@ -24,12 +24,17 @@ final class WireClientConnection: Sendable {
 
     /// The most requests the server lets this connection have in flight (from its helloAck).
     let maxInFlightRequests: Int
+    /// The largest frame the server accepts (from its helloAck), header included.
+    let maxFrameLength: Int
 
-    private init(endpoint: WireEndpoint, channel: any Channel, state: WireClientConnectionState, maxInFlightRequests: Int) {
+    private init(
+        endpoint: WireEndpoint, channel: any Channel, state: WireClientConnectionState, maxInFlightRequests: Int, maxFrameLength: Int
+    ) {
         self.endpoint = endpoint
         self.channel = channel
         self.state = state
         self.maxInFlightRequests = maxInFlightRequests
+        self.maxFrameLength = maxFrameLength
     }
 
     /// Connects and completes the handshake within `configuration.connectTimeout`.
@@ -79,7 +84,8 @@ final class WireClientConnection: Sendable {
             throw WireError.unavailable("handshake with \(endpoint) failed: \(error)")
         }
         return WireClientConnection(
-            endpoint: endpoint, channel: channel, state: state, maxInFlightRequests: Int(ack.maxInFlightRequests)
+            endpoint: endpoint, channel: channel, state: state, maxInFlightRequests: Int(ack.maxInFlightRequests),
+            maxFrameLength: Int(ack.maxFrameLength)
         )
     }
 
@@ -90,7 +96,15 @@ final class WireClientConnection: Sendable {
     var closeFuture: EventLoopFuture<Void> { channel.closeFuture }
 
     /// Sends one request and waits for its answer or its deadline.
+    /// - Throws: `invalid_argument` with reason `frame_too_large`, before sending anything, when the request would be
+    ///   a frame larger than the server announced it accepts (it would close the connection for it).
     func call(method: WireMethodID, payload: ByteBuffer, timeout: Duration, traceID: WireTraceID) async throws -> ByteBuffer {
+        guard WireFrameHeader.encodedSize + payload.readableBytes <= maxFrameLength else {
+            throw WireError(
+                .invalidArgument, reason: WireError.frameTooLargeReason,
+                "a request of \(payload.readableBytes) bytes exceeds \(endpoint)'s frame limit of \(maxFrameLength)"
+            )
+        }
         let promise = channel.eventLoop.makePromise(of: ByteBuffer.self)
         state.inFlight.add(1, ordering: .relaxed)
         defer { state.inFlight.subtract(1, ordering: .relaxed) }

@@ -1,0 +1,168 @@
+import Testing
+@testable import TimelineService
+import TweetService
+import Wire
+
+extension RedisLiveTests {
+/// The timelines' half of "nothing lost, nothing resurrected": a delete wins in any order, and a refusal from Redis
+/// is an error to the caller, never a success or an empty page.
+@Suite("Deletes and refusals")
+struct DeletesAndRefusalsTests {
+    /// Every place a tweet could show: the reader's and author's homes, the author's profile, the public timeline.
+    private static func visible(_ tweetID: Int64, reader: Int64, author: Int64, in world: TimelineWorld) async throws -> [String] {
+        var places: [String] = []
+        let query = { (user: Int64) in TimelineQuery(userID: user, limit: 200) }
+        if try await world.timelines.call(ReadHomeTimeline.self, query(reader)).tweets.contains(where: { $0.id == tweetID }) { places.append("reader home") }
+        if try await world.timelines.call(ReadHomeTimeline.self, query(author)).tweets.contains(where: { $0.id == tweetID }) { places.append("author home") }
+        if try await world.timelines.call(ReadProfileTimeline.self, query(author)).tweets.contains(where: { $0.id == tweetID }) { places.append("profile") }
+        if try await world.timelines.call(ReadPublicTimeline.self, TimelineQuery(limit: 200)).tweets.contains(where: { $0.id == tweetID }) { places.append("public") }
+        // The sorted sets themselves, not only what hydration lets through.
+        let keys = [TimelineKeys.home(reader), TimelineKeys.home(author), TimelineKeys.profile(author), TimelineKeys.publicTimeline]
+        let scores = try await world.redis.pipeline(keys.map { RedisCommand("ZSCORE", key: $0, TimelineKeys.member(tweetID)) })
+        for (key, score) in zip(keys, scores) where !score.isNull {
+            places.append("member of \(key)")
+        }
+        return places
+    }
+
+    private static func event(_ change: TimelineEvent.Change) -> TimelineEventBatch {
+        TimelineEventBatch(events: [TimelineEvent(id: .random(in: 1...Int64.max), shard: 0, change: change)])
+    }
+
+    private static func pair(_ world: TimelineWorld) async throws -> (author: UserRecord, reader: UserRecord) {
+        let author = try await world.makeUser()
+        let reader = try await world.makeUser()
+        _ = try await world.tweets.call(Follow.self, FollowEdge(followerID: reader.id, followeeID: author.id))
+        return (author, reader)
+    }
+
+    @Test func aCreateReplayedAfterItsDeleteAndALateCacheFillBringNothingBack() async throws {
+        try await TimelineWorld.with { world in
+            let (author, reader) = try await Self.pair(world)
+            let tweet = try await world.tweet(author, "doomed")
+            try await world.settle()
+            #expect(try await Self.visible(tweet.id, reader: reader.id, author: author.id, in: world).count == 8)
+
+            _ = try await world.tweets.call(DeleteTweet.self, TweetDeletion(tweetID: tweet.id, requesterID: author.id))
+            try await world.settle()
+            // The create again, as a redelivered outbox row or a reclaimed job would bring it, and a cache fill that
+            // read the tweet before the delete and writes after it.
+            _ = try await world.timelines.call(DeliverEvents.self, Self.event(.tweetCreated(tweet)))
+            try await world.settle()
+            try await world.service.cache.store([tweet])
+
+            #expect(try await Self.visible(tweet.id, reader: reader.id, author: author.id, in: world) == [])
+            #expect(try await world.service.cache.isDeleted(tweet.id), "the tombstone won every write")
+        }
+    }
+
+    @Test func createAndDeleteEndDeletedInEitherOrderAndWhenTwoWorkersRunThemAtOnce() async throws {
+        try await TimelineWorld.with { world in
+            let (author, reader) = try await Self.pair(world)
+            try await world.settle()
+            // The delete's event first, the create's after.
+            let reordered = try await world.tweet(author, "reordered")
+            _ = try await world.timelines.call(DeliverEvents.self, Self.event(.tweetDeleted(tweetID: reordered.id, authorID: author.id)))
+            try await world.settle()
+            _ = try await world.timelines.call(DeliverEvents.self, Self.event(.tweetCreated(reordered)))
+            try await world.settle()
+            #expect(try await Self.visible(reordered.id, reader: reader.id, author: author.id, in: world) == [])
+
+            // Both queued, then taken by two workers at once, again and again.
+            let workers = world.service.workers(consumer: "race", logger: TimelineWorld.logger)
+            for round in 0..<10 {
+                let tweet = try await world.tweet(author, "raced \(round)")
+                _ = try await world.timelines.call(
+                    DeliverEvents.self,
+                    TimelineEventBatch(events: [
+                        TimelineEvent(id: 1, shard: 0, change: .tweetCreated(tweet)),
+                        TimelineEvent(id: 2, shard: 0, change: .tweetDeleted(tweetID: tweet.id, authorID: author.id)),
+                    ])
+                )
+                async let first = workers.runOnce(consumer: "race-a", count: 1)
+                async let second = workers.runOnce(consumer: "race-b", count: 1)
+                _ = try await (first, second)
+                try await world.settle()
+                #expect(try await Self.visible(tweet.id, reader: reader.id, author: author.id, in: world) == [], "round \(round)")
+            }
+        }
+    }
+
+    /// A Redis that refuses writes (`maxmemory 1`, so every write is `OOM`) makes `deliver_events` fail, so the
+    /// TweetService keeps its outbox rows; once Redis accepts writes again they are delivered and shown.
+    @Test func aRefusedWriteIsNeverAcknowledgedAndIsDeliveredOnceRedisAcceptsWritesAgain() async throws {
+        try await TimelineWorld.with { world in
+            let (author, reader) = try await Self.pair(world)
+            try await world.settle()
+            let tweet = try await world.tweet(author, "refused at first")
+            _ = try await world.redis.onAllMasters(RedisCommand("CONFIG", "SET", "maxmemory", 1))
+            let refused: (delivery: String?, outbox: Int64)
+            do {
+                let delivery = await outcome { try await world.timelines.call(DeliverEvents.self, Self.event(.tweetCreated(tweet))) }
+                await world.relay.drain(shards: [TweeterID.shard(of: tweet.id)])
+                let outbox = try await world.database.withShard(TweeterID.shard(of: tweet.id)) { connection, schema in
+                    try connection.query("SELECT count(*) AS n FROM \(schema).outbox")[0].int64("n")
+                }
+                refused = (delivery, outbox)
+            } catch {
+                _ = try await world.redis.onAllMasters(RedisCommand("CONFIG", "SET", "maxmemory", 0))
+                throw error
+            }
+            _ = try await world.redis.onAllMasters(RedisCommand("CONFIG", "SET", "maxmemory", 0))
+            #expect(refused.delivery == "unavailable/redis_unavailable")
+            #expect(refused.outbox >= 1, "the outbox kept the event that Redis refused")
+
+            try await world.settle()
+            let home = try await world.timelines.call(ReadHomeTimeline.self, TimelineQuery(userID: reader.id, limit: 10))
+            #expect(home.tweets.map(\.id).contains(tweet.id))
+        }
+    }
+
+    /// An undecodable entry, a job that fails for good (its author is unknown to the store) and a job reclaimed more
+    /// often than `maxDeliveries` are parked in the dead-letter stream; none stays pending, and the job queued behind
+    /// them is done.
+    @Test func jobsThatCanNeverSucceedAreDeadLetteredAndBlockNothing() async throws {
+        var configuration = TimelineConfiguration()
+        configuration.reclaimAfter = .milliseconds(1)
+        configuration.maxDeliveries = 1
+        try await TimelineWorld.with(configuration) { world in
+            let (author, reader) = try await Self.pair(world)
+            try await world.settle()
+            let deadBefore = try await world.redis.send(RedisCommand("XLEN", key: FanOutQueue.deadLetters)).integer ?? 0
+            let unknownAuthor = TweeterID.make(unixMillis: TweeterID.epochMillis + 7, shard: 9, sequence: 9)
+            _ = try await world.redis.pipeline([
+                RedisCommand("XADD", key: FanOutQueue.stream, "*", "job", "not a job"),
+                FanOutQueue.add(FanOutJob(.followerChunk(tweetID: 1, authorID: unknownAuthor, cursor: nil, remove: false))),
+            ])
+            // A worker takes a job and dies; after one more delivery it is parked.
+            _ = try await world.redis.send(FanOutQueue.add(FanOutJob(.event(TimelineEvent(id: 9, shard: 0, change: .unfollowed(FollowEdge(followerID: 1, followeeID: 2)))))))
+            #expect(try await world.service.queue.next(consumer: "crashed", count: 16).taken >= 1)
+            let tweet = try await world.tweet(author, "behind the bad ones")
+            try await world.settle()
+
+            let deadAfter = try await world.redis.send(RedisCommand("XLEN", key: FanOutQueue.deadLetters)).integer ?? 0
+            #expect(deadAfter - deadBefore == 3)
+            let stats = try await world.service.queue.stats()
+            #expect(stats.pending == 0 && stats.waiting == 0)
+            let home = try await world.timelines.call(ReadHomeTimeline.self, TimelineQuery(userID: reader.id, limit: 10))
+            #expect(home.tweets.map(\.id) == [tweet.id])
+        }
+    }
+
+    /// An error reply to a read is a 503 at the Gateway (`unavailable` here), never an empty page.
+    @Test func aReadThatGetsAnErrorReplyFailsInsteadOfAnsweringEmpty() async throws {
+        try await TimelineWorld.with { world in
+            let user = try await world.makeUser()
+            _ = try await world.redis.send(RedisCommand("SET", key: TimelineKeys.profile(user.id), "not a sorted set"))
+            _ = try await world.redis.send(RedisCommand("SET", key: TimelineKeys.home(user.id), "not a sorted set"))
+            _ = try await world.redis.send(RedisCommand("SET", key: TimelineKeys.homeBuilt(user.id), "1"))
+            let query = TimelineQuery(userID: user.id, limit: 10)
+            #expect(await outcome { try await world.timelines.call(ReadProfileTimeline.self, query) } == "unavailable/redis_unavailable")
+            #expect(await outcome { try await world.timelines.call(ReadHomeTimeline.self, query) } == "unavailable/redis_unavailable")
+            _ = try await world.redis.pipeline([
+                RedisCommand("DEL", key: TimelineKeys.profile(user.id)), RedisCommand("DEL", key: TimelineKeys.home(user.id)),
+            ])
+        }
+    }
+}
+}
