@@ -34,6 +34,9 @@ public struct TimelineConfiguration: Sendable {
     /// How long a user's list of followed celebrities stays cached in Redis. A follow or unfollow drops it at once;
     /// the TTL bounds how long a followee who just became a celebrity is missing from the merge.
     public var followedCelebritiesTTL: Duration
+    /// Users whose home timelines one instance rebuilds at once; reads that would start more are refused
+    /// (`resource_exhausted`) rather than queued on the store. Concurrent reads of one user share one rebuild.
+    public var maxConcurrentRebuilds: Int
 
     public init(
         homeCapacity: Int = 800,
@@ -50,7 +53,8 @@ public struct TimelineConfiguration: Sendable {
         tombstoneTTL: Duration = .seconds(30 * 86_400),
         followBackfill: Int = 50,
         celebrityThreshold: Int64? = 100_000,
-        followedCelebritiesTTL: Duration = .seconds(60)
+        followedCelebritiesTTL: Duration = .seconds(60),
+        maxConcurrentRebuilds: Int = 64
     ) {
         self.homeCapacity = homeCapacity
         self.profileCapacity = profileCapacity
@@ -67,6 +71,7 @@ public struct TimelineConfiguration: Sendable {
         self.followBackfill = followBackfill
         self.celebrityThreshold = celebrityThreshold
         self.followedCelebritiesTTL = followedCelebritiesTTL
+        self.maxConcurrentRebuilds = maxConcurrentRebuilds
     }
 }
 

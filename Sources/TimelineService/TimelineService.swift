@@ -20,7 +20,10 @@ public struct TimelineService: Sendable {
         let cache = TweetCache(redis: redis, tweetService: tweetService, configuration: configuration)
         self.cache = cache
         self.queue = FanOutQueue(redis: redis, configuration: configuration)
-        self.reader = TimelineReader(redis: redis, tweetService: tweetService, cache: cache, configuration: configuration)
+        self.reader = TimelineReader(
+            redis: redis, tweetService: tweetService, cache: cache, configuration: configuration,
+            rebuilds: RebuildFlights(limit: configuration.maxConcurrentRebuilds)
+        )
         self.processor = FanOutProcessor(redis: redis, tweetService: tweetService, cache: cache, configuration: configuration)
     }
 

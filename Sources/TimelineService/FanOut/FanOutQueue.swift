@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import Synchronization
 import Wire
 
 /// The durable queue of ``FanOutJob``s: a Redis stream read through a consumer group.
@@ -32,6 +33,8 @@ struct FanOutQueue: Sendable {
 
     let redis: RedisClient
     let configuration: TimelineConfiguration
+    /// Where this instance's walk over the pending entries stands, and when it is due again.
+    let reclaim = ReclaimSchedule()
 
     /// Creates the consumer group if it does not exist yet, and lets every master keep timelines up to 1024 entries
     /// in the compact listpack encoding (about 11 bytes per entry instead of about 80 in a skiplist).
@@ -73,15 +76,20 @@ struct FanOutQueue: Sendable {
             RedisCommand("XREADGROUP", "GROUP", Self.group, consumer, "COUNT", count, "STREAMS", Self.stream, ">").withKey(at: 7)
         )
         let entries = fresh.array?.first?.array?.dropFirst().first?.array ?? []
-        if !entries.isEmpty {
-            return try await decode(entries, reclaimed: false)
-        }
+        var batch = try await decode(entries, reclaimed: false)
+        // Reclaimed when idle, and on a schedule even when busy, so that a dead instance's jobs never wait behind a
+        // steady stream of new ones. Each pass goes on from where the last one stopped.
+        guard let start = reclaim.start(idle: entries.isEmpty, every: configuration.reclaimAfter) else { return batch }
         let claimed = try await redis.send(
             RedisCommand(
-                "XAUTOCLAIM", key: Self.stream, Self.group, consumer, configuration.reclaimAfter.milliseconds, "0-0", "COUNT", count
+                "XAUTOCLAIM", key: Self.stream, Self.group, consumer, configuration.reclaimAfter.milliseconds, start, "COUNT", count
             )
         )
-        return try await decode(claimed.array?.dropFirst().first?.array ?? [], reclaimed: true)
+        reclaim.advance(to: claimed.array?.first?.string ?? "0-0")
+        let reclaimed = try await decode(claimed.array?.dropFirst().first?.array ?? [], reclaimed: true)
+        batch.deliveries += reclaimed.deliveries
+        batch.taken += reclaimed.taken
+        return batch
     }
 
     private func decode(_ entries: [RedisValue], reclaimed: Bool) async throws -> Batch {
@@ -161,5 +169,29 @@ extension RedisCommand {
     /// The same command with argument `index` routed as its key.
     func withKey(at index: Int) -> RedisCommand {
         RedisCommand(arguments: arguments, keyPositions: [index])
+    }
+}
+
+/// The cursor of one instance's walk over pending fan-out entries (`XAUTOCLAIM`), and when the next step is due.
+final class ReclaimSchedule: Sendable {
+    private struct State {
+        var cursor = "0-0"
+        var due = ContinuousClock.now
+    }
+
+    private let state = Mutex(State())
+
+    /// The cursor to reclaim from now, or `nil` when the queue is busy and the next scheduled step is not due yet.
+    func start(idle: Bool, every interval: Duration) -> String? {
+        state.withLock { state in
+            guard idle || ContinuousClock.now >= state.due else { return nil }
+            state.due = ContinuousClock.now + interval
+            return state.cursor
+        }
+    }
+
+    /// Records where the walk goes on (`0-0` after the last pending entry: start over).
+    func advance(to cursor: String) {
+        state.withLock { $0.cursor = cursor }
     }
 }

@@ -10,6 +10,8 @@ struct TimelineReader: Sendable {
     let tweetService: WireClient
     let cache: TweetCache
     let configuration: TimelineConfiguration
+    /// Home rebuilds in flight, shared by every read of this instance.
+    let rebuilds: RebuildFlights
 
     func publicTimeline(_ query: TimelineQuery) async throws -> TweetPage {
         try await page([TimelineKeys.publicTimeline], query)
@@ -36,7 +38,7 @@ struct TimelineReader: Sendable {
         // One pipeline: the user's keys share a slot; the celebrity set may sit on another node, asked in parallel.
         let replies = try await redis.pipeline(commands)
         if replies[0].integer != 1 {
-            try await rebuildHome(of: userID)
+            try await rebuilds.run(for: userID) { try await rebuildHome(of: userID) }
         }
         var celebrities: [Int64] = []
         if hybrid, replies[2].integer ?? 0 > 0 {
