@@ -37,7 +37,7 @@ struct SystemUnderTest: Sendable {
 
     /// A loopback port that was free a moment ago, from 20000-26999: below the kernel's ephemeral range, so no
     /// outgoing connection takes it before the process that is told it binds it, and clear of the ports
-    /// `scripts/infra` uses (Redis 17001+ and its bus 27001+, PostgreSQL 55431+).
+    /// `scripts/infra` uses (Redis 17001+ or 18001+ and its bus 27001+ or 28001+, PostgreSQL 55431+ or 56431+).
     static func freePort() async throws -> Int {
         for _ in 0..<100 {
             let port = Int.random(in: 20_000..<27_000)
