@@ -37,6 +37,9 @@ public struct TimelineConfiguration: Sendable {
     /// Users whose home timelines one instance rebuilds at once; reads that would start more are refused
     /// (`resource_exhausted`) rather than queued on the store. Concurrent reads of one user share one rebuild.
     public var maxConcurrentRebuilds: Int
+    /// Replicas that must hold the queue's entries and the fan-out's writes before they are acknowledged (`WAIT`),
+    /// so that a master's crash loses nothing that was acknowledged. `nil` for a Redis without replicas.
+    public var replication: RedisReplication?
 
     public init(
         homeCapacity: Int = 800,
@@ -54,7 +57,8 @@ public struct TimelineConfiguration: Sendable {
         followBackfill: Int = 50,
         celebrityThreshold: Int64? = 100_000,
         followedCelebritiesTTL: Duration = .seconds(60),
-        maxConcurrentRebuilds: Int = 64
+        maxConcurrentRebuilds: Int = 64,
+        replication: RedisReplication? = RedisReplication()
     ) {
         self.homeCapacity = homeCapacity
         self.profileCapacity = profileCapacity
@@ -72,6 +76,7 @@ public struct TimelineConfiguration: Sendable {
         self.celebrityThreshold = celebrityThreshold
         self.followedCelebritiesTTL = followedCelebritiesTTL
         self.maxConcurrentRebuilds = maxConcurrentRebuilds
+        self.replication = replication
     }
 }
 

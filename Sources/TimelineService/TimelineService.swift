@@ -42,8 +42,9 @@ public struct TimelineService: Sendable {
                 if case .tweetDeleted(let tweetID, _) = event.change { return tweetID }
                 return nil
             }
-            try await service.cache.store([], tombstones: deleted)
-            try await service.queue.enqueue(batch.events.map { FanOutJob(.event($0)) })
+            try await service.queue.enqueue(
+                batch.events.map { FanOutJob(.event($0)) }, after: service.cache.storeCommands([], tombstones: deleted)
+            )
             return WireEmpty()
         }
         register(&router, ReadPublicTimeline.self) { try await $0.reader.publicTimeline($1) }

@@ -32,6 +32,12 @@ struct TimelineServiceCommand: AsyncParsableCommand {
     @Option(help: "Fan-out jobs worked on at once by this instance.")
     var workers: Int = 4
 
+    @Option(help: "Replicas that must confirm queued events and fan-out writes before they are acknowledged (WAIT); 0 for a Redis without replicas.")
+    var replicaAcks: Int = 1
+
+    @Option(help: "Milliseconds a master waits for those replicas before the write counts as failed.")
+    var replicaTimeoutMs: Int = 1000
+
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let metrics = PrometheusCollectorRegistry()
@@ -52,6 +58,7 @@ struct TimelineServiceCommand: AsyncParsableCommand {
         var configuration = TimelineConfiguration()
         configuration.homeCapacity = homeCapacity
         configuration.workers = workers
+        configuration.replication = replicaAcks > 0 ? RedisReplication(replicas: replicaAcks, timeout: .milliseconds(replicaTimeoutMs)) : nil
         let service = TimelineService(redis: redisClient, tweetService: tweets, configuration: configuration)
         var router = service.router()
         router.registerMetrics(metrics)

@@ -44,14 +44,14 @@ struct FanOutProcessor: Sendable {
             } else {
                 commands.append(FanOutQueue.add(FanOutJob(.followerChunk(tweetID: tweet.id, authorID: tweet.userID, cursor: nil, remove: false))))
             }
-            _ = try await redis.pipeline(commands)
+            _ = try await redis.pipeline(commands, replicatedTo: configuration.replication)
             try await undoIfDeleted(
                 tweet.id, keys: [TimelineKeys.publicTimeline, TimelineKeys.profile(tweet.userID), TimelineKeys.home(tweet.userID)]
             )
         case .tweetDeleted(let tweetID, let authorID):
             // The tombstone first, on its own: the removals must come after it (see the type's comment), and in one
             // pipeline they could run first on their nodes. (Delivery wrote it already; this covers redeliveries.)
-            try await cache.store([], tombstones: [tweetID])
+            try await cache.store([], tombstones: [tweetID], replicatedTo: configuration.replication)
             var commands = [
                 TimelineCommands.remove(tweetID, from: TimelineKeys.publicTimeline),
                 TimelineCommands.remove(tweetID, from: TimelineKeys.profile(authorID)),
@@ -63,7 +63,7 @@ struct FanOutProcessor: Sendable {
             if !celebrity {
                 commands.append(FanOutQueue.add(FanOutJob(.followerChunk(tweetID: tweetID, authorID: authorID, cursor: nil, remove: true))))
             }
-            _ = try await redis.pipeline(commands)
+            _ = try await redis.pipeline(commands, replicatedTo: configuration.replication)
         case .followed(let edge):
             // Backfill the followee's recent tweets, so that a new follow shows at once.
             let recent = try await redis.send(
@@ -76,7 +76,7 @@ struct FanOutProcessor: Sendable {
                 )
             }
             commands.append(RedisCommand("DEL", key: TimelineKeys.followedCelebrities(edge.followerID)))
-            _ = try await redis.pipeline(commands)
+            _ = try await redis.pipeline(commands, replicatedTo: configuration.replication)
         case .unfollowed(let edge):
             // Tweets already delivered stay, as on every large timeline service; only the read-time merge changes.
             _ = try await redis.send(RedisCommand("DEL", key: TimelineKeys.followedCelebrities(edge.followerID)))
@@ -93,7 +93,7 @@ struct FanOutProcessor: Sendable {
     /// Removes `tweetID` from `keys` if its tombstone exists now: the second half of a create that raced a delete.
     private func undoIfDeleted(_ tweetID: Int64, keys: [String]) async throws {
         if try await cache.isDeleted(tweetID) {
-            _ = try await redis.pipeline(keys.map { TimelineCommands.remove(tweetID, from: $0) })
+            _ = try await redis.pipeline(keys.map { TimelineCommands.remove(tweetID, from: $0) }, replicatedTo: configuration.replication)
         }
     }
 
@@ -123,7 +123,7 @@ struct FanOutProcessor: Sendable {
             }
         }
         if !commands.isEmpty {
-            _ = try await redis.pipeline(commands)
+            _ = try await redis.pipeline(commands, replicatedTo: configuration.replication)
         }
         if !remove {
             try await undoIfDeleted(tweetID, keys: page.ids.map(TimelineKeys.home))

@@ -47,14 +47,17 @@ struct FanOutQueue: Sendable {
         }
     }
 
-    /// Appends jobs; refuses with `resource_exhausted` when the backlog is at its limit.
-    func enqueue(_ jobs: [FanOutJob]) async throws {
+    /// Appends jobs, after `writes` (tombstones that must hold before the jobs are acknowledged), and returns once
+    /// Redis accepted all of it and, with ``TimelineConfiguration/replication``, a replica holds it.
+    /// - Throws: `resource_exhausted` when the backlog is at its limit; ``RedisError`` when Redis refused or could not
+    ///   replicate any of it (nothing may be acknowledged then).
+    func enqueue(_ jobs: [FanOutJob], after writes: [RedisCommand] = []) async throws {
         guard !jobs.isEmpty else { return }
         let length = try await redis.send(RedisCommand("XLEN", key: Self.stream)).integer ?? 0
         guard length + Int64(jobs.count) <= configuration.maxQueueLength else {
             throw WireError(.resourceExhausted, reason: "queue_full", "the fan-out queue is full; retry later")
         }
-        _ = try await redis.pipeline(jobs.map(Self.add))
+        _ = try await redis.pipeline(writes + jobs.map(Self.add), replicatedTo: configuration.replication)
     }
 
     static func add(_ job: FanOutJob) -> RedisCommand {

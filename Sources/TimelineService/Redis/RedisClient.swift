@@ -66,9 +66,13 @@ public final class RedisClient: Sendable, Service {
     /// `CLUSTERDOWN`) naming the first refused command, after every reply has arrived. The other commands of the
     /// pipeline may have run; every caller's writes are idempotent, so it retries the whole pipeline.
     ///
-    /// - Throws: what ``pipelineReplies(_:)`` throws, and the first error reply.
-    public func pipeline(_ commands: [RedisCommand]) async throws(RedisError) -> [RedisValue] {
-        let replies = try await pipelineReplies(commands)
+    /// - Parameter replication: when given, every node's share must reach that many replicas (see
+    ///   ``RedisReplication``).
+    /// - Throws: what ``pipelineReplies(_:replicatedTo:)`` throws, and the first error reply.
+    public func pipeline(
+        _ commands: [RedisCommand], replicatedTo replication: RedisReplication? = nil
+    ) async throws(RedisError) -> [RedisValue] {
+        let replies = try await pipelineReplies(commands, replicatedTo: replication)
         for (index, reply) in replies.enumerated() {
             if case .error(let text) = reply {
                 let refused = RedisError.fromReply(text)
@@ -86,14 +90,17 @@ public final class RedisClient: Sendable, Service {
     /// Commands for different nodes run in no particular order relative to each other.
     ///
     /// - Returns: one reply per command. A command that failed on the server has an ``RedisValue/error(_:)`` reply
-    ///   in its place; this method does not throw for it (``pipeline(_:)`` does). For callers that look at each
-    ///   error themselves.
-    /// - Throws: ``RedisError/Code/crossSlot`` before sending anything if a command's keys are in different slots;
+    ///   in its place; this method does not throw for it (``pipeline(_:replicatedTo:)`` does). For callers that look
+    ///   at each error themselves.
+    /// - Throws: ``RedisError/Code/notReplicated`` when `replication` was asked for and a node's replicas did not
+    ///   confirm in time; ``RedisError/Code/crossSlot`` before sending anything if a command's keys are in different slots;
     ///   ``RedisError/Code/tooManyRedirects``; ``RedisError/Code/unavailable`` when a node cannot be reached even
     ///   after a refresh of the slot map; ``RedisError/Code/timeout``, ``RedisError/Code/connectionClosed`` or
     ///   ``RedisError/Code/protocolError`` when a connection broke with commands in flight, which may or may not
     ///   have run (they are not retried, since running them twice might not be harmless).
-    public func pipelineReplies(_ commands: [RedisCommand]) async throws(RedisError) -> [RedisValue] {
+    public func pipelineReplies(
+        _ commands: [RedisCommand], replicatedTo replication: RedisReplication? = nil
+    ) async throws(RedisError) -> [RedisValue] {
         guard !commands.isEmpty else { return [] }
         var plan = try RedisPipelinePlan(
             commands: commands, maxRedirects: configuration.maxRedirects, followsRedirects: isCluster
@@ -102,13 +109,27 @@ public final class RedisClient: Sendable, Service {
             let topology = try await currentTopology()
             let fallback = topology.masters.first ?? topology.nodes[0]
             let batches = plan.batches(in: topology, fallback: fallback)
-            let outcomes = await execute(batches)
+            // WAIT on the connection that wrote, after its writes: it covers exactly this node's share.
+            let sent = replication.map { replication in
+                batches.map { batch in
+                    var batch = batch
+                    batch.commands.append(replication.waitCommand)
+                    return batch
+                }
+            } ?? batches
+            let outcomes = await execute(sent)
             var feedback = RedisPipelinePlan.Feedback()
             var mustRefresh = false
             var broken: RedisError?
             for (batch, outcome) in zip(batches, outcomes) {
                 switch outcome {
-                case .success(let replies):
+                case .success(var replies):
+                    if let replication, let confirmed = replies.popLast(), (confirmed.integer ?? 0) < Int64(replication.replicas) {
+                        broken = broken ?? RedisError(
+                            .notReplicated,
+                            "\(batch.node): \(confirmed) of \(replication.replicas) replicas confirmed within \(replication.timeout)"
+                        )
+                    }
                     try plan.record(replies, for: batch, into: &feedback)
                 case .failure(let error) where error.code == .unavailable:
                     mustRefresh = true

@@ -16,6 +16,7 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
             case crossSlot = "cross_slot"
             case timeout = "timeout"
             case unavailable = "unavailable"
+            case notReplicated = "not_replicated"
         }
 
         private let base: Base
@@ -44,6 +45,9 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let timeout = Code(.timeout)
         /// No connection to the node could be made, or the client has shut down.
         public static let unavailable = Code(.unavailable)
+        /// Fewer replicas than a ``RedisReplication`` asked for confirmed the writes in time. The writes ran on the
+        /// master and may or may not survive its failure.
+        public static let notReplicated = Code(.notReplicated)
 
         /// The snake_case name, e.g. `too_many_redirects`.
         public var description: String { base.rawValue }

@@ -57,10 +57,11 @@ struct TweetCache: Sendable {
     }
 
     /// Caches tweets, and tombstones for ids that no longer exist.
-    func store(_ tweets: [TweetRecord], tombstones: [Int64] = []) async throws {
+    /// - Parameter replication: replicas that must hold the writes before this returns (for tombstones of deletes).
+    func store(_ tweets: [TweetRecord], tombstones: [Int64] = [], replicatedTo replication: RedisReplication? = nil) async throws {
         let commands = storeCommands(tweets, tombstones: tombstones)
         guard !commands.isEmpty else { return }
-        _ = try await redis.pipeline(commands)
+        _ = try await redis.pipeline(commands, replicatedTo: replication)
     }
 
     /// The commands of ``store(_:tombstones:)``, for callers that send them in a pipeline of their own.
