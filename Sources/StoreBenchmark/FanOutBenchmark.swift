@@ -36,10 +36,16 @@ struct FanOutBenchmark: AsyncParsableCommand {
     @Option(help: "The logical shard of the author.")
     var shard: Int = 100
 
+    @Option(help: "Run the fan-out without WAIT, with WAIT for one replica, or both one after the other (none, replica, both).")
+    var replication: String = "both"
+
     func validate() throws {
         let counts = [followers, diagnosticFollowers, workers, chunkSize, baselineRequests, timeoutSeconds]
         guard counts.allSatisfy({ $0 > 0 }), (0..<1024).contains(shard) else {
             throw ValidationError("counts must be positive, --shard 0 to 1023")
+        }
+        guard ["none", "replica", "both"].contains(replication) else {
+            throw ValidationError("--replication is none, replica or both")
         }
     }
 
@@ -51,14 +57,25 @@ struct FanOutBenchmark: AsyncParsableCommand {
         printMachineLine("fanout")
         // Fan-out on write for every author: with the default hybrid (celebrityThreshold 100,000) an author this large
         // would be merged into home timelines at read time instead, and there would be no fan-out to measure.
-        let configuration = TimelineConfiguration(fanOutChunkSize: chunkSize, workers: workers, celebrityThreshold: nil)
+        let modes: [RedisReplication?] = switch replication {
+        case "none": [nil]
+        case "replica": [RedisReplication()]
+        default: [nil, RedisReplication()]
+        }
         try await TweetServiceHarness.with(servers, scratch: scratch, logger: logger) { tweets in
             let author = try await tweets.makeUsers(1, onShard: shard)[0]
             let followerIDs = try await addFollowers(to: author, database: tweets.database)
-            try await TimelineServiceHarness.with(
-                tweets: tweets, redisSeeds: servers.redis, configuration: configuration, runWorkers: true, logger: logger
-            ) { timelines in
-                try await measure(author: author, followerIDs: followerIDs, tweets: tweets, timelines: timelines, scratch: scratch)
+            for mode in modes {
+                var configuration = TimelineConfiguration(fanOutChunkSize: chunkSize, workers: workers, celebrityThreshold: nil)
+                configuration.replication = mode
+                try await TimelineServiceHarness.with(
+                    tweets: tweets, redisSeeds: servers.redis, configuration: configuration, runWorkers: true, logger: logger
+                ) { timelines in
+                    try await measure(
+                        author: author, followerIDs: followerIDs, tweets: tweets, timelines: timelines, scratch: scratch,
+                        replication: mode
+                    )
+                }
             }
             if servers.keepDatabase {
                 try await tweets.database.withShard(shard) { connection, schema in
@@ -95,7 +112,8 @@ struct FanOutBenchmark: AsyncParsableCommand {
         followerIDs: [Int64],
         tweets: TweetServiceHarness,
         timelines: TimelineServiceHarness,
-        scratch: ScratchDirectory
+        scratch: ScratchDirectory,
+        replication: RedisReplication?
     ) async throws {
         let redis = timelines.redis
         guard let seed = RedisNodeAddress.list(servers.redis)?.first else { throw BenchmarkFailure("--redis names no node") }
@@ -142,8 +160,9 @@ struct FanOutBenchmark: AsyncParsableCommand {
 
         let entriesPerSecond = Double(followers) / elapsed.inSeconds
         report()
+        let waits = replication.map { "WAIT for \($0.replicas) replica before each job's acknowledgement" } ?? "no WAIT"
         report("## fan-out of one tweet to \(followers) followers: \(workers) workers, \(chunkSize) followers per job, "
-            + "hybrid off (celebrityThreshold nil)")
+            + "hybrid off (celebrityThreshold nil), \(waits)")
         report()
         let table = MarkdownTable(
             ["what", "entries written", "seconds", "entries/s", "Redis commands/s", "ours/raw entries/s"],

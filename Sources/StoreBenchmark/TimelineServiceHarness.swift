@@ -82,14 +82,16 @@ struct TimelineServiceHarness: Sendable {
     private static func removeConsumers(_ names: [String], redis: RedisClient, logger: Logger) async {
         for name in names {
             do {
-                let pending = try await redis.send(RedisCommand("XPENDING", key: "fanout:jobs", "fanout-workers", "-", "+", 1, name))
-                if pending.array?.isEmpty == true {
-                    _ = try await redis.send(
-                        RedisCommand(
-                            arguments: ["XGROUP", "DELCONSUMER", "fanout:jobs", "fanout-workers", name].map { Array($0.utf8) },
-                            keyPositions: [2]
+                for stream in FanOutStreams.keys {
+                    let pending = try await redis.send(RedisCommand("XPENDING", key: stream, FanOutStreams.group, "-", "+", 1, name))
+                    if pending.array?.isEmpty == true {
+                        _ = try await redis.send(
+                            RedisCommand(
+                                arguments: ["XGROUP", "DELCONSUMER", stream, FanOutStreams.group, name].map { Array($0.utf8) },
+                                keyPositions: [2]
+                            )
                         )
-                    )
+                    }
                 }
             } catch {
                 logger.warning("cannot remove fan-out consumer", metadata: ["consumer": "\(name)", "error": "\(error)"])

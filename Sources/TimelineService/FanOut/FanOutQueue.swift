@@ -1,47 +1,62 @@
 import Foundation
 import NIOCore
-import Synchronization
 import Wire
 
-/// The durable queue of ``FanOutJob``s: a Redis stream read through a consumer group.
+/// The durable queue of ``FanOutJob``s: the Redis streams of ``FanOutStreams``, each read through the same consumer
+/// group.
 ///
-/// A job stays in the stream until a worker acknowledges it after doing the work (then it is deleted, so the stream
-/// holds only the backlog). A job claimed by a worker that died is taken over by another after
-/// ``TimelineConfiguration/reclaimAfter``. Redis persists the stream (the test and local servers run with AOF).
+/// A job stays in its stream until a worker acknowledges it after doing the work (then it is deleted, so the streams
+/// hold only the backlog). A job claimed by a worker that died is taken over by another after
+/// ``TimelineConfiguration/reclaimAfter``. Redis persists the streams (AOF), and with
+/// ``TimelineConfiguration/replication`` nothing is acknowledged before a replica holds it.
 ///
 /// A job that can never succeed is parked in the dead-letter stream (`fanout:dead`, newest 10,000 kept) with its
 /// reason, so that it does not come back every ``TimelineConfiguration/reclaimAfter`` forever: one that cannot be
 /// decoded, one whose work failed for good (see ``FanOutWorkers``), and one delivered more than
 /// ``TimelineConfiguration/maxDeliveries`` times.
 struct FanOutQueue: Sendable {
-    static let stream = "fanout:jobs"
-    static let group = "fanout-workers"
     static let deadLetters = "fanout:dead"
     static let deadLettersKept = 10_000
 
     struct Delivery: Sendable {
+        let stream: String
         let streamID: String
         let job: FanOutJob
     }
 
     /// A job taken off the queue for good, and why.
     struct DeadLetter: Sendable {
+        let stream: String
         let streamID: String
         let payload: [UInt8]
         let reason: String
     }
 
+    /// What one ``next(consumer:count:)`` took off the queue.
+    struct Batch: Sendable {
+        /// The jobs to work.
+        var deliveries: [Delivery] = []
+        /// Entries taken, the dead-lettered ones included (0: the queue had nothing for this consumer).
+        var taken = 0
+    }
+
     let redis: RedisClient
     let configuration: TimelineConfiguration
-    /// Where this instance's walk over the pending entries stands, and when it is due again.
-    let reclaim = ReclaimSchedule()
+    /// Which streams this instance reads next, and where its walk over the pending entries stands.
+    let schedule = FanOutSchedule(streams: FanOutStreams.keys)
 
-    /// Creates the consumer group if it does not exist yet, and lets every master keep timelines up to 1024 entries
-    /// in the compact listpack encoding (about 11 bytes per entry instead of about 80 in a skiplist).
+    /// Creates the consumer group on every stream that lacks it, and lets every master keep timelines up to 1024
+    /// entries in the compact listpack encoding (about 11 bytes per entry instead of about 80 in a skiplist).
     func prepare() async throws {
         _ = try await redis.onAllMasters(RedisCommand("CONFIG", "SET", "zset-max-listpack-entries", 1024))
+        for stream in FanOutStreams.keys {
+            try await createGroup(on: stream)
+        }
+    }
+
+    private func createGroup(on stream: String) async throws {
         do {
-            _ = try await redis.send(RedisCommand("XGROUP", "CREATE", Self.stream, Self.group, "0", "MKSTREAM").withKey(at: 2))
+            _ = try await redis.send(RedisCommand("XGROUP", "CREATE", stream, FanOutStreams.group, "0", "MKSTREAM").withKey(at: 2))
         } catch where error.message.contains("BUSYGROUP") {
             return
         }
@@ -53,7 +68,8 @@ struct FanOutQueue: Sendable {
     ///   replicate any of it (nothing may be acknowledged then).
     func enqueue(_ jobs: [FanOutJob], after writes: [RedisCommand] = []) async throws {
         guard !jobs.isEmpty else { return }
-        let length = try await redis.send(RedisCommand("XLEN", key: Self.stream)).integer ?? 0
+        let lengths = try await redis.pipeline(FanOutStreams.keys.map { RedisCommand("XLEN", key: $0) })
+        let length = lengths.reduce(0) { $0 + ($1.integer ?? 0) }
         guard length + Int64(jobs.count) <= configuration.maxQueueLength else {
             throw WireError(.resourceExhausted, reason: "queue_full", "the fan-out queue is full; retry later")
         }
@@ -61,62 +77,89 @@ struct FanOutQueue: Sendable {
     }
 
     static func add(_ job: FanOutJob) -> RedisCommand {
-        RedisCommand("XADD", key: stream, "*", "job", job.payload())
+        RedisCommand("XADD", key: FanOutStreams.key(for: job), "*", "job", job.payload())
     }
 
-    /// What one ``next(consumer:count:)`` took off the queue.
-    struct Batch: Sendable {
-        /// The jobs to work.
-        var deliveries: [Delivery]
-        /// Entries taken, the dead-lettered ones included (0: the queue had nothing for this consumer).
-        var taken: Int
-    }
-
-    /// New jobs for `consumer`, or, when there are none, jobs other consumers left unacknowledged too long. Entries
-    /// that cannot be decoded, and reclaimed jobs delivered too often, are dead-lettered instead of returned.
+    /// New jobs for `consumer` (one from each of the next `count` streams in turn), and, when a sweep is due, jobs
+    /// other consumers left unacknowledged too long, from every stream. A stream whose master cannot be reached is
+    /// skipped (its jobs wait for its replica to take over); the others go on. Entries that cannot be decoded, and
+    /// reclaimed jobs delivered too often, are dead-lettered instead of returned.
+    /// - Throws: ``RedisError`` when no stream could be read.
     func next(consumer: String, count: Int) async throws -> Batch {
-        let fresh = try await redis.send(
-            RedisCommand("XREADGROUP", "GROUP", Self.group, consumer, "COUNT", count, "STREAMS", Self.stream, ">").withKey(at: 7)
-        )
-        let entries = fresh.array?.first?.array?.dropFirst().first?.array ?? []
-        var batch = try await decode(entries, reclaimed: false)
-        // Reclaimed when idle, and on a schedule even when busy, so that a dead instance's jobs never wait behind a
-        // steady stream of new ones. Each pass goes on from where the last one stopped.
-        guard let start = reclaim.start(idle: entries.isEmpty, every: configuration.reclaimAfter) else { return batch }
-        let claimed = try await redis.send(
+        let reads = await eachStream(schedule.streamsToRead(count)) { stream in
+            RedisCommand("XREADGROUP", "GROUP", FanOutStreams.group, consumer, "COUNT", 1, "STREAMS", stream, ">").withKey(at: 7)
+        }
+        guard reads.contains(where: { $0.reply != nil }) else {
+            throw RedisError(.unavailable, "no fan-out stream could be read")
+        }
+        var batch = Batch()
+        for read in reads {
+            let entries = read.reply?.array?.first?.array?.dropFirst().first?.array ?? []
+            if !entries.isEmpty {
+                batch.add(try await decode(entries, stream: read.stream, reclaimed: false))
+            }
+        }
+        guard let sweep = schedule.sweep(idle: batch.taken == 0, reclaimAfter: configuration.reclaimAfter) else { return batch }
+        let cursors = Dictionary(uniqueKeysWithValues: sweep.map { ($0.stream, $0.cursor) })
+        let claims = await eachStream(sweep.map(\.stream)) { stream in
             RedisCommand(
-                "XAUTOCLAIM", key: Self.stream, Self.group, consumer, configuration.reclaimAfter.milliseconds, start, "COUNT", count
+                "XAUTOCLAIM", key: stream, FanOutStreams.group, consumer, configuration.reclaimAfter.milliseconds,
+                cursors[stream] ?? "0-0", "COUNT", count
             )
-        )
-        reclaim.advance(to: claimed.array?.first?.string ?? "0-0")
-        let reclaimed = try await decode(claimed.array?.dropFirst().first?.array ?? [], reclaimed: true)
-        batch.deliveries += reclaimed.deliveries
-        batch.taken += reclaimed.taken
+        }
+        for claim in claims {
+            guard let reply = claim.reply else { continue }
+            schedule.advance(claim.stream, to: reply.array?.first?.string ?? "0-0")
+            batch.add(try await decode(reply.array?.dropFirst().first?.array ?? [], stream: claim.stream, reclaimed: true))
+        }
         return batch
     }
 
-    private func decode(_ entries: [RedisValue], reclaimed: Bool) async throws -> Batch {
-        var deliveries: [Delivery] = []
+    /// One stream's reply; `nil` when its master could not be reached or refused.
+    private struct StreamReply: Sendable {
+        let stream: String
+        let reply: RedisValue?
+    }
+
+    /// Sends one command per stream, all at once, and collects what each answered.
+    private func eachStream(
+        _ streams: [String], _ command: @escaping @Sendable (String) -> RedisCommand
+    ) async -> [StreamReply] {
+        let redis = self.redis
+        return await withTaskGroup(of: StreamReply.self) { group in
+            for stream in streams {
+                group.addTask { StreamReply(stream: stream, reply: try? await redis.send(command(stream))) }
+            }
+            var replies: [StreamReply] = []
+            for await reply in group {
+                replies.append(reply)
+            }
+            return replies
+        }
+    }
+
+    private func decode(_ entries: [RedisValue], stream: String, reclaimed: Bool) async throws -> Batch {
+        var batch = Batch(taken: entries.count)
         var dead: [DeadLetter] = []
         let parsed = entries.compactMap(Self.entry)
         var deliveryCounts: [RedisValue] = []
         if reclaimed, !parsed.isEmpty {
             deliveryCounts = try await redis.pipeline(parsed.map {
-                RedisCommand("XPENDING", key: Self.stream, Self.group, $0.id, $0.id, 1)
+                RedisCommand("XPENDING", key: stream, FanOutStreams.group, $0.id, $0.id, 1)
             })
         }
         for (index, (id, payload)) in parsed.enumerated() {
             let times = deliveryCounts.isEmpty ? 0 : deliveryCounts[index].array?.first?.array?.dropFirst(3).first?.integer ?? 0
             if times > Int64(configuration.maxDeliveries) {
-                dead.append(DeadLetter(streamID: id, payload: payload, reason: "delivered \(times) times"))
+                dead.append(DeadLetter(stream: stream, streamID: id, payload: payload, reason: "delivered \(times) times"))
             } else if let job = try? FanOutJob(payload: ByteBuffer(bytes: payload)) {
-                deliveries.append(Delivery(streamID: id, job: job))
+                batch.deliveries.append(Delivery(stream: stream, streamID: id, job: job))
             } else {
-                dead.append(DeadLetter(streamID: id, payload: payload, reason: "undecodable"))
+                dead.append(DeadLetter(stream: stream, streamID: id, payload: payload, reason: "undecodable"))
             }
         }
         try await deadLetter(dead)
-        return Batch(deliveries: deliveries, taken: entries.count)
+        return batch
     }
 
     /// Moves jobs to the dead-letter stream and takes them off the queue.
@@ -125,36 +168,46 @@ struct FanOutQueue: Sendable {
         _ = try await redis.pipeline(letters.map {
             RedisCommand(
                 "XADD", key: Self.deadLetters, "MAXLEN", "~", Self.deadLettersKept, "*", "job", $0.payload, "reason", $0.reason,
-                "stream_id", $0.streamID
+                "stream", $0.stream, "stream_id", $0.streamID
             )
         })
-        try await finish(streamIDs: letters.map(\.streamID))
+        try await finish(letters.map { ($0.stream, $0.streamID) })
     }
 
     /// Acknowledges and deletes finished jobs.
     func finish(_ deliveries: [Delivery]) async throws {
-        try await finish(streamIDs: deliveries.map(\.streamID))
+        try await finish(deliveries.map { ($0.stream, $0.streamID) })
     }
 
-    private func finish(streamIDs ids: [String]) async throws {
-        guard !ids.isEmpty else { return }
-        _ = try await redis.pipeline([
-            RedisCommand(arguments: [Array("XACK".utf8), Array(Self.stream.utf8), Array(Self.group.utf8)] + ids.map { Array($0.utf8) }, keyPositions: [1]),
-            RedisCommand(arguments: [Array("XDEL".utf8), Array(Self.stream.utf8)] + ids.map { Array($0.utf8) }, keyPositions: [1]),
-        ])
+    private func finish(_ entries: [(stream: String, id: String)]) async throws {
+        guard !entries.isEmpty else { return }
+        let byStream = Dictionary(grouping: entries, by: \.stream)
+        _ = try await redis.pipeline(byStream.flatMap { stream, entries in
+            let ids = entries.map { Array($0.id.utf8) }
+            return [
+                RedisCommand(arguments: [Array("XACK".utf8), Array(stream.utf8), Array(FanOutStreams.group.utf8)] + ids, keyPositions: [1]),
+                RedisCommand(arguments: [Array("XDEL".utf8), Array(stream.utf8)] + ids, keyPositions: [1]),
+            ]
+        })
     }
 
-    /// Jobs not yet handed out, jobs handed out and not finished, and the age of the oldest unfinished one.
+    /// Jobs not yet handed out, jobs handed out and not finished, and the age of the oldest unfinished one, over all
+    /// the streams.
     func stats() async throws -> ReadQueueStats.Response {
-        let replies = try await redis.pipeline([
-            RedisCommand("XLEN", key: Self.stream),
-            RedisCommand("XPENDING", key: Self.stream, Self.group),
-        ])
-        let length = replies[0].integer ?? 0
-        let pendingSummary = replies[1].array ?? []
-        let pending = pendingSummary.first?.integer ?? 0
-        let oldest = pendingSummary.dropFirst().first?.string
-        let oldestMillis = oldest.flatMap { Int64($0.split(separator: "-").first ?? "") }
+        let replies = try await redis.pipeline(FanOutStreams.keys.flatMap {
+            [RedisCommand("XLEN", key: $0), RedisCommand("XPENDING", key: $0, FanOutStreams.group)]
+        })
+        var length: Int64 = 0
+        var pending: Int64 = 0
+        var oldestMillis: Int64?
+        for index in stride(from: 0, to: replies.count, by: 2) {
+            length += replies[index].integer ?? 0
+            let summary = replies[index + 1].array ?? []
+            pending += summary.first?.integer ?? 0
+            if let oldest = summary.dropFirst().first?.string.flatMap({ Int64($0.split(separator: "-").first ?? "") }) {
+                oldestMillis = min(oldestMillis ?? oldest, oldest)
+            }
+        }
         let lag = oldestMillis.map { max(0, Int64(Date().timeIntervalSince1970 * 1000) - $0) } ?? 0
         return ReadQueueStats.Response(waiting: max(0, length - pending), pending: pending, lagMillis: lag)
     }
@@ -168,33 +221,16 @@ struct FanOutQueue: Sendable {
     }
 }
 
+extension FanOutQueue.Batch {
+    mutating func add(_ other: FanOutQueue.Batch) {
+        deliveries += other.deliveries
+        taken += other.taken
+    }
+}
+
 extension RedisCommand {
     /// The same command with argument `index` routed as its key.
     func withKey(at index: Int) -> RedisCommand {
         RedisCommand(arguments: arguments, keyPositions: [index])
-    }
-}
-
-/// The cursor of one instance's walk over pending fan-out entries (`XAUTOCLAIM`), and when the next step is due.
-final class ReclaimSchedule: Sendable {
-    private struct State {
-        var cursor = "0-0"
-        var due = ContinuousClock.now
-    }
-
-    private let state = Mutex(State())
-
-    /// The cursor to reclaim from now, or `nil` when the queue is busy and the next scheduled step is not due yet.
-    func start(idle: Bool, every interval: Duration) -> String? {
-        state.withLock { state in
-            guard idle || ContinuousClock.now >= state.due else { return nil }
-            state.due = ContinuousClock.now + interval
-            return state.cursor
-        }
-    }
-
-    /// Records where the walk goes on (`0-0` after the last pending entry: start over).
-    func advance(to cursor: String) {
-        state.withLock { $0.cursor = cursor }
     }
 }

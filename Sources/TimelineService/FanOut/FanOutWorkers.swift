@@ -68,7 +68,10 @@ public struct FanOutWorkers: Service {
                 deadLetters.increment()
                 logger.error("fan-out job dead-lettered", metadata: ["stream_id": "\(delivery.streamID)", "error": "\(error)"])
                 try await queue.deadLetter([
-                    FanOutQueue.DeadLetter(streamID: delivery.streamID, payload: Array(delivery.job.payload().readableBytesView), reason: "\(error)")
+                    FanOutQueue.DeadLetter(
+                        stream: delivery.stream, streamID: delivery.streamID, payload: Array(delivery.job.payload().readableBytesView),
+                        reason: "\(error)"
+                    )
                 ])
             } catch {
                 // Left unacknowledged: another worker reclaims it after `reclaimAfter`.

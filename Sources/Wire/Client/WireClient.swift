@@ -90,13 +90,12 @@ public final class WireClient: Sendable {
         }
     }
 
-    /// The least-loaded usable connection; else a new one to the next endpoint that is not backing off, trying each
-    /// in turn (failover).
+    /// The least-loaded usable connection with room for one more request; else one that is still being opened or a
+    /// new one to the next endpoint that is not backing off, trying each in turn (failover). Only when every slot's
+    /// connection is at the server's in-flight limit is the call refused (a ready but full connection is no reason to
+    /// refuse while other slots are still connecting).
     private func connection(before deadline: ContinuousClock.Instant) async throws(WireError) -> WireClientConnection {
-        if let ready = leastLoadedConnection() {
-            guard ready.hasCapacity else {
-                throw WireError(.resourceExhausted, reason: "too_many_requests", "every connection is at its in-flight limit")
-            }
+        if let ready = leastLoadedConnection(), ready.hasCapacity {
             return ready
         }
         let start = nextSlot.add(1, ordering: .relaxed).oldValue
