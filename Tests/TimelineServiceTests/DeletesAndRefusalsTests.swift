@@ -155,6 +155,31 @@ struct DeletesAndRefusalsTests {
         }
     }
 
+    /// A worker that held its jobs past half the reclaim time keeps those it still owns (renewed) and gives up those
+    /// another instance reclaimed meanwhile: no job is worked by two instances at once.
+    @Test func aSlowWorkerRenewsItsClaimsAndLeavesReclaimedJobsToTheirNewOwner() async throws {
+        var configuration = TimelineConfiguration()
+        configuration.reclaimAfter = .milliseconds(100)
+        try await TimelineWorld.with(configuration) { world in
+            try await world.settle()
+            let queue = world.service.queue
+            let jobs = (0..<FanOutStreams.keys.count).map {
+                FanOutJob(.event(TimelineEvent(id: Int64($0), shard: 0, change: .unfollowed(FollowEdge(followerID: 1, followeeID: 2)))))
+            }
+            _ = try await world.redis.pipeline(jobs.map(FanOutQueue.add))
+            let slow = try await queue.next(consumer: "slow", count: FanOutStreams.keys.count).deliveries
+            #expect(slow.count == jobs.count)
+            let (kept, lost) = (Array(slow.prefix(3)), Array(slow.dropFirst(3)))
+            #expect(try await queue.renewClaims(kept, consumer: "slow").count == kept.count)
+            try await Task.sleep(for: .milliseconds(150))  // past the reclaim time: now any instance may take them
+            _ = try await queue.renewClaims(kept, consumer: "slow")
+            let swept = try await queue.next(consumer: "fast", count: FanOutStreams.keys.count).deliveries
+            #expect(Set(swept.map(\.streamID)) == Set(lost.map(\.streamID)), "only the claims not renewed were reclaimed")
+            #expect(try await queue.renewClaims(slow, consumer: "slow").map(\.streamID) == kept.map(\.streamID))
+            try await queue.finish(kept + swept)
+        }
+    }
+
     /// An error reply to a read is a 503 at the Gateway (`unavailable` here), never an empty page.
     @Test func aReadThatGetsAnErrorReplyFailsInsteadOfAnsweringEmpty() async throws {
         try await TimelineWorld.with { world in

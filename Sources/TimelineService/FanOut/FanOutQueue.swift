@@ -174,6 +174,22 @@ struct FanOutQueue: Sendable {
         try await finish(letters.map { ($0.stream, $0.streamID) })
     }
 
+    /// Renews `consumer`'s claim on each delivery it still owns (its idle time starts again, so no sweep takes it)
+    /// and returns those; deliveries another consumer has reclaimed meanwhile are left out, for that one to work.
+    func renewClaims(_ deliveries: [Delivery], consumer: String) async throws -> [Delivery] {
+        guard !deliveries.isEmpty else { return [] }
+        let owners = try await redis.pipeline(deliveries.map {
+            RedisCommand("XPENDING", key: $0.stream, FanOutStreams.group, $0.streamID, $0.streamID, 1)
+        })
+        let owned = zip(deliveries, owners).compactMap { delivery, owner in
+            owner.array?.first?.array?.dropFirst().first?.string == consumer ? delivery : nil
+        }
+        _ = try await redis.pipeline(owned.map {
+            RedisCommand("XCLAIM", key: $0.stream, FanOutStreams.group, consumer, 0, $0.streamID, "JUSTID")
+        })
+        return owned
+    }
+
     /// Acknowledges and deletes finished jobs.
     func finish(_ deliveries: [Delivery]) async throws {
         try await finish(deliveries.map { ($0.stream, $0.streamID) })

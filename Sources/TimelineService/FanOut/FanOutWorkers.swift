@@ -57,7 +57,17 @@ public struct FanOutWorkers: Service {
     func runOnce(consumer: String, count: Int = 4) async throws -> Int {
         let batch = try await queue.next(consumer: consumer, count: count)
         var finished: [FanOutQueue.Delivery] = []
-        for delivery in batch.deliveries {
+        var claimed = ContinuousClock.now
+        var waiting = batch.deliveries[...]
+        while let delivery = waiting.popFirst() {
+            // Jobs still waiting while half the reclaim time passed: renew their claims, and drop those another
+            // instance has reclaimed meanwhile, so that no job is worked by two instances at once.
+            if ContinuousClock.now - claimed > configuration.reclaimAfter / 2 {
+                let renewed = Set(try await queue.renewClaims([delivery] + waiting, consumer: consumer).map(\.streamID))
+                claimed = .now
+                waiting = waiting.filter { renewed.contains($0.streamID) }[...]
+                guard renewed.contains(delivery.streamID) else { continue }
+            }
             do {
                 try await processor.process(delivery.job)
                 finished.append(delivery)
