@@ -143,6 +143,34 @@ import Testing
             }
         }
 
+        /// A node that is down costs a prompt error, not a connect attempt per call: after a failed connect the
+        /// connection backs off, then tries again.
+        @Test func aNodeThatIsDownFailsFastAndIsTriedAgainAfterABackoff() async throws {
+            let nobody = RedisNodeAddress(host: "127.0.0.1", port: 1)  // nothing listens on port 1
+            try await LiveRedis.withNodeClient(nobody) { client in
+                func failure() async -> String {
+                    do {
+                        _ = try await client.send(RedisCommand("PING"))
+                        return "no error"
+                    } catch {
+                        return "\(error)"
+                    }
+                }
+                // Each send tries, then (the node being unavailable) retries once, which meets the pause.
+                func pause(in message: String) -> Double? {
+                    guard let range = message.range(of: "backing off for ") else { return nil }
+                    return Double(message[range.upperBound...].prefix { $0 != " " })
+                }
+                let first = await failure()
+                #expect(first.hasPrefix("unavailable") && (pause(in: first) ?? 1) <= 0.05, "\(first)")
+                let second = await failure()
+                #expect(second.hasPrefix("unavailable") && pause(in: second) != nil, "fails at once while backing off: \(second)")
+                try await Task.sleep(for: .milliseconds(120))  // past the first pause of 50 ms
+                let third = await failure()
+                #expect((pause(in: third) ?? 0) > 0.05, "tried again after the pause, failed, and now pauses twice as long: \(third)")
+            }
+        }
+
         @Test func standaloneModeTalksToOneServer() async throws {
             let prefix = LiveRedis.uniquePrefix("standalone")
             let topology = try await LiveRedis.withClusterClient { try await $0.currentTopology() }

@@ -4,15 +4,25 @@ import Synchronization
 
 /// The connections a client keeps to one node: a fixed number of slots used in turn, each connected on first use
 /// and connected again after its connection closes.
+///
+/// A failed connect makes its slot back off: calls that pick it fail at once with `unavailable` until the pause is
+/// over (50 ms, doubling with each failure in a row, at most ``maxBackoff``), so a node that is down costs its
+/// callers a prompt error instead of a connect attempt (and up to a connect timeout) each.
 final class RedisNodeConnections: Sendable {
+    /// The longest pause between connect attempts to a node that keeps failing.
+    static let maxBackoff: Duration = .seconds(2)
+
     private enum Slot {
         case empty
         case connecting(EventLoopFuture<RedisConnection>)
         case ready(RedisConnection)
+        case backingOff(until: ContinuousClock.Instant)
     }
 
     private struct State {
         var slots: [Slot]
+        /// Failed connects in a row, per slot.
+        var failures: [Int]
         var next = 0
         var isClosed = false
     }
@@ -33,7 +43,12 @@ final class RedisNodeConnections: Sendable {
         self.configuration = configuration
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
-        state = Mutex(State(slots: Array(repeating: .empty, count: configuration.connectionsPerNode)))
+        state = Mutex(
+            State(
+                slots: Array(repeating: .empty, count: configuration.connectionsPerNode),
+                failures: Array(repeating: 0, count: configuration.connectionsPerNode)
+            )
+        )
     }
 
     /// The next connection in turn, connecting it first if needed.
@@ -44,6 +59,8 @@ final class RedisNodeConnections: Sendable {
         switch pickSlot() {
         case .ready(let connection): return connection
         case .closed: throw .unavailable("the connections to \(address) have been closed")
+        case .backingOff(let until):
+            throw .unavailable("\(address) is unreachable; backing off for \(until - ContinuousClock.now)")
         case .pending(let pending): future = pending
         case .started(let started, let index):
             watch(started, slot: index)
@@ -76,6 +93,7 @@ final class RedisNodeConnections: Sendable {
         case pending(EventLoopFuture<RedisConnection>)
         /// A connection attempt this call started; its outcome must be recorded in the slot.
         case started(EventLoopFuture<RedisConnection>, slot: Int)
+        case backingOff(until: ContinuousClock.Instant)
         case closed
     }
 
@@ -89,7 +107,9 @@ final class RedisNodeConnections: Sendable {
                 return .ready(connection)
             case .connecting(let future):
                 return .pending(future)
-            case .ready, .empty:
+            case .backingOff(let until) where ContinuousClock.now < until:
+                return .backingOff(until: until)
+            case .ready, .empty, .backingOff:
                 let future = RedisConnection.connect(
                     to: address, on: eventLoopGroup.next(), configuration: configuration, logger: logger
                 )
@@ -108,7 +128,15 @@ final class RedisNodeConnections: Sendable {
                     // `close()` ran meanwhile: nobody else owns this connection.
                     return try? result.get()
                 }
-                state.slots[index] = (try? result.get()).map { .ready($0) } ?? .empty
+                switch result {
+                case .success(let connection):
+                    state.slots[index] = .ready(connection)
+                    state.failures[index] = 0
+                case .failure:
+                    let pause = min(Self.maxBackoff, .milliseconds(50) * (1 << min(state.failures[index], 16)))
+                    state.slots[index] = .backingOff(until: .now + pause)
+                    state.failures[index] += 1
+                }
                 return nil
             }
             orphan?.close()
