@@ -9,7 +9,7 @@ struct StoreBenchmarkCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "store-benchmark",
         abstract: "The tweet store and the timelines against pgbench and redis-benchmark, measured in the same run.",
-        subcommands: [TweetsBenchmark.self, FanOutBenchmark.self, ReadLatencyBenchmark.self, MemoryBenchmark.self]
+        subcommands: [TweetsBenchmark.self, FanOutBenchmark.self, DeliveryBenchmark.self, ReadLatencyBenchmark.self, MemoryBenchmark.self]
     )
 }
 
