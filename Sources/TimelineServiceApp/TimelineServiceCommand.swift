@@ -32,8 +32,8 @@ struct TimelineServiceCommand: AsyncParsableCommand {
     @Option(help: "Fan-out jobs worked on at once by this instance.")
     var workers: Int = 4
 
-    @Option(help: "Replicas that must confirm queued events and fan-out writes before they are acknowledged (WAIT); 0 for a Redis without replicas.")
-    var replicaAcks: Int = 1
+    @Option(help: "Replicas that must confirm queued events and fan-out writes before they are acknowledged (WAIT); 0 for a Redis without replicas. Default: 1 for a cluster, 0 with --standalone-redis.")
+    var replicaAcks: Int?
 
     @Option(help: "Milliseconds a master waits for those replicas before the write counts as failed.")
     var replicaTimeoutMs: Int = 1000
@@ -58,7 +58,8 @@ struct TimelineServiceCommand: AsyncParsableCommand {
         var configuration = TimelineConfiguration()
         configuration.homeCapacity = homeCapacity
         configuration.workers = workers
-        configuration.replication = replicaAcks > 0 ? RedisReplication(replicas: replicaAcks, timeout: .milliseconds(replicaTimeoutMs)) : nil
+        let acks = replicaAcks ?? (standaloneRedis ? 0 : 1)
+        configuration.replication = acks > 0 ? RedisReplication(replicas: acks, timeout: .milliseconds(replicaTimeoutMs)) : nil
         let service = TimelineService(redis: redisClient, tweetService: tweets, configuration: configuration)
         var router = service.router()
         router.registerMetrics(metrics)

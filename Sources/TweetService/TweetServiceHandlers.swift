@@ -61,7 +61,9 @@ public struct TweetServiceHandlers: Sendable {
             return WireEmpty()
         }
         register(&router, ListUserTweets.self) { try await $0.tweets.byUser($1) }
-        register(&router, ListRecentTweets.self) { TweetList(tweets: try await $0.tweets.recent(by: $1.authorIDs, limit: $1.limit)) }
+        register(&router, ListRecentTweets.self) {
+            TweetList(tweets: try await $0.tweets.recent(by: $1.authorIDs, limit: $1.limit, maxID: $1.maxID))
+        }
         return router
     }
 

@@ -180,6 +180,25 @@ struct DeletesAndRefusalsTests {
         }
     }
 
+    /// A chunk job that is worked again (it failed after queuing its successor, or was reclaimed) does not queue its
+    /// successor again: otherwise each retry would start one more copy of the rest of the fan-out.
+    @Test func aChunkRetriedAfterQueuingItsSuccessorDoesNotQueueItAgain() async throws {
+        var configuration = TimelineConfiguration()
+        configuration.fanOutChunkSize = 1_000
+        try await TimelineWorld.with(configuration) { world in
+            let author = try await world.makeUser()
+            _ = try await addSyntheticFollowers(to: author, count: 2_500, database: world.database)
+            try await world.settle()
+            let tweet = try await world.tweet(author, "fanned out once")
+            let chunk = FanOutJob(.followerChunk(tweetID: tweet.id, authorID: author.id, cursor: nil, remove: false))
+            for _ in 0..<3 {
+                try await world.service.processor.process(chunk)
+            }
+            #expect(try await world.service.queue.stats().waiting == 1, "the second chunk is queued once")
+            try await world.settle()
+        }
+    }
+
     /// An error reply to a read is a 503 at the Gateway (`unavailable` here), never an empty page.
     @Test func aReadThatGetsAnErrorReplyFailsInsteadOfAnsweringEmpty() async throws {
         try await TimelineWorld.with { world in

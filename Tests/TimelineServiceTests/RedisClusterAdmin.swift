@@ -69,7 +69,10 @@ struct RedisClusterAdmin {
             try await migrateKeys(keys, from: source, to: target)
         }
         let targetID = try await nodeID(target)
-        // The target first (it bumps its config epoch), then the source, then everyone else.
+        // The target gets the highest config epoch first, so that its claim wins over any older gossip about the
+        // slot (with replicas in the cluster, a stale claim could otherwise win, and the slot ping-pong between two
+        // masters with MOVED for good). Then the target, the source, and everyone else.
+        _ = try await send(target, RedisCommand("CLUSTER", "BUMPEPOCH"))
         let order = [target, source] + masters.filter { $0 != target && $0 != source }
         for node in order {
             try await send(node, RedisCommand("CLUSTER", "SETSLOT", Int(slot.rawValue), "NODE", targetID))

@@ -51,7 +51,7 @@ struct TweetTests {
             let database = try await TestStore.migrated()
             let authors = try await makeUsers(10, client: client)
             var ids: [Int64] = []
-            for index in 0..<100 {
+            for index in 0..<99 {  // with one unknown id: get_tweets takes at most 100
                 ids.append(try await client.call(CreateTweet.self, NewTweet(authorID: authors[index % 10].id, text: "t\(index)")).id)
             }
             let servers = Set(ids.map { database.shardMap.server(ofShard: TweeterID.shard(of: $0)) })
@@ -59,6 +59,8 @@ struct TweetTests {
             let found = try await TweetStore(database: database).tweets(ids.shuffled() + [ids[0] + 1])
             #expect(database.tripCount - before == servers.count)
             #expect(Set(found.map(\.id)) == Set(ids))
+            let tooMany = await reason { try await client.call(GetTweets.self, IDList(ids: ids + [ids[0] + 1, ids[0] + 2])) }
+            #expect(tooMany == "invalid_argument/too_many_ids", "an answer of more than 100 tweets could pass the frame limit")
         }
     }
 

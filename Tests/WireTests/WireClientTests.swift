@@ -23,6 +23,28 @@ struct WireClientTests {
         }
     }
 
+    /// An answer larger than a frame may be is an error to its caller, not a frame that would cost the client its
+    /// connection and every request on it; and a request larger than the server announced is refused unsent.
+    @Test func framesOverTheLimitAreErrorsAndTheConnectionLivesOn() async throws {
+        let limit = 4096
+        try await withTestServer(configuration: WireServerConfiguration(serverName: "test", maxFrameLength: limit)) { server in
+            let client = testClient(ports: [server.port], connections: 1)
+            // A request that just fits; its echo (the same text plus a trace id) does not.
+            let overhead = WireFrameHeader.encodedSize + Echo.Request(value: 1, text: "").payload().readableBytes
+            let text = String(repeating: "x", count: limit - overhead)
+            #expect(WireFrameHeader.encodedSize + Echo.Request(value: 1, text: text).payload().readableBytes == limit)
+            await #expect {
+                try await client.call(Echo.self, Echo.Request(value: 1, text: text))
+            } throws: { ($0 as? WireError)?.reason == "response_too_large" }
+            await #expect {
+                try await client.call(Echo.self, Echo.Request(value: 2, text: text + "x"))
+            } throws: { ($0 as? WireError)?.reason == WireError.frameTooLargeReason }
+            let after = try await client.call(Echo.self, Echo.Request(value: 3))
+            #expect(after.value == 3, "the connection still serves")
+            client.closeConnections()
+        }
+    }
+
     @Test func answersArriveOutOfOrderOnOneConnection() async throws {
         try await withTestServer { server in
             let raw = try await RawConnection(port: server.port)

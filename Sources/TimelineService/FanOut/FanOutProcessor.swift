@@ -42,7 +42,7 @@ struct FanOutProcessor: Sendable {
             if try await isCelebrity(tweet.userID) {
                 commands.append(RedisCommand("SADD", key: TimelineKeys.celebrities, tweet.userID))
             } else {
-                commands.append(FanOutQueue.add(FanOutJob(.followerChunk(tweetID: tweet.id, authorID: tweet.userID, cursor: nil, remove: false))))
+                commands.append(FanOutQueue.addOnce(FanOutJob(.followerChunk(tweetID: tweet.id, authorID: tweet.userID, cursor: nil, remove: false))))
             }
             _ = try await redis.pipeline(commands, replicatedTo: configuration.replication)
             try await undoIfDeleted(
@@ -61,7 +61,7 @@ struct FanOutProcessor: Sendable {
             // were written before the author crossed the threshold.
             let celebrity = try await redis.send(RedisCommand("SISMEMBER", key: TimelineKeys.celebrities, authorID)).integer == 1
             if !celebrity {
-                commands.append(FanOutQueue.add(FanOutJob(.followerChunk(tweetID: tweetID, authorID: authorID, cursor: nil, remove: true))))
+                commands.append(FanOutQueue.addOnce(FanOutJob(.followerChunk(tweetID: tweetID, authorID: authorID, cursor: nil, remove: true))))
             }
             _ = try await redis.pipeline(commands, replicatedTo: configuration.replication)
         case .followed(let edge):
@@ -111,7 +111,7 @@ struct FanOutProcessor: Sendable {
         // The next page is queued first, so that another worker starts on it while this page is written: the chunks
         // of one tweet run in parallel over every worker of every instance, not one after another.
         if let next = page.nextCursor {
-            commands.append(FanOutQueue.add(FanOutJob(.followerChunk(tweetID: tweetID, authorID: authorID, cursor: next, remove: remove))))
+            commands.append(FanOutQueue.addOnce(FanOutJob(.followerChunk(tweetID: tweetID, authorID: authorID, cursor: next, remove: remove))))
         }
         for follower in page.ids {
             if remove {

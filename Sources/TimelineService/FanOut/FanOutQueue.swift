@@ -80,6 +80,34 @@ struct FanOutQueue: Sendable {
         RedisCommand("XADD", key: FanOutStreams.key(for: job), "*", "job", job.payload())
     }
 
+    /// How long the marker of a queued chunk keeps a retried job from queuing the same chunk again.
+    static let chunkMarkerTTLSeconds = 3_600
+
+    /// Queues a chunk of followers at most once: a job that queued its next chunk and then failed is retried (every
+    /// ``TimelineConfiguration/reclaimAfter``), and queuing the chunk again on every retry would start one more copy
+    /// of the rest of the fan-out each time, multiplying the work for as long as the fault lasts. A marker beside the
+    /// stream (same hash tag, so one script does both atomically) records that the chunk was queued.
+    static func addOnce(_ job: FanOutJob) -> RedisCommand {
+        guard case .followerChunk(let tweetID, _, let cursor, let remove) = job.work else { return add(job) }
+        let stream = FanOutStreams.key(for: job)
+        let marker = "\(stream):queued:\(tweetID):\(cursor.map(String.init) ?? "first"):\(remove ? "remove" : "add")"
+        return RedisCommand(
+            arguments: [
+                Array("EVAL".utf8), Array(queueOnceScript.utf8), Array("2".utf8), Array(stream.utf8), Array(marker.utf8),
+                Array(job.payload().readableBytesView), Array(String(chunkMarkerTTLSeconds).utf8),
+            ],
+            keyPositions: [3, 4]
+        )
+    }
+
+    /// `XADD KEYS[1] * job ARGV[1]` unless `KEYS[2]` is set; sets it (for `ARGV[2]` seconds) when it adds.
+    private static let queueOnceScript = """
+        if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[2]) then
+            return redis.call('XADD', KEYS[1], '*', 'job', ARGV[1])
+        end
+        return false
+        """
+
     /// New jobs for `consumer` (one from each of the next `count` streams in turn), and, when a sweep is due, jobs
     /// other consumers left unacknowledged too long, from every stream. A stream whose master cannot be reached is
     /// skipped (its jobs wait for its replica to take over); the others go on. Entries that cannot be decoded, and

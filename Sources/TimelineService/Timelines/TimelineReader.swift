@@ -85,9 +85,16 @@ struct TimelineReader: Sendable {
     /// Writes the newest tweets of the user and everyone they follow into their home timeline, then marks it built.
     func rebuildHome(of userID: Int64) async throws {
         let authors = [userID] + (try await followingIDs(of: userID))
-        let recent = try await tweetService.call(
-            ListRecentTweets.self, RecentTweetsQuery(authorIDs: authors, limit: UInt32(configuration.homeCapacity)), timeout: .seconds(30)
-        ).tweets
+        // In answers cut to the tweet-list budget: heavy tweets take several calls, each below the last.
+        var recent: [TweetRecord] = []
+        while recent.count < configuration.homeCapacity {
+            let query = RecentTweetsQuery(authorIDs: authors, limit: UInt32(configuration.homeCapacity - recent.count), maxID: recent.last?.id)
+            let more = try await tweetService.call(ListRecentTweets.self, query, timeout: .seconds(30)).tweets
+            recent += more
+            if more.count < Int(query.limit), !TweetListBudget.mayHaveBeenCut(more) {
+                break  // all there are
+            }
+        }
         let ttl = configuration.idleTimelineTTL.redisSeconds
         var commands = cache.storeCommands(recent) + recent.flatMap {
             TimelineCommands.addToHome($0.id, userID: userID, capacity: configuration.homeCapacity, ttlSeconds: ttl)
@@ -114,6 +121,11 @@ struct TimelineReader: Sendable {
         if !hydration.deleted.isEmpty {
             // Left behind by a create that raced its delete, or by a rebuild that read the store before the delete.
             _ = try await redis.pipeline(keys.flatMap { key in hydration.deleted.map { TimelineCommands.remove($0, from: key) } })
+        }
+        // Within the answer budget: a page of heavy tweets is cut, and continues after its last tweet.
+        let fitting = TweetListBudget.fittingCount(of: hydration.tweets)
+        if fitting < hydration.tweets.count {
+            return TweetPage(tweets: Array(hydration.tweets.prefix(fitting)), nextMaxID: hydration.tweets[fitting - 1].id)
         }
         return TweetPage(tweets: hydration.tweets, nextMaxID: ids.count > pageIDs.count ? pageIDs.last : nil)
     }

@@ -40,7 +40,11 @@ struct TweetCache: Sendable {
             }
         }
         if !misses.isEmpty {
-            let fetched = try await tweetService.call(GetTweets.self, IDList(ids: misses)).tweets
+            var fetched: [TweetRecord] = []
+            for start in stride(from: 0, to: misses.count, by: TweetListBudget.maxIDsPerCall) {
+                let chunk = Array(misses[start..<min(start + TweetListBudget.maxIDsPerCall, misses.count)])
+                fetched += try await tweetService.call(GetTweets.self, IDList(ids: chunk)).tweets
+            }
             for tweet in fetched {
                 found[tweet.id] = tweet
             }

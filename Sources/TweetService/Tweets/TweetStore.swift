@@ -65,6 +65,9 @@ public struct TweetStore: Sendable {
 
     /// The tweets with these ids, in the order asked; missing ones are left out. One round trip per server.
     public func tweets(_ ids: [Int64]) async throws -> [TweetRecord] {
+        guard ids.count <= TweetListBudget.maxIDsPerCall else {
+            throw WireError(.invalidArgument, reason: "too_many_ids", "at most \(TweetListBudget.maxIDsPerCall) ids per call")
+        }
         let rows = try await database.select(idsByShard: database.shardMap.group(ids)) { schema, ids in
             "SELECT \(Self.columns) FROM \(schema).tweets t JOIN \(schema).users u ON u.id = t.user_id WHERE t.id = ANY(\(ids))"
         } decode: { try Self.decode($0) }
@@ -117,23 +120,25 @@ public struct TweetStore: Sendable {
                 parameters
             ).all.map(Self.decode)
         }
-        let page = Array(rows.prefix(Int(query.limit)))
-        return TweetPage(tweets: page, nextMaxID: rows.count > page.count ? page.last?.id : nil)
+        return TweetPage(fitting: Array(rows.prefix(Int(query.limit))), hasMore: rows.count > Int(query.limit))
     }
 
-    /// The newest tweets of several authors, merged newest first: one round trip per server.
-    public func recent(by authors: [Int64], limit: UInt32) async throws -> [TweetRecord] {
+    /// The newest tweets of several authors older than `maxID` (if given), merged newest first: one round trip per
+    /// server. Cut to ``TweetListBudget/maxBytes``: a caller that wants more asks again below the last one.
+    public func recent(by authors: [Int64], limit: UInt32, maxID: Int64? = nil) async throws -> [TweetRecord] {
         guard limit <= 10_000 else {
             throw WireError(.invalidArgument, reason: "invalid_limit", "limit must be at most 10000")
         }
-        let rows = try await database.select(idsByShard: database.shardMap.group(authors), sharedParameters: [String(limit)]) {
+        let parameters = [String(limit), maxID.map(String.init)]
+        let rows = try await database.select(idsByShard: database.shardMap.group(authors), sharedParameters: parameters) {
             schema, authors in
             """
             SELECT \(Self.columns) FROM \(schema).tweets t JOIN \(schema).users u ON u.id = t.user_id
-            WHERE t.user_id = ANY(\(authors)) ORDER BY t.id DESC LIMIT $1::bigint
+            WHERE t.user_id = ANY(\(authors)) AND ($2::bigint IS NULL OR t.id < $2::bigint) ORDER BY t.id DESC LIMIT $1::bigint
             """
         } decode: { try Self.decode($0) }
-        return Array(rows.sorted { $0.id > $1.id }.prefix(Int(limit)))
+        let newest = Array(rows.sorted { $0.id > $1.id }.prefix(Int(limit)))
+        return Array(newest.prefix(TweetListBudget.fittingCount(of: newest)))
     }
 
     static func checkLimit(_ limit: UInt32) throws(WireError) {

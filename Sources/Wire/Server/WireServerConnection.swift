@@ -169,10 +169,19 @@ final class WireServerConnection: Sendable {
                     let payload = try await WireTraceID.$current.withValue(header.traceID) {
                         try await route.handler(frame.payload, context)
                     }
-                    reply = WireFrame(
-                        header: WireFrameHeader(kind: .response, requestID: header.requestID, method: header.method, traceID: header.traceID),
-                        payload: payload
-                    )
+                    if WireFrameHeader.encodedSize + payload.readableBytes > self.configuration.maxFrameLength {
+                        // Sent, it would cost the client its connection (and every request on it): an error instead.
+                        logger.error("answer over the frame limit", metadata: ["bytes": "\(payload.readableBytes)"])
+                        reply = self.errorFrame(
+                            for: header,
+                            WireError(.resourceExhausted, reason: "response_too_large", "the answer is larger than a frame may be")
+                        )
+                    } else {
+                        reply = WireFrame(
+                            header: WireFrameHeader(kind: .response, requestID: header.requestID, method: header.method, traceID: header.traceID),
+                            payload: payload
+                        )
+                    }
                 } catch let error as WireError {
                     reply = self.errorFrame(for: header, error)
                 } catch is CancellationError {

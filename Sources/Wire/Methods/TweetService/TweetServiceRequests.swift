@@ -201,19 +201,24 @@ public struct TimelineQuery: WireMessage, Hashable {
 public struct RecentTweetsQuery: WireMessage, Hashable {
     public var authorIDs: [Int64]
     public var limit: UInt32
+    /// Only tweets older than this (to continue after an answer that was cut to ``TweetListBudget/maxBytes``).
+    public var maxID: Int64?
 
-    public init(authorIDs: [Int64], limit: UInt32) {
+    public init(authorIDs: [Int64], limit: UInt32, maxID: Int64? = nil) {
         self.authorIDs = authorIDs
         self.limit = limit
+        self.maxID = maxID
     }
 
     public init(from reader: inout WireReader) throws(WireError) {
         authorIDs = try reader.read([UInt64].self).map { Int64(bitPattern: $0) }
         limit = try reader.read()
+        maxID = try reader.readOptional { (reader: inout WireReader) throws(WireError) in try reader.read(Int64.self) }
     }
 
     public func encode(to writer: inout WireWriter) {
         writer.write(authorIDs.map { UInt64(bitPattern: $0) })
         writer.write(limit)
+        writer.write(maxID) { writer, id in writer.write(id) }
     }
 }
