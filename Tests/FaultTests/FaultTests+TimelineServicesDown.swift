@@ -1,0 +1,58 @@
+import NIOCore
+import Testing
+import Wire
+
+extension FaultInjectionTests {
+    /// 150 tweets of 8 KiB each, posted while both TimelineServices are stopped, wait in the outbox (1.2 MB, more than
+    /// one batch may carry) and all show in every view once the TimelineServices are back.
+    @Test func heavyTweetsPostedWhileNoTimelineServiceRunsAllShowOnceTheyAreBack() async throws {
+        try await withSystem { bench in
+            let author = try await bench.api.signUp("heavy")
+            let reader = try await bench.api.signUp("heavyr")
+            try await bench.api.follow(author, as: reader)
+            // Each reads their home once, so that it exists in Redis before the fault: a home read for the first time
+            // is rebuilt from the store, which fails for heavy tweets (the second known issue below).
+            for user in [author, reader] {
+                _ = try await bench.api.page("/api/v1/timelines/home", as: user)
+            }
+            let text = TweetText.heavy(0)
+            #expect(text.count == 280 && text.utf8.count > 8_000 && text.utf8.count <= 8_192)
+
+            for service in bench.system.timelineServices {
+                await service.stop()
+            }
+            var posted: [Int64] = []
+            try await withFault(heal: { try await restartStopped(bench.system.timelineServices, of: bench.system) }) {
+                for index in 0..<150 {
+                    posted.append(try await bench.api.tweet(TweetText.heavy(index), as: author))
+                }
+                let waiting = try await bench.store.nonEmptyOutboxes()[TweeterID.shard(of: author.id)] ?? 0
+                #expect(waiting >= 150, "the outbox keeps every event while no TimelineService runs (holds \(waiting))")
+            }
+            #expect(posted.count == 150)
+            try await bench.invariants([author, reader]).waitUntilHeld(within: .seconds(90), api: bench.api)
+
+            // BUG in Sources (see the report): the API takes `limit=200` and texts of 8 KiB, but 150 such tweets are
+            // more than the 1 MiB Wire frame, so neither this page nor a home rebuild (up to 800 tweets read from the
+            // TweetService in one answer) can ever be sent: both answer 503 for good. Marked as known issues, so that
+            // this test fails once the bug is fixed and these lines must go.
+            let wholePage = try await bench.api.call(.GET, "/api/v1/users/\(author.id)/tweets?limit=200")
+            withKnownIssue("BUG: a page of 150 tweets of 8 KiB is over the Wire frame limit and answers 503") {
+                #expect(wholePage.status == 200, "\(String(buffer: wholePage.body))")
+            }
+            let newcomer = try await bench.api.signUp("heavyn")
+            try await bench.api.follow(author, as: newcomer)
+            let firstHome = try await bench.api.call(.GET, "/api/v1/timelines/home", as: newcomer)
+            withKnownIssue("BUG: the home rebuild of a follower of 150 tweets of 8 KiB is over the frame limit: 503") {
+                #expect(firstHome.status == 200, "\(String(buffer: firstHome.body))")
+            }
+        }
+    }
+}
+
+/// Starts again those of `services` that are not running, and waits until each answers.
+func restartStopped(_ services: [ServiceProcess], of system: SystemUnderTest) async throws {
+    for service in services where !service.isRunning() {
+        try await system.restart(service)
+    }
+}
