@@ -12,11 +12,6 @@ struct FaultBench {
     func invariants(_ users: [Account], deleted: [Int64: Int64] = [:]) -> Invariants {
         Invariants(store: store, redis: redis, users: users, deleted: deleted)
     }
-
-    /// Runs `body` with an API connection of its own, for requests that must race the bench's.
-    func withAnotherConnection<T>(_ body: (TweeterAPI) async throws -> T) async throws -> T {
-        try await HTTPSConnection.with(port: system.gatewayPort, tls: system.tls) { try await body(TweeterAPI(connection: $0)) }
-    }
 }
 
 /// Starts the system, runs `body` on a bench around it, and stops every process whatever happens (keeping the logs

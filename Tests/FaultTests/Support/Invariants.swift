@@ -32,7 +32,11 @@ struct Invariants {
     func waitUntilHeld(within timeout: Duration = .seconds(60), api: TweeterAPI) async throws {
         var last: [String] = []
         let held = try await poll(within: timeout, every: .milliseconds(500)) {
-            last = try await violations(api: api)
+            do {
+                last = try await violations(api: api)
+            } catch {
+                last = ["the check itself failed (PostgreSQL or Redis not answering yet?): \(error)"]
+            }
             return last.isEmpty
         }
         guard held else {

@@ -102,6 +102,11 @@ struct SystemUnderTest: Sendable {
         }
     }
 
+    /// Runs `body` with an API connection of its own, for requests that must race others.
+    func withAPI<T>(_ body: (TweeterAPI) async throws -> T) async throws -> T {
+        try await HTTPSConnection.with(port: gatewayPort, tls: tls) { try await body(TweeterAPI(connection: $0)) }
+    }
+
     /// Starts a crashed or stopped process again with its own arguments and waits until it answers `health_check`
     /// (the Gateway: `/readyz`).
     func restart(_ process: ServiceProcess) async throws {

@@ -20,7 +20,7 @@ struct TruthStore: Sendable {
         guard let urls = try? FaultEnvironment.value("TWEETER_PG_URLS") else { return nil }
         let servers = urls.split(separator: ",").map(String.init)
         var logger = Logger(label: "fault-tests")
-        logger.logLevel = .warning
+        logger.logLevel = .error
         return ShardedDatabase(
             servers: servers, shardMap: ShardMap(logicalShards: 1024, servers: servers.count), logger: logger)
     }()

@@ -108,6 +108,15 @@ struct TweeterAPI {
 }
 
 extension HTTPReply {
+    /// The status and the start of the body, for failure messages.
+    var summary: String {
+        let body = String(buffer: body)
+        return "\(status) \(body.prefix(200))\(body.count > 200 ? "…" : "")"
+    }
+
+    /// Whether this is the Gateway's 503 `unavailable`.
+    var isUnavailable: Bool { status == 503 && errorCode == "unavailable" }
+
     /// The `id` of a tweet in the body, as a number.
     var tweetID: Int64? {
         ((try? jsonObject())?["id"] as? String).flatMap { Int64($0) }

@@ -1,4 +1,3 @@
-import NIOCore
 import Testing
 import Wire
 
@@ -38,13 +37,13 @@ extension FaultInjectionTests {
             // this test fails once the bug is fixed and these lines must go.
             let wholePage = try await bench.api.call(.GET, "/api/v1/users/\(author.id)/tweets?limit=200")
             withKnownIssue("BUG: a page of 150 tweets of 8 KiB is over the Wire frame limit and answers 503") {
-                #expect(wholePage.status == 200, "\(String(buffer: wholePage.body))")
+                #expect(wholePage.status == 200, "\(wholePage.summary)")
             }
             let newcomer = try await bench.api.signUp("heavyn")
             try await bench.api.follow(author, as: newcomer)
             let firstHome = try await bench.api.call(.GET, "/api/v1/timelines/home", as: newcomer)
             withKnownIssue("BUG: the home rebuild of a follower of 150 tweets of 8 KiB is over the frame limit: 503") {
-                #expect(firstHome.status == 200, "\(String(buffer: firstHome.body))")
+                #expect(firstHome.status == 200, "\(firstHome.summary)")
             }
         }
     }

@@ -1,0 +1,67 @@
+import Testing
+
+extension FaultInjectionTests {
+    /// A TimelineService killed with SIGKILL while it works through the fan-out of a tweet to 50,000 followers: the
+    /// other instance takes over the dead one's unacknowledged jobs after the 10-second reclaim and finishes the
+    /// fan-out, so every follower's home holds the tweet (200 synthetic followers checked in Redis, two real ones
+    /// through the API).
+    @Test func aTimelineServiceKilledMidFanOutIsFinishedByTheOther() async throws {
+        try await withSystem { bench in
+            let author = try await bench.api.signUp("crowd")
+            let readers = [try await bench.api.signUp("crowdr"), try await bench.api.signUp("crowdr")]
+            for reader in readers {
+                try await bench.api.follow(author, as: reader)
+            }
+            let synthetic = try await bench.store.addSyntheticFollowers(to: author.id, count: 50_000)
+            let sample = Array(synthetic.shuffled().prefix(200))
+            let before = try await bench.api.tweet(TweetText.unique("before the crash"), as: author)
+            try await bench.invariants([author] + readers).waitUntilHeld(api: bench.api)
+
+            // Only the first instance works on the fan-out, so that its death leaves work behind.
+            let (doomed, survivor) = (bench.system.timelineServices[0], bench.system.timelineServices[1])
+            await survivor.stop()
+            let tweet = try await bench.api.tweet(TweetText.unique("to fifty thousand"), as: author)
+            var heldAtCrash = 0
+            try await withFault(heal: { try await restartStopped([survivor], of: bench.system) }) {
+                let started = try await poll(within: .seconds(60), every: .milliseconds(10)) {
+                    heldAtCrash = try await homesHolding(tweet, of: sample, redis: bench.redis)
+                    return heldAtCrash > 0
+                }
+                await doomed.crash()
+                #expect(started, "the fan-out reached the first followers before the crash")
+                let left = try await queuedJobs(consumer: bench.system.timelineConsumer(0), redis: bench.redis)
+                heldAtCrash = try await homesHolding(tweet, of: sample, redis: bench.redis)
+                print("killed mid fan-out: \(heldAtCrash)/\(sample.count) sampled homes, \(left) jobs")
+                #expect(
+                    heldAtCrash < sample.count && left.total > 0,
+                    """
+                    the crash came in the middle of the fan-out: \(heldAtCrash) of \(sample.count) sampled homes \
+                    held the tweet, \(left.ownedByConsumer) jobs were pending on the dead instance, \(left.total) queued
+                    """)
+            }
+            var invariants = bench.invariants([author] + readers)
+            invariants.syntheticHomes = Dictionary(uniqueKeysWithValues: sample.map { ($0, tweet) })
+            try await invariants.waitUntilHeld(within: .seconds(90), api: bench.api)
+            #expect(try await homesHolding(before, of: sample, redis: bench.redis) == sample.count)
+        }
+    }
+}
+
+/// How many of `followers` have `tweet` in their home timeline in Redis.
+func homesHolding(_ tweet: Int64, of followers: [Int64], redis: RedisProbe) async throws -> Int {
+    var holding = 0
+    for follower in followers
+    where !(try await redis.send(["ZSCORE", RedisArgument("tl:h:{\(follower)}"), .member(tweet)]).isNull) {
+        holding += 1
+    }
+    return holding
+}
+
+/// The fan-out jobs in the queue (`XLEN`) and those pending on one consumer (`XPENDING` summary).
+func queuedJobs(consumer: String, redis: RedisProbe) async throws -> (total: Int64, ownedByConsumer: Int64) {
+    let total = try await redis.integer(["XLEN", "fanout:jobs"]) ?? 0
+    let summary = try await redis.send(["XPENDING", "fanout:jobs", "fanout-workers"]).array ?? []
+    let consumers = summary.count == 4 ? summary[3].array ?? [] : []
+    let owned = consumers.compactMap(\.array).first { $0.first?.string == consumer }?.last?.string
+    return (total, owned.flatMap { Int64($0) } ?? 0)
+}
