@@ -26,7 +26,8 @@ struct SystemUnderTest: Sendable {
 
     var processes: [ServiceProcess] { [tweetService] + timelineServices + [gateway] }
 
-    /// The fan-out consumer name of TimelineService `index` (its listen address), as it appears in `XPENDING`.
+    /// The fan-out consumer name of TimelineService `index` (its listen address), which its workers' names in
+    /// `XPENDING` (`<address>-<n>`) start with.
     func timelineConsumer(_ index: Int) -> String { "127.0.0.1:\(timelineServicePorts[index])" }
 
     /// Starts the system; when a process lost its port to someone else in the meantime, tries again with new ones.
