@@ -32,9 +32,11 @@ extension FaultInjectionTests {
             try await bench.invariants([follower, followee]).waitUntilHeld(api: bench.api)
             let next = try await bench.api.tweet(TweetText.unique("after the races"), as: followee)
             try await bench.invariants([follower, followee]).waitUntilHeld(api: bench.api)
-            let follows = try await bench.store.following(of: [follower.id])[follower.id]?.contains(followee.id) ?? false
+            let follows =
+                try await bench.store.following(of: [follower.id])[follower.id]?.contains(followee.id) ?? false
             let home = try await bench.api.page("/api/v1/timelines/home", as: follower).ids
-            #expect(home.contains(next) == follows, "home holds the followee's tweet iff the follow stands (\(follows))")
+            #expect(
+                home.contains(next) == follows, "home holds the followee's tweet iff the follow stands (\(follows))")
         }
     }
 }

@@ -1,9 +1,9 @@
 import Testing
 
 extension FaultInjectionTests {
-    /// The second PostgreSQL server stopped for 20 seconds and more while traffic runs: requests for its users answer 503
-    /// (`unavailable`), nothing they were refused is stored later, users on the first server still tweet and their
-    /// tweets fan out; after the restart everything converges.
+    /// The second PostgreSQL server stopped for 20 seconds and more while traffic runs: requests for its users answer
+    /// 503 (`unavailable`), nothing they were refused is stored later, users on the first server still tweet and
+    /// their tweets fan out; after the restart everything converges.
     @Test func aStoppedPostgresServerCostsOnlyItsOwnUsers() async throws {
         try await withSystem { bench in
             let store = bench.store
@@ -46,7 +46,8 @@ extension FaultInjectionTests {
                 }
                 // Still during the outage: the first server's tweets reach its follower's home.
                 let reached = try await poll(within: .seconds(20)) {
-                    Set(try await bench.api.allPages("/api/v1/timelines/home?limit=200", as: b)).isSuperset(of: fannedOut)
+                    Set(try await bench.api.allPages("/api/v1/timelines/home?limit=200", as: b)).isSuperset(
+                        of: fannedOut)
                 }
                 #expect(reached, "all \(fannedOut.count) tweets of \(a.username) reach \(b.username) during the outage")
             }

@@ -3,8 +3,8 @@ import Testing
 extension FaultInjectionTests {
     /// A TimelineService killed with SIGKILL while it works through the fan-out of a tweet to 50,000 followers (the
     /// first sampled homes have it, and it holds unacknowledged jobs): the other instance takes over those jobs after
-    /// the 10-second reclaim and finishes the fan-out, so every follower's home holds the tweet (200 synthetic followers checked in Redis, two real ones
-    /// through the API).
+    /// the 10-second reclaim and finishes the fan-out, so every follower's home holds the tweet (200 synthetic
+    /// followers checked in Redis, two real ones through the API).
     @Test func aTimelineServiceKilledMidFanOutIsFinishedByTheOther() async throws {
         try await withSystem { bench in
             let author = try await bench.api.signUp("crowd")

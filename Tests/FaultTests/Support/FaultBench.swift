@@ -23,7 +23,8 @@ func withSystem<T: Sendable>(_ body: (FaultBench) async throws -> T) async throw
     let system = try await SystemUnderTest.start()
     do {
         let result = try await HTTPSConnection.with(port: system.gatewayPort, tls: system.tls) { connection in
-            try await body(FaultBench(system: system, api: TweeterAPI(connection: connection), store: store, redis: redis))
+            try await body(
+                FaultBench(system: system, api: TweeterAPI(connection: connection), store: store, redis: redis))
         }
         await system.stop(keepLogs: ProcessInfo.processInfo.environment["TWEETER_KEEP_LOGS"] != nil)
         return result

@@ -33,7 +33,8 @@ enum Infrastructure {
         while waitpid(pid, &status, WNOHANG) == 0 {
             guard ContinuousClock.now < deadline else {
                 await process.stop()
-                throw FaultFailure("scripts/infra \(arguments.joined(separator: " ")) did not finish\n\(process.logTail())")
+                throw FaultFailure(
+                    "scripts/infra \(arguments.joined(separator: " ")) did not finish\n\(process.logTail())")
             }
             try await Task.sleep(for: .milliseconds(50))
         }

@@ -122,7 +122,8 @@ struct Invariants {
             }
             let live = users.flatMap { truth.tweets[$0.id] ?? [] }
             guard let oldest = (live + deleted.keys).min() else { return found }
-            let shown = Set(try await api.allPages("/api/v1/timelines/public?limit=\(pageLimit)&since_id=\(oldest - 1)"))
+            let shown = Set(
+                try await api.allPages("/api/v1/timelines/public?limit=\(pageLimit)&since_id=\(oldest - 1)"))
             let absent = live.filter { !shown.contains($0) }
             if !absent.isEmpty {
                 found.append("public timeline lacks \(absent.count) live tweets: \(list(absent))")

@@ -36,7 +36,8 @@ struct SystemUnderTest: Sendable {
         while true {
             do {
                 return try await startOnce()
-            } catch let error as FaultFailure where attempt < 3 && error.description.contains("Address already in use") {
+            } catch let error as FaultFailure where attempt < 3 && error.description.contains("Address already in use")
+            {
                 attempt += 1
             }
         }
@@ -129,7 +130,9 @@ struct SystemUnderTest: Sendable {
                 throw FaultFailure("\(process.name) exited\n\(process.logTail())")
             }
             do {
-                let reply = try await HTTPSConnection.with(port: gatewayPort, tls: tls) { try await $0.send(.GET, "/readyz") }
+                let reply = try await HTTPSConnection.with(port: gatewayPort, tls: tls) {
+                    try await $0.send(.GET, "/readyz")
+                }
                 last = "status \(reply.status)"
                 return reply.status == 200
             } catch {

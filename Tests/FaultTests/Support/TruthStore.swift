@@ -11,7 +11,8 @@ struct TruthStore: Sendable {
     /// The store of the servers in `TWEETER_PG_URLS`, shared by every test (one pool per server).
     static func shared() throws -> TruthStore {
         guard let database = sharedDatabase else {
-            throw FaultFailure("TWEETER_PG_URLS is not set: run the tests through scripts/test, which starts PostgreSQL")
+            throw FaultFailure(
+                "TWEETER_PG_URLS is not set: run the tests through scripts/test, which starts PostgreSQL")
         }
         return TruthStore(database: database)
     }

@@ -54,7 +54,9 @@ struct TweeterAPI {
     /// Follows; throws unless the answer is 200.
     func follow(_ followee: Account, as follower: Account) async throws {
         let status = try await setFollowing(followee, true, as: follower)
-        guard status == 200 else { throw FaultFailure("\(follower.username) following \(followee.username): \(status)") }
+        guard status == 200 else {
+            throw FaultFailure("\(follower.username) following \(followee.username): \(status)")
+        }
     }
 
     /// Posts a tweet; the answer as it is, for tests that expect refusals.
