@@ -228,5 +228,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The system under faults: the real executables crashed, restarted, starved of PostgreSQL or of Redis
+        // writes, and checked afterwards against PostgreSQL (read through TweetService's pool), Redis and the API.
+        .testTarget(
+            name: "FaultTests",
+            dependencies: [
+                "Gateway", "Wire", "HTTPTestSupport", "TweetService", "TimelineService",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
     ]
 )

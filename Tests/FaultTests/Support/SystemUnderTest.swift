@@ -1,0 +1,200 @@
+import Foundation
+import Gateway
+import HTTPTestSupport
+import Logging
+import NIOCore
+import NIOPosix
+import Wire
+
+/// The whole system, as `scripts/up` runs it but on free loopback ports: one TweetService, two TimelineServices and a
+/// Gateway over TLS with a fresh self-signed certificate, against the PostgreSQL servers and Redis Cluster that
+/// `scripts/infra` started. Binaries come from `TWEETER_BIN_DIR`.
+///
+/// Unlike the end-to-end harness, every process can be crashed and started again on its own port, which is what the
+/// fault tests do to it.
+struct SystemUnderTest: Sendable {
+    /// Where certificate and logs go; removed at the end unless a test failed.
+    let directory: String
+    let tweetService: ServiceProcess
+    let timelineServices: [ServiceProcess]
+    let gateway: ServiceProcess
+    let gatewayPort: Int
+    let tweetServicePort: Int
+    let timelineServicePorts: [Int]
+    /// A client context that trusts exactly the Gateway's certificate.
+    let tls: TLSContext
+
+    var processes: [ServiceProcess] { [tweetService] + timelineServices + [gateway] }
+
+    /// The fan-out consumer name of TimelineService `index` (its listen address), which its workers' names in
+    /// `XPENDING` (`<address>-<n>`) start with.
+    func timelineConsumer(_ index: Int) -> String { "127.0.0.1:\(timelineServicePorts[index])" }
+
+    /// Starts the system; when a process lost its port to someone else in the meantime, tries again with new ones.
+    static func start() async throws -> SystemUnderTest {
+        var attempt = 1
+        while true {
+            do {
+                return try await startOnce()
+            } catch let error as FaultFailure where attempt < 3 && error.description.contains("Address already in use")
+            {
+                attempt += 1
+            }
+        }
+    }
+
+    private static func startOnce() async throws -> SystemUnderTest {
+        let bin = try FaultEnvironment.value("TWEETER_BIN_DIR")
+        let postgres = try FaultEnvironment.value("TWEETER_PG_URLS")
+        let redis = try FaultEnvironment.value("TWEETER_REDIS_CLUSTER")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "tweeter-faults-\(UUID().uuidString)"
+        ).path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try await makeCertificate(in: directory)
+
+        let tweetPort = try await freePort()
+        let timelinePorts = [try await freePort(), try await freePort()]
+        let gatewayPort = try await freePort()
+        let tweetAddress = "127.0.0.1:\(tweetPort)"
+        let timelineAddresses = timelinePorts.map { "127.0.0.1:\($0)" }.joined(separator: ",")
+
+        let tweetService = ServiceProcess(
+            name: "tweet-service", executable: "\(bin)/tweet-service",
+            arguments: [
+                "serve", "--listen", tweetAddress, "--postgres", postgres, "--timeline-service", timelineAddresses,
+                "--scrypt-log-n", "10",
+            ],
+            logPath: "\(directory)/tweet-service.log"
+        )
+        let timelineServices = timelinePorts.enumerated().map { index, port in
+            ServiceProcess(
+                name: "timeline-service-\(index + 1)", executable: "\(bin)/timeline-service",
+                arguments: ["--listen", "127.0.0.1:\(port)", "--redis", redis, "--tweet-service", tweetAddress],
+                logPath: "\(directory)/timeline-service-\(index + 1).log"
+            )
+        }
+        let gateway = ServiceProcess(
+            name: "gateway", executable: "\(bin)/gateway",
+            arguments: [
+                "--listen", "127.0.0.1:\(gatewayPort)", "--tls-certificate", "\(directory)/cert.pem",
+                "--tls-key", "\(directory)/key.pem", "--tweet-service", tweetAddress,
+                "--timeline-service", timelineAddresses, "--rate-limit", "0",
+            ],
+            logPath: "\(directory)/gateway.log"
+        )
+        let system = SystemUnderTest(
+            directory: directory, tweetService: tweetService, timelineServices: timelineServices, gateway: gateway,
+            gatewayPort: gatewayPort, tweetServicePort: tweetPort, timelineServicePorts: timelinePorts,
+            tls: try TLSContext(configuration: TLSConfiguration(role: .client(trustRootsPath: "\(directory)/cert.pem")))
+        )
+        do {
+            for process in system.processes {
+                try process.start()
+            }
+            try await system.waitUntilReady()
+            try await system.waitUntilFanOutIsIdle()
+            return system
+        } catch {
+            let logs = system.processes.map { $0.logTail() }.joined(separator: "\n")
+            for process in system.processes {
+                await process.stop()
+            }
+            throw FaultFailure("the system did not start: \(error)\n\(logs)")
+        }
+    }
+
+    /// Runs `body` with an API connection of its own, for requests that must race others.
+    func withAPI<T>(_ body: (TweeterAPI) async throws -> T) async throws -> T {
+        try await HTTPSConnection.with(port: gatewayPort, tls: tls) { try await body(TweeterAPI(connection: $0)) }
+    }
+
+    /// Starts a crashed or stopped process again with its own arguments and waits until it answers `health_check`
+    /// (the Gateway: `/readyz`).
+    func restart(_ process: ServiceProcess) async throws {
+        try process.start()
+        if process === gateway {
+            try await waitUntilReady()
+        } else if process === tweetService {
+            try await waitUntilHealthy(process, port: tweetServicePort)
+        } else if let index = timelineServices.firstIndex(where: { $0 === process }) {
+            try await waitUntilHealthy(process, port: timelineServicePorts[index])
+        }
+    }
+
+    /// Polls `/readyz` over TLS until it is 200 (every service answers), for up to a minute.
+    func waitUntilReady() async throws {
+        var last = "no answer"
+        let ready = try await poll(within: .seconds(60)) {
+            for process in processes where !process.isRunning() {
+                throw FaultFailure("\(process.name) exited\n\(process.logTail())")
+            }
+            do {
+                let reply = try await HTTPSConnection.with(port: gatewayPort, tls: tls) {
+                    try await $0.send(.GET, "/readyz")
+                }
+                last = "status \(reply.status)"
+                return reply.status == 200
+            } catch {
+                last = "\(error)"
+                return false
+            }
+        }
+        guard ready else {
+            throw FaultFailure(
+                "/readyz never became 200 (last: \(last))\n" + processes.map { $0.logTail() }.joined(separator: "\n"))
+        }
+    }
+
+    /// Polls the Wire `health_check` of one service until it answers, for up to a minute.
+    func waitUntilHealthy(_ process: ServiceProcess, port: Int) async throws {
+        let client = WireClient(
+            configuration: WireClientConfiguration(
+                endpoints: [WireEndpoint(host: "127.0.0.1", port: port)], clientName: "fault-tests",
+                defaultTimeout: .seconds(2)),
+            logger: Self.quietLogger
+        )
+        defer { client.closeConnections() }
+        let healthy = try await poll(within: .seconds(60)) {
+            guard process.isRunning() else { throw FaultFailure("\(process.name) exited\n\(process.logTail())") }
+            return (try? await client.call(HealthCheck.self, WireEmpty())) != nil
+        }
+        guard healthy else { throw FaultFailure("\(process.name) never answered health_check\n\(process.logTail())") }
+    }
+
+    /// Waits until the fan-out queue has held no backlog (fewer than 10 jobs) for three polls in a row, for up to two
+    /// minutes: the earlier test targets leave events in the outboxes that the first TweetService started here
+    /// delivers all at once, and a fault injected into that backlog would test the backlog, not the fault.
+    func waitUntilFanOutIsIdle() async throws {
+        let redis = try RedisProbe.cluster()
+        defer { redis.close() }
+        var idlePolls = 0
+        var last: Int64 = -1
+        let idle = try await poll(within: .seconds(120)) {
+            last = try await redis.fanOutBacklog().length
+            idlePolls = last < 10 ? idlePolls + 1 : 0
+            return idlePolls >= 3
+        }
+        guard idle else { throw FaultFailure("the fan-out queue never emptied (last: \(last) jobs)") }
+    }
+
+    /// A logger for the tests' own Wire clients, which would otherwise warn on every refused connect while a process
+    /// starts.
+    private static let quietLogger: Logger = {
+        var logger = Logger(label: "fault-tests")
+        logger.logLevel = .critical
+        return logger
+    }()
+
+    /// Stops every process by its PID; removes the directory when `keepLogs` is false.
+    func stop(keepLogs: Bool) async {
+        for process in processes.reversed() {
+            await process.stop()
+        }
+        if keepLogs {
+            print("fault-test logs kept in \(directory)")
+        } else {
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+    }
+}
