@@ -15,6 +15,8 @@ struct ShardOutageTests {
                 if database.shardMap.server(ofShard: TweeterID.shard(of: user.id)) == 0 { onFirst = user } else { onSecond = user }
             }
             try await infra("pg-stop", "2")
+            // The server is started again whatever happens meanwhile: a failure here must not cascade into every
+            // later test that needs it.
             do {
                 let outcome = await reason { try await client.call(GetUsers.self, IDList(ids: [onSecond!.id])) }
                 #expect(outcome == "unavailable/database_unavailable")
@@ -23,6 +25,9 @@ struct ShardOutageTests {
                 #expect(again == "unavailable/database_unavailable")
                 let other = try await client.call(CreateTweet.self, NewTweet(authorID: onFirst!.id, text: "still up"))
                 #expect(other.userID == onFirst!.id)
+            } catch {
+                try await infra("pg-start", "2")
+                throw error
             }
             try await infra("pg-start", "2")
             // The pool reconnects by itself once the server is back.
