@@ -28,10 +28,12 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
     ],
     targets: [
-        // The C libraries, each reached through exactly one Swift module: libpq by TweetService, hiredis by
-        // TimelineService, OpenSSL's libssl by Gateway (and libcrypto's KDF and RNG by TweetService).
+        // The C libraries, each reached through as few Swift modules as possible: libpq by TweetService, hiredis by
+        // TimelineService, OpenSSL's libssl by Gateway; libcrypto alone (HMAC, scrypt, the CSPRNG) by Wire's peer
+        // authentication and TweetService's password hashing.
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
+        .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .target(
             name: "COpenSSL",
             linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]
@@ -40,6 +42,7 @@ let package = Package(
         .target(
             name: "Wire",
             dependencies: [
+                "CLibCrypto",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -53,7 +56,7 @@ let package = Package(
         .target(
             name: "TweetService",
             dependencies: [
-                "Wire", "CLibPQ", "COpenSSL",
+                "Wire", "CLibPQ", "CLibCrypto",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -91,11 +94,24 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The start-up path the three executables share: flags, logging, metrics, signals, service group.
+        .target(
+            name: "ServiceRuntime",
+            dependencies: [
+                "Wire",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // One thin executable per service, so that each binary links only its own native library.
         .executableTarget(
             name: "TweetServiceApp",
             dependencies: [
-                "Wire", "TweetService",
+                "Wire", "TweetService", "ServiceRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -107,7 +123,7 @@ let package = Package(
         .executableTarget(
             name: "TimelineServiceApp",
             dependencies: [
-                "Wire", "TimelineService",
+                "Wire", "TimelineService", "ServiceRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -119,7 +135,7 @@ let package = Package(
         .executableTarget(
             name: "GatewayApp",
             dependencies: [
-                "Wire", "Gateway",
+                "Wire", "Gateway", "ServiceRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -168,6 +184,14 @@ let package = Package(
             path: "Tests/HTTPTestSupport",
             swiftSettings: swiftSettings
         ),
+        // Wire clients and service keys for the tests of the services: a client that calls in whatever role each
+        // method allows, and the test process's key (in memory and as a file for the executables it starts).
+        .target(
+            name: "WireTestSupport",
+            dependencies: ["Wire", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/WireTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "WireTests",
             dependencies: [
@@ -183,7 +207,7 @@ let package = Package(
         .testTarget(
             name: "TweetServiceTests",
             dependencies: [
-                "TweetService", "Wire",
+                "WireTestSupport", "TweetService", "Wire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -193,7 +217,7 @@ let package = Package(
         .testTarget(
             name: "TimelineServiceTests",
             dependencies: [
-                "TimelineService", "Wire", "TweetService",
+                "WireTestSupport", "TimelineService", "Wire", "TweetService",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -204,7 +228,7 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "Wire", "HTTPTestSupport",
+                "WireTestSupport", "Gateway", "Wire", "HTTPTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -220,7 +244,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "Gateway", "Wire", "HTTPTestSupport",
+                "WireTestSupport", "Gateway", "Wire", "HTTPTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -233,7 +257,7 @@ let package = Package(
         .testTarget(
             name: "FaultTests",
             dependencies: [
-                "Gateway", "Wire", "HTTPTestSupport", "TweetService", "TimelineService",
+                "WireTestSupport", "Gateway", "Wire", "HTTPTestSupport", "TweetService", "TimelineService",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

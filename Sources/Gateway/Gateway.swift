@@ -13,7 +13,7 @@ import ServiceLifecycle
 ///
 /// ```swift
 /// let metrics = GatewayMetrics()
-/// let upstream = UpstreamServices(tweetService: tweets, timelineService: timelines, metrics: metrics, logger: logger)
+/// let upstream = UpstreamServices(keys: keys, tweetService: tweets, timelineService: timelines, metrics: metrics, logger: logger)
 /// let gateway = try Gateway(configuration: configuration, upstream: upstream, metrics: metrics, logger: logger)
 /// try await ServiceGroup(services: [gateway], gracefulShutdownSignals: [.sigterm], logger: logger).run()
 /// ```

@@ -23,12 +23,14 @@ public struct UpstreamServices: Sendable {
     private let readiness: SharedCheck
 
     /// - Parameters:
+    ///   - keys: the cluster's service key(s), proven on every connection (in the `gateway` role).
     ///   - tweetService: every TweetService instance.
     ///   - timelineService: every TimelineService instance.
     ///   - callTimeout: each Wire call's deadline.
     ///   - passwordHashingTimeout: the deadline of calls that hash a password.
     ///   - metrics: where call latencies are recorded.
     public init(
+        keys: WireServiceKeys,
         tweetService: [WireEndpoint],
         timelineService: [WireEndpoint],
         callTimeout: Duration = .seconds(5),
@@ -37,9 +39,9 @@ public struct UpstreamServices: Sendable {
         logger: Logger
     ) {
         let tweets = WireClient(
-            configuration: WireClientConfiguration(endpoints: tweetService, clientName: "gateway"), logger: logger)
+            configuration: WireClientConfiguration(endpoints: tweetService, role: .gateway, keys: keys), logger: logger)
         let timelines = WireClient(
-            configuration: WireClientConfiguration(endpoints: timelineService, clientName: "gateway"), logger: logger)
+            configuration: WireClientConfiguration(endpoints: timelineService, role: .gateway, keys: keys), logger: logger)
         self.tweets = tweets
         self.timelines = timelines
         readiness = SharedCheck { await Self.bothAnswer(tweets, timelines, timeout: .seconds(1)) }

@@ -4,6 +4,7 @@ import Logging
 import Metrics
 import Prometheus
 import ServiceLifecycle
+import ServiceRuntime
 import Wire
 
 /// `gateway`: the public HTTPS API in front of the TweetService and the TimelineService.
@@ -13,6 +14,8 @@ struct GatewayCommand: AsyncParsableCommand {
         commandName: "gateway",
         abstract: "Serve Tweeter's public HTTP/JSON API over TLS, calling the services behind it over Wire."
     )
+
+    @OptionGroup var serviceKey: ServiceKeyOptions
 
     @Option(help: "host:port to listen on (an IPv6 host in brackets: [::1]:8443).")
     var listen: String = "127.0.0.1:8443"
@@ -77,18 +80,13 @@ struct GatewayCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let level = Logger.Level(rawValue: logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
-        let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        let logger = Logger(label: "gateway")
+        let process = ServiceProcess.bootstrap(label: "gateway", logLevel: Logger.Level(rawValue: logLevel) ?? .info)
+        let logger = process.logger
+        let keys = try serviceKey.keys()
 
-        let metrics = GatewayMetrics(registry: registry)
+        let metrics = GatewayMetrics(registry: process.metrics)
         let upstream = UpstreamServices(
+            keys: keys,
             tweetService: WireEndpoint.list(tweetService) ?? [],
             timelineService: WireEndpoint.list(timelineService) ?? [],
             callTimeout: .milliseconds(upstreamTimeoutMs),
@@ -102,12 +100,7 @@ struct GatewayCommand: AsyncParsableCommand {
             metrics: metrics,
             logger: logger
         )
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: [gateway], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
-            )
-        )
-        try await group.run()
+        try await process.run([gateway])
         upstream.closeConnections()
     }
 

@@ -142,7 +142,7 @@ struct FanOutBenchmark: AsyncParsableCommand {
                 throw BenchmarkFailure("the fan-out did not finish within \(timeoutSeconds) s")
             }
             if now >= nextReport {
-                let stats = try await timelines.client.call(ReadQueueStats.self, WireEmpty())
+                let stats = try await timelines.monitor.call(ReadQueueStats.self, WireEmpty())
                 report("# … \(Int((now - started).inSeconds)) s: queue waiting \(stats.waiting), pending \(stats.pending)")
                 nextReport = now + .seconds(15)
             }

@@ -9,7 +9,10 @@ import Wire
 /// when asked, its fan-out workers, all in this process.
 struct TimelineServiceHarness: Sendable {
     let redis: RedisClient
+    /// Reads timelines as the Gateway does.
     let client: WireClient
+    /// Reads the queue's statistics as an operator's tool does.
+    let monitor: WireClient
     let relay: OutboxRelay
 
     /// Runs `body` with the service up; stops the workers, the server and the Redis client afterwards.
@@ -28,19 +31,16 @@ struct TimelineServiceHarness: Sendable {
             throw BenchmarkFailure("--redis takes a comma-separated host:port list")
         }
         let redis = RedisClient(configuration: RedisClient.Configuration(mode: .cluster(seeds: seeds)), logger: logger)
-        let service = TimelineService(redis: redis, tweetService: tweets.client, configuration: configuration)
+        let service = TimelineService(redis: redis, tweetService: tweets.timelineServiceClient, configuration: configuration)
         let server = try await WireServer.bind(
-            configuration: WireServerConfiguration(serverName: TimelineService.serviceName), router: service.router(), logger: logger
+            configuration: WireServerConfiguration(serverName: TimelineService.serviceName, keys: tweets.keys),
+            router: service.router(), logger: logger
         )
-        let client = WireClient(
-            configuration: WireClientConfiguration(
-                endpoints: [WireEndpoint(host: "127.0.0.1", port: server.port)], clientName: "store-benchmark",
-                defaultTimeout: .seconds(60)
-            ),
-            logger: logger
-        )
+        let client = WireClient.loopback(port: server.port, role: .gateway, keys: tweets.keys, logger: logger)
+        let monitor = WireClient.loopback(port: server.port, role: .operator, keys: tweets.keys, logger: logger)
+        let relayClient = WireClient.loopback(port: server.port, role: .tweetService, keys: tweets.keys, logger: logger)
         let relay = OutboxRelay(database: tweets.database, logger: logger) { batch in
-            _ = try await client.call(DeliverEvents.self, batch)
+            _ = try await relayClient.call(DeliverEvents.self, batch)
         }
         let background = Task {
             await withThrowingTaskGroup(of: Void.self) { group in
@@ -61,7 +61,7 @@ struct TimelineServiceHarness: Sendable {
         }
         let outcome: Swift.Result<Result, any Error>
         do {
-            outcome = .success(try await body(TimelineServiceHarness(redis: redis, client: client, relay: relay)))
+            outcome = .success(try await body(TimelineServiceHarness(redis: redis, client: client, monitor: monitor, relay: relay)))
         } catch {
             outcome = .failure(error)
         }
@@ -70,7 +70,9 @@ struct TimelineServiceHarness: Sendable {
         if runWorkers {
             await removeConsumers((0..<configuration.workers).map { "\(consumer)-\($0)" }, redis: redis, logger: logger)
         }
-        client.closeConnections()
+        for wireClient in [client, monitor, relayClient] {
+            wireClient.closeConnections()
+        }
         server.shutdownGracefully()
         background.cancel()
         await background.value
@@ -112,7 +114,7 @@ struct TimelineServiceHarness: Sendable {
     func waitForIdleQueue(limit: Duration) async throws -> Bool {
         let deadline = ContinuousClock.now + limit
         while ContinuousClock.now < deadline {
-            let stats = try await client.call(ReadQueueStats.self, WireEmpty())
+            let stats = try await monitor.call(ReadQueueStats.self, WireEmpty())
             if stats.waiting == 0 && stats.pending == 0 {
                 return true
             }

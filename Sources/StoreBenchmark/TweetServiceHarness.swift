@@ -9,7 +9,12 @@ import Wire
 /// No outbox relay runs: events stay in the benchmark database's outboxes unless a benchmark drains them itself.
 struct TweetServiceHarness: Sendable {
     let database: ShardedDatabase
+    /// Calls as the Gateway does.
     let client: WireClient
+    /// Calls as a TimelineService does (follower pages, hydration, rebuilds).
+    let timelineServiceClient: WireClient
+    /// The service key this process's servers and clients share.
+    let keys: WireServiceKeys
     let serverURLs: [String]
 
     /// Creates and migrates the benchmark database, serves the TweetService, runs `body`, then stops everything and
@@ -37,26 +42,26 @@ struct TweetServiceHarness: Sendable {
             + "\(fixed((clock.now - started).inSeconds, decimals: 1)) s")
         let hasher = PasswordHasher(configuration: PasswordHasher.Configuration(logN: 10))
         let handlers = TweetServiceHandlers(database: database, hasher: hasher, relay: nil)
+        let keys = WireServiceKeys.generate()
         let server = try await WireServer.bind(
-            configuration: WireServerConfiguration(serverName: TweetServiceHandlers.serviceName),
+            configuration: WireServerConfiguration(serverName: TweetServiceHandlers.serviceName, keys: keys),
             router: handlers.router(),
             logger: logger
         )
         let serverTask = Task { try await server.run() }
-        let client = WireClient(
-            configuration: WireClientConfiguration(
-                endpoints: [WireEndpoint(host: "127.0.0.1", port: server.port)], clientName: "store-benchmark",
-                defaultTimeout: .seconds(60)
-            ),
-            logger: logger
-        )
+        let client = WireClient.loopback(port: server.port, role: .gateway, keys: keys, logger: logger)
+        let timelineServiceClient = WireClient.loopback(port: server.port, role: .timelineService, keys: keys, logger: logger)
         let outcome: Swift.Result<Result, any Error>
         do {
-            outcome = .success(try await body(TweetServiceHarness(database: database, client: client, serverURLs: storage.urls)))
+            let harness = TweetServiceHarness(
+                database: database, client: client, timelineServiceClient: timelineServiceClient, keys: keys, serverURLs: storage.urls
+            )
+            outcome = .success(try await body(harness))
         } catch {
             outcome = .failure(error)
         }
         client.closeConnections()
+        timelineServiceClient.closeConnections()
         server.shutdownGracefully()
         _ = await serverTask.result
         try? await database.shutdown()
@@ -124,5 +129,17 @@ struct TweetServiceHarness: Sendable {
     /// A tweet of ordinary length (about 70 characters).
     static func tweetText(_ index: Int) -> String {
         "store-benchmark tweet \(index): the quick brown fox jumps over the lazy dog"
+    }
+}
+
+extension WireClient {
+    /// A client of a server of this process on 127.0.0.1, calling in `role`.
+    static func loopback(port: Int, role: WirePeerRole, keys: WireServiceKeys, logger: Logger) -> WireClient {
+        WireClient(
+            configuration: WireClientConfiguration(
+                endpoints: [WireEndpoint(host: "127.0.0.1", port: port)], role: role, keys: keys, defaultTimeout: .seconds(60)
+            ),
+            logger: logger
+        )
     }
 }

@@ -3,6 +3,7 @@ import Logging
 import Metrics
 import Prometheus
 import ServiceLifecycle
+import ServiceRuntime
 import TimelineService
 import Wire
 
@@ -13,6 +14,8 @@ struct TimelineServiceCommand: AsyncParsableCommand {
         commandName: "timeline-service",
         abstract: "Materialized timelines, the tweet cache and the fan-out, on a Redis Cluster."
     )
+
+    @OptionGroup var serviceKey: ServiceKeyOptions
 
     @Option(help: "host:port to listen on.")
     var listen: String = "127.0.0.1:7200"
@@ -39,21 +42,20 @@ struct TimelineServiceCommand: AsyncParsableCommand {
     var replicaTimeoutMs: Int = 1000
 
     func run() async throws {
-        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
-        let metrics = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics))
-        let logger = Logger(label: "timeline-service")
+        let process = ServiceProcess.bootstrap(label: "timeline-service")
+        let logger = process.logger
         guard let endpoint = WireEndpoint(listen), let tweetEndpoints = WireEndpoint.list(tweetService),
             let seeds = RedisNodeAddress.list(redis), let firstSeed = seeds.first
         else {
             throw ValidationError("--listen, --redis and --tweet-service take host:port lists")
         }
+        let keys = try serviceKey.keys()
         let redisClient = RedisClient(
             configuration: RedisClient.Configuration(mode: standaloneRedis ? .standalone(firstSeed) : .cluster(seeds: seeds)),
             logger: logger
         )
         let tweets = WireClient(
-            configuration: WireClientConfiguration(endpoints: tweetEndpoints, clientName: TimelineService.serviceName), logger: logger
+            configuration: WireClientConfiguration(endpoints: tweetEndpoints, role: .timelineService, keys: keys), logger: logger
         )
         var configuration = TimelineConfiguration()
         configuration.homeCapacity = homeCapacity
@@ -62,20 +64,15 @@ struct TimelineServiceCommand: AsyncParsableCommand {
         configuration.replication = acks > 0 ? RedisReplication(replicas: acks, timeout: .milliseconds(replicaTimeoutMs)) : nil
         let service = TimelineService(redis: redisClient, tweetService: tweets, configuration: configuration)
         var router = service.router()
-        router.registerMetrics(metrics)
+        router.registerMetrics(process.metrics)
         let server = try await WireServer.bind(
-            configuration: WireServerConfiguration(host: endpoint.host, port: endpoint.port, serverName: TimelineService.serviceName),
+            configuration: WireServerConfiguration(
+                host: endpoint.host, port: endpoint.port, serverName: TimelineService.serviceName, keys: keys
+            ),
             router: router,
             logger: logger
         )
         let consumer = "\(endpoint.host):\(server.port)"
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: [redisClient, server, service.workers(consumer: consumer, logger: logger)],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger
-            )
-        )
-        try await group.run()
+        try await process.run([redisClient, server, service.workers(consumer: consumer, logger: logger)])
     }
 }

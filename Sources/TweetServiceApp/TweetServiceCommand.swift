@@ -3,6 +3,7 @@ import Logging
 import Metrics
 import Prometheus
 import ServiceLifecycle
+import ServiceRuntime
 import TweetService
 import Wire
 
@@ -54,6 +55,7 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Serve the TweetService over Wire.")
 
     @OptionGroup var store: StoreOptions
+    @OptionGroup var serviceKey: ServiceKeyOptions
 
     @Option(help: "host:port to listen on.")
     var listen: String = "127.0.0.1:7100"
@@ -65,17 +67,16 @@ struct Serve: AsyncParsableCommand {
     var scryptLogN: Int = 17
 
     func run() async throws {
-        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
-        let metrics = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics))
-        let logger = Logger(label: "tweet-service")
+        let process = ServiceProcess.bootstrap(label: "tweet-service")
+        let logger = process.logger
         guard let endpoint = WireEndpoint(listen), let timelines = WireEndpoint.list(timelineService) else {
             throw ValidationError("--listen and --timeline-service take host:port")
         }
+        let keys = try serviceKey.keys()
         let database = store.database(logger: logger)
         try await SchemaMigrator(database: database, logger: logger).migrate()
         let timelineClient = WireClient(
-            configuration: WireClientConfiguration(endpoints: timelines, clientName: TweetServiceHandlers.serviceName), logger: logger
+            configuration: WireClientConfiguration(endpoints: timelines, role: .tweetService, keys: keys), logger: logger
         )
         let relay = OutboxRelay(database: database, logger: logger) { batch in
             _ = try await timelineClient.call(DeliverEvents.self, batch, timeout: .seconds(2))
@@ -83,19 +84,16 @@ struct Serve: AsyncParsableCommand {
         let hasher = PasswordHasher(configuration: PasswordHasher.Configuration(logN: scryptLogN))
         let handlers = TweetServiceHandlers(database: database, hasher: hasher, relay: relay)
         var router = handlers.router()
-        router.registerMetrics(metrics)
+        router.registerMetrics(process.metrics)
         let server = try await WireServer.bind(
-            configuration: WireServerConfiguration(host: endpoint.host, port: endpoint.port, serverName: TweetServiceHandlers.serviceName),
+            configuration: WireServerConfiguration(
+                host: endpoint.host, port: endpoint.port, serverName: TweetServiceHandlers.serviceName, keys: keys
+            ),
             router: router,
             logger: logger
         )
         let repairer = FollowRepairer(graph: FollowGraph(database: database), logger: logger)
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: [server, relay, repairer], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
-            )
-        )
-        try await group.run()
+        try await process.run([server, relay, repairer])
         try await database.shutdown()
         try await hasher.shutdown()
     }

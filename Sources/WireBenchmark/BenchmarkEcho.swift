@@ -7,6 +7,7 @@ import Wire
 enum BenchmarkEcho: WireMethod {
     static let id = WireMethodID(rawValue: 60001)
     static let name = "benchmark_echo"
+    static let callers = WireCallers(.operator)
 
     /// Request and response alike: opaque bytes.
     struct Message: WireMessage {

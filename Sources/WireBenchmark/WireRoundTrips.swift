@@ -6,6 +6,8 @@ import Wire
 /// The Wire side: a ``WireServer`` serving ``BenchmarkEcho`` and ``WireClient``s that call it.
 struct WireRoundTrips {
     let server: WireServer
+    /// A key of this run's own: the server and its clients authenticate as production does.
+    private let keys: WireServiceKeys
     private let serverTask: Task<Void, any Error>
     private let logger: Logger
 
@@ -13,21 +15,23 @@ struct WireRoundTrips {
     static func start(host: String, eventLoopGroup: any EventLoopGroup, logger: Logger) async throws -> WireRoundTrips {
         var router = WireRouter()
         router.register(BenchmarkEcho.self) { request, _ in request }
+        let keys = WireServiceKeys.generate()
         let server = try await WireServer.bind(
-            configuration: WireServerConfiguration(host: host, port: 0, serverName: "wire-benchmark"),
+            configuration: WireServerConfiguration(host: host, port: 0, serverName: "wire-benchmark", keys: keys),
             router: router,
             eventLoopGroup: eventLoopGroup,
             logger: logger
         )
         let serverTask = Task { try await server.run() }
-        return WireRoundTrips(server: server, serverTask: serverTask, logger: logger)
+        return WireRoundTrips(server: server, keys: keys, serverTask: serverTask, logger: logger)
     }
 
     /// A client with `connections` connections to the server (``WireClientConfiguration/connectionsPerEndpoint``).
     func client(host: String, connections: Int, payloadSize: Int, eventLoopGroup: any EventLoopGroup) -> WireEchoClient {
         let configuration = WireClientConfiguration(
             endpoints: [WireEndpoint(host: host, port: server.port)],
-            clientName: "wire-benchmark",
+            role: .operator,
+            keys: keys,
             connectionsPerEndpoint: connections,
             defaultTimeout: .seconds(30)
         )

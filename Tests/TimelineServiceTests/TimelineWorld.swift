@@ -4,13 +4,14 @@ import Testing
 @testable import TimelineService
 import TweetService
 import Wire
+import WireTestSupport
 
 /// A TweetService (on the real PostgreSQL servers) and a TimelineService (on the real Redis Cluster), each behind a
 /// real Wire server on 127.0.0.1, wired together as in production. Fan-out workers are driven by the test, so that
 /// it can stop them half way.
 struct TimelineWorld: Sendable {
-    let tweets: WireClient
-    let timelines: WireClient
+    let tweets: AnyRoleClient
+    let timelines: AnyRoleClient
     let service: TimelineService
     let redis: RedisClient
     let database: ShardedDatabase
@@ -40,14 +41,16 @@ struct TimelineWorld: Sendable {
             // Events move when the test calls `settle()`, so the TweetService itself wakes no relay.
             let handlers = TweetServiceHandlers(database: database, hasher: hasher, relay: nil)
             let tweetServer = try await WireServer.bind(
-                configuration: WireServerConfiguration(serverName: TweetServiceHandlers.serviceName), router: handlers.router(), logger: logger
+                configuration: WireServerConfiguration(serverName: TweetServiceHandlers.serviceName, keys: TestServiceKeys.shared),
+                router: handlers.router(), logger: logger
             )
             group.addTask { try await tweetServer.run() }
             let tweetClient = client(port: tweetServer.port)
-            let service = TimelineService(redis: redis, tweetService: tweetClient, configuration: configuration)
+            let service = TimelineService(redis: redis, tweetService: tweetClient.client(.timelineService), configuration: configuration)
             try await service.queue.prepare()
             let timelineServer = try await WireServer.bind(
-                configuration: WireServerConfiguration(serverName: TimelineService.serviceName), router: service.router(), logger: logger
+                configuration: WireServerConfiguration(serverName: TimelineService.serviceName, keys: TestServiceKeys.shared),
+                router: service.router(), logger: logger
             )
             group.addTask { try await timelineServer.run() }
             let timelineClient = client(port: timelineServer.port)
@@ -65,13 +68,8 @@ struct TimelineWorld: Sendable {
         }
     }
 
-    private static func client(port: Int) -> WireClient {
-        WireClient(
-            configuration: WireClientConfiguration(
-                endpoints: [WireEndpoint(host: "127.0.0.1", port: port)], clientName: "timeline-test", defaultTimeout: .seconds(60)
-            ),
-            logger: logger
-        )
+    private static func client(port: Int) -> AnyRoleClient {
+        AnyRoleClient(endpoints: [WireEndpoint(host: "127.0.0.1", port: port)], defaultTimeout: .seconds(60), logger: logger)
     }
 
     /// Delivers every event in the outboxes and works the fan-out queue until it is empty.

@@ -1,6 +1,7 @@
 import Testing
 import TweetService
 import Wire
+import WireTestSupport
 
 extension StoreTests {
 @Suite("Accounts and sessions")

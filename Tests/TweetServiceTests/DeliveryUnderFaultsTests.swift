@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 @testable import TweetService
 import Wire
+import WireTestSupport
 
 /// What a relay delivered, batch by batch.
 final class BatchLog: Sendable {
@@ -91,10 +92,10 @@ struct DeliveryUnderFaultsTests {
             return WireEmpty()
         }
         let timeline = try await WireServer.bind(
-            configuration: WireServerConfiguration(serverName: "small-frames", maxFrameLength: 12 * 1024), router: router, logger: TestStore.logger
+            configuration: WireServerConfiguration(serverName: "small-frames", keys: TestServiceKeys.shared, maxFrameLength: 12 * 1024), router: router, logger: TestStore.logger
         )
         let client = WireClient(
-            configuration: WireClientConfiguration(endpoints: [WireEndpoint(host: "127.0.0.1", port: timeline.port)], clientName: "relay"),
+            configuration: WireClientConfiguration(endpoints: [WireEndpoint(host: "127.0.0.1", port: timeline.port)], role: .tweetService, keys: TestServiceKeys.shared),
             logger: TestStore.logger
         )
         let relay = OutboxRelay(database: database, logger: TestStore.logger) { batch in

@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 @testable import TweetService
 import Wire
+import WireTestSupport
 
 /// Collects what a relay delivers, like a TimelineService would.
 final class EventSink: Sendable {
@@ -27,9 +28,9 @@ struct OutboxTests {
             sink.accept(batch)
             return WireEmpty()
         }
-        let timeline = try await WireServer.bind(configuration: WireServerConfiguration(serverName: "timeline-stand-in"), router: router, logger: TestStore.logger)
+        let timeline = try await WireServer.bind(configuration: WireServerConfiguration(serverName: "timeline-stand-in", keys: TestServiceKeys.shared), router: router, logger: TestStore.logger)
         let timelineClient = WireClient(
-            configuration: WireClientConfiguration(endpoints: [WireEndpoint(host: "127.0.0.1", port: timeline.port)], clientName: "relay"),
+            configuration: WireClientConfiguration(endpoints: [WireEndpoint(host: "127.0.0.1", port: timeline.port)], role: .tweetService, keys: TestServiceKeys.shared),
             logger: TestStore.logger
         )
         let relay = OutboxRelay(database: database, logger: TestStore.logger) { batch in

@@ -1,13 +1,14 @@
 import Testing
 import TweetService
 import Wire
+import WireTestSupport
 
 /// Every test against the real PostgreSQL servers, one at a time: one of them stops a server. The time limit turns
 /// a hang into a named failure.
 @Suite(.serialized, .timeLimit(.minutes(2))) enum StoreTests {}
 
 /// Creates `count` users with unique names.
-func makeUsers(_ count: Int, client: WireClient) async throws -> [UserRecord] {
+func makeUsers(_ count: Int, client: AnyRoleClient) async throws -> [UserRecord] {
     var users: [UserRecord] = []
     for _ in 0..<count {
         users.append(try await client.call(CreateUser.self, Credentials(username: TestStore.uniqueName(), password: "password1")))

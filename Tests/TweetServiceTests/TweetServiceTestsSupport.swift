@@ -4,6 +4,7 @@ import Logging
 import Testing
 import TweetService
 import Wire
+import WireTestSupport
 
 /// The two real PostgreSQL servers that `scripts/test` starts, migrated once per test run with the default 1024
 /// logical shards. Tests fail, not skip, when the servers are missing.
@@ -47,18 +48,14 @@ enum TestStore {
 /// A Wire server running the TweetService's handlers on 127.0.0.1, and a client to it.
 func withTweetService<Result: Sendable>(
     relay: OutboxRelay? = nil,
-    _ body: (WireClient) async throws -> Result
+    _ body: (AnyRoleClient) async throws -> Result
 ) async throws -> Result {
     let handlers = try await TestStore.handlers(relay: relay)
     let server = try await WireServer.bind(
-        configuration: WireServerConfiguration(serverName: TweetServiceHandlers.serviceName), router: handlers.router(), logger: TestStore.logger
+        configuration: WireServerConfiguration(serverName: TweetServiceHandlers.serviceName, keys: TestServiceKeys.shared),
+        router: handlers.router(), logger: TestStore.logger
     )
-    let client = WireClient(
-        configuration: WireClientConfiguration(
-            endpoints: [WireEndpoint(host: "127.0.0.1", port: server.port)], clientName: "test", defaultTimeout: .seconds(30)
-        ),
-        logger: TestStore.logger
-    )
+    let client = AnyRoleClient(endpoints: [WireEndpoint(host: "127.0.0.1", port: server.port)], logger: TestStore.logger)
     return try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await server.run() }
         defer {

@@ -1,6 +1,7 @@
 import Testing
 @testable import TweetService
 import Wire
+import WireTestSupport
 
 extension StoreTests {
 @Suite("Tweets")

@@ -1,4 +1,5 @@
 import Wire
+import WireTestSupport
 import Testing
 @testable import TweetService
 

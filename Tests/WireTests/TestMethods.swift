@@ -6,6 +6,7 @@ import Wire
 enum Echo: WireMethod {
     static let id = WireMethodID(rawValue: 60_000)
     static let name = "echo"
+    static let callers = WireCallers(.gateway, .operator)
 
     struct Request: WireMessage, Hashable {
         var value: UInt64
@@ -60,13 +61,14 @@ enum Echo: WireMethod {
 enum AlwaysNotFound: WireMethod {
     static let id = WireMethodID(rawValue: 60_001)
     static let name = "always_not_found"
+    static let callers = WireCallers(.gateway)
     typealias Request = WireEmpty
     typealias Response = WireEmpty
 }
 
 /// Starts a Wire server for tests on 127.0.0.1 and an ephemeral port, and stops it when the body ends.
 func withTestServer<Result: Sendable>(
-    configuration: WireServerConfiguration = WireServerConfiguration(serverName: "test"),
+    configuration: WireServerConfiguration = WireServerConfiguration(serverName: "test", keys: testKeys),
     _ body: (WireServer) async throws -> Result
 ) async throws -> Result {
     var router = WireRouter()
@@ -88,11 +90,18 @@ func withTestServer<Result: Sendable>(
     }
 }
 
-func testClient(ports: [Int], connections: Int = 2, timeout: Duration = .seconds(5)) -> WireClient {
+/// The service key every test server and client of this target shares.
+let testKeys = WireServiceKeys.generate()
+
+func testClient(
+    ports: [Int], role: WirePeerRole = .gateway, keys: WireServiceKeys = testKeys, connections: Int = 2,
+    timeout: Duration = .seconds(5)
+) -> WireClient {
     WireClient(
         configuration: WireClientConfiguration(
             endpoints: ports.map { WireEndpoint(host: "127.0.0.1", port: $0) },
-            clientName: "test-client",
+            role: role,
+            keys: keys,
             connectionsPerEndpoint: connections,
             defaultTimeout: timeout,
             connectTimeout: .seconds(5),

@@ -13,12 +13,12 @@ struct WireClientHandlerTests {
         let channel = EmbeddedChannel()
         let handshake = channel.eventLoop.makePromise(of: WireHelloAck.self)
         let handler = WireClientHandler(
-            hello: WireHello(clientName: "test"), handshake: handshake, state: WireClientConnectionState(),
+            handshake: ClientHandshake(role: .gateway, keys: testKeys), completion: handshake, state: WireClientConnectionState(),
             logger: Logger(label: "test")
         )
         try channel.pipeline.syncOperations.addHandler(handler)
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
-        _ = try channel.readOutbound(as: WireFrame.self)  // hello
+        let serverSide = try EmbeddedServerHandshake(channel: channel, keys: testKeys)
 
         let written = channel.eventLoop.makePromise(of: Void.self)
         let answer = channel.eventLoop.makePromise(of: ByteBuffer.self)
@@ -28,7 +28,8 @@ struct WireClientHandlerTests {
         #expect(frame.header.kind == .request)
 
         // One request in flight is the limit the server announced; the next is refused, and so is its write.
-        try channel.writeInbound(WireFrame(header: WireFrameHeader(kind: .helloAck), payload: WireHelloAck(version: 1, serverName: "s", maxFrameLength: 1 << 20, maxInFlightRequests: 1).payload(allocator: channel.allocator)))
+        try serverSide.acknowledge(maxInFlightRequests: 1)
+        #expect(completes(handshake.futureResult))
         let refusedWrite = channel.eventLoop.makePromise(of: Void.self)
         let refusedAnswer = channel.eventLoop.makePromise(of: ByteBuffer.self)
         channel.writeAndFlush(request(refusedAnswer), promise: refusedWrite)

@@ -27,7 +27,7 @@ struct WireClientTests {
     /// connection and every request on it; and a request larger than the server announced is refused unsent.
     @Test func framesOverTheLimitAreErrorsAndTheConnectionLivesOn() async throws {
         let limit = 4096
-        try await withTestServer(configuration: WireServerConfiguration(serverName: "test", maxFrameLength: limit)) { server in
+        try await withTestServer(configuration: WireServerConfiguration(serverName: "test", keys: testKeys, maxFrameLength: limit)) { server in
             let client = testClient(ports: [server.port], connections: 1)
             // A request that just fits; its echo (the same text plus a trace id) does not.
             let overhead = WireFrameHeader.encodedSize + Echo.Request(value: 1, text: "").payload().readableBytes
@@ -117,7 +117,7 @@ struct WireClientTests {
     @Test func stoppedInstanceFailsOverToTheOther() async throws {
         try await withTestServer { survivor in
             let victim = try await WireServer.bind(
-                configuration: WireServerConfiguration(serverName: "victim"), router: {
+                configuration: WireServerConfiguration(serverName: "victim", keys: testKeys), router: {
                     var router = WireRouter()
                     router.register(Echo.self) { request, _ in Echo.Response(value: request.value, text: "victim", traceID: "") }
                     return router

@@ -5,10 +5,13 @@ import Testing
 @Suite("Frames")
 struct WireFrameTests {
     static let requestGolden = """
-        00000034 01 03 0000 0000000000000007 ea60 000005dc 0102030405060708 090a0b0c0d0e0f10
+        00000034 02 03 0000 0000000000000007 ea60 000005dc 0102030405060708 090a0b0c0d0e0f10
         000000000000002a 00000000 00000002 6869
         """
-    static let helloGolden = "0000002b 01 01 0000 0000000000000000 0000 00000000 0000000000000000 0000000000000000 01 01 00000002 6777 00"
+    static let helloGolden = """
+        00000053 02 01 0000 0000000000000000 0000 00000000 0000000000000000 0000000000000000
+        02 02 00000007 67617465776179 00000020 \(String(repeating: "aa", count: 32))
+        """
 
     @Test func requestFrameMatchesGoldenBytes() throws {
         let header = WireFrameHeader(
@@ -28,7 +31,7 @@ struct WireFrameTests {
     }
 
     @Test func helloFrameMatchesGoldenBytes() throws {
-        let frame = WireFrame(header: WireFrameHeader(kind: .hello), payload: WireHello(clientName: "gw").payload())
+        let frame = WireFrame(header: WireFrameHeader(kind: .hello), payload: WireHello(role: "gateway", nonce: ByteBuffer(repeating: 0xAA, count: 32)).payload())
         var encoded = ByteBuffer()
         frame.encode(into: &encoded)
         #expect(encoded.hex == bytes(Self.helloGolden).hex)
@@ -58,8 +61,8 @@ struct WireFrameTests {
 
     @Test(arguments: [
         ("00000010 01 03", "frame_too_short"),
-        ("00000022 02 03 0000 0000000000000000 0000 00000000 0000000000000000 0000000000000000", "unsupported_version"),
-        ("00000022 01 63 0000 0000000000000000 0000 00000000 0000000000000000 0000000000000000", "unknown_frame_kind"),
+        ("00000022 01 03 0000 0000000000000000 0000 00000000 0000000000000000 0000000000000000", "unsupported_version"),
+        ("00000022 02 63 0000 0000000000000000 0000 00000000 0000000000000000 0000000000000000", "unknown_frame_kind"),
     ])
     func malformedHeaderIsATypedError(hex: String, reason: String) {
         var input = bytes(hex)

@@ -1,4 +1,4 @@
-import COpenSSL
+import CLibCrypto
 import Foundation
 import NIOPosix
 import Wire

@@ -30,8 +30,11 @@ public struct WireEndpoint: Sendable, Hashable, CustomStringConvertible {
 public struct WireClientConfiguration: Sendable {
     /// Every instance of the service. Requests go to the least-loaded healthy connection among them.
     public var endpoints: [WireEndpoint]
-    /// Sent in the hello so that the server's logs say who called.
-    public var clientName: String
+    /// The role this client proves its connections in; servers serve it only the methods that role may call.
+    public var role: WirePeerRole
+    /// The cluster's service key(s): the client proves it holds the current one, and accepts a server that proves
+    /// either.
+    public var keys: WireServiceKeys
     /// Connections kept to each endpoint (more spread the load over the server's event loops).
     public var connectionsPerEndpoint: Int
     /// Used when a call names no timeout.
@@ -46,7 +49,8 @@ public struct WireClientConfiguration: Sendable {
 
     public init(
         endpoints: [WireEndpoint],
-        clientName: String,
+        role: WirePeerRole,
+        keys: WireServiceKeys,
         connectionsPerEndpoint: Int = 2,
         defaultTimeout: Duration = .seconds(5),
         connectTimeout: Duration = .seconds(1),
@@ -56,7 +60,8 @@ public struct WireClientConfiguration: Sendable {
     ) {
         precondition(!endpoints.isEmpty, "a Wire client needs at least one endpoint")
         self.endpoints = endpoints
-        self.clientName = clientName
+        self.role = role
+        self.keys = keys
         self.connectionsPerEndpoint = max(1, connectionsPerEndpoint)
         self.defaultTimeout = defaultTimeout
         self.connectTimeout = connectTimeout

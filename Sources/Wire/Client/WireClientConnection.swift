@@ -47,7 +47,7 @@ final class WireClientConnection: Sendable {
         let state = WireClientConnectionState()
         let eventLoop = eventLoopGroup.next()
         let handshake = eventLoop.makePromise(of: WireHelloAck.self)
-        let hello = WireHello(clientName: configuration.clientName)
+        let handshakeState = ClientHandshake(role: configuration.role, keys: configuration.keys)
         var logger = logger
         logger[metadataKey: "endpoint"] = "\(endpoint)"
         let handlerLogger = logger
@@ -61,7 +61,9 @@ final class WireClientConnection: Sendable {
                         try channel.pipeline.syncOperations.addHandlers([
                             ByteToMessageHandler(WireFrameDecoder(maxFrameLength: configuration.maxFrameLength)),
                             MessageToByteHandler(WireFrameEncoder()),
-                            WireClientHandler(hello: hello, handshake: handshake, state: state, logger: handlerLogger),
+                            WireClientHandler(
+                                handshake: handshakeState, completion: handshake, state: state, logger: handlerLogger
+                            ),
                         ])
                     }
                 }
@@ -81,6 +83,10 @@ final class WireClientConnection: Sendable {
         } catch {
             handshakeTimeout.cancel()
             channel.close(promise: nil)
+            if let refusal = error as? WireError, refusal.code == .unauthenticated {
+                // Not a passing outage: a key or role that does not match. Say so rather than "unavailable".
+                throw WireError(.unauthenticated, reason: refusal.reason, "handshake with \(endpoint) refused: \(refusal.message)")
+            }
             throw WireError.unavailable("handshake with \(endpoint) failed: \(error)")
         }
         return WireClientConnection(

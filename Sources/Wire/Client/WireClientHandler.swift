@@ -10,8 +10,8 @@ struct WireOutboundRequest {
     var promise: EventLoopPromise<ByteBuffer>
 }
 
-/// The client side of one connection, on its event loop: numbers requests, matches answers to them in any order,
-/// fails each one at its deadline, and fails them all when the connection goes.
+/// The client side of one connection, on its event loop: the authenticated handshake, then numbers requests, matches
+/// answers to them in any order, fails each one at its deadline, and fails them all when the connection goes.
 final class WireClientHandler: ChannelDuplexHandler {
     typealias InboundIn = WireFrame
     typealias OutboundIn = WireOutboundRequest
@@ -22,23 +22,24 @@ final class WireClientHandler: ChannelDuplexHandler {
         var timeout: Scheduled<Void>
     }
 
-    private let hello: WireHello
-    private let handshake: EventLoopPromise<WireHelloAck>
+    private var handshake: ClientHandshake
+    /// Completed by the server's `helloAck` once its proof checks out.
+    private let completion: EventLoopPromise<WireHelloAck>
     private let state: WireClientConnectionState
     private let logger: Logger
     private var pending: [UInt64: Pending] = [:]
     private var nextRequestID: UInt64 = 1
     private var maxInFlight = Int.max
 
-    init(hello: WireHello, handshake: EventLoopPromise<WireHelloAck>, state: WireClientConnectionState, logger: Logger) {
-        self.hello = hello
+    init(handshake: ClientHandshake, completion: EventLoopPromise<WireHelloAck>, state: WireClientConnectionState, logger: Logger) {
         self.handshake = handshake
+        self.completion = completion
         self.state = state
         self.logger = logger
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        let frame = WireFrame(header: WireFrameHeader(kind: .hello), payload: hello.payload(allocator: context.channel.allocator))
+        let frame = WireFrame(header: WireFrameHeader(kind: .hello), payload: handshake.hello.payload(allocator: context.channel.allocator))
         context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
         context.fireChannelActive()
     }
@@ -54,18 +55,29 @@ final class WireClientHandler: ChannelDuplexHandler {
                 ?? WireError(.internal, reason: "malformed_error", "the server sent an unreadable error frame")
             if header.requestID == 0 {
                 logger.warning("server reported a connection error", metadata: ["error": "\(error)"])
-                handshake.fail(error)
+                completion.fail(error)
                 context.close(promise: nil)
             } else {
                 complete(header.requestID, with: .failure(error))
             }
+        case .challenge:
+            do {
+                let proof = try handshake.answer(try WireChallenge(payload: frame.payload))
+                let frame = WireFrame(header: WireFrameHeader(kind: .authenticate), payload: proof.payload(allocator: context.channel.allocator))
+                context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
+            } catch {
+                completion.fail(error)
+                context.close(promise: nil)
+            }
         case .helloAck:
             do {
                 let ack = try WireHelloAck(payload: frame.payload)
+                try handshake.verify(ack)
                 maxInFlight = Int(ack.maxInFlightRequests)
-                handshake.succeed(ack)
+                completion.succeed(ack)
             } catch {
-                handshake.fail(error)
+                logger.warning("refusing a server that failed the handshake", metadata: ["error": "\(error)"])
+                completion.fail(error)
                 context.close(promise: nil)
             }
         case .ping:
@@ -77,7 +89,7 @@ final class WireClientHandler: ChannelDuplexHandler {
             let reason = (try? WireGoAway(payload: frame.payload).reason) ?? ""
             logger.info("server sent goAway", metadata: ["reason": "\(reason)"])
             state.markDraining()
-        case .hello, .request:
+        case .hello, .request, .authenticate:
             logger.warning("server sent a \(header.kind) frame; closing")
             context.close(promise: nil)
         }
@@ -111,7 +123,7 @@ final class WireClientHandler: ChannelDuplexHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         let error = WireError.unavailable("the connection closed")
-        handshake.fail(error)
+        completion.fail(error)
         let failed = pending
         pending.removeAll()
         for (_, request) in failed {
@@ -123,7 +135,7 @@ final class WireClientHandler: ChannelDuplexHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         logger.warning("closing connection after error", metadata: ["error": "\(error)"])
-        handshake.fail(error)
+        completion.fail(error)
         context.close(promise: nil)
     }
 

@@ -5,7 +5,7 @@ import NIOCore
 /// ```
 /// offset size field
 ///      0    4 length         bytes that follow this field (header + payload)
-///      4    1 version        1
+///      4    1 version        2
 ///      5    1 kind           WireFrameKind
 ///      6    2 flags          reserved, 0
 ///      8    8 request id     correlates a response with its request
@@ -20,7 +20,8 @@ public struct WireFrameHeader: Sendable, Hashable {
     /// Bytes of the length prefix.
     public static let lengthPrefixSize = 4
     /// The protocol version this build speaks.
-    public static let currentVersion: UInt8 = 1
+    /// Version 2 added the authenticated handshake (`challenge`, `authenticate`); version 1 had none.
+    public static let currentVersion: UInt8 = 2
 
     public var version: UInt8
     public var kind: WireFrameKind

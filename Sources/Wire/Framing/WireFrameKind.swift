@@ -1,8 +1,8 @@
 /// What a frame is for. The raw value is the frame's `kind` byte.
 public enum WireFrameKind: UInt8, Sendable, Hashable, CaseIterable {
-    /// Client to server, first frame on a connection: the versions it speaks.
+    /// Client to server, first frame on a connection: the versions it speaks, its role and its nonce.
     case hello = 1
-    /// Server to client: the chosen version and the server's limits.
+    /// Server to client, last frame of the handshake: the server's proof, the chosen version and its limits.
     case helloAck = 2
     /// A call of `method`, correlated by `requestID`.
     case request = 3
@@ -15,4 +15,8 @@ public enum WireFrameKind: UInt8, Sendable, Hashable, CaseIterable {
     case pong = 7
     /// Either side: no new requests on this connection; requests up to `lastRequestID` are still answered.
     case goAway = 8
+    /// Server to client, in answer to `hello`: the server's nonce.
+    case challenge = 9
+    /// Client to server, in answer to `challenge`: the client's proof that it holds the service key.
+    case authenticate = 10
 }

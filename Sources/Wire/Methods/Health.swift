@@ -2,6 +2,7 @@
 public enum HealthCheck: WireMethod {
     public static let id = WireMethodID(rawValue: 1)
     public static let name = "health_check"
+    public static let callers = WireCallers.everyone
 
     public typealias Request = WireEmpty
 

@@ -5,6 +5,7 @@ import Prometheus
 public enum ReadMetrics: WireMethod {
     public static let id = WireMethodID(rawValue: 2)
     public static let name = "read_metrics"
+    public static let callers = WireCallers(.operator)
 
     public typealias Request = WireEmpty
 

@@ -21,4 +21,7 @@ public protocol WireMethod: Sendable {
     static var id: WireMethodID { get }
     /// A stable snake_case name for logs and metrics.
     static var name: String { get }
+    /// The roles a server serves this method to; every other caller gets `permission_denied/role_not_allowed`.
+    /// The whole table is in `docs/wire.md`, "Who may call what".
+    static var callers: WireCallers { get }
 }

@@ -6,8 +6,8 @@ public struct WireRequestContext: Sendable {
     public var traceID: WireTraceID
     /// When the caller stops waiting. Work past it is wasted: the server has already answered `deadline_exceeded`.
     public var deadline: ContinuousClock.Instant
-    /// The client's name from its hello.
-    public var clientName: String
+    /// The role the caller proved its connection in; the router has already checked it may call this method.
+    public var callerRole: WirePeerRole
     /// A logger with `trace_id` and `method` metadata.
     public var logger: Logger
 }

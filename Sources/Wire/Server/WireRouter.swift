@@ -7,6 +7,7 @@ public struct WireRouter: Sendable {
 
     struct Route: Sendable {
         let name: String
+        let callers: WireCallers
         let handler: Handler
         let duration: Metrics.Timer
     }
@@ -24,6 +25,7 @@ public struct WireRouter: Sendable {
         precondition(routes[Method.id] == nil, "method \(Method.id) registered twice")
         routes[Method.id] = Route(
             name: Method.name,
+            callers: Method.callers,
             handler: { payload, context in
                 let request = try Method.Request(payload: payload)
                 return try await handler(request, context).payload()

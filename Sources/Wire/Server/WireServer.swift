@@ -16,6 +16,7 @@ public final class WireServer: Service, Sendable {
     private let logger: Logger
     private let connections = Mutex<[ObjectIdentifier: WireServerConnection]>([:])
     private let inFlight = SharedAtomic<Int>(0)
+    private let refusals = HandshakeRefusalLog()
 
     /// The port the server listens on (the chosen one when the configuration said 0).
     public let port: Int
@@ -76,7 +77,8 @@ public final class WireServer: Service, Sendable {
                                 continue
                             }
                             let connection = WireServerConnection(
-                                channel: child, router: router, configuration: configuration, serverInFlight: inFlight, logger: logger
+                                channel: child, router: router, configuration: configuration, serverInFlight: inFlight,
+                                refusals: refusals, logger: logger
                             )
                             let key = ObjectIdentifier(connection)
                             connections.withLock { $0[key] = connection }

@@ -14,13 +14,16 @@ public struct WireServerConfiguration: Sendable {
     public var maxConnections: Int
     /// Applied to requests that carry no timeout, and the cap for those that do.
     public var maxRequestTimeout: Duration
-    /// A connection that has not sent its hello by then is closed.
+    /// A connection that has not completed the handshake by then is closed.
     public var handshakeTimeout: Duration
+    /// The cluster's service key(s): a client must prove it holds one before any request is read.
+    public var keys: WireServiceKeys
 
     public init(
         host: String = "127.0.0.1",
         port: Int = 0,
         serverName: String,
+        keys: WireServiceKeys,
         maxFrameLength: Int = WireFrame.defaultMaxLength,
         maxInFlightRequestsPerConnection: Int = 4096,
         maxConnections: Int = 4096,
@@ -35,5 +38,6 @@ public struct WireServerConfiguration: Sendable {
         self.maxConnections = maxConnections
         self.maxRequestTimeout = maxRequestTimeout
         self.handshakeTimeout = handshakeTimeout
+        self.keys = keys
     }
 }

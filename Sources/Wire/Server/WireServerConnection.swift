@@ -3,11 +3,14 @@ import Metrics
 import NIOCore
 import Synchronization
 
-/// One accepted connection: the handshake, then requests dispatched concurrently and answered in any order.
+/// One accepted connection: the authenticated handshake, then requests dispatched concurrently and answered in any
+/// order, each only if the caller's role may call its method.
 final class WireServerConnection: Sendable {
     private let channel: NIOAsyncChannel<WireFrame, WireFrame>
     private let router: WireRouter
     private let configuration: WireServerConfiguration
+    private let refusals: HandshakeRefusalLog
+    private let peer: String
     private let logger: Logger
     private let inFlight = Atomic<Int>(0)
     private let draining = Atomic<Bool>(false)
@@ -20,14 +23,17 @@ final class WireServerConnection: Sendable {
         router: WireRouter,
         configuration: WireServerConfiguration,
         serverInFlight: SharedAtomic<Int>,
+        refusals: HandshakeRefusalLog,
         logger: Logger
     ) {
         self.channel = channel
         self.router = router
         self.configuration = configuration
         self.serverInFlight = serverInFlight
+        self.refusals = refusals
+        peer = channel.channel.remoteAddress?.description ?? "?"
         var logger = logger
-        logger[metadataKey: "peer"] = "\(channel.channel.remoteAddress?.description ?? "?")"
+        logger[metadataKey: "peer"] = "\(peer)"
         self.logger = logger
     }
 
@@ -35,18 +41,25 @@ final class WireServerConnection: Sendable {
 
     /// Serves until the peer closes, breaks the protocol, or the connection drains.
     func run() async {
-        closeIfNoHello(within: configuration.handshakeTimeout)
+        closeIfNotAuthenticated(within: configuration.handshakeTimeout)
         do {
             try await channel.executeThenClose { inbound, outbound in
+                var frames = inbound.makeAsyncIterator()
+                let role: WirePeerRole
                 do {
-                    var frames = inbound.makeAsyncIterator()
-                    guard let hello = try await frames.next() else { return }
-                    let clientName = try await acceptHandshake(hello, outbound: outbound)
-                    var logger = self.logger
-                    logger[metadataKey: "client"] = "\(clientName)"
+                    guard let authenticated = try await authenticate(&frames, outbound: outbound) else { return }
+                    role = authenticated
+                } catch let error as WireError {
+                    refusals.record(error, peer: peer, logger: logger)
+                    try await outbound.write(errorFrame(for: WireFrameHeader(kind: .error), error))
+                    return
+                }
+                var logger = self.logger
+                logger[metadataKey: "caller"] = "\(role)"
+                do {
                     try await withThrowingDiscardingTaskGroup { group in
                         while let frame = try await frames.next() {
-                            try await dispatch(frame, clientName: clientName, logger: logger, outbound: outbound, group: &group)
+                            try await dispatch(frame, role: role, logger: logger, outbound: outbound, group: &group)
                         }
                     }
                 } catch let error as WireError {
@@ -72,34 +85,63 @@ final class WireServerConnection: Sendable {
         }
     }
 
-    private func acceptHandshake(
-        _ frame: WireFrame,
+    /// The handshake: `hello` → `challenge` → `authenticate` → `helloAck`. Returns the caller's proven role, or `nil`
+    /// when the peer closed first. Nothing but the handshake is read until the proof checks out: a request sent
+    /// earlier ends the connection.
+    /// - Throws: ``WireError`` for a refused handshake: `unauthenticated` (`proof_missing`, `wrong_service_key`,
+    ///   `unknown_role`), `invalid_argument` (`handshake_required`, `unsupported_version`, `invalid_nonce`).
+    private func authenticate(
+        _ frames: inout NIOAsyncChannelInboundStream<WireFrame>.AsyncIterator,
         outbound: NIOAsyncChannelOutboundWriter<WireFrame>
-    ) async throws -> String {
-        guard frame.header.kind == .hello else {
-            throw WireError.protocolViolation("handshake_required", "the first frame must be hello, not \(frame.header.kind)")
+    ) async throws -> WirePeerRole? {
+        guard let helloFrame = try await frames.next() else { return nil }
+        guard helloFrame.header.kind == .hello else {
+            throw WireError.protocolViolation("handshake_required", "the first frame must be hello, not \(helloFrame.header.kind)")
         }
-        let hello = try WireHello(payload: frame.payload)
-        guard hello.minVersion <= WireFrameHeader.currentVersion, WireFrameHeader.currentVersion <= hello.maxVersion else {
+        let hello = try WireHello(payload: helloFrame.payload)
+        let version = WireFrameHeader.currentVersion
+        guard hello.minVersion <= version, version <= hello.maxVersion else {
             throw WireError.protocolViolation(
-                "unsupported_version", "client speaks versions \(hello.minVersion)...\(hello.maxVersion), server speaks 1"
+                "unsupported_version", "client speaks versions \(hello.minVersion)...\(hello.maxVersion), server speaks \(version)"
             )
+        }
+        guard let role = WirePeerRole(rawValue: hello.role) else {
+            throw WireError(.unauthenticated, reason: "unknown_role", "no such role: \(hello.role.prefix(64))")
+        }
+        guard hello.nonce.readableBytes == HandshakeProof.nonceLength else {
+            throw WireError.protocolViolation("invalid_nonce", "a nonce has \(HandshakeProof.nonceLength) bytes")
+        }
+        let serverNonce = HandshakeProof.makeNonce()
+        try await outbound.write(WireFrame(header: WireFrameHeader(kind: .challenge), payload: WireChallenge(nonce: serverNonce).payload()))
+
+        guard let proofFrame = try await frames.next() else { return nil }
+        guard proofFrame.header.kind == .authenticate else {
+            throw WireError(.unauthenticated, reason: "proof_missing", "expected authenticate, got \(proofFrame.header.kind)")
+        }
+        let proof = try WireAuthenticate(payload: proofFrame.payload).proof
+        guard
+            let key = HandshakeProof.keyThatMade(
+                proof, .client, keys: configuration.keys, clientNonce: hello.nonce, serverNonce: serverNonce, role: hello.role
+            )
+        else {
+            throw WireError(.unauthenticated, reason: "wrong_service_key", "the proof does not match this cluster's service key")
         }
         handshakeDone.store(true, ordering: .relaxed)
         let ack = WireHelloAck(
-            version: WireFrameHeader.currentVersion,
+            version: version,
             serverName: configuration.serverName,
             maxFrameLength: UInt32(configuration.maxFrameLength),
-            maxInFlightRequests: UInt32(configuration.maxInFlightRequestsPerConnection)
+            maxInFlightRequests: UInt32(configuration.maxInFlightRequestsPerConnection),
+            proof: HandshakeProof.proof(.server, key: key, clientNonce: hello.nonce, serverNonce: serverNonce, role: hello.role)
         )
         try await outbound.write(WireFrame(header: WireFrameHeader(kind: .helloAck), payload: ack.payload()))
-        logger.debug("handshake done", metadata: ["client": "\(hello.clientName)"])
-        return hello.clientName
+        logger.debug("handshake done", metadata: ["caller": "\(role)"])
+        return role
     }
 
     private func dispatch(
         _ frame: WireFrame,
-        clientName: String,
+        role: WirePeerRole,
         logger: Logger,
         outbound: NIOAsyncChannelOutboundWriter<WireFrame>,
         group: inout ThrowingDiscardingTaskGroup<any Error>
@@ -122,7 +164,7 @@ final class WireServerConnection: Sendable {
             } else {
                 serverInFlight.value.add(1, ordering: .relaxed)
                 group.addTask {
-                    await self.serve(frame, clientName: clientName, logger: logger)
+                    await self.serve(frame, role: role, logger: logger)
                     self.serverInFlight.value.subtract(1, ordering: .relaxed)
                     self.finishRequest()
                 }
@@ -133,7 +175,7 @@ final class WireServerConnection: Sendable {
             break
         case .goAway:
             logger.debug("client sent goAway")
-        case .hello, .helloAck, .response, .error:
+        case .hello, .helloAck, .challenge, .authenticate, .response, .error:
             throw WireError.protocolViolation("unexpected_frame", "a client must not send \(header.kind) frames")
         }
     }
@@ -141,13 +183,20 @@ final class WireServerConnection: Sendable {
     /// Runs the handler, racing it against the request's deadline: whichever ends first answers.
     private func serve(
         _ frame: WireFrame,
-        clientName: String,
+        role: WirePeerRole,
         logger: Logger
     ) async {
         let header = frame.header
         guard let route = router.route(for: header.method) else {
             await send(
                 errorFrame(for: header, WireError(.invalidArgument, reason: "unknown_method", "no method \(header.method)"))
+            )
+            return
+        }
+        guard route.callers.allows(role) else {
+            logger.notice("refused a method to a role that may not call it", metadata: ["method": "\(route.name)"])
+            await send(
+                errorFrame(for: header, WireError(.permissionDenied, reason: "role_not_allowed", "\(role) may not call \(route.name)"))
             )
             return
         }
@@ -159,7 +208,7 @@ final class WireServerConnection: Sendable {
         requestLogger[metadataKey: "trace_id"] = "\(header.traceID)"
         requestLogger[metadataKey: "method"] = "\(route.name)"
         let logger = requestLogger
-        let context = WireRequestContext(traceID: header.traceID, deadline: start + timeout, clientName: clientName, logger: logger)
+        let context = WireRequestContext(traceID: header.traceID, deadline: start + timeout, callerRole: role, logger: logger)
         let answered = SharedAtomic<Bool>(false)
 
         await withTaskGroup(of: Void.self) { group in
@@ -230,11 +279,14 @@ final class WireServerConnection: Sendable {
         )
     }
 
-    private func closeIfNoHello(within timeout: Duration) {
+    private func closeIfNotAuthenticated(within timeout: Duration) {
         let channel = self.channel.channel
         channel.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
             if !self.handshakeDone.load(ordering: .relaxed) {
-                self.logger.warning("closing connection that sent no hello in time")
+                self.refusals.record(
+                    WireError(.unauthenticated, reason: "handshake_timeout", "no completed handshake in \(timeout)"),
+                    peer: self.peer, logger: self.logger
+                )
                 channel.close(promise: nil)
             }
         }

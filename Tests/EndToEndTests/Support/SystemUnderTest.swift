@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import Wire
+import WireTestSupport
 
 /// The whole system, as `scripts/up` runs it but on free loopback ports: one TweetService, two TimelineServices and a
 /// Gateway over TLS with a fresh self-signed certificate, against the PostgreSQL shards and Redis Cluster that
@@ -87,7 +88,7 @@ struct SystemUnderTest: Sendable {
             let tweetService = try ServiceProcess.start(
                 name: "tweet-service", executable: "\(bin)/tweet-service",
                 arguments: [
-                    "serve", "--listen", tweetAddress, "--postgres", postgres, "--timeline-service", timelineAddresses,
+                    "serve", "--service-key-file", TestServiceKeys.file, "--listen", tweetAddress, "--postgres", postgres, "--timeline-service", timelineAddresses,
                     "--scrypt-log-n", "10",
                 ],
                 logPath: "\(directory)/tweet-service.log"
@@ -97,7 +98,8 @@ struct SystemUnderTest: Sendable {
             for (index, port) in timelinePorts.enumerated() {
                 let process = try ServiceProcess.start(
                     name: "timeline-service-\(index + 1)", executable: "\(bin)/timeline-service",
-                    arguments: ["--listen", "127.0.0.1:\(port)", "--redis", redis, "--tweet-service", tweetAddress],
+                    arguments: [
+                    "--service-key-file", TestServiceKeys.file, "--listen", "127.0.0.1:\(port)", "--redis", redis, "--tweet-service", tweetAddress],
                     logPath: "\(directory)/timeline-service-\(index + 1).log"
                 )
                 started.append(process)
@@ -150,7 +152,7 @@ struct SystemUnderTest: Sendable {
         try ServiceProcess.start(
             name: name, executable: "\(bin)/gateway",
             arguments: [
-                "--listen", "127.0.0.1:\(port)", "--tls-certificate", "\(directory)/cert.pem", "--tls-key",
+                "--service-key-file", TestServiceKeys.file, "--listen", "127.0.0.1:\(port)", "--tls-certificate", "\(directory)/cert.pem", "--tls-key",
                 "\(directory)/key.pem",
                 "--tweet-service", tweetService, "--timeline-service", timelineServices,
             ] + extraArguments,
@@ -190,7 +192,8 @@ struct SystemUnderTest: Sendable {
     func waitUntilFanOutIsIdle(timelinePort: Int) async throws {
         let client = WireClient(
             configuration: WireClientConfiguration(
-                endpoints: [WireEndpoint(host: "127.0.0.1", port: timelinePort)], clientName: "end-to-end-tests"),
+                endpoints: [WireEndpoint(host: "127.0.0.1", port: timelinePort)], role: .operator,
+                keys: TestServiceKeys.shared),
             logger: Logger(label: "end-to-end-tests")
         )
         defer { client.closeConnections() }

@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import Wire
+import WireTestSupport
 
 /// The whole system, as `scripts/up` runs it but on free loopback ports: one TweetService, two TimelineServices and a
 /// Gateway over TLS with a fresh self-signed certificate, against the PostgreSQL servers and Redis Cluster that
@@ -62,7 +63,7 @@ struct SystemUnderTest: Sendable {
         let tweetService = ServiceProcess(
             name: "tweet-service", executable: "\(bin)/tweet-service",
             arguments: [
-                "serve", "--listen", tweetAddress, "--postgres", postgres, "--timeline-service", timelineAddresses,
+                "serve", "--service-key-file", TestServiceKeys.file, "--listen", tweetAddress, "--postgres", postgres, "--timeline-service", timelineAddresses,
                 "--scrypt-log-n", "10",
             ],
             logPath: "\(directory)/tweet-service.log"
@@ -70,14 +71,15 @@ struct SystemUnderTest: Sendable {
         let timelineServices = timelinePorts.enumerated().map { index, port in
             ServiceProcess(
                 name: "timeline-service-\(index + 1)", executable: "\(bin)/timeline-service",
-                arguments: ["--listen", "127.0.0.1:\(port)", "--redis", redis, "--tweet-service", tweetAddress],
+                arguments: [
+                    "--service-key-file", TestServiceKeys.file, "--listen", "127.0.0.1:\(port)", "--redis", redis, "--tweet-service", tweetAddress],
                 logPath: "\(directory)/timeline-service-\(index + 1).log"
             )
         }
         let gateway = ServiceProcess(
             name: "gateway", executable: "\(bin)/gateway",
             arguments: [
-                "--listen", "127.0.0.1:\(gatewayPort)", "--tls-certificate", "\(directory)/cert.pem",
+                "--service-key-file", TestServiceKeys.file, "--listen", "127.0.0.1:\(gatewayPort)", "--tls-certificate", "\(directory)/cert.pem",
                 "--tls-key", "\(directory)/key.pem", "--tweet-service", tweetAddress,
                 "--timeline-service", timelineAddresses, "--rate-limit", "0",
             ],
@@ -150,7 +152,7 @@ struct SystemUnderTest: Sendable {
     func waitUntilHealthy(_ process: ServiceProcess, port: Int) async throws {
         let client = WireClient(
             configuration: WireClientConfiguration(
-                endpoints: [WireEndpoint(host: "127.0.0.1", port: port)], clientName: "fault-tests",
+                endpoints: [WireEndpoint(host: "127.0.0.1", port: port)], role: .operator, keys: TestServiceKeys.shared,
                 defaultTimeout: .seconds(2)),
             logger: Self.quietLogger
         )

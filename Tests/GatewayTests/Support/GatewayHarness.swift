@@ -3,6 +3,7 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import Wire
+import WireTestSupport
 
 @testable import Gateway
 
@@ -34,11 +35,11 @@ struct GatewayHarness: Sendable {
     ) async throws -> T {
         let services = StandInServices()
         let tweetServer = try await WireServer.bind(
-            configuration: WireServerConfiguration(serverName: "tweet-service"), router: services.tweetServiceRouter(),
+            configuration: WireServerConfiguration(serverName: "tweet-service", keys: TestServiceKeys.shared), router: services.tweetServiceRouter(),
             logger: logger
         )
         let timelineServer = try await WireServer.bind(
-            configuration: WireServerConfiguration(serverName: "timeline-service"),
+            configuration: WireServerConfiguration(serverName: "timeline-service", keys: TestServiceKeys.shared),
             router: services.timelineServiceRouter(),
             logger: logger
         )
@@ -48,6 +49,7 @@ struct GatewayHarness: Sendable {
         configure(&configuration)
         let metrics = GatewayMetrics()
         let upstream = UpstreamServices(
+            keys: TestServiceKeys.shared,
             tweetService: [WireEndpoint(host: "127.0.0.1", port: tweetServer.port)],
             timelineService: [
                 timelinesDown ? deadEndpoint : WireEndpoint(host: "127.0.0.1", port: timelineServer.port)

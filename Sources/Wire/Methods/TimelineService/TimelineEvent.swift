@@ -73,6 +73,7 @@ public struct TimelineEventBatch: WireMessage, Hashable {
 /// queued there; until then the relay keeps them and sends again.
 public enum DeliverEvents: WireMethod {
     public static let id = WireMethodID(rawValue: 200), name = "deliver_events"
+    public static let callers = WireCallers(.tweetService)
     public typealias Request = TimelineEventBatch
     public typealias Response = WireEmpty
 }

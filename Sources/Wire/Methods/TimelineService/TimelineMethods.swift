@@ -3,6 +3,7 @@
 /// Everyone's tweets, newest first, trimmed by age.
 public enum ReadPublicTimeline: WireMethod {
     public static let id = WireMethodID(rawValue: 201), name = "read_public_timeline"
+    public static let callers = WireCallers(.gateway)
     public typealias Request = TimelineQuery
     public typealias Response = TweetPage
 }
@@ -10,6 +11,7 @@ public enum ReadPublicTimeline: WireMethod {
 /// The tweets of the people `userID` follows, and their own, newest first.
 public enum ReadHomeTimeline: WireMethod {
     public static let id = WireMethodID(rawValue: 202), name = "read_home_timeline"
+    public static let callers = WireCallers(.gateway)
     public typealias Request = TimelineQuery
     public typealias Response = TweetPage
 }
@@ -17,6 +19,7 @@ public enum ReadHomeTimeline: WireMethod {
 /// `userID`'s tweets from the materialized profile timeline (may lag the store by the fan-out delay).
 public enum ReadProfileTimeline: WireMethod {
     public static let id = WireMethodID(rawValue: 203), name = "read_profile_timeline"
+    public static let callers = WireCallers(.gateway)
     public typealias Request = TimelineQuery
     public typealias Response = TweetPage
 }
@@ -24,6 +27,7 @@ public enum ReadProfileTimeline: WireMethod {
 /// The fan-out queue's depth and lag.
 public enum ReadQueueStats: WireMethod {
     public static let id = WireMethodID(rawValue: 204), name = "read_queue_stats"
+    public static let callers = WireCallers(.operator)
     public typealias Request = WireEmpty
 
     public struct Response: WireMessage, Hashable {

@@ -3,12 +3,14 @@
 
 public enum CreateUser: WireMethod {
     public static let id = WireMethodID(rawValue: 100), name = "create_user"
+    public static let callers = WireCallers(.gateway)
     public typealias Request = Credentials
     public typealias Response = UserRecord
 }
 
 public enum Authenticate: WireMethod {
     public static let id = WireMethodID(rawValue: 101), name = "authenticate"
+    public static let callers = WireCallers(.gateway)
     public typealias Request = Credentials
     public typealias Response = Session
 }
@@ -16,12 +18,14 @@ public enum Authenticate: WireMethod {
 /// Token -> user; `unauthenticated` for an unknown or revoked token.
 public enum ResolveToken: WireMethod {
     public static let id = WireMethodID(rawValue: 102), name = "resolve_token"
+    public static let callers = WireCallers(.gateway)
     public typealias Request = Name
     public typealias Response = UserRecord
 }
 
 public enum RevokeToken: WireMethod {
     public static let id = WireMethodID(rawValue: 103), name = "revoke_token"
+    public static let callers = WireCallers(.gateway)
     public typealias Request = Name
     public typealias Response = WireEmpty
 }
@@ -29,12 +33,14 @@ public enum RevokeToken: WireMethod {
 /// Users by id; unknown ids are left out.
 public enum GetUsers: WireMethod {
     public static let id = WireMethodID(rawValue: 104), name = "get_users"
+    public static let callers = WireCallers(.gateway, .timelineService)
     public typealias Request = IDList
     public typealias Response = UserPage
 }
 
 public enum GetUserByUsername: WireMethod {
     public static let id = WireMethodID(rawValue: 105), name = "get_user_by_username"
+    public static let callers = WireCallers(.gateway)
     public typealias Request = Name
     public typealias Response = UserRecord
 }
@@ -42,12 +48,14 @@ public enum GetUserByUsername: WireMethod {
 /// Idempotent; `invalid_argument/self_follow` for oneself, `not_found` for an unknown followee.
 public enum Follow: WireMethod {
     public static let id = WireMethodID(rawValue: 106), name = "follow"
+    public static let callers = WireCallers(.gateway)
     public typealias Request = FollowEdge
     public typealias Response = FollowState
 }
 
 public enum Unfollow: WireMethod {
     public static let id = WireMethodID(rawValue: 107), name = "unfollow"
+    public static let callers = WireCallers(.gateway)
     public typealias Request = FollowEdge
     public typealias Response = FollowState
 }
@@ -55,12 +63,14 @@ public enum Unfollow: WireMethod {
 /// Newest relationship first; the cursor is the last entry's relationship id.
 public enum ListFollowers: WireMethod {
     public static let id = WireMethodID(rawValue: 108), name = "list_followers"
+    public static let callers = WireCallers(.gateway)
     public typealias Request = PageRequest
     public typealias Response = UserPage
 }
 
 public enum ListFollowing: WireMethod {
     public static let id = WireMethodID(rawValue: 109), name = "list_following"
+    public static let callers = WireCallers(.gateway)
     public typealias Request = PageRequest
     public typealias Response = UserPage
 }
@@ -68,12 +78,14 @@ public enum ListFollowing: WireMethod {
 /// Follower ids in large pages (up to 50,000), for fan-out.
 public enum ListFollowerIDs: WireMethod {
     public static let id = WireMethodID(rawValue: 110), name = "list_follower_ids"
+    public static let callers = WireCallers(.timelineService)
     public typealias Request = PageRequest
     public typealias Response = IDList
 }
 
 public enum CreateTweet: WireMethod {
     public static let id = WireMethodID(rawValue: 111), name = "create_tweet"
+    public static let callers = WireCallers(.gateway)
     public typealias Request = NewTweet
     public typealias Response = TweetRecord
 }
@@ -81,6 +93,7 @@ public enum CreateTweet: WireMethod {
 /// Tweets by id, one round trip per shard; ids that do not exist are left out.
 public enum GetTweets: WireMethod {
     public static let id = WireMethodID(rawValue: 112), name = "get_tweets"
+    public static let callers = WireCallers(.gateway, .timelineService)
     public typealias Request = IDList
     public typealias Response = TweetList
 }
@@ -88,6 +101,7 @@ public enum GetTweets: WireMethod {
 /// Owner only: `permission_denied/not_owner` for anyone else, `not_found` when missing.
 public enum DeleteTweet: WireMethod {
     public static let id = WireMethodID(rawValue: 113), name = "delete_tweet"
+    public static let callers = WireCallers(.gateway)
     public typealias Request = TweetDeletion
     public typealias Response = WireEmpty
 }
@@ -95,12 +109,14 @@ public enum DeleteTweet: WireMethod {
 /// A user's own tweets straight from the store: a new tweet or a deletion shows here at once.
 public enum ListUserTweets: WireMethod {
     public static let id = WireMethodID(rawValue: 114), name = "list_user_tweets"
+    public static let callers = WireCallers(.gateway)
     public typealias Request = TimelineQuery
     public typealias Response = TweetPage
 }
 
 public enum ListRecentTweets: WireMethod {
     public static let id = WireMethodID(rawValue: 115), name = "list_recent_tweets"
+    public static let callers = WireCallers(.timelineService)
     public typealias Request = RecentTweetsQuery
     public typealias Response = TweetList
 }
@@ -108,6 +124,7 @@ public enum ListRecentTweets: WireMethod {
 /// The ids a user follows in large pages: how a lost home timeline is rebuilt.
 public enum ListFollowingIDs: WireMethod {
     public static let id = WireMethodID(rawValue: 116), name = "list_following_ids"
+    public static let callers = WireCallers(.timelineService)
     public typealias Request = PageRequest
     public typealias Response = IDList
 }
