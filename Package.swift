@@ -29,7 +29,7 @@ let package = Package(
     ],
     targets: [
         // The C libraries, each reached through as few Swift modules as possible: libpq by TweetService, hiredis by
-        // TimelineService, OpenSSL's libssl by Gateway; libcrypto alone (HMAC, scrypt, the CSPRNG) by Wire's peer
+        // TimelineService, OpenSSL's libssl by TLS; libcrypto alone (HMAC, scrypt, the CSPRNG) by Wire's peer
         // authentication and TweetService's password hashing.
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
@@ -37,6 +37,12 @@ let package = Package(
         .target(
             name: "COpenSSL",
             linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]
+        ),
+        // TLS on SwiftNIO over OpenSSL's memory BIOs: the Gateway's HTTPS and, optionally, Wire between hosts.
+        .target(
+            name: "TLS",
+            dependencies: ["COpenSSL", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
         ),
         // The protocol every service speaks: framing, payload codec, server, client pool. Depends on no service.
         .target(
@@ -82,7 +88,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "Wire", "COpenSSL",
+                "Wire", "TLS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -98,7 +104,7 @@ let package = Package(
         .target(
             name: "ServiceRuntime",
             dependencies: [
-                "Wire",
+                "Wire", "TLS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -176,7 +182,7 @@ let package = Package(
         .target(
             name: "HTTPTestSupport",
             dependencies: [
-                "Gateway",
+                "TLS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -190,6 +196,29 @@ let package = Package(
             name: "WireTestSupport",
             dependencies: ["Wire", .product(name: "Logging", package: "swift-log")],
             path: "Tests/WireTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        // Certificates made by the openssl CLI (self-signed, or a private CA with server and client certificates),
+        // for the tests of TLS, of the Gateway and of Wire over TLS.
+        .target(
+            name: "TLSTestSupport",
+            dependencies: [
+                "TLS",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Tests/TLSTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        // The TLS handler and context: OpenSSL in memory, EmbeddedChannel and loopback connections; no servers.
+        .testTarget(
+            name: "TLSTests",
+            dependencies: [
+                "TLSTestSupport", "TLS",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -228,7 +257,7 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "WireTestSupport", "Gateway", "Wire", "HTTPTestSupport",
+                "TLSTestSupport", "TLS", "WireTestSupport", "Gateway", "Wire", "HTTPTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -244,7 +273,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "WireTestSupport", "Gateway", "Wire", "HTTPTestSupport",
+                "TLS", "WireTestSupport", "Gateway", "Wire", "HTTPTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -257,7 +286,7 @@ let package = Package(
         .testTarget(
             name: "FaultTests",
             dependencies: [
-                "WireTestSupport", "Gateway", "Wire", "HTTPTestSupport", "TweetService", "TimelineService",
+                "TLS", "WireTestSupport", "Gateway", "Wire", "HTTPTestSupport", "TweetService", "TimelineService",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

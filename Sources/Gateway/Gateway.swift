@@ -2,6 +2,7 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
+import TLS
 import ServiceLifecycle
 
 /// The front door of Tweeter: TLS (OpenSSL), HTTP/1.1 with keep-alive (Hummingbird), and the public JSON API, each

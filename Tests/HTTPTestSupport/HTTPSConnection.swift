@@ -1,5 +1,5 @@
 import Foundation
-import Gateway
+import TLS
 import NIOCore
 import NIOHTTP1
 import NIOPosix

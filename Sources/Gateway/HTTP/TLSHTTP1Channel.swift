@@ -1,6 +1,7 @@
 import HummingbirdCore
 import Logging
 import NIOCore
+import TLS
 
 /// Hummingbird's HTTP/1.1 child channel with our OpenSSL ``TLSHandler`` in front, in the place Hummingbird's own
 /// `TLSChannel` gives NIOSSL.

@@ -3,6 +3,7 @@ import HTTPTestSupport
 import Gateway
 import Logging
 import NIOCore
+import TLS
 import NIOPosix
 import Wire
 import WireTestSupport

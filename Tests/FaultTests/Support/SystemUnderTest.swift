@@ -3,6 +3,7 @@ import Gateway
 import HTTPTestSupport
 import Logging
 import NIOCore
+import TLS
 import NIOPosix
 import Wire
 import WireTestSupport

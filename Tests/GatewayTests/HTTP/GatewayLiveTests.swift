@@ -1,6 +1,8 @@
 import Foundation
 import HTTPTestSupport
 import NIOCore
+import TLS
+import TLSTestSupport
 import NIOHTTP1
 import Testing
 

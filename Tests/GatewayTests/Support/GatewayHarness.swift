@@ -2,6 +2,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import TLSTestSupport
 import Wire
 import WireTestSupport
 

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Testing
+import TLSTestSupport
 
 extension TestResponse {
     /// The body as a JSON object.

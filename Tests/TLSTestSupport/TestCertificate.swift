@@ -1,23 +1,23 @@
 import Foundation
-import Gateway
+import TLS
 
 /// A self-signed P-256 certificate for `localhost` and its key, made by the `openssl` CLI in a fresh temporary
 /// directory that ``withTestCertificate(_:)`` removes afterwards.
-struct TestCertificate: Sendable {
-    let directory: URL
-    var certificatePath: String { directory.appendingPathComponent("cert.pem").path }
-    var keyPath: String { directory.appendingPathComponent("key.pem").path }
+public struct TestCertificate: Sendable {
+    public let directory: URL
+    public var certificatePath: String { directory.appendingPathComponent("cert.pem").path }
+    public var keyPath: String { directory.appendingPathComponent("key.pem").path }
 
-    var serverConfiguration: TLSConfiguration {
+    public var serverConfiguration: TLSConfiguration {
         TLSConfiguration(role: .server(certificateChainPath: certificatePath, privateKeyPath: keyPath))
     }
 
     /// A client that trusts exactly this certificate.
-    var verifyingClientConfiguration: TLSConfiguration {
+    public var verifyingClientConfiguration: TLSConfiguration {
         TLSConfiguration(role: .client(trustRootsPath: certificatePath))
     }
 
-    static func make() async throws -> TestCertificate {
+    public static func make() async throws -> TestCertificate {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tls-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let certificate = TestCertificate(directory: directory)
@@ -32,33 +32,33 @@ struct TestCertificate: Sendable {
         return certificate
     }
 
-    func remove() {
+    public func remove() {
         try? FileManager.default.removeItem(at: directory)
     }
 }
 
 /// Runs `body` with a new certificate, removing its files afterwards.
-func withTestCertificate<T>(_ body: (TestCertificate) async throws -> T) async throws -> T {
+public func withTestCertificate<T>(_ body: (TestCertificate) async throws -> T) async throws -> T {
     let certificate = try await TestCertificate.make()
     defer { certificate.remove() }
     return try await body(certificate)
 }
 
-struct TestFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+public struct TestFailure: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }
 
 /// A command-line tool run to completion without blocking a thread while it runs.
-enum ExternalProcess {
-    struct Result {
-        var status: Int32
-        var standardOutput: String
-        var standardError: String
+public enum ExternalProcess {
+    public struct Result: Sendable {
+        public var status: Int32
+        public var standardOutput: String
+        public var standardError: String
     }
 
     /// Runs `executable` with standard input closed; its output goes through files so a full pipe can never stall it.
-    static func run(_ executable: String, _ arguments: [String]) async throws -> Result {
+    public static func run(_ executable: String, _ arguments: [String]) async throws -> Result {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("process-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
@@ -93,5 +93,18 @@ enum ExternalProcess {
             standardOutput: (try? String(contentsOf: outputURL, encoding: .utf8)) ?? "",
             standardError: (try? String(contentsOf: errorURL, encoding: .utf8)) ?? ""
         )
+    }
+}
+
+/// Runs `body`, failing with ``TestFailure`` if it takes longer than `timeout`.
+public func withTimeout<T: Sendable>(_ timeout: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: timeout)
+            throw TestFailure("timed out after \(timeout)")
+        }
+        defer { group.cancelAll() }
+        return try await group.next()!
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import Gateway
+@testable import TLS
+import TLSTestSupport
 
 @Suite("TLS context from files")
 struct TLSContextTests {

@@ -1,10 +1,10 @@
-import Gateway
+import TLS
 import NIOCore
 import NIOPosix
 import Synchronization
 
 /// What the ``TLSHandler``s of one side reported to the handlers behind them, over all their connections.
-final class TLSEventLog: Sendable {
+public final class TLSEventLog: Sendable {
     private struct Entries {
         var events: [TLSEvent] = []
         var errors: [TLSError] = []
@@ -13,16 +13,18 @@ final class TLSEventLog: Sendable {
 
     private let entries = Mutex(Entries())
 
-    var events: [TLSEvent] { entries.withLock { $0.events } }
-    var errors: [TLSError] { entries.withLock { $0.errors } }
-    var errorCodes: [TLSError.Code] { errors.map(\.code) }
-    var closedConnections: Int { entries.withLock { $0.closedConnections } }
+    public init() {}
 
-    var sessions: [TLSSession] {
+    public var events: [TLSEvent] { entries.withLock { $0.events } }
+    public var errors: [TLSError] { entries.withLock { $0.errors } }
+    public var errorCodes: [TLSError.Code] { errors.map(\.code) }
+    public var closedConnections: Int { entries.withLock { $0.closedConnections } }
+
+    public var sessions: [TLSSession] {
         events.compactMap { if case .handshakeCompleted(let session) = $0 { session } else { nil } }
     }
 
-    var closeNotifies: Int { events.filter { $0 == .closeNotifyReceived }.count }
+    public var closeNotifies: Int { events.filter { $0 == .closeNotifyReceived }.count }
 
     fileprivate func record(_ event: TLSEvent) { entries.withLock { $0.events.append(event) } }
     fileprivate func record(_ error: TLSError) { entries.withLock { $0.errors.append(error) } }
@@ -30,42 +32,44 @@ final class TLSEventLog: Sendable {
 }
 
 /// Sits right behind a ``TLSHandler`` and copies its events, its errors and the channel's closing into a log.
-final class TLSEventRecorder: ChannelInboundHandler {
-    typealias InboundIn = ByteBuffer
-    typealias InboundOut = ByteBuffer
+public final class TLSEventRecorder: ChannelInboundHandler {
+    public typealias InboundIn = ByteBuffer
+    public typealias InboundOut = ByteBuffer
 
     private let log: TLSEventLog
 
-    init(log: TLSEventLog) {
+    public init(log: TLSEventLog) {
         self.log = log
     }
 
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+    public func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let event = event as? TLSEvent {
             log.record(event)
         }
         context.fireUserInboundEventTriggered(event)
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+    public func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if let error = error as? TLSError {
             log.record(error)
         }
         context.fireErrorCaught(error)
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
+    public func channelInactive(context: ChannelHandlerContext) {
         log.recordClose()
         context.fireChannelInactive()
     }
 }
 
 /// Echoes every plaintext byte; the exact message `close` makes it close the connection instead.
-final class EchoHandler: ChannelInboundHandler {
-    typealias InboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
+public final class EchoHandler: ChannelInboundHandler {
+    public typealias InboundIn = ByteBuffer
+    public typealias OutboundOut = ByteBuffer
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    public init() {}
+
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let bytes = unwrapInboundIn(data)
         if bytes.readableBytesView.elementsEqual("close".utf8) {
             context.close(promise: nil)
@@ -74,21 +78,23 @@ final class EchoHandler: ChannelInboundHandler {
         }
     }
 
-    func channelReadComplete(context: ChannelHandlerContext) {
+    public func channelReadComplete(context: ChannelHandlerContext) {
         context.flush()
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {}
+    public func errorCaught(context: ChannelHandlerContext, error: any Error) {}
 }
 
 /// Answers the first request head with a fixed `200 hello` and closes, as an HTTP/1.1 server with `Connection: close`.
-final class HelloResponder: ChannelInboundHandler {
-    typealias InboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
+public final class HelloResponder: ChannelInboundHandler {
+    public typealias InboundIn = ByteBuffer
+    public typealias OutboundOut = ByteBuffer
+
+    public init() {}
 
     private var request = ""
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         request += String(buffer: unwrapInboundIn(data))
         guard request.contains("\r\n\r\n") else { return }
         let response = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello"
@@ -97,16 +103,16 @@ final class HelloResponder: ChannelInboundHandler {
         }
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {}
+    public func errorCaught(context: ChannelHandlerContext, error: any Error) {}
 }
 
 /// A TLS server on 127.0.0.1 and an ephemeral port: ``TLSHandler``, ``TLSEventRecorder``, then the application.
-struct TLSTestServer: Sendable {
-    let channel: any Channel
-    let log: TLSEventLog
-    var port: Int { channel.localAddress?.port ?? 0 }
+public struct TLSTestServer: Sendable {
+    public let channel: any Channel
+    public let log: TLSEventLog
+    public var port: Int { channel.localAddress?.port ?? 0 }
 
-    static func start(
+    public static func start(
         configuration: TLSConfiguration,
         application: @escaping @Sendable () -> any ChannelHandler = { EchoHandler() }
     ) async throws -> TLSTestServer {
@@ -126,13 +132,13 @@ struct TLSTestServer: Sendable {
         return TLSTestServer(channel: channel, log: log)
     }
 
-    func stop() async throws {
+    public func stop() async throws {
         try await channel.close()
     }
 }
 
 /// Starts a server, runs `body` against it and stops it again, whatever `body` does.
-func withTLSServer<T>(
+public func withTLSServer<T>(
     configuration: TLSConfiguration,
     application: @escaping @Sendable () -> any ChannelHandler = { EchoHandler() },
     _ body: (TLSTestServer) async throws -> T
@@ -148,10 +154,10 @@ func withTLSServer<T>(
     }
 }
 
-typealias ByteChannel = NIOAsyncChannel<ByteBuffer, ByteBuffer>
+public typealias ByteChannel = NIOAsyncChannel<ByteBuffer, ByteBuffer>
 
 /// A TCP connection to `port`, through a client-mode ``TLSHandler`` when `tls` is given, else raw.
-func connect(port: Int, tls: TLSContext?, serverName: String? = "localhost", log: TLSEventLog = TLSEventLog()) async throws -> ByteChannel {
+public func connect(port: Int, tls: TLSContext?, serverName: String? = "localhost", log: TLSEventLog = TLSEventLog()) async throws -> ByteChannel {
     try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
         .connect(host: "127.0.0.1", port: port) { channel in
             channel.eventLoop.makeCompletedFuture {
@@ -166,7 +172,7 @@ func connect(port: Int, tls: TLSContext?, serverName: String? = "localhost", log
 }
 
 /// Reads until `count` bytes have arrived or the peer closes, whichever comes first.
-func read(_ count: Int, from inbound: NIOAsyncChannelInboundStream<ByteBuffer>) async throws -> ByteBuffer {
+public func read(_ count: Int, from inbound: NIOAsyncChannelInboundStream<ByteBuffer>) async throws -> ByteBuffer {
     var received = ByteBuffer()
     for try await chunk in inbound {
         received.writeImmutableBuffer(chunk)
@@ -176,24 +182,11 @@ func read(_ count: Int, from inbound: NIOAsyncChannelInboundStream<ByteBuffer>) 
 }
 
 /// Waits until `condition` holds, checking every 10 ms; false if it still does not after `timeout`.
-func eventually(within timeout: Duration = .seconds(5), _ condition: () -> Bool) async throws -> Bool {
+public func eventually(within timeout: Duration = .seconds(5), _ condition: () -> Bool) async throws -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if condition() { return true }
         try await Task.sleep(for: .milliseconds(10))
     }
     return condition()
-}
-
-/// Runs `body`, failing with ``TestFailure`` if it takes longer than `timeout`.
-func withTimeout<T: Sendable>(_ timeout: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: timeout)
-            throw TestFailure("timed out after \(timeout)")
-        }
-        defer { group.cancelAll() }
-        return try await group.next()!
-    }
 }

@@ -1,6 +1,7 @@
 import NIOCore
 import Testing
-@testable import Gateway
+@testable import TLS
+import TLSTestSupport
 
 @Suite("TLS configuration")
 struct TLSConfigurationTests {

@@ -1,7 +1,8 @@
 import Foundation
 import NIOCore
 import Testing
-@testable import Gateway
+@testable import TLS
+import TLSTestSupport
 
 /// A live server on 127.0.0.1 with ``TLSHandler`` in front of an echo: real sockets, real peers, including the
 /// `openssl` and `curl` command-line tools.

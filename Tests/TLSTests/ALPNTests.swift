@@ -1,5 +1,6 @@
 import Testing
-@testable import Gateway
+@testable import TLS
+import TLSTestSupport
 
 @Suite("ALPN wire format and selection")
 struct ALPNTests {

@@ -1,6 +1,7 @@
 import NIOCore
 import Testing
-@testable import Gateway
+@testable import TLS
+import TLSTestSupport
 
 /// Two ``TLSConnection``s talking through memory only: the record flow without any channel or socket.
 @Suite("TLS connection over memory BIOs")

@@ -1,7 +1,8 @@
 import NIOCore
 import NIOEmbedded
 import Testing
-@testable import Gateway
+@testable import TLS
+import TLSTestSupport
 
 /// The handler between two `EmbeddedChannel`s: every step is driven by hand, time included.
 ///
