@@ -156,7 +156,7 @@ let package = Package(
         .executableTarget(
             name: "WireBenchmark",
             dependencies: [
-                "Wire", "BenchmarkSupport",
+                "Wire", "BenchmarkSupport", "ServiceRuntime",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -218,6 +218,16 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Wire beneath (mutual) TLS as the executables' flags set it up, against live servers on 127.0.0.1.
+        .testTarget(
+            name: "ServiceRuntimeTests",
+            dependencies: [
+                "ServiceRuntime", "Wire", "TLSTestSupport", "WireTestSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

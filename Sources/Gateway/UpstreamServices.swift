@@ -24,6 +24,7 @@ public struct UpstreamServices: Sendable {
 
     /// - Parameters:
     ///   - keys: the cluster's service key(s), proven on every connection (in the `gateway` role).
+    ///   - transportSecurity: TLS beneath Wire, when the services are on other hosts; `nil` for plain TCP.
     ///   - tweetService: every TweetService instance.
     ///   - timelineService: every TimelineService instance.
     ///   - callTimeout: each Wire call's deadline.
@@ -31,6 +32,7 @@ public struct UpstreamServices: Sendable {
     ///   - metrics: where call latencies are recorded.
     public init(
         keys: WireServiceKeys,
+        transportSecurity: WireTransportSecurity? = nil,
         tweetService: [WireEndpoint],
         timelineService: [WireEndpoint],
         callTimeout: Duration = .seconds(5),
@@ -39,9 +41,13 @@ public struct UpstreamServices: Sendable {
         logger: Logger
     ) {
         let tweets = WireClient(
-            configuration: WireClientConfiguration(endpoints: tweetService, role: .gateway, keys: keys), logger: logger)
+            configuration: WireClientConfiguration(
+                endpoints: tweetService, role: .gateway, keys: keys, transportSecurity: transportSecurity
+            ), logger: logger)
         let timelines = WireClient(
-            configuration: WireClientConfiguration(endpoints: timelineService, role: .gateway, keys: keys), logger: logger)
+            configuration: WireClientConfiguration(
+                endpoints: timelineService, role: .gateway, keys: keys, transportSecurity: transportSecurity
+            ), logger: logger)
         self.tweets = tweets
         self.timelines = timelines
         readiness = SharedCheck { await Self.bothAnswer(tweets, timelines, timeout: .seconds(1)) }

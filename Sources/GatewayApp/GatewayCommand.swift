@@ -16,6 +16,7 @@ struct GatewayCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var serviceKey: ServiceKeyOptions
+    @OptionGroup var wireTLS: WireTLSOptions
 
     @Option(help: "host:port to listen on (an IPv6 host in brackets: [::1]:8443).")
     var listen: String = "127.0.0.1:8443"
@@ -87,6 +88,7 @@ struct GatewayCommand: AsyncParsableCommand {
         let metrics = GatewayMetrics(registry: process.metrics)
         let upstream = UpstreamServices(
             keys: keys,
+            transportSecurity: try wireTLS.clientSecurity(),
             tweetService: WireEndpoint.list(tweetService) ?? [],
             timelineService: WireEndpoint.list(timelineService) ?? [],
             callTimeout: .milliseconds(upstreamTimeoutMs),

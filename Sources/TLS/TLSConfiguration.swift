@@ -1,6 +1,6 @@
 import NIOCore
 
-/// A TLS protocol version the Gateway can speak. Nothing older than TLS 1.2 is offered or accepted.
+/// A TLS protocol version we speak. Nothing older than TLS 1.2 is offered or accepted.
 public enum TLSVersion: Sendable, Hashable, Comparable, CustomStringConvertible {
     case v1_2
     case v1_3
@@ -22,11 +22,14 @@ public struct TLSConfiguration: Sendable, Hashable {
     /// Which end of the connection this side is, and what it proves or checks.
     public enum Role: Sendable, Hashable {
         /// Accepts connections, presenting the certificate chain (leaf first) and the private key read from PEM files.
-        case server(certificateChainPath: String, privateKeyPath: String)
+        /// With `clientTrustRootsPath` it also demands a client certificate and verifies it against the CA
+        /// certificates in that PEM file (mutual TLS): a client without one fails the handshake.
+        case server(certificateChainPath: String, privateKeyPath: String, clientTrustRootsPath: String? = nil)
         /// Opens connections. The server's certificate is verified against the CA certificates in the PEM file at
-        /// `trustRootsPath`, and against the server name the handler is given; `nil` turns verification off, which
-        /// only tests against a self-signed server should do.
-        case client(trustRootsPath: String?)
+        /// `trustRootsPath`, and against the server name (or IP address) the handler is given; `nil` turns
+        /// verification off, which only tests against a self-signed server should do. With a certificate chain and
+        /// key the client presents them when the server asks (mutual TLS).
+        case client(trustRootsPath: String?, certificateChainPath: String? = nil, privateKeyPath: String? = nil)
     }
 
     /// TLS 1.2 suites: ECDHE key exchange with AES-GCM or ChaCha20-Poly1305, nothing else.

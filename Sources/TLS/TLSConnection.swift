@@ -55,11 +55,9 @@ final class TLSConnection {
             SSL_set_accept_state(ssl)
         } else {
             SSL_set_connect_state(ssl)
-            if let serverName {
-                guard tweeter_SSL_set_tlsext_host_name(ssl, serverName) == 1, SSL_set1_host(ssl, serverName) == 1 else {
-                    SSL_free(ssl)
-                    throw .drainingErrorQueue(.invalidConfiguration, "server name \(serverName) refused")
-                }
+            if let serverName, !Self.expect(serverName, on: ssl) {
+                SSL_free(ssl)
+                throw .drainingErrorQueue(.invalidConfiguration, "server name \(serverName) refused")
             }
         }
         self.context = context
@@ -70,6 +68,16 @@ final class TLSConnection {
 
     deinit {
         SSL_free(ssl)
+    }
+
+    /// Names the server this client expects: a DNS name is sent as SNI and checked against the certificate's DNS
+    /// names; an IP address (which SNI must not carry, RFC 6066) is checked against its IP address entries.
+    private static func expect(_ serverName: String, on ssl: OpaquePointer) -> Bool {
+        if X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), serverName) == 1 {
+            return true
+        }
+        OpenSSLErrorQueue.clear()  // not an IP address: a DNS name
+        return tweeter_SSL_set_tlsext_host_name(ssl, serverName) == 1 && SSL_set1_host(ssl, serverName) == 1
     }
 
     /// Hands ciphertext from the peer to OpenSSL. It is consumed by the next ``handshake()`` or ``read(into:)``.

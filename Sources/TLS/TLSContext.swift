@@ -59,24 +59,21 @@ public final class TLSContext: @unchecked Sendable {
         SSL_CTX_set_options(context, tweeter_SSL_OP_NO_RENEGOTIATION)
 
         switch configuration.role {
-        case .server(let chainPath, let keyPath):
-            guard SSL_CTX_use_certificate_chain_file(context, chainPath) == 1 else {
-                throw .drainingErrorQueue(.certificateUnreadable, "cannot load certificate chain from \(chainPath)")
+        case .server(let chainPath, let keyPath, let clientTrustRootsPath):
+            try useIdentity(context, chainPath: chainPath, keyPath: keyPath)
+            if let clientTrustRootsPath {
+                try loadTrustRoots(context, path: clientTrustRootsPath)
+                SSL_CTX_set_verify(context, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nil)
             }
-            guard SSL_CTX_use_PrivateKey_file(context, keyPath, SSL_FILETYPE_PEM) == 1 else {
-                throw .drainingErrorQueue(.certificateUnreadable, "cannot load private key from \(keyPath)")
-            }
-            guard SSL_CTX_check_private_key(context) == 1 else {
-                throw .drainingErrorQueue(.certificateUnreadable, "private key does not match the certificate")
-            }
-        case .client(let trustRootsPath):
+        case .client(let trustRootsPath, let chainPath, let keyPath):
             if let trustRootsPath {
-                guard SSL_CTX_load_verify_locations(context, trustRootsPath, nil) == 1 else {
-                    throw .drainingErrorQueue(.invalidConfiguration, "cannot load trust roots from \(trustRootsPath)")
-                }
+                try loadTrustRoots(context, path: trustRootsPath)
                 SSL_CTX_set_verify(context, SSL_VERIFY_PEER, nil)
             } else {
                 SSL_CTX_set_verify(context, SSL_VERIFY_NONE, nil)
+            }
+            if let chainPath, let keyPath {
+                try useIdentity(context, chainPath: chainPath, keyPath: keyPath)
             }
             if !configuration.applicationProtocols.isEmpty {
                 let wire = try ALPN.wireFormat(configuration.applicationProtocols)
@@ -86,6 +83,26 @@ public final class TLSContext: @unchecked Sendable {
                 }
             }
         }
+    }
+}
+
+/// Loads this side's certificate chain (leaf first) and private key, and checks that they belong together.
+private func useIdentity(_ context: OpaquePointer, chainPath: String, keyPath: String) throws(TLSError) {
+    guard SSL_CTX_use_certificate_chain_file(context, chainPath) == 1 else {
+        throw .drainingErrorQueue(.certificateUnreadable, "cannot load certificate chain from \(chainPath)")
+    }
+    guard SSL_CTX_use_PrivateKey_file(context, keyPath, SSL_FILETYPE_PEM) == 1 else {
+        throw .drainingErrorQueue(.certificateUnreadable, "cannot load private key from \(keyPath)")
+    }
+    guard SSL_CTX_check_private_key(context) == 1 else {
+        throw .drainingErrorQueue(.certificateUnreadable, "private key does not match the certificate")
+    }
+}
+
+/// Loads the CA certificates that the peer's certificate must chain to.
+private func loadTrustRoots(_ context: OpaquePointer, path: String) throws(TLSError) {
+    guard SSL_CTX_load_verify_locations(context, path, nil) == 1 else {
+        throw .drainingErrorQueue(.invalidConfiguration, "cannot load trust roots from \(path)")
     }
 }
 

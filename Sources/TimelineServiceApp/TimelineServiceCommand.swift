@@ -16,6 +16,7 @@ struct TimelineServiceCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var serviceKey: ServiceKeyOptions
+    @OptionGroup var wireTLS: WireTLSOptions
 
     @Option(help: "host:port to listen on.")
     var listen: String = "127.0.0.1:7200"
@@ -55,7 +56,9 @@ struct TimelineServiceCommand: AsyncParsableCommand {
             logger: logger
         )
         let tweets = WireClient(
-            configuration: WireClientConfiguration(endpoints: tweetEndpoints, role: .timelineService, keys: keys), logger: logger
+            configuration: WireClientConfiguration(
+                endpoints: tweetEndpoints, role: .timelineService, keys: keys, transportSecurity: try wireTLS.clientSecurity()
+            ), logger: logger
         )
         var configuration = TimelineConfiguration()
         configuration.homeCapacity = homeCapacity
@@ -67,7 +70,8 @@ struct TimelineServiceCommand: AsyncParsableCommand {
         router.registerMetrics(process.metrics)
         let server = try await WireServer.bind(
             configuration: WireServerConfiguration(
-                host: endpoint.host, port: endpoint.port, serverName: TimelineService.serviceName, keys: keys
+                host: endpoint.host, port: endpoint.port, serverName: TimelineService.serviceName, keys: keys,
+                transportSecurity: try wireTLS.serverSecurity()
             ),
             router: router,
             logger: logger

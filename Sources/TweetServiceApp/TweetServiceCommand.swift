@@ -56,6 +56,7 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var store: StoreOptions
     @OptionGroup var serviceKey: ServiceKeyOptions
+    @OptionGroup var wireTLS: WireTLSOptions
 
     @Option(help: "host:port to listen on.")
     var listen: String = "127.0.0.1:7100"
@@ -76,7 +77,9 @@ struct Serve: AsyncParsableCommand {
         let database = store.database(logger: logger)
         try await SchemaMigrator(database: database, logger: logger).migrate()
         let timelineClient = WireClient(
-            configuration: WireClientConfiguration(endpoints: timelines, role: .tweetService, keys: keys), logger: logger
+            configuration: WireClientConfiguration(
+                endpoints: timelines, role: .tweetService, keys: keys, transportSecurity: try wireTLS.clientSecurity()
+            ), logger: logger
         )
         let relay = OutboxRelay(database: database, logger: logger) { batch in
             _ = try await timelineClient.call(DeliverEvents.self, batch, timeout: .seconds(2))
@@ -87,7 +90,8 @@ struct Serve: AsyncParsableCommand {
         router.registerMetrics(process.metrics)
         let server = try await WireServer.bind(
             configuration: WireServerConfiguration(
-                host: endpoint.host, port: endpoint.port, serverName: TweetServiceHandlers.serviceName, keys: keys
+                host: endpoint.host, port: endpoint.port, serverName: TweetServiceHandlers.serviceName, keys: keys,
+                transportSecurity: try wireTLS.serverSecurity()
             ),
             router: router,
             logger: logger

@@ -7,6 +7,8 @@ struct LatencyReport: Sendable {
     enum Mode: String, Sendable {
         case echo
         case wire
+        /// Wire beneath mutual TLS (`--tls`).
+        case wireTLS = "wire+tls"
     }
 
     /// Latencies above this (a minute, in nanoseconds) are counted at this value.
@@ -23,6 +25,8 @@ struct LatencyReport: Sendable {
     var p99Nanoseconds: UInt64
     /// Wire requests/s over echo requests/s at the same connections and concurrency; only on Wire rows.
     var ratioToEcho: Double?
+    /// Wire-over-TLS requests/s over plain Wire requests/s in the same cell; only on `wire+tls` rows.
+    var ratioToPlainWire: Double?
 
     init(mode: Mode, connections: Int, concurrency: Int, result: ClosedLoopResult) {
         var histogram = Histogram<UInt64>(
@@ -43,16 +47,17 @@ struct LatencyReport: Sendable {
     }
 
     static let tableHeader = """
-        | mode | connections | concurrency | requests | requests/s | p50 µs | p99 µs | Wire/echo req/s | errors |
-        | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+        | mode | connections | concurrency | requests | requests/s | p50 µs | p99 µs | Wire/echo req/s | TLS/plain Wire req/s | errors |
+        | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
         """
 
     /// The cell as a Markdown table row.
     var tableRow: String {
         let ratio = ratioToEcho.map { fixed($0, decimals: 2) } ?? ""
+        let tlsRatio = ratioToPlainWire.map { fixed($0, decimals: 2) } ?? ""
         return "| \(mode.rawValue) | \(connections) | \(concurrency) | \(requests) | \(Int(requestsPerSecond.rounded())) | "
             + "\(fixed(Double(p50Nanoseconds) / 1000, decimals: 1)) | \(fixed(Double(p99Nanoseconds) / 1000, decimals: 1)) | "
-            + "\(ratio) | \(errors) |"
+            + "\(ratio) | \(tlsRatio) | \(errors) |"
     }
 }
 

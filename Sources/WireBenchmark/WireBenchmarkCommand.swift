@@ -38,6 +38,9 @@ struct WireBenchmarkCommand: AsyncParsableCommand {
     @Option(help: "Address both servers bind and the clients connect to.")
     var host: String = "127.0.0.1"
 
+    @Flag(help: "Also measure Wire beneath mutual TLS (a throwaway private CA made with the openssl CLI) in every cell.")
+    var tls = false
+
     func validate() throws {
         guard seconds > 0, warmupSeconds >= 0 else { throw ValidationError("--seconds must be positive, --warmup-seconds not negative") }
         guard concurrency.allSatisfy({ $0 > 0 }), connections.allSatisfy({ $0 > 0 }) else {
@@ -57,13 +60,22 @@ struct WireBenchmarkCommand: AsyncParsableCommand {
         let echoServer = try await EchoBaseline.bindServer(host: host, eventLoopGroup: eventLoopGroup)
         let echoPort = echoServer.localAddress?.port ?? 0
         let wire = try await WireRoundTrips.start(host: host, eventLoopGroup: eventLoopGroup, logger: logger)
+        let certificates = tls ? try ThrowawayCertificates.make(host: host) : nil
+        defer { certificates?.remove() }
+        var wireTLS: WireRoundTrips?
+        if let certificates {
+            wireTLS = try await WireRoundTrips.start(
+                host: host, security: try certificates.mutualTLS(), eventLoopGroup: eventLoopGroup, logger: logger
+            )
+        }
 
         print("# wire-benchmark: \(System.coreCount) cores, \(host), client and server in one process, "
             + "event loop group of \(System.coreCount) threads shared by both")
         print("# frame: \(frameSize) bytes each way (Wire request with a \(payloadSize)-byte payload; echo sends and "
             + "reads back the same size)")
         print("# per cell: \(warmup) warm-up, then \(measured) measured or \(maxRequests) requests; closed loop, "
-            + "one client task per request in flight; echo runs first, then Wire")
+            + "one client task per request in flight; echo runs first, then Wire"
+            + (tls ? ", then Wire beneath mutual TLS (TLS 1.3, ECDSA P-256)" : ""))
         print("")
         print(LatencyReport.tableHeader)
 
@@ -85,6 +97,18 @@ struct WireBenchmarkCommand: AsyncParsableCommand {
                 }
                 print(wireReport.tableRow)
                 reports.append(contentsOf: [echo, wireReport])
+
+                if let wireTLS {
+                    let tlsClient = wireTLS.client(host: host, connections: connectionCount, payloadSize: payloadSize, eventLoopGroup: eventLoopGroup)
+                    var tlsReport = await measure(tlsClient, mode: .wireTLS, connections: connectionCount, concurrency: inFlight, warmup: warmup, measured: measured)
+                    tlsClient.close()
+                    if echo.requestsPerSecond > 0, wireReport.requestsPerSecond > 0 {
+                        tlsReport.ratioToEcho = tlsReport.requestsPerSecond / echo.requestsPerSecond
+                        tlsReport.ratioToPlainWire = tlsReport.requestsPerSecond / wireReport.requestsPerSecond
+                    }
+                    print(tlsReport.tableRow)
+                    reports.append(tlsReport)
+                }
             }
         }
 
@@ -93,6 +117,7 @@ struct WireBenchmarkCommand: AsyncParsableCommand {
                 + "\(report.errors) failed, first: \(report.firstError ?? "?")")
         }
         await wire.stop()
+        await wireTLS?.stop()
         try? await echoServer.close()
         if reports.contains(where: { $0.errors > 0 }) {
             throw ExitCode.failure

@@ -8,22 +8,32 @@ struct WireRoundTrips {
     let server: WireServer
     /// A key of this run's own: the server and its clients authenticate as production does.
     private let keys: WireServiceKeys
+    /// What the clients put beneath Wire (the server's counterpart is set at bind); `nil` for plain TCP.
+    private let clientSecurity: WireTransportSecurity?
     private let serverTask: Task<Void, any Error>
     private let logger: Logger
 
-    /// Binds a server on `host` with a free port and starts serving.
-    static func start(host: String, eventLoopGroup: any EventLoopGroup, logger: Logger) async throws -> WireRoundTrips {
+    /// Binds a server on `host` with a free port and starts serving, beneath `security` when given (server side,
+    /// client side).
+    static func start(
+        host: String, security: (server: WireTransportSecurity, client: WireTransportSecurity)? = nil,
+        eventLoopGroup: any EventLoopGroup, logger: Logger
+    ) async throws -> WireRoundTrips {
         var router = WireRouter()
         router.register(BenchmarkEcho.self) { request, _ in request }
         let keys = WireServiceKeys.generate()
         let server = try await WireServer.bind(
-            configuration: WireServerConfiguration(host: host, port: 0, serverName: "wire-benchmark", keys: keys),
+            configuration: WireServerConfiguration(
+                host: host, port: 0, serverName: "wire-benchmark", keys: keys, transportSecurity: security?.server
+            ),
             router: router,
             eventLoopGroup: eventLoopGroup,
             logger: logger
         )
         let serverTask = Task { try await server.run() }
-        return WireRoundTrips(server: server, keys: keys, serverTask: serverTask, logger: logger)
+        return WireRoundTrips(
+            server: server, keys: keys, clientSecurity: security?.client, serverTask: serverTask, logger: logger
+        )
     }
 
     /// A client with `connections` connections to the server (``WireClientConfiguration/connectionsPerEndpoint``).
@@ -33,7 +43,8 @@ struct WireRoundTrips {
             role: .operator,
             keys: keys,
             connectionsPerEndpoint: connections,
-            defaultTimeout: .seconds(30)
+            defaultTimeout: .seconds(30),
+            transportSecurity: clientSecurity
         )
         return WireEchoClient(
             client: WireClient(configuration: configuration, eventLoopGroup: eventLoopGroup, logger: logger),

@@ -46,6 +46,8 @@ public struct WireClientConfiguration: Sendable {
     public var maxReconnectBackoff: Duration
     /// Frames longer than this from the server close the connection.
     public var maxFrameLength: Int
+    /// TLS (or anything else) beneath the framing; `nil` for plain TCP.
+    public var transportSecurity: WireTransportSecurity?
 
     public init(
         endpoints: [WireEndpoint],
@@ -56,7 +58,8 @@ public struct WireClientConfiguration: Sendable {
         connectTimeout: Duration = .seconds(1),
         reconnectBackoff: Duration = .milliseconds(50),
         maxReconnectBackoff: Duration = .seconds(5),
-        maxFrameLength: Int = WireFrame.defaultMaxLength
+        maxFrameLength: Int = WireFrame.defaultMaxLength,
+        transportSecurity: WireTransportSecurity? = nil
     ) {
         precondition(!endpoints.isEmpty, "a Wire client needs at least one endpoint")
         self.endpoints = endpoints
@@ -68,5 +71,6 @@ public struct WireClientConfiguration: Sendable {
         self.reconnectBackoff = reconnectBackoff
         self.maxReconnectBackoff = maxReconnectBackoff
         self.maxFrameLength = maxFrameLength
+        self.transportSecurity = transportSecurity
     }
 }

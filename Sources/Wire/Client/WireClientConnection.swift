@@ -58,6 +58,7 @@ final class WireClientConnection: Sendable {
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        try configuration.transportSecurity?.secure(channel.pipeline.syncOperations, endpoint.host)
                         try channel.pipeline.syncOperations.addHandlers([
                             ByteToMessageHandler(WireFrameDecoder(maxFrameLength: configuration.maxFrameLength)),
                             MessageToByteHandler(WireFrameEncoder()),

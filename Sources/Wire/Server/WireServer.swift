@@ -42,12 +42,14 @@ public final class WireServer: Service, Sendable {
         logger: Logger
     ) async throws -> WireServer {
         let maxFrameLength = configuration.maxFrameLength
+        let security = configuration.transportSecurity
         let channel = try await ServerBootstrap(group: eventLoopGroup)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try security?.secure(channel.pipeline.syncOperations, nil)
                     try channel.pipeline.syncOperations.addHandlers([
                         ByteToMessageHandler(WireFrameDecoder(maxFrameLength: maxFrameLength)),
                         MessageToByteHandler(WireFrameEncoder()),
@@ -58,7 +60,10 @@ public final class WireServer: Service, Sendable {
         var logger = logger
         logger[metadataKey: "server"] = "\(configuration.serverName)"
         let server = WireServer(serverChannel: channel, router: router, configuration: configuration, logger: logger)
-        logger.info("wire server listening", metadata: ["address": "\(configuration.host):\(server.port)"])
+        logger.info(
+            "wire server listening",
+            metadata: ["address": "\(configuration.host):\(server.port)", "transport": "\(security?.name ?? "tcp")"]
+        )
         return server
     }
 

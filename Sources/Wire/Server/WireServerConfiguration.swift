@@ -18,6 +18,8 @@ public struct WireServerConfiguration: Sendable {
     public var handshakeTimeout: Duration
     /// The cluster's service key(s): a client must prove it holds one before any request is read.
     public var keys: WireServiceKeys
+    /// TLS (or anything else) beneath the framing; `nil` for plain TCP.
+    public var transportSecurity: WireTransportSecurity?
 
     public init(
         host: String = "127.0.0.1",
@@ -28,7 +30,8 @@ public struct WireServerConfiguration: Sendable {
         maxInFlightRequestsPerConnection: Int = 4096,
         maxConnections: Int = 4096,
         maxRequestTimeout: Duration = .seconds(30),
-        handshakeTimeout: Duration = .seconds(5)
+        handshakeTimeout: Duration = .seconds(5),
+        transportSecurity: WireTransportSecurity? = nil
     ) {
         self.host = host
         self.port = port
@@ -39,5 +42,6 @@ public struct WireServerConfiguration: Sendable {
         self.maxRequestTimeout = maxRequestTimeout
         self.handshakeTimeout = handshakeTimeout
         self.keys = keys
+        self.transportSecurity = transportSecurity
     }
 }
