@@ -283,7 +283,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "TLS", "WireTestSupport", "Gateway", "Wire", "HTTPTestSupport",
+                "ServiceRuntime", "TLSTestSupport", "TLS", "WireTestSupport", "Gateway", "Wire", "HTTPTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

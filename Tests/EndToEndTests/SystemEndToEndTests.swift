@@ -5,6 +5,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import Testing
+import Wire
 
 /// The system's promises that need the whole of it: paging, fan-out, deletion everywhere, failover, and clients that
 /// misbehave at the TLS port.
@@ -39,6 +40,32 @@ struct SystemEndToEndTests {
                     "/api/v1/users/\(author.id)/tweets?since_id=\(posted[100])&max_id=\(posted[102])&limit=5")
                 #expect(last.ids == [posted[101]])
                 #expect(last.nextMaxID == nil)
+            }
+        }
+    }
+
+    /// The services as they run across hosts: every Wire connection beneath mutual TLS from a private CA, on top of
+    /// the service key. The whole path works, and a Wire client without TLS reaches no service.
+    @Test func theSystemWorksWithMutualTLSOnEveryWireConnection() async throws {
+        try await withSystem(wireTLS: true) { system in
+            try await HTTPSConnection.with(port: system.gatewayPort, tls: system.tls) { connection in
+                let api = TweeterAPI(connection: connection)
+                let author = try await api.signUp("tlsa")
+                let reader = try await api.signUp("tlsr")
+                try await api.follow(author, as: reader)
+                let id = try await api.tweet("over mutual TLS", as: author)
+                #expect(try await api.eventually("/api/v1/timelines/home", as: reader) { $0.contains(id) })
+            }
+            for address in [system.tweetServiceAddress] + system.timelineServiceAddresses.split(separator: ",").map(String.init) {
+                let port = try #require(WireEndpoint(address)?.port)
+                let plain = try system.wireClient(port: port, security: .some(nil))
+                defer { plain.closeConnections() }
+                let error = await #expect(throws: WireError.self) { try await plain.call(HealthCheck.self, WireEmpty()) }
+                #expect(error?.code == .unavailable, "\(address) refuses plain TCP")
+                let secured = try system.wireClient(port: port)
+                defer { secured.closeConnections() }
+                let health = try await secured.call(HealthCheck.self, WireEmpty())
+                #expect(!health.service.isEmpty, "\(address) answers beneath TLS")
             }
         }
     }

@@ -13,8 +13,9 @@ public struct TestCertificateAuthority: Sendable {
     public var certificatePath: String { directory.appendingPathComponent("ca.pem").path }
     private var keyPath: String { directory.appendingPathComponent("ca.key").path }
 
-    public static func make(name: String = "tweeter-test-ca") async throws -> TestCertificateAuthority {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ca-\(UUID().uuidString)")
+    /// - Parameter parent: where its folder goes; the temporary directory unless said otherwise.
+    public static func make(name: String = "tweeter-test-ca", in parent: URL? = nil) async throws -> TestCertificateAuthority {
+        let directory = (parent ?? FileManager.default.temporaryDirectory).appendingPathComponent("ca-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let authority = TestCertificateAuthority(directory: directory)
         try await authority.openssl([

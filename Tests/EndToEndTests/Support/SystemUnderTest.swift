@@ -5,6 +5,8 @@ import Logging
 import NIOCore
 import TLS
 import NIOPosix
+import ServiceRuntime
+import TLSTestSupport
 import Wire
 import WireTestSupport
 
@@ -24,6 +26,8 @@ struct SystemUnderTest: Sendable {
     let binDirectory: String
     let tweetServiceAddress: String
     let timelineServiceAddresses: String
+    /// The `--wire-tls-*` flags every process got; empty for plain TCP between the services.
+    let wireTLSArguments: [String]
 
     var processes: [ServiceProcess] { [tweetService] + timelineServices + [gateway] }
 
@@ -55,11 +59,14 @@ struct SystemUnderTest: Sendable {
     }
 
     /// Starts the system; when a process lost its port to someone else in the meantime, tries again with new ones.
-    static func start() async throws -> SystemUnderTest {
+    ///
+    /// - Parameter wireTLS: every Wire connection beneath mutual TLS, with certificates from a private CA made for
+    ///   this run, as services on different hosts would run.
+    static func start(wireTLS: Bool = false) async throws -> SystemUnderTest {
         var attempt = 1
         while true {
             do {
-                return try await startOnce()
+                return try await startOnce(wireTLS: wireTLS)
             } catch let error as EndToEndFailure
                 where attempt < 3 && error.description.contains("Address already in use")
             {
@@ -68,7 +75,7 @@ struct SystemUnderTest: Sendable {
         }
     }
 
-    private static func startOnce() async throws -> SystemUnderTest {
+    private static func startOnce(wireTLS: Bool) async throws -> SystemUnderTest {
         let bin = try environment("TWEETER_BIN_DIR")
         let postgres = try environment("TWEETER_PG_URLS")
         let redis = try environment("TWEETER_REDIS_CLUSTER")
@@ -77,6 +84,7 @@ struct SystemUnderTest: Sendable {
         ).path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try await makeCertificate(in: directory)
+        let wireTLSArguments = wireTLS ? try await makeWireCertificates(in: directory) : []
 
         let tweetPort = try await freePort()
         let timelinePorts = [try await freePort(), try await freePort()]
@@ -89,9 +97,9 @@ struct SystemUnderTest: Sendable {
             let tweetService = try ServiceProcess.start(
                 name: "tweet-service", executable: "\(bin)/tweet-service",
                 arguments: [
-                    "serve", "--service-key-file", TestServiceKeys.file, "--listen", tweetAddress, "--postgres", postgres, "--timeline-service", timelineAddresses,
-                    "--scrypt-log-n", "10",
-                ],
+                    "serve", "--service-key-file", TestServiceKeys.file, "--listen", tweetAddress, "--postgres", postgres,
+                    "--timeline-service", timelineAddresses, "--scrypt-log-n", "10",
+                ] + wireTLSArguments,
                 logPath: "\(directory)/tweet-service.log"
             )
             started.append(tweetService)
@@ -100,7 +108,9 @@ struct SystemUnderTest: Sendable {
                 let process = try ServiceProcess.start(
                     name: "timeline-service-\(index + 1)", executable: "\(bin)/timeline-service",
                     arguments: [
-                    "--service-key-file", TestServiceKeys.file, "--listen", "127.0.0.1:\(port)", "--redis", redis, "--tweet-service", tweetAddress],
+                        "--service-key-file", TestServiceKeys.file, "--listen", "127.0.0.1:\(port)", "--redis", redis,
+                        "--tweet-service", tweetAddress,
+                    ] + wireTLSArguments,
                     logPath: "\(directory)/timeline-service-\(index + 1).log"
                 )
                 started.append(process)
@@ -109,7 +119,7 @@ struct SystemUnderTest: Sendable {
             let gateway = try startGateway(
                 bin: bin, directory: directory, port: gatewayPort, tweetService: tweetAddress,
                 timelineServices: timelineAddresses,
-                extraArguments: ["--rate-limit", "0"], name: "gateway"
+                extraArguments: ["--rate-limit", "0"] + wireTLSArguments, name: "gateway"
             )
             started.append(gateway)
             let system = SystemUnderTest(
@@ -117,7 +127,8 @@ struct SystemUnderTest: Sendable {
                 gatewayPort: gatewayPort,
                 tls: try TLSContext(
                     configuration: TLSConfiguration(role: .client(trustRootsPath: "\(directory)/cert.pem"))),
-                binDirectory: bin, tweetServiceAddress: tweetAddress, timelineServiceAddresses: timelineAddresses
+                binDirectory: bin, tweetServiceAddress: tweetAddress, timelineServiceAddresses: timelineAddresses,
+                wireTLSArguments: wireTLSArguments
             )
             try await system.waitUntilReady(port: gatewayPort)
             try await system.waitUntilFanOutIsIdle(timelinePort: timelinePorts[0])
@@ -135,7 +146,7 @@ struct SystemUnderTest: Sendable {
     func startExtraGateway(name: String, port: Int, arguments: [String]) async throws -> ServiceProcess {
         let gateway = try Self.startGateway(
             bin: binDirectory, directory: directory, port: port, tweetService: tweetServiceAddress,
-            timelineServices: timelineServiceAddresses, extraArguments: arguments, name: name
+            timelineServices: timelineServiceAddresses, extraArguments: arguments + wireTLSArguments, name: name
         )
         do {
             try await waitUntilReady(port: port)
@@ -191,12 +202,7 @@ struct SystemUnderTest: Sendable {
     /// while thousands of those jobs are queued would measure their backlog, not "a tweet reaches its followers
     /// within seconds".
     func waitUntilFanOutIsIdle(timelinePort: Int) async throws {
-        let client = WireClient(
-            configuration: WireClientConfiguration(
-                endpoints: [WireEndpoint(host: "127.0.0.1", port: timelinePort)], role: .operator,
-                keys: TestServiceKeys.shared),
-            logger: Logger(label: "end-to-end-tests")
-        )
+        let client = try wireClient(port: timelinePort)
         defer { client.closeConnections() }
         let deadline = ContinuousClock.now + .seconds(120)
         var idlePolls = 0
@@ -209,6 +215,28 @@ struct SystemUnderTest: Sendable {
             idlePolls = last.waiting + last.pending < 10 ? idlePolls + 1 : 0
             try await Task.sleep(for: .milliseconds(500))
         }
+    }
+
+    /// An operator's Wire client of one service, beneath the same TLS as the services when they use it.
+    func wireClient(port: Int, security: WireTransportSecurity?? = nil) throws -> WireClient {
+        let configured = try WireTLSOptions.parse(wireTLSArguments).clientSecurity()
+        return WireClient(
+            configuration: WireClientConfiguration(
+                endpoints: [WireEndpoint(host: "127.0.0.1", port: port)], role: .operator, keys: TestServiceKeys.shared,
+                transportSecurity: security ?? configured
+            ),
+            logger: Logger(label: "end-to-end-tests")
+        )
+    }
+
+    /// A private CA and one certificate for 127.0.0.1 that every service presents; the flags that use them.
+    private static func makeWireCertificates(in directory: String) async throws -> [String] {
+        let authority = try await TestCertificateAuthority.make(in: URL(fileURLWithPath: directory))
+        let services = try await authority.issue("services")
+        return [
+            "--wire-tls-ca", authority.certificatePath, "--wire-tls-certificate", services.certificatePath,
+            "--wire-tls-key", services.keyPath, "--wire-tls-mutual",
+        ]
     }
 
     /// Stops every process by its PID; removes the directory when `keepLogs` is false.
@@ -245,8 +273,10 @@ struct SystemUnderTest: Sendable {
 }
 
 /// Starts the system, runs `body`, and stops every process whatever happens (keeping the logs if `body` threw).
-func withSystem<T: Sendable>(_ body: @Sendable (SystemUnderTest) async throws -> T) async throws -> T {
-    let system = try await SystemUnderTest.start()
+func withSystem<T: Sendable>(
+    wireTLS: Bool = false, _ body: @Sendable (SystemUnderTest) async throws -> T
+) async throws -> T {
+    let system = try await SystemUnderTest.start(wireTLS: wireTLS)
     do {
         let result = try await body(system)
         await system.stop(keepLogs: false)
