@@ -22,6 +22,11 @@ public struct ServiceProcess: Sendable {
         return ServiceProcess(logger: Logger(label: label), metrics: registry)
     }
 
+    /// The metrics in Prometheus text format, for `read_metrics`.
+    public var metricsExposition: @Sendable () -> String {
+        { [metrics] in metrics.emitToString() }
+    }
+
     /// Runs `services` until SIGTERM or SIGINT, then shuts them down gracefully in reverse order.
     public func run(_ services: [any Service]) async throws {
         let group = ServiceGroup(

@@ -27,10 +27,10 @@ struct TimelineServiceHarness: Sendable {
         logger: Logger,
         _ body: (TimelineServiceHarness) async throws -> Result
     ) async throws -> Result {
-        guard let seeds = RedisNodeAddress.list(redisSeeds) else {
+        guard let redisConfiguration = RedisClient.Configuration(clusterSeeds: redisSeeds) else {
             throw BenchmarkFailure("--redis takes a comma-separated host:port list")
         }
-        let redis = RedisClient(configuration: RedisClient.Configuration(mode: .cluster(seeds: seeds)), logger: logger)
+        let redis = RedisClient(configuration: redisConfiguration, logger: logger)
         let service = TimelineService(redis: redis, tweetService: tweets.timelineServiceClient, configuration: configuration)
         let server = try await WireServer.bind(
             configuration: WireServerConfiguration(serverName: TimelineService.serviceName, keys: tweets.keys),

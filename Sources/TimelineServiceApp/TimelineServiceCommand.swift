@@ -67,7 +67,7 @@ struct TimelineServiceCommand: AsyncParsableCommand {
         configuration.replication = acks > 0 ? RedisReplication(replicas: acks, timeout: .milliseconds(replicaTimeoutMs)) : nil
         let service = TimelineService(redis: redisClient, tweetService: tweets, configuration: configuration)
         var router = service.router()
-        router.registerMetrics(process.metrics)
+        router.registerMetrics(process.metricsExposition)
         let server = try await WireServer.bind(
             configuration: WireServerConfiguration(
                 host: endpoint.host, port: endpoint.port, serverName: TimelineService.serviceName, keys: keys,

@@ -87,7 +87,7 @@ struct Serve: AsyncParsableCommand {
         let hasher = PasswordHasher(configuration: PasswordHasher.Configuration(logN: scryptLogN))
         let handlers = TweetServiceHandlers(database: database, hasher: hasher, relay: relay)
         var router = handlers.router()
-        router.registerMetrics(process.metrics)
+        router.registerMetrics(process.metricsExposition)
         let server = try await WireServer.bind(
             configuration: WireServerConfiguration(
                 host: endpoint.host, port: endpoint.port, serverName: TweetServiceHandlers.serviceName, keys: keys,

@@ -12,7 +12,7 @@ struct ReadMetricsTests {
         let factory = PrometheusMetricsFactory(registry: registry)
         Counter(label: "test_requests_total", dimensions: [("route", "echo")], factory: factory).increment(by: 3)
         var router = WireRouter()
-        router.registerMetrics(registry)
+        router.registerMetrics { registry.emitToString() }
         let server = try await WireServer.bind(configuration: WireServerConfiguration(serverName: "metrics", keys: testKeys), router: router, logger: Logger(label: "metrics"))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }

@@ -1,5 +1,3 @@
-import Prometheus
-
 /// The serving process's metrics in Prometheus text format, so that every service can be scraped through the same
 /// protocol (the Gateway's `/metrics`, or any Wire client) without a second listener.
 public enum ReadMetrics: WireMethod {
@@ -28,8 +26,9 @@ public enum ReadMetrics: WireMethod {
 }
 
 extension WireRouter {
-    /// Serves ``ReadMetrics`` from `registry`, the registry behind the process's `PrometheusMetricsFactory`.
-    public mutating func registerMetrics(_ registry: PrometheusCollectorRegistry) {
-        register(ReadMetrics.self) { _, _ in ReadMetrics.Response(text: registry.emitToString()) }
+    /// Serves ``ReadMetrics`` with the text `exposition` returns: the process's metrics backend, injected so that
+    /// Wire depends on none (the executables bootstrap Prometheus, see `ServiceRuntime`).
+    public mutating func registerMetrics(_ exposition: @escaping @Sendable () -> String) {
+        register(ReadMetrics.self) { _, _ in ReadMetrics.Response(text: exposition()) }
     }
 }
