@@ -242,6 +242,24 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Pure logic of the two services (ids, RESP, hash slots, pipeline plans, the Redis handler on an
+        // EmbeddedChannel): no PostgreSQL, no Redis, seconds to run.
+        .testTarget(
+            name: "TweetServiceUnitTests",
+            dependencies: ["TweetService", "Wire"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TimelineServiceUnitTests",
+            dependencies: [
+                "TimelineService", "Wire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Integration: the services against the real PostgreSQL servers and Redis Cluster of `scripts/infra`.
         .testTarget(
             name: "TweetServiceTests",
             dependencies: [

@@ -105,8 +105,19 @@ struct WireOverTLSTests {
             router: router, logger: Self.logger
         )
         let running = Task { try await server.run() }
-        defer { running.cancel() }
-        try await body(server.port)
+        do {
+            try await body(server.port)
+        } catch {
+            await stop(server, running)
+            throw error
+        }
+        await stop(server, running)
+    }
+
+    /// Stops the way a service stops (drain, not cancel): connections accepted at that moment are closed properly.
+    private func stop(_ server: WireServer, _ running: Task<Void, any Error>) async {
+        server.shutdownGracefully()
+        _ = await running.result
     }
 
     private func call(port: Int, _ security: WireTransportSecurity?) async throws -> String {

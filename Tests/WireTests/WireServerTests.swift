@@ -129,6 +129,20 @@ struct WireServerTests {
         }
     }
 
+    /// A connection over the server's limit is closed at once, and the server (and the connection it serves) go on.
+    @Test func connectionsOverTheLimitAreClosedAndTheServerGoesOn() async throws {
+        try await withTestServer(configuration: WireServerConfiguration(serverName: "full", keys: testKeys, maxConnections: 1)) { server in
+            let first = try await RawConnection(port: server.port)
+            _ = try #require(try await first.handshake())
+            let second = try await RawConnection(port: server.port)
+            #expect(try await second.nextFrame() == nil, "closed without a word")
+            try await first.send(WireFrame(header: WireFrameHeader(kind: .request, requestID: 1, method: Echo.id), payload: Echo.Request(value: 7).payload()))
+            let answer = try #require(try await first.nextFrame())
+            #expect(answer.header.kind == .response && answer.header.requestID == 1)
+            await first.close()
+        }
+    }
+
     @Test func silentPeerIsClosedAfterTheHandshakeTimeout() async throws {
         try await withTestServer(configuration: WireServerConfiguration(serverName: "t", keys: testKeys, handshakeTimeout: .milliseconds(200))) { server in
             let raw = try await RawConnection(port: server.port)

@@ -12,7 +12,8 @@ import Synchronization
 /// not be idempotent): its caller sees the error.
 public final class WireClient: Sendable {
     private enum SlotState {
-        case idle(failures: Int, retryAt: ContinuousClock.Instant)
+        /// Not connected; after a failure, backing off until `retryAt`, with the failure that caused it.
+        case idle(failures: Int, retryAt: ContinuousClock.Instant, lastFailure: WireError? = nil)
         case connecting(Task<WireClientConnection, any Error>)
         case ready(WireClientConnection)
     }
@@ -24,6 +25,14 @@ public final class WireClient: Sendable {
         init(endpoint: WireEndpoint) {
             self.endpoint = endpoint
             self.state = Mutex(.idle(failures: 0, retryAt: .now))
+        }
+
+        /// Why the slot is backing off, if it is.
+        var lastFailure: WireError? {
+            state.withLock { state in
+                if case .idle(_, _, let failure) = state { return failure }
+                return nil
+            }
         }
     }
 
@@ -102,7 +111,13 @@ public final class WireClient: Sendable {
         var lastError = WireError.unavailable("every endpoint is backing off after failures")
         for offset in 0..<slots.count {
             let slot = slots[(start + offset) % slots.count]
-            guard let task = connectTask(for: slot) else { continue }
+            guard let task = connectTask(for: slot) else {
+                // Backing off: say why, so that a refused key or certificate is not reported as a mere outage.
+                if let failure = slot.lastFailure {
+                    lastError = WireError(failure.code, reason: failure.reason, "backing off after: \(failure.message)")
+                }
+                continue
+            }
             do {
                 let connection = try await task.value
                 if connection.hasCapacity {
@@ -155,7 +170,7 @@ public final class WireClient: Sendable {
             case .ready(let connection):
                 if connection.isUsable { return Task { connection } }
                 failures = 0
-            case .idle(let previousFailures, let retryAt):
+            case .idle(let previousFailures, let retryAt, _):
                 guard ContinuousClock.now >= retryAt else { return nil }
                 failures = previousFailures
             }
@@ -185,7 +200,8 @@ public final class WireClient: Sendable {
                 "cannot reach endpoint; backing off",
                 metadata: ["endpoint": "\(slot.endpoint)", "backoff": "\(backoff)", "error": "\(error)"]
             )
-            slot.state.withLock { $0 = .idle(failures: failures + 1, retryAt: .now + backoff) }
+            let failure = (error as? WireError) ?? WireError.unavailable("\(error)")
+            slot.state.withLock { $0 = .idle(failures: failures + 1, retryAt: .now + backoff, lastFailure: failure) }
             throw error
         }
     }

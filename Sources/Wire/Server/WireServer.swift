@@ -78,7 +78,8 @@ public final class WireServer: Service, Sendable {
                         for try await child in inbound {
                             guard connections.withLock({ $0.count }) < configuration.maxConnections else {
                                 logger.warning("refusing connection over the limit", metadata: ["limit": "\(configuration.maxConnections)"])
-                                child.channel.close(promise: nil)
+                                // Through executeThenClose, never by dropping it: an async channel must be finished.
+                                group.addTask { try? await child.executeThenClose { _, _ in } }
                                 continue
                             }
                             let connection = WireServerConnection(

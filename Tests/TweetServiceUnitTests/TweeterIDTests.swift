@@ -1,5 +1,4 @@
 import Wire
-import WireTestSupport
 import Testing
 @testable import TweetService
 
