@@ -129,6 +129,33 @@ struct WireServerTests {
         }
     }
 
+    /// Cancelling `run()` while connections keep arriving closes every one of them (each accepted connection is an
+    /// async channel that must be run to its close; dropping one used to stop the process) and returns.
+    @Test func cancellingTheServerWhileConnectionsArriveClosesThemAll() async throws {
+        for _ in 0..<5 {
+            var router = WireRouter()
+            router.registerHealthCheck(service: "busy")
+            let server = try await WireServer.bind(
+                configuration: WireServerConfiguration(serverName: "busy", keys: testKeys), router: router, logger: Logger(label: "busy")
+            )
+            let running = Task { try await server.run() }
+            let arrivals = Task {
+                var opened: [RawConnection] = []
+                while !Task.isCancelled, let connection = try? await RawConnection(port: server.port) {
+                    opened.append(connection)
+                }
+                for connection in opened {
+                    await connection.close()
+                }
+            }
+            try await Task.sleep(for: .milliseconds(50))
+            running.cancel()
+            _ = await running.result
+            arrivals.cancel()
+            await arrivals.value
+        }
+    }
+
     /// A connection over the server's limit is closed at once, and the server (and the connection it serves) go on.
     @Test func connectionsOverTheLimitAreClosedAndTheServerGoesOn() async throws {
         try await withTestServer(configuration: WireServerConfiguration(serverName: "full", keys: testKeys, maxConnections: 1)) { server in

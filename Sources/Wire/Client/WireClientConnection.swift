@@ -20,6 +20,8 @@ final class WireClientConnectionState: Sendable {
 final class WireClientConnection: Sendable {
     let endpoint: WireEndpoint
     private let channel: any Channel
+    /// Requests sent in the same event-loop turn share one flush.
+    private let writer: CoalescingWriter
     private let state: WireClientConnectionState
 
     /// The most requests the server lets this connection have in flight (from its helloAck).
@@ -32,6 +34,7 @@ final class WireClientConnection: Sendable {
     ) {
         self.endpoint = endpoint
         self.channel = channel
+        self.writer = CoalescingWriter(channel: channel)
         self.state = state
         self.maxInFlightRequests = maxInFlightRequests
         self.maxFrameLength = maxFrameLength
@@ -116,9 +119,11 @@ final class WireClientConnection: Sendable {
         state.inFlight.add(1, ordering: .relaxed)
         defer { state.inFlight.subtract(1, ordering: .relaxed) }
         let request = WireOutboundRequest(method: method, payload: payload, timeout: timeout, traceID: traceID, promise: promise)
-        channel.writeAndFlush(request).whenFailure { error in
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        written.futureResult.whenFailure { error in
             promise.fail(WireError.unavailable("could not send the request: \(error)"))
         }
+        writer.write(request, promise: written)
         return try await promise.futureResult.get()
     }
 

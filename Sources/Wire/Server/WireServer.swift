@@ -11,23 +11,28 @@ import Synchronization
 /// requests in flight and returns. Cancelling `run()` closes everything at once.
 public final class WireServer: Service, Sendable {
     private let serverChannel: NIOAsyncChannel<NIOAsyncChannel<WireFrame, WireFrame>, Never>
+    private let accepted: AcceptedChannels
     private let router: WireRouter
     private let configuration: WireServerConfiguration
     private let logger: Logger
     private let connections = Mutex<[ObjectIdentifier: WireServerConnection]>([:])
     private let inFlight = SharedAtomic<Int>(0)
     private let refusals = HandshakeRefusalLog()
+    /// Set once the server is closing at once (its `run()` was cancelled): connections still queued are closed.
+    private let closing = Atomic<Bool>(false)
 
     /// The port the server listens on (the chosen one when the configuration said 0).
     public let port: Int
 
     private init(
         serverChannel: NIOAsyncChannel<NIOAsyncChannel<WireFrame, WireFrame>, Never>,
+        accepted: AcceptedChannels,
         router: WireRouter,
         configuration: WireServerConfiguration,
         logger: Logger
     ) {
         self.serverChannel = serverChannel
+        self.accepted = accepted
         self.router = router
         self.configuration = configuration
         self.logger = logger
@@ -43,6 +48,7 @@ public final class WireServer: Service, Sendable {
     ) async throws -> WireServer {
         let maxFrameLength = configuration.maxFrameLength
         let security = configuration.transportSecurity
+        let accepted = AcceptedChannels()
         let channel = try await ServerBootstrap(group: eventLoopGroup)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -54,12 +60,16 @@ public final class WireServer: Service, Sendable {
                         ByteToMessageHandler(WireFrameDecoder(maxFrameLength: maxFrameLength)),
                         MessageToByteHandler(WireFrameEncoder()),
                     ])
-                    return try NIOAsyncChannel<WireFrame, WireFrame>(wrappingChannelSynchronously: channel)
+                    let child = try NIOAsyncChannel<WireFrame, WireFrame>(wrappingChannelSynchronously: channel)
+                    accepted.hold(child)
+                    return child
                 }
             }
         var logger = logger
         logger[metadataKey: "server"] = "\(configuration.serverName)"
-        let server = WireServer(serverChannel: channel, router: router, configuration: configuration, logger: logger)
+        let server = WireServer(
+            serverChannel: channel, accepted: accepted, router: router, configuration: configuration, logger: logger
+        )
         logger.info(
             "wire server listening",
             metadata: ["address": "\(configuration.host):\(server.port)", "transport": "\(security?.name ?? "tcp")"]
@@ -70,38 +80,68 @@ public final class WireServer: Service, Sendable {
     /// Requests running right now, over all connections.
     public var inFlightRequests: Int { inFlight.value.load(ordering: .relaxed) }
 
+    /// Serves until a graceful shutdown has drained every connection. Cancelling it closes the listening socket and
+    /// every connection at once, and returns when they are closed.
+    ///
+    /// The accept loop runs in a task of its own that cancellation does not reach: each accepted connection is an
+    /// async channel that must be run to its close, and a cancelled loop would drop the ones still queued.
     public func run() async throws {
-        try await withGracefulShutdownHandler {
-            try await serverChannel.executeThenClose { inbound in
-                try await withThrowingDiscardingTaskGroup { group in
-                    do {
-                        for try await child in inbound {
-                            guard connections.withLock({ $0.count }) < configuration.maxConnections else {
+        let acceptLoop = Task { try await self.acceptConnections() }
+        try await withTaskCancellationHandler {
+            try await withGracefulShutdownHandler {
+                try await acceptLoop.value
+            } onGracefulShutdown: {
+                self.shutdownGracefully()
+            }
+        } onCancel: {
+            self.closeNow()
+        }
+    }
+
+    private func acceptConnections() async throws {
+        try await serverChannel.executeThenClose { inbound in
+            try await withThrowingDiscardingTaskGroup { group in
+                do {
+                    for try await child in inbound {
+                        accepted.take(child)
+                        guard !closing.load(ordering: .relaxed), connections.withLock({ $0.count }) < configuration.maxConnections
+                        else {
+                            if !closing.load(ordering: .relaxed) {
                                 logger.warning("refusing connection over the limit", metadata: ["limit": "\(configuration.maxConnections)"])
-                                // Through executeThenClose, never by dropping it: an async channel must be finished.
-                                group.addTask { try? await child.executeThenClose { _, _ in } }
-                                continue
                             }
-                            let connection = WireServerConnection(
-                                channel: child, router: router, configuration: configuration, serverInFlight: inFlight,
-                                refusals: refusals, logger: logger
-                            )
-                            let key = ObjectIdentifier(connection)
-                            connections.withLock { $0[key] = connection }
-                            group.addTask {
-                                await connection.run()
-                                self.connections.withLock { _ = $0.removeValue(forKey: key) }
-                            }
+                            // Through executeThenClose, never by dropping it: an async channel must be finished.
+                            group.addTask { try? await child.executeThenClose { _, _ in } }
+                            continue
                         }
-                    } catch {
-                        // The listening socket closed (shutdown): stop accepting, but let the group wait for the
-                        // connections to drain rather than cancelling them.
-                        logger.debug("accept loop ended", metadata: ["error": "\(error)"])
+                        let connection = WireServerConnection(
+                            channel: child, router: router, configuration: configuration, serverInFlight: inFlight,
+                            refusals: refusals, logger: logger
+                        )
+                        let key = ObjectIdentifier(connection)
+                        connections.withLock { $0[key] = connection }
+                        group.addTask {
+                            await connection.run()
+                            self.connections.withLock { _ = $0.removeValue(forKey: key) }
+                        }
                     }
+                } catch {
+                    // The listening socket closed (shutdown): stop accepting, but let the group wait for the
+                    // connections to drain rather than cancelling them.
+                    logger.debug("accept loop ended", metadata: ["error": "\(error)"])
+                }
+                for child in accepted.closeAndTakeRest() {
+                    group.addTask { try? await child.executeThenClose { _, _ in } }
                 }
             }
-        } onGracefulShutdown: {
-            self.shutdownGracefully()
+        }
+    }
+
+    /// Closes the listening socket and every connection without waiting for requests in flight.
+    private func closeNow() {
+        closing.store(true, ordering: .relaxed)
+        serverChannel.channel.close(promise: nil)
+        for connection in connections.withLock({ Array($0.values) }) {
+            connection.close()
         }
     }
 

@@ -17,6 +17,8 @@ final class WireServerConnection: Sendable {
     private let handshakeDone = Atomic<Bool>(false)
     private let highestRequestID = Atomic<UInt64>(0)
     private let serverInFlight: SharedAtomic<Int>
+    /// Answers finishing in the same event-loop turn share one flush.
+    private let writer: CoalescingWriter
 
     init(
         channel: NIOAsyncChannel<WireFrame, WireFrame>,
@@ -31,6 +33,7 @@ final class WireServerConnection: Sendable {
         self.configuration = configuration
         self.serverInFlight = serverInFlight
         self.refusals = refusals
+        writer = CoalescingWriter(channel: channel.channel)
         peer = channel.channel.remoteAddress?.description ?? "?"
         var logger = logger
         logger[metadataKey: "peer"] = "\(peer)"
@@ -71,6 +74,11 @@ final class WireServerConnection: Sendable {
         } catch {
             logger.debug("connection ended", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// Closes the connection at once, requests in flight or not.
+    func close() {
+        channel.channel.close(promise: nil)
     }
 
     /// Stops taking requests: sends `goAway`, lets running requests finish, then closes.
@@ -180,7 +188,8 @@ final class WireServerConnection: Sendable {
         }
     }
 
-    /// Runs the handler, racing it against the request's deadline: whichever ends first answers.
+    /// Runs the handler against the request's deadline: whichever ends first answers, and the deadline cancels the
+    /// handler.
     private func serve(
         _ frame: WireFrame,
         role: WirePeerRole,
@@ -211,55 +220,65 @@ final class WireServerConnection: Sendable {
         let context = WireRequestContext(traceID: header.traceID, deadline: start + timeout, callerRole: role, logger: logger)
         let answered = SharedAtomic<Bool>(false)
 
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                let reply: WireFrame
-                do {
-                    let payload = try await WireTraceID.$current.withValue(header.traceID) {
-                        try await route.handler(frame.payload, context)
-                    }
-                    if WireFrameHeader.encodedSize + payload.readableBytes > self.configuration.maxFrameLength {
-                        // Sent, it would cost the client its connection (and every request on it): an error instead.
-                        logger.error("answer over the frame limit", metadata: ["bytes": "\(payload.readableBytes)"])
-                        reply = self.errorFrame(
-                            for: header,
-                            WireError(.resourceExhausted, reason: "response_too_large", "the answer is larger than a frame may be")
-                        )
-                    } else {
-                        reply = WireFrame(
-                            header: WireFrameHeader(kind: .response, requestID: header.requestID, method: header.method, traceID: header.traceID),
-                            payload: payload
-                        )
-                    }
-                } catch let error as WireError {
-                    reply = self.errorFrame(for: header, error)
-                } catch is CancellationError {
-                    return  // the deadline answered already
-                } catch {
-                    logger.error("handler failed", metadata: ["error": "\(error)"])
-                    reply = self.errorFrame(for: header, WireError(.internal, "internal error"))
-                }
-                if !answered.value.exchange(true, ordering: .relaxed) {
-                    await self.send(reply)
-                }
+        // The handler runs in a task of its own that the deadline can cancel; the deadline is a timer on the
+        // connection's event loop, not a sleeping task, so a request costs this task and the handler's.
+        let handler = Task {
+            try await WireTraceID.$current.withValue(header.traceID) {
+                try await route.handler(frame.payload, context)
             }
-            group.addTask {
-                guard (try? await Task.sleep(until: start + timeout)) != nil else { return }
-                if !answered.value.exchange(true, ordering: .relaxed) {
-                    logger.notice("request passed its deadline", metadata: ["timeout": "\(timeout)"])
-                    await self.send(self.errorFrame(for: header, .deadlineExceeded))
-                }
+        }
+        let eventLoop = channel.channel.eventLoop
+        let deadline = eventLoop.scheduleTask(in: TimeAmount(timeout)) {
+            handler.cancel()
+            if !answered.value.exchange(true, ordering: .relaxed) {
+                logger.notice("request passed its deadline", metadata: ["timeout": "\(timeout)"])
+                self.writer.write(self.errorFrame(for: header, .deadlineExceeded), promise: nil)
             }
-            await group.next()
-            group.cancelAll()
+        }
+        let outcome = await withTaskCancellationHandler {
+            await handler.result
+        } onCancel: {
+            handler.cancel()
+        }
+        deadline.cancel()
+        if let reply = reply(to: header, outcome, logger: logger), !answered.value.exchange(true, ordering: .relaxed) {
+            await send(reply)
         }
         route.duration.recordNanoseconds((ContinuousClock.now - start).nanoseconds)
+    }
+
+    /// The frame that answers `header` with the handler's outcome; `nil` when the handler was cancelled (the
+    /// deadline has answered, or the connection is going).
+    private func reply(to header: WireFrameHeader, _ outcome: Result<ByteBuffer, any Error>, logger: Logger) -> WireFrame? {
+        switch outcome {
+        case .success(let payload):
+            guard WireFrameHeader.encodedSize + payload.readableBytes <= configuration.maxFrameLength else {
+                // Sent, it would cost the client its connection (and every request on it): an error instead.
+                logger.error("answer over the frame limit", metadata: ["bytes": "\(payload.readableBytes)"])
+                return errorFrame(
+                    for: header, WireError(.resourceExhausted, reason: "response_too_large", "the answer is larger than a frame may be")
+                )
+            }
+            return WireFrame(
+                header: WireFrameHeader(kind: .response, requestID: header.requestID, method: header.method, traceID: header.traceID),
+                payload: payload
+            )
+        case .failure(let error as WireError):
+            return errorFrame(for: header, error)
+        case .failure(is CancellationError):
+            return nil
+        case .failure(let error):
+            logger.error("handler failed", metadata: ["error": "\(error)"])
+            return errorFrame(for: header, WireError(.internal, "internal error"))
+        }
     }
 
     /// Writes an answer and waits until it is flushed, so that a draining connection closes only after its last
     /// answer has left. (The async writer would only queue it.) A failed write means the peer is gone.
     private func send(_ frame: WireFrame) async {
-        try? await channel.channel.writeAndFlush(frame).get()
+        let written = channel.channel.eventLoop.makePromise(of: Void.self)
+        writer.write(frame, promise: written)
+        try? await written.futureResult.get()
     }
 
     private func finishRequest() {
