@@ -185,7 +185,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // Wire clients and service keys for the tests of the services: a client that calls in whatever role each
-        // method allows, and the test process's key (in memory and as a file for the executables it starts).
+        // method allows, and the test process's key (in memory and as a file for the executables it starts); the
+        // catalog of every method and the request-bounds table of docs/wire.md.
         .target(
             name: "WireTestSupport",
             dependencies: ["Wire", .product(name: "Logging", package: "swift-log")],
@@ -195,7 +196,7 @@ let package = Package(
         .testTarget(
             name: "WireTests",
             dependencies: [
-                "Wire",
+                "Wire", "WireTestSupport",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
