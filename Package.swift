@@ -11,6 +11,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "Wire", targets: ["Wire"]),
+        .library(name: "WireFuzzChecks", targets: ["WireFuzzChecks"]),
         .executable(name: "tweet-service", targets: ["TweetServiceApp"]),
         .executable(name: "timeline-service", targets: ["TimelineServiceApp"]),
         .executable(name: "gateway", targets: ["GatewayApp"]),
@@ -92,6 +93,13 @@ let package = Package(
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // The invariants the Wire fuzzer checks on every input, shared by the fuzzer (`Fuzz/`) and the corpus replay
+        // in WireTests.
+        .target(
+            name: "WireFuzzChecks",
+            dependencies: ["Wire", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         // The start-up path the three executables share: flags, logging, metrics, signals, service group.
@@ -196,7 +204,7 @@ let package = Package(
         .testTarget(
             name: "WireTests",
             dependencies: [
-                "Wire", "WireTestSupport",
+                "Wire", "WireFuzzChecks", "WireTestSupport",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
