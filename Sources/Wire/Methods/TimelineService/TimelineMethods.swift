@@ -43,6 +43,8 @@ public enum ReadQueueStats: WireMethod {
     public static let callers = WireCallers(.operator)
     public typealias Request = WireEmpty
 
+    public static func checkBounds(_ request: Request) {}
+
     public struct Response: WireMessage, Hashable {
         /// Jobs in the queue not yet handed to a worker.
         public var waiting: Int64
@@ -69,6 +71,4 @@ public enum ReadQueueStats: WireMethod {
             writer.write(lagMillis)
         }
     }
-
-    public static func checkBounds(_ request: Request) {}
 }
