@@ -11,6 +11,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "Wire", targets: ["Wire"]),
+        .library(name: "WireFuzzChecks", targets: ["WireFuzzChecks"]),
         .executable(name: "tweet-service", targets: ["TweetServiceApp"]),
         .executable(name: "timeline-service", targets: ["TimelineServiceApp"]),
         .executable(name: "gateway", targets: ["GatewayApp"]),
@@ -97,6 +98,13 @@ let package = Package(
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // The invariants the Wire fuzzer checks on every input, shared by the fuzzer (`Fuzz/`) and the corpus replay
+        // in WireTests.
+        .target(
+            name: "WireFuzzChecks",
+            dependencies: ["Wire", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         // The start-up path the three executables share: flags, logging, metrics, signals, service group.
@@ -190,7 +198,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // Wire clients and service keys for the tests of the services: a client that calls in whatever role each
-        // method allows, and the test process's key (in memory and as a file for the executables it starts).
+        // method allows, and the test process's key (in memory and as a file for the executables it starts); the
+        // catalog of every method and the request-bounds table of docs/wire.md.
         .target(
             name: "WireTestSupport",
             dependencies: ["Wire", .product(name: "Logging", package: "swift-log")],
@@ -233,7 +242,7 @@ let package = Package(
         .testTarget(
             name: "WireTests",
             dependencies: [
-                "Wire",
+                "Wire", "WireFuzzChecks", "WireTestSupport",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -14,7 +14,7 @@ let package = Package(
         .executableTarget(
             name: "WireFuzzer",
             dependencies: [
-                .product(name: "Wire", package: "Tweeter"),
+                .product(name: "WireFuzzChecks", package: "Tweeter"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             // For `@_extern(c)`, which declares libFuzzer's `LLVMFuzzerRunDriver` without a C header.

@@ -21,7 +21,7 @@ struct FanOutBenchmark: AsyncParsableCommand {
     @Option(help: "Fan-out workers in the in-process TimelineService.")
     var workers: Int = 4
 
-    @Option(help: "Follower ids fetched and written per fan-out job.")
+    @Option(help: "Follower ids fetched and written per fan-out job (at most a page of list_follower_ids, 50,000).")
     var chunkSize: Int = 5_000
 
     @Option(help: "Requests in the redis-benchmark baseline (-n).")
@@ -46,6 +46,9 @@ struct FanOutBenchmark: AsyncParsableCommand {
         }
         guard ["none", "replica", "both"].contains(replication) else {
             throw ValidationError("--replication is none, replica or both")
+        }
+        guard ListFollowerIDs.limitRange.contains(UInt32(clamping: chunkSize)) else {
+            throw ValidationError("--chunk-size is at most \(ListFollowerIDs.limitRange.upperBound), a page of list_follower_ids")
         }
     }
 

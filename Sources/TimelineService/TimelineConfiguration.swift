@@ -1,3 +1,5 @@
+import Wire
+
 /// How long and how old timelines may grow, and how fan-out work is cut up.
 public struct TimelineConfiguration: Sendable {
     /// Entries kept in each home timeline.
@@ -8,7 +10,8 @@ public struct TimelineConfiguration: Sendable {
     public var publicCapacity: Int
     /// Tweets older than this leave the public timeline.
     public var publicMaxAge: Duration
-    /// Follower ids fetched and written per fan-out job.
+    /// Follower ids fetched and written per fan-out job: at most a page of `list_follower_ids`
+    /// (``ListFollowerIDs/limitRange``).
     public var fanOutChunkSize: Int
     /// Fan-out jobs one instance works on at once.
     public var workers: Int
@@ -64,6 +67,10 @@ public struct TimelineConfiguration: Sendable {
         self.profileCapacity = profileCapacity
         self.publicCapacity = publicCapacity
         self.publicMaxAge = publicMaxAge
+        precondition(
+            ListFollowerIDs.limitRange.contains(UInt32(clamping: fanOutChunkSize)),
+            "fanOutChunkSize must be within list_follower_ids's \(ListFollowerIDs.limitRange)"
+        )
         self.fanOutChunkSize = fanOutChunkSize
         self.workers = workers
         self.reclaimAfter = reclaimAfter

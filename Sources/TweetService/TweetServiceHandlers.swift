@@ -5,8 +5,6 @@ import Wire
 public struct TweetServiceHandlers: Sendable {
     /// The name this service gives in handshakes and health checks.
     public static let serviceName = "tweet-service"
-    /// The largest page of follower ids one call returns.
-    public static let maxFollowerIDPage: UInt32 = 50_000
 
     let accounts: AccountStore
     let users: UserDirectory
@@ -40,11 +38,11 @@ public struct TweetServiceHandlers: Sendable {
         register(&router, ListFollowers.self) { try await $0.userPage($1, followers: true) }
         register(&router, ListFollowing.self) { try await $0.userPage($1, followers: false) }
         register(&router, ListFollowerIDs.self) { handlers, request in
-            let page = try await handlers.graph.page(request, followers: true, maxLimit: Self.maxFollowerIDPage)
+            let page = try await handlers.graph.page(request, followers: true)
             return IDList(ids: page.ids, nextCursor: page.nextCursor)
         }
         register(&router, ListFollowingIDs.self) { handlers, request in
-            let page = try await handlers.graph.page(request, followers: false, maxLimit: Self.maxFollowerIDPage)
+            let page = try await handlers.graph.page(request, followers: false)
             return IDList(ids: page.ids, nextCursor: page.nextCursor)
         }
         register(&router, CreateTweet.self) { handlers, request in
@@ -74,7 +72,7 @@ public struct TweetServiceHandlers: Sendable {
     }
 
     private func userPage(_ request: PageRequest, followers: Bool) async throws -> UserPage {
-        let page = try await graph.page(request, followers: followers, maxLimit: TweetStore.maxPage)
+        let page = try await graph.page(request, followers: followers)
         return UserPage(users: try await users.users(page.ids), nextCursor: page.nextCursor)
     }
 

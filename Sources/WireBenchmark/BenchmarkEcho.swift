@@ -29,6 +29,9 @@ enum BenchmarkEcho: WireMethod {
     typealias Request = Message
     typealias Response = Message
 
+    /// Bounded by the frame alone: the benchmark measures frames of every size up to the limit.
+    static func checkBounds(_ request: Request) {}
+
     /// The request every call sends: `payloadSize` bytes.
     static func request(payloadSize: Int) -> Message {
         Message(bytes: ByteBuffer(repeating: 0xA5, count: payloadSize))

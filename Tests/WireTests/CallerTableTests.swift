@@ -1,18 +1,11 @@
 import Foundation
 import Testing
 import Wire
+import WireTestSupport
 
 /// `docs/wire.md`'s "Who may call what" is the table operators read; the code is what servers enforce. They agree.
 @Suite("Caller table")
 struct CallerTableTests {
-    private static let methods: [any WireMethod.Type] = [
-        HealthCheck.self, ReadMetrics.self,
-        CreateUser.self, Authenticate.self, ResolveToken.self, RevokeToken.self, GetUsers.self, GetUserByUsername.self,
-        Follow.self, Unfollow.self, ListFollowers.self, ListFollowing.self, ListFollowerIDs.self, CreateTweet.self,
-        GetTweets.self, DeleteTweet.self, ListUserTweets.self, ListRecentTweets.self, ListFollowingIDs.self,
-        DeliverEvents.self, ReadPublicTimeline.self, ReadHomeTimeline.self, ReadProfileTimeline.self, ReadQueueStats.self,
-    ]
-
     @Test func theDocumentedTableIsTheEnforcedOne() throws {
         let docs = URL(filePath: #filePath).deletingLastPathComponent().appending(path: "../../docs/wire.md")
         let text = try String(contentsOf: docs, encoding: .utf8)
@@ -23,8 +16,8 @@ struct CallerTableTests {
             guard cells.count == 3, let id = UInt16(cells[0]) else { continue }
             documented[id] = (cells[1], Set(cells[2].components(separatedBy: ", ")))
         }
-        #expect(documented.count == Self.methods.count, "one row per method")
-        for method in Self.methods {
+        #expect(documented.count == WireMethodCatalog.all.count, "one row per method")
+        for method in WireMethodCatalog.all {
             let row = documented[method.id.rawValue]
             #expect(row?.name == method.name, "method \(method.id)")
             let enforced = Set(WirePeerRole.allCases.filter { method.callers.allows($0) }.map(\.rawValue))

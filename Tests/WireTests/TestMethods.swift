@@ -8,6 +8,9 @@ enum Echo: WireMethod {
     static let name = "echo"
     static let callers = WireCallers(.gateway, .operator)
 
+    /// Bounded by the frame alone: tests send frames of every size.
+    static func checkBounds(_ request: Request) {}
+
     struct Request: WireMessage, Hashable {
         var value: UInt64
         var delayMillis: UInt32 = 0
@@ -64,6 +67,8 @@ enum AlwaysNotFound: WireMethod {
     static let callers = WireCallers(.gateway)
     typealias Request = WireEmpty
     typealias Response = WireEmpty
+
+    static func checkBounds(_ request: Request) {}
 }
 
 /// Starts a Wire server for tests on 127.0.0.1 and an ephemeral port, and stops it when the body ends.

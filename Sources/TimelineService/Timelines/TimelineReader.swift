@@ -4,8 +4,6 @@ import Wire
 /// `max_id` / `since_id` bounds. A home timeline that Redis lost, or that expired while its owner was idle, is
 /// rebuilt from the store on the next read instead of being shown empty.
 struct TimelineReader: Sendable {
-    static let maxLimit: UInt32 = 200
-
     let redis: RedisClient
     let tweetService: WireClient
     let cache: TweetCache
@@ -75,7 +73,9 @@ struct TimelineReader: Sendable {
         var ids: [Int64] = []
         var cursor: Int64?
         repeat {
-            let page = try await tweetService.call(ListFollowingIDs.self, PageRequest(userID: userID, limit: 50_000, cursor: cursor))
+            let page = try await tweetService.call(
+                ListFollowingIDs.self, PageRequest(userID: userID, limit: ListFollowingIDs.limitRange.upperBound, cursor: cursor)
+            )
             ids += page.ids
             cursor = page.nextCursor
         } while cursor != nil
@@ -85,15 +85,12 @@ struct TimelineReader: Sendable {
     /// Writes the newest tweets of the user and everyone they follow into their home timeline, then marks it built.
     func rebuildHome(of userID: Int64) async throws {
         let authors = [userID] + (try await followingIDs(of: userID))
-        // In answers cut to the tweet-list budget: heavy tweets take several calls, each below the last.
+        // Asked in chunks of authors that list_recent_tweets takes; each chunk's newest merged into the newest so far.
         var recent: [TweetRecord] = []
-        while recent.count < configuration.homeCapacity {
-            let query = RecentTweetsQuery(authorIDs: authors, limit: UInt32(configuration.homeCapacity - recent.count), maxID: recent.last?.id)
-            let more = try await tweetService.call(ListRecentTweets.self, query, timeout: .seconds(30)).tweets
-            recent += more
-            if more.count < Int(query.limit), !TweetListBudget.mayHaveBeenCut(more) {
-                break  // all there are
-            }
+        for start in stride(from: 0, to: authors.count, by: ListRecentTweets.maxAuthorIDs) {
+            let chunk = Array(authors[start..<min(start + ListRecentTweets.maxAuthorIDs, authors.count)])
+            let merged = recent + (try await newestTweets(of: chunk))
+            recent = Array(merged.sorted { $0.id > $1.id }.prefix(configuration.homeCapacity))
         }
         let ttl = configuration.idleTimelineTTL.redisSeconds
         var commands = cache.storeCommands(recent) + recent.flatMap {
@@ -103,12 +100,26 @@ struct TimelineReader: Sendable {
         _ = try await redis.pipeline(commands)
     }
 
+    /// The newest ``TimelineConfiguration/homeCapacity`` tweets of `authors`, in answers cut to the tweet-list budget:
+    /// heavy tweets take several calls, each below the last.
+    private func newestTweets(of authors: [Int64]) async throws -> [TweetRecord] {
+        var recent: [TweetRecord] = []
+        while recent.count < configuration.homeCapacity {
+            let wanted = min(configuration.homeCapacity - recent.count, Int(ListRecentTweets.limitRange.upperBound))
+            let query = RecentTweetsQuery(authorIDs: authors, limit: UInt32(wanted), maxID: recent.last?.id)
+            let more = try await tweetService.call(ListRecentTweets.self, query, timeout: .seconds(30)).tweets
+            recent += more
+            if more.count < wanted, !TweetListBudget.mayHaveBeenCut(more) {
+                break  // all there are
+            }
+        }
+        return recent
+    }
+
     /// Reads one more id than asked from each timeline, merges them newest first without repeats, and hydrates the
     /// page; the extra id tells whether an older page exists inside the window.
+    /// The limit is bounded by the read methods' ``ReadHomeTimeline/checkBounds(_:)``.
     private func page(_ keys: [String], _ query: TimelineQuery) async throws -> TweetPage {
-        guard (1...Self.maxLimit).contains(query.limit) else {
-            throw WireError(.invalidArgument, reason: "invalid_limit", "limit must be 1 to \(Self.maxLimit)")
-        }
         let upper: [UInt8] = query.maxID.map(TimelineKeys.exclusiveBound) ?? Array("+".utf8)
         let lower: [UInt8] = query.sinceID.map(TimelineKeys.exclusiveBound) ?? Array("-".utf8)
         let replies = try await redis.pipeline(keys.map {

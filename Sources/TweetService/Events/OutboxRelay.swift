@@ -16,7 +16,7 @@ import Wire
 /// alone) is moved to the shard's `outbox_dead_letters` with a log line and a metric, never blocking the rows behind.
 public final class OutboxRelay: Service, Sendable {
     public struct Configuration: Sendable {
-        /// Rows per delivery.
+        /// Rows per delivery: 1 to ``DeliverEvents/maxEvents``, the most one delivery may carry.
         public var batchSize: Int
         /// Payload bytes per delivery; a batch is cut before the row that would pass it (a first row always goes).
         /// Below the TimelineService's frame limit (1 MiB by default); a batch the server still refuses as too
@@ -35,6 +35,7 @@ public final class OutboxRelay: Service, Sendable {
             batchSize: Int = 500, maxBatchBytes: Int = 512 * 1024, claimTime: Duration = .seconds(10),
             sweepInterval: Duration = .seconds(1), concurrency: Int = 8, retryDelay: Duration = .milliseconds(500)
         ) {
+            precondition((1...DeliverEvents.maxEvents).contains(batchSize), "batchSize must be 1 to \(DeliverEvents.maxEvents)")
             self.batchSize = batchSize
             self.maxBatchBytes = maxBatchBytes
             self.claimTime = claimTime

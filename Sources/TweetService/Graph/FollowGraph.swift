@@ -131,11 +131,9 @@ public struct FollowGraph: Sendable {
         }
     }
 
-    /// A page of relationships, newest first: `followers` of the user, or those the user is `following`.
-    public func page(_ request: PageRequest, followers: Bool, maxLimit: UInt32) async throws -> (ids: [Int64], nextCursor: Int64?) {
-        guard (1...maxLimit).contains(request.limit) else {
-            throw WireError(.invalidArgument, reason: "invalid_limit", "limit must be 1 to \(maxLimit)")
-        }
+    /// A page of relationships, newest first: `followers` of the user, or those the user is `following`. The limit
+    /// is bounded by the method that asks (``ListFollowers/checkBounds(_:)``, ``ListFollowerIDs/checkBounds(_:)``).
+    public func page(_ request: PageRequest, followers: Bool) async throws -> (ids: [Int64], nextCursor: Int64?) {
         guard let shard = database.shardMap.shard(ofID: request.userID) else {
             throw WireError(.notFound, reason: "unknown_user", "no user \(request.userID)")
         }

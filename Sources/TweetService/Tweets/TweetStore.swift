@@ -4,8 +4,6 @@ import Wire
 /// routes to its row with no lookup.
 public struct TweetStore: Sendable {
     let database: ShardedDatabase
-    /// Largest page a caller may ask for.
-    public static let maxPage: UInt32 = 200
 
     public init(database: ShardedDatabase) {
         self.database = database
@@ -63,11 +61,9 @@ public struct TweetStore: Sendable {
         return tweet
     }
 
-    /// The tweets with these ids, in the order asked; missing ones are left out. One round trip per server.
+    /// The tweets with these ids, in the order asked; missing ones are left out. One round trip per server. Callers
+    /// over Wire name at most ``TweetListBudget/maxIDsPerCall`` (``GetTweets/checkBounds(_:)``).
     public func tweets(_ ids: [Int64]) async throws -> [TweetRecord] {
-        guard ids.count <= TweetListBudget.maxIDsPerCall else {
-            throw WireError(.invalidArgument, reason: "too_many_ids", "at most \(TweetListBudget.maxIDsPerCall) ids per call")
-        }
         let rows = try await database.select(idsByShard: database.shardMap.group(ids)) { schema, ids in
             "SELECT \(Self.columns) FROM \(schema).tweets t JOIN \(schema).users u ON u.id = t.user_id WHERE t.id = ANY(\(ids))"
         } decode: { try Self.decode($0) }
@@ -105,9 +101,8 @@ public struct TweetStore: Sendable {
     }
 
     /// A user's tweets, newest first, inside the query's id window; one more row is read to know whether the page
-    /// has a successor.
+    /// has a successor. The limit is bounded by ``ListUserTweets/checkBounds(_:)``.
     public func byUser(_ query: TimelineQuery) async throws -> TweetPage {
-        try Self.checkLimit(query.limit)
         guard let shard = database.shardMap.shard(ofID: query.userID) else { return TweetPage(tweets: [], nextMaxID: nil) }
         let parameters = [String(query.userID), query.maxID.map(String.init), query.sinceID.map(String.init), String(query.limit + 1)]
         let rows = try await database.withShard(shard) { connection, schema in
@@ -124,11 +119,9 @@ public struct TweetStore: Sendable {
     }
 
     /// The newest tweets of several authors older than `maxID` (if given), merged newest first: one round trip per
-    /// server. Cut to ``TweetListBudget/maxBytes``: a caller that wants more asks again below the last one.
+    /// server. Cut to ``TweetListBudget/maxBytes``: a caller that wants more asks again below the last one. Authors
+    /// and limit are bounded by ``ListRecentTweets/checkBounds(_:)``.
     public func recent(by authors: [Int64], limit: UInt32, maxID: Int64? = nil) async throws -> [TweetRecord] {
-        guard limit <= 10_000 else {
-            throw WireError(.invalidArgument, reason: "invalid_limit", "limit must be at most 10000")
-        }
         let parameters = [String(limit), maxID.map(String.init)]
         let rows = try await database.select(idsByShard: database.shardMap.group(authors), sharedParameters: parameters) {
             schema, authors in
@@ -139,11 +132,5 @@ public struct TweetStore: Sendable {
         } decode: { try Self.decode($0) }
         let newest = Array(rows.sorted { $0.id > $1.id }.prefix(Int(limit)))
         return Array(newest.prefix(TweetListBudget.fittingCount(of: newest)))
-    }
-
-    static func checkLimit(_ limit: UInt32) throws(WireError) {
-        guard (1...maxPage).contains(limit) else {
-            throw WireError(.invalidArgument, reason: "invalid_limit", "limit must be 1 to \(maxPage)")
-        }
     }
 }

@@ -6,6 +6,8 @@ public enum HealthCheck: WireMethod {
 
     public typealias Request = WireEmpty
 
+    public static func checkBounds(_ request: Request) {}
+
     public struct Response: WireMessage, Hashable {
         /// The serving role, e.g. `tweet-service`.
         public var service: String

@@ -7,6 +7,8 @@ public enum ReadMetrics: WireMethod {
 
     public typealias Request = WireEmpty
 
+    public static func checkBounds(_ request: Request) {}
+
     public struct Response: WireMessage, Hashable {
         /// Prometheus exposition text.
         public var text: String

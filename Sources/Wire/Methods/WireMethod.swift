@@ -24,4 +24,11 @@ public protocol WireMethod: Sendable {
     /// The roles a server serves this method to; every other caller gets `permission_denied/role_not_allowed`.
     /// The whole table is in `docs/wire.md`, "Who may call what".
     static var callers: WireCallers { get }
+    /// Refuses a decoded request that asks for more than the method serves (too many ids, a limit out of range), so
+    /// that no caller, whatever its role, can make one request cost without bound. The router calls it after decoding
+    /// and before the handler; a method whose request has a fixed size checks nothing. Every method's bounds are in
+    /// `docs/wire.md`, "Request bounds".
+    ///
+    /// - Throws: `invalid_argument` with a reason from ``WireRequestBounds``.
+    static func checkBounds(_ request: Request) throws(WireError)
 }

@@ -16,8 +16,9 @@ public struct WireRouter: Sendable {
 
     public init() {}
 
-    /// Serves `method` with `handler`. A handler reports failure by throwing ``WireError``; anything else it throws is
-    /// logged and answered as `internal` without details.
+    /// Serves `method` with `handler`, which sees only requests within the method's bounds
+    /// (``WireMethod/checkBounds(_:)``). A handler reports failure by throwing ``WireError``; anything else it throws
+    /// is logged and answered as `internal` without details.
     public mutating func register<Method: WireMethod>(
         _ method: Method.Type,
         handler: @escaping @Sendable (Method.Request, WireRequestContext) async throws -> Method.Response
@@ -28,6 +29,7 @@ public struct WireRouter: Sendable {
             callers: Method.callers,
             handler: { payload, context in
                 let request = try Method.Request(payload: payload)
+                try Method.checkBounds(request)
                 return try await handler(request, context).payload()
             },
             duration: Metrics.Timer(label: "wire_server_request_duration_seconds", dimensions: [("method", Method.name)])

@@ -76,4 +76,13 @@ public enum DeliverEvents: WireMethod {
     public static let callers = WireCallers(.tweetService)
     public typealias Request = TimelineEventBatch
     public typealias Response = WireEmpty
+
+    /// The most events one delivery may carry (each becomes a queued job); the relay's batches stay below it.
+    public static let maxEvents = 1_000
+
+    public static func checkBounds(_ request: Request) throws(WireError) {
+        try WireRequestBounds.check(
+            count: request.events.count, max: maxEvents, of: "events", reason: WireRequestBounds.tooManyEvents
+        )
+    }
 }

@@ -1,4 +1,5 @@
-// The TimelineService's read methods (ids 201-209). Limits are 1...200; `invalid_argument/invalid_limit` otherwise.
+// The TimelineService's read methods (ids 201-209). Limits are `WireRequestBounds.pageLimit` (1...200);
+// `invalid_argument/invalid_limit` otherwise.
 
 /// Everyone's tweets, newest first, trimmed by age.
 public enum ReadPublicTimeline: WireMethod {
@@ -6,6 +7,10 @@ public enum ReadPublicTimeline: WireMethod {
     public static let callers = WireCallers(.gateway)
     public typealias Request = TimelineQuery
     public typealias Response = TweetPage
+
+    public static func checkBounds(_ request: Request) throws(WireError) {
+        try WireRequestBounds.check(limit: request.limit, in: WireRequestBounds.pageLimit)
+    }
 }
 
 /// The tweets of the people `userID` follows, and their own, newest first.
@@ -14,6 +19,10 @@ public enum ReadHomeTimeline: WireMethod {
     public static let callers = WireCallers(.gateway)
     public typealias Request = TimelineQuery
     public typealias Response = TweetPage
+
+    public static func checkBounds(_ request: Request) throws(WireError) {
+        try WireRequestBounds.check(limit: request.limit, in: WireRequestBounds.pageLimit)
+    }
 }
 
 /// `userID`'s tweets from the materialized profile timeline (may lag the store by the fan-out delay).
@@ -22,6 +31,10 @@ public enum ReadProfileTimeline: WireMethod {
     public static let callers = WireCallers(.gateway)
     public typealias Request = TimelineQuery
     public typealias Response = TweetPage
+
+    public static func checkBounds(_ request: Request) throws(WireError) {
+        try WireRequestBounds.check(limit: request.limit, in: WireRequestBounds.pageLimit)
+    }
 }
 
 /// The fan-out queue's depth and lag.
@@ -29,6 +42,8 @@ public enum ReadQueueStats: WireMethod {
     public static let id = WireMethodID(rawValue: 204), name = "read_queue_stats"
     public static let callers = WireCallers(.operator)
     public typealias Request = WireEmpty
+
+    public static func checkBounds(_ request: Request) {}
 
     public struct Response: WireMessage, Hashable {
         /// Jobs in the queue not yet handed to a worker.

@@ -1,5 +1,10 @@
 /// A tweet as the services exchange it, with its author's username so that readers need no second lookup.
 public struct TweetRecord: WireMessage, Hashable {
+    /// Decoding refuses a longer text (`too_long`): twice ``FieldRules/maxTweetBytes``, which the service checks after.
+    public static let maxTextBytes = 16_384
+    /// Decoding refuses a longer username (`too_long`).
+    public static let maxUsernameBytes = 64
+
     public var id: Int64
     public var userID: Int64
     public var username: String
@@ -19,8 +24,8 @@ public struct TweetRecord: WireMessage, Hashable {
     public init(from reader: inout WireReader) throws(WireError) {
         id = try reader.read()
         userID = try reader.read()
-        username = try reader.read(String.self, maxBytes: 64)
-        text = try reader.read(String.self, maxBytes: 16_384)
+        username = try reader.read(String.self, maxBytes: Self.maxUsernameBytes)
+        text = try reader.read(String.self, maxBytes: Self.maxTextBytes)
         createdAtMillis = try reader.read()
         inReplyToID = try reader.readOptional { (reader: inout WireReader) throws(WireError) in try reader.read(Int64.self) }
     }

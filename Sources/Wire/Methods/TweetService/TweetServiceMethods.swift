@@ -6,6 +6,9 @@ public enum CreateUser: WireMethod {
     public static let callers = WireCallers(.gateway)
     public typealias Request = Credentials
     public typealias Response = UserRecord
+
+    /// Fixed size but for strings bounded where they are decoded (``Credentials``).
+    public static func checkBounds(_ request: Request) {}
 }
 
 public enum Authenticate: WireMethod {
@@ -13,6 +16,9 @@ public enum Authenticate: WireMethod {
     public static let callers = WireCallers(.gateway)
     public typealias Request = Credentials
     public typealias Response = Session
+
+    /// Fixed size but for strings bounded where they are decoded (``Credentials``).
+    public static func checkBounds(_ request: Request) {}
 }
 
 /// Token -> user; `unauthenticated` for an unknown or revoked token.
@@ -21,6 +27,9 @@ public enum ResolveToken: WireMethod {
     public static let callers = WireCallers(.gateway)
     public typealias Request = Name
     public typealias Response = UserRecord
+
+    /// Fixed size but for strings bounded where they are decoded (``Name``).
+    public static func checkBounds(_ request: Request) {}
 }
 
 public enum RevokeToken: WireMethod {
@@ -28,6 +37,9 @@ public enum RevokeToken: WireMethod {
     public static let callers = WireCallers(.gateway)
     public typealias Request = Name
     public typealias Response = WireEmpty
+
+    /// Fixed size but for strings bounded where they are decoded (``Name``).
+    public static func checkBounds(_ request: Request) {}
 }
 
 /// Users by id; unknown ids are left out.
@@ -36,6 +48,13 @@ public enum GetUsers: WireMethod {
     public static let callers = WireCallers(.gateway, .timelineService)
     public typealias Request = IDList
     public typealias Response = UserPage
+
+    /// The most ids one call may name: callers look up one user at a time; a page of users is read server-side.
+    public static let maxIDs = 100
+
+    public static func checkBounds(_ request: Request) throws(WireError) {
+        try WireRequestBounds.check(count: request.ids.count, max: maxIDs, of: "ids", reason: WireRequestBounds.tooManyIDs)
+    }
 }
 
 public enum GetUserByUsername: WireMethod {
@@ -43,6 +62,9 @@ public enum GetUserByUsername: WireMethod {
     public static let callers = WireCallers(.gateway)
     public typealias Request = Name
     public typealias Response = UserRecord
+
+    /// Fixed size but for strings bounded where they are decoded (``Name``).
+    public static func checkBounds(_ request: Request) {}
 }
 
 /// Idempotent; `invalid_argument/self_follow` for oneself, `not_found` for an unknown followee.
@@ -51,6 +73,8 @@ public enum Follow: WireMethod {
     public static let callers = WireCallers(.gateway)
     public typealias Request = FollowEdge
     public typealias Response = FollowState
+
+    public static func checkBounds(_ request: Request) {}
 }
 
 public enum Unfollow: WireMethod {
@@ -58,6 +82,8 @@ public enum Unfollow: WireMethod {
     public static let callers = WireCallers(.gateway)
     public typealias Request = FollowEdge
     public typealias Response = FollowState
+
+    public static func checkBounds(_ request: Request) {}
 }
 
 /// Newest relationship first; the cursor is the last entry's relationship id.
@@ -66,6 +92,10 @@ public enum ListFollowers: WireMethod {
     public static let callers = WireCallers(.gateway)
     public typealias Request = PageRequest
     public typealias Response = UserPage
+
+    public static func checkBounds(_ request: Request) throws(WireError) {
+        try WireRequestBounds.check(limit: request.limit, in: WireRequestBounds.pageLimit)
+    }
 }
 
 public enum ListFollowing: WireMethod {
@@ -73,14 +103,25 @@ public enum ListFollowing: WireMethod {
     public static let callers = WireCallers(.gateway)
     public typealias Request = PageRequest
     public typealias Response = UserPage
+
+    public static func checkBounds(_ request: Request) throws(WireError) {
+        try WireRequestBounds.check(limit: request.limit, in: WireRequestBounds.pageLimit)
+    }
 }
 
-/// Follower ids in large pages (up to 50,000), for fan-out.
+/// Follower ids in large pages (up to ``limitRange``), for fan-out.
 public enum ListFollowerIDs: WireMethod {
     public static let id = WireMethodID(rawValue: 110), name = "list_follower_ids"
     public static let callers = WireCallers(.timelineService)
     public typealias Request = PageRequest
     public typealias Response = IDList
+
+    /// Pages of ids are large (8 bytes an id, 400 KiB at most) so that fan-out and rebuilds take few round trips.
+    public static let limitRange: ClosedRange<UInt32> = 1...50_000
+
+    public static func checkBounds(_ request: Request) throws(WireError) {
+        try WireRequestBounds.check(limit: request.limit, in: limitRange)
+    }
 }
 
 public enum CreateTweet: WireMethod {
@@ -88,6 +129,9 @@ public enum CreateTweet: WireMethod {
     public static let callers = WireCallers(.gateway)
     public typealias Request = NewTweet
     public typealias Response = TweetRecord
+
+    /// Fixed size but for strings bounded where they are decoded (``NewTweet``).
+    public static func checkBounds(_ request: Request) {}
 }
 
 /// Tweets by id, one round trip per shard; ids that do not exist are left out.
@@ -96,6 +140,12 @@ public enum GetTweets: WireMethod {
     public static let callers = WireCallers(.gateway, .timelineService)
     public typealias Request = IDList
     public typealias Response = TweetList
+
+    public static func checkBounds(_ request: Request) throws(WireError) {
+        try WireRequestBounds.check(
+            count: request.ids.count, max: TweetListBudget.maxIDsPerCall, of: "ids", reason: WireRequestBounds.tooManyIDs
+        )
+    }
 }
 
 /// Owner only: `permission_denied/not_owner` for anyone else, `not_found` when missing.
@@ -104,6 +154,8 @@ public enum DeleteTweet: WireMethod {
     public static let callers = WireCallers(.gateway)
     public typealias Request = TweetDeletion
     public typealias Response = WireEmpty
+
+    public static func checkBounds(_ request: Request) {}
 }
 
 /// A user's own tweets straight from the store: a new tweet or a deletion shows here at once.
@@ -112,6 +164,10 @@ public enum ListUserTweets: WireMethod {
     public static let callers = WireCallers(.gateway)
     public typealias Request = TimelineQuery
     public typealias Response = TweetPage
+
+    public static func checkBounds(_ request: Request) throws(WireError) {
+        try WireRequestBounds.check(limit: request.limit, in: WireRequestBounds.pageLimit)
+    }
 }
 
 public enum ListRecentTweets: WireMethod {
@@ -119,6 +175,19 @@ public enum ListRecentTweets: WireMethod {
     public static let callers = WireCallers(.timelineService)
     public typealias Request = RecentTweetsQuery
     public typealias Response = TweetList
+
+    /// The most authors one call may name; a rebuild for someone who follows more asks in chunks of this many.
+    public static let maxAuthorIDs = 1_000
+
+    /// Up to a whole home timeline at once; answers are cut to ``TweetListBudget/maxBytes`` and continued by `maxID`.
+    public static let limitRange: ClosedRange<UInt32> = 1...10_000
+
+    public static func checkBounds(_ request: Request) throws(WireError) {
+        try WireRequestBounds.check(
+            count: request.authorIDs.count, max: maxAuthorIDs, of: "author ids", reason: WireRequestBounds.tooManyIDs
+        )
+        try WireRequestBounds.check(limit: request.limit, in: limitRange)
+    }
 }
 
 /// The ids a user follows in large pages: how a lost home timeline is rebuilt.
@@ -127,4 +196,11 @@ public enum ListFollowingIDs: WireMethod {
     public static let callers = WireCallers(.timelineService)
     public typealias Request = PageRequest
     public typealias Response = IDList
+
+    /// As large as ``ListFollowerIDs``'s, for the same reason: a rebuild reads all of them.
+    public static let limitRange = ListFollowerIDs.limitRange
+
+    public static func checkBounds(_ request: Request) throws(WireError) {
+        try WireRequestBounds.check(limit: request.limit, in: limitRange)
+    }
 }

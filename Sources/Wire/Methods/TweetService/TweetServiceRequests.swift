@@ -1,5 +1,9 @@
 /// A username and password: sign-up and sign-in.
 public struct Credentials: WireMessage, Hashable {
+    /// Decoding refuses longer fields (`too_long`); far above ``FieldRules``, which the service checks after.
+    public static let maxUsernameBytes = 1024
+    public static let maxPasswordBytes = 4096
+
     public var username: String
     public var password: String
 
@@ -9,8 +13,8 @@ public struct Credentials: WireMessage, Hashable {
     }
 
     public init(from reader: inout WireReader) throws(WireError) {
-        username = try reader.read(String.self, maxBytes: 1024)
-        password = try reader.read(String.self, maxBytes: 4096)
+        username = try reader.read(String.self, maxBytes: Self.maxUsernameBytes)
+        password = try reader.read(String.self, maxBytes: Self.maxPasswordBytes)
     }
 
     public func encode(to writer: inout WireWriter) {
@@ -42,6 +46,9 @@ public struct Session: WireMessage, Hashable {
 
 /// One string: a token or a username.
 public struct Name: WireMessage, Hashable {
+    /// Decoding refuses a longer value (`too_long`).
+    public static let maxBytes = 1024
+
     public var value: String
 
     public init(_ value: String) {
@@ -49,7 +56,7 @@ public struct Name: WireMessage, Hashable {
     }
 
     public init(from reader: inout WireReader) throws(WireError) {
-        value = try reader.read(String.self, maxBytes: 1024)
+        value = try reader.read(String.self, maxBytes: Self.maxBytes)
     }
 
     public func encode(to writer: inout WireWriter) {
@@ -134,7 +141,7 @@ public struct NewTweet: WireMessage, Hashable {
 
     public init(from reader: inout WireReader) throws(WireError) {
         authorID = try reader.read()
-        text = try reader.read(String.self, maxBytes: 16_384)
+        text = try reader.read(String.self, maxBytes: TweetRecord.maxTextBytes)
         inReplyToID = try reader.readOptional { (reader: inout WireReader) throws(WireError) in try reader.read(Int64.self) }
     }
 
