@@ -43,10 +43,11 @@ extension APIHandlers {
         .json(UserJSON(try await existingUser(request.pathID())))
     }
 
-    /// `GET /api/v1/users?username=NAME` -> User or 404; without `username`, 422 `invalid_username`.
+    /// `GET /api/v1/users?username=NAME` -> User or 404; without `username`, 400 `bad_request` (a malformed query,
+    /// not a body field that fails validation).
     func findUser(_ request: APIRequest) async throws -> Response {
         guard let username = request.query["username"] else {
-            throw APIError.missingField("username")
+            throw APIError.badRequest("the username query parameter is required")
         }
         guard FieldRules.isValidUsername(username) else {
             throw APIError.notFound("no user named \(username)")

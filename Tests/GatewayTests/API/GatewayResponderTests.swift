@@ -47,6 +47,39 @@ struct GatewayResponderTests {
         }
     }
 
+    @Test func answersCarryBrowserSafetyHeadersAndPrivateOnesAreNotStored() async throws {
+        try await GatewayHarness.with { harness in
+            try await harness.withRouterClient { client in
+                let api = APIClient(client: client)
+                let (id, token) = try await api.signUp("alice")
+                let signIn = try await api.call(
+                    .post, "/api/v1/sessions", json: #"{"username":"alice","password":"password123"}"#)
+                let privateAnswers = [
+                    signIn,
+                    try await api.call(.get, "/api/v1/timelines/home", token: token),
+                    try await api.call(.get, "/api/v1/timelines/home"),
+                    try await api.call(.get, "/api/v1/users/\(id)", token: token),
+                ]
+                let publicAnswers = [
+                    try await api.call(.get, "/healthz"),
+                    try await api.call(.get, "/api/v1/users/\(id)"),
+                    try await api.call(.get, "/api/v1/nothing"),
+                    try await api.call(.post, "/api/v1/users", json: "{nope"),
+                ]
+                for response in privateAnswers + publicAnswers {
+                    #expect(response.headers[SecurityHeaders.contentTypeOptions] == "nosniff")
+                    #expect(response.headers[SecurityHeaders.strictTransportSecurity] == "max-age=31536000")
+                }
+                for response in privateAnswers {
+                    #expect(response.headers[.cacheControl] == "no-store", "\(response.status)")
+                }
+                for response in publicAnswers {
+                    #expect(response.headers[.cacheControl] == nil, "\(response.status)")
+                }
+            }
+        }
+    }
+
     @Test func tokenChecksAreCached() async throws {
         try await GatewayHarness.with { harness in
             try await harness.withRouterClient { client in
