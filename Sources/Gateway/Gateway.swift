@@ -52,10 +52,10 @@ public struct Gateway: Service {
         let limits = configuration.limits
         let responder = GatewayResponder(
             routes: APIHandlers.routeTable(),
-            handlers: APIHandlers(upstream: upstream, metrics: metrics),
+            handlers: APIHandlers(
+                upstream: upstream, metrics: metrics, tokenCache: TokenCache(configuration: configuration.tokenCache)),
             maxBodyBytes: limits.maxBodyBytes,
-            rateLimiter: RateLimiter(configuration: configuration.rateLimit),
-            tokenCache: TokenCache(configuration: configuration.tokenCache)
+            rateLimiter: RateLimiter(configuration: configuration.rateLimit)
         )
         let http1 = HTTP1Channel.Configuration(
             additionalChannelHandlers: [RequestBodyGuardHandler(limits: limits, logger: logger)],

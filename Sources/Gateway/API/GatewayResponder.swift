@@ -34,9 +34,9 @@ struct GatewayResponder: HTTPResponder {
     let handlers: APIHandlers
     let maxBodyBytes: Int
     let rateLimiter: RateLimiter
-    let tokenCache: TokenCache
 
     private var metrics: GatewayMetrics { handlers.metrics }
+    private var tokenCache: TokenCache { handlers.tokenCache }
     private var upstream: UpstreamServices { handlers.upstream }
 
     func respond(to request: Request, context: Context) async throws -> Response {
@@ -83,7 +83,9 @@ struct GatewayResponder: HTTPResponder {
                 isPrivate = endpoint.isPrivate
                 let caller = try await admit(request, to: endpoint, context: context)
                 let apiRequest = APIRequest(
-                    captures: captures, query: QueryParameters(request.uri.query?[...]), body: body, caller: caller
+                    captures: captures, query: QueryParameters(request.uri.query?[...]), body: body, caller: caller,
+                    token: caller == nil ? nil : BearerToken.parse(request.headers[.authorization]),
+                    clientAddress: ClientAddress.key(context.remoteAddress)
                 )
                 return (try await endpoint.handle(handlers, apiRequest), route, isPrivate)
             }

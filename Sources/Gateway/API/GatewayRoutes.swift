@@ -35,6 +35,10 @@ struct APIRequest: Sendable {
     var body: ByteBuffer
     /// The token's owner on authenticated routes; `nil` elsewhere.
     var caller: UserRecord?
+    /// The bearer token that authenticated ``caller``; `nil` where there is none.
+    var token: String?
+    /// The client's address as the limits count it (``ClientAddress``).
+    var clientAddress: String
 
     /// The `index`th capture as an id.
     ///
@@ -57,6 +61,8 @@ struct APIRequest: Sendable {
 struct APIHandlers: Sendable {
     let upstream: UpstreamServices
     let metrics: GatewayMetrics
+    /// Confirmed tokens; sign-out forgets its token here at once.
+    let tokenCache: TokenCache
 
     /// The whole public API.
     static func routeTable() -> RouteTable<Endpoint> {
@@ -72,6 +78,7 @@ struct APIHandlers: Sendable {
         add(.get, "/api/v1/users", .anonymous) { try await $0.findUser($1) }
         add(.get, "/api/v1/users/{id}", .anonymous) { try await $0.user($1) }
         add(.post, "/api/v1/sessions", .anonymous, issuesCredentials: true) { try await $0.signIn($1) }
+        add(.delete, "/api/v1/sessions/current", .authenticated) { try await $0.signOut($1) }
         add(.post, "/api/v1/users/{id}/follow", .authenticated) { try await $0.follow($1, following: true) }
         add(.delete, "/api/v1/users/{id}/follow", .authenticated) { try await $0.follow($1, following: false) }
         add(.get, "/api/v1/users/{id}/followers", .anonymous) { try await $0.relationships($1, followers: true) }

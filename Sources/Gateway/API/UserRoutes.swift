@@ -38,6 +38,15 @@ extension APIHandlers {
         }
     }
 
+    /// `DELETE /api/v1/sessions/current` -> 204: the caller's token is revoked. This Gateway refuses it at once;
+    /// others within their token cache's lifetime (at most 5 s). The user's other sessions stay.
+    func signOut(_ request: APIRequest) async throws -> Response {
+        guard let token = request.token else { throw APIError.unauthorized() }
+        _ = try await upstream.call(.tweets, RevokeToken.self, Name(token))
+        tokenCache.remove(token)
+        return Response(status: .noContent)
+    }
+
     /// `GET /api/v1/users/{id}` -> User or 404.
     func user(_ request: APIRequest) async throws -> Response {
         .json(UserJSON(try await existingUser(request.pathID())))

@@ -53,11 +53,18 @@ struct SystemUnderTest: Sendable {
     }
 
     /// Starts the system; when a process lost its port to someone else in the meantime, tries again with new ones.
-    static func start() async throws -> SystemUnderTest {
+    ///
+    /// - Parameters:
+    ///   - tweetServiceArguments: added to the TweetService's command line (after the defaults, so they win).
+    ///   - gatewayArguments: added to the Gateway's command line.
+    static func start(tweetServiceArguments: [String] = [], gatewayArguments: [String] = []) async throws
+        -> SystemUnderTest
+    {
         var attempt = 1
         while true {
             do {
-                return try await startOnce()
+                return try await startOnce(
+                    tweetServiceArguments: tweetServiceArguments, gatewayArguments: gatewayArguments)
             } catch let error as EndToEndFailure
                 where attempt < 3 && error.description.contains("Address already in use")
             {
@@ -66,7 +73,9 @@ struct SystemUnderTest: Sendable {
         }
     }
 
-    private static func startOnce() async throws -> SystemUnderTest {
+    private static func startOnce(tweetServiceArguments: [String], gatewayArguments: [String]) async throws
+        -> SystemUnderTest
+    {
         let bin = try environment("TWEETER_BIN_DIR")
         let postgres = try environment("TWEETER_PG_URLS")
         let redis = try environment("TWEETER_REDIS_CLUSTER")
@@ -89,7 +98,7 @@ struct SystemUnderTest: Sendable {
                 arguments: [
                     "serve", "--listen", tweetAddress, "--postgres", postgres, "--timeline-service", timelineAddresses,
                     "--scrypt-log-n", "10",
-                ],
+                ] + tweetServiceArguments,
                 logPath: "\(directory)/tweet-service.log"
             )
             started.append(tweetService)
@@ -106,7 +115,7 @@ struct SystemUnderTest: Sendable {
             let gateway = try startGateway(
                 bin: bin, directory: directory, port: gatewayPort, tweetService: tweetAddress,
                 timelineServices: timelineAddresses,
-                extraArguments: ["--rate-limit", "0"], name: "gateway"
+                extraArguments: ["--rate-limit", "0"] + gatewayArguments, name: "gateway"
             )
             started.append(gateway)
             let system = SystemUnderTest(
@@ -240,9 +249,14 @@ struct SystemUnderTest: Sendable {
     }
 }
 
-/// Starts the system, runs `body`, and stops every process whatever happens (keeping the logs if `body` threw).
-func withSystem<T: Sendable>(_ body: @Sendable (SystemUnderTest) async throws -> T) async throws -> T {
-    let system = try await SystemUnderTest.start()
+/// Starts the system (with `SystemUnderTest.start`'s extra arguments), runs `body`, and stops every process whatever
+/// happens (keeping the logs if `body` threw).
+func withSystem<T: Sendable>(
+    tweetServiceArguments: [String] = [], gatewayArguments: [String] = [],
+    _ body: @Sendable (SystemUnderTest) async throws -> T
+) async throws -> T {
+    let system = try await SystemUnderTest.start(
+        tweetServiceArguments: tweetServiceArguments, gatewayArguments: gatewayArguments)
     do {
         let result = try await body(system)
         await system.stop(keepLogs: false)

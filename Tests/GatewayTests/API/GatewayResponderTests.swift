@@ -80,6 +80,29 @@ struct GatewayResponderTests {
         }
     }
 
+    @Test func signingOutRevokesThatTokenOnlyAndThisGatewayForgetsItAtOnce() async throws {
+        try await GatewayHarness.with { harness in
+            try await harness.withRouterClient { client in
+                let api = APIClient(client: client)
+                let (_, phone) = try await api.signUp("alice")
+                let laptop = try #require(
+                    try await api.call(
+                        .post, "/api/v1/sessions", json: #"{"username":"alice","password":"password123"}"#
+                    ).jsonObject()["token"] as? String)
+                // Both sessions work, and the phone's is now in the token cache.
+                #expect(try await api.call(.get, "/api/v1/timelines/home", token: phone).status == .ok)
+                #expect(try await api.call(.get, "/api/v1/timelines/home", token: laptop).status == .ok)
+                let signOut = try await api.call(.delete, "/api/v1/sessions/current", token: phone)
+                #expect(signOut.status == .noContent)
+                #expect(signOut.headers[.cacheControl] == "no-store")
+                expectError(try await api.call(.get, "/api/v1/timelines/home", token: phone), .unauthorized, "unauthorized")
+                expectError(try await api.call(.delete, "/api/v1/sessions/current", token: phone), .unauthorized, "unauthorized")
+                expectError(try await api.call(.delete, "/api/v1/sessions/current"), .unauthorized, "unauthorized")
+                #expect(try await api.call(.get, "/api/v1/timelines/home", token: laptop).status == .ok)
+            }
+        }
+    }
+
     @Test func tokenChecksAreCached() async throws {
         try await GatewayHarness.with { harness in
             try await harness.withRouterClient { client in
