@@ -53,7 +53,8 @@ public struct Gateway: Service {
         let responder = GatewayResponder(
             routes: APIHandlers.routeTable(),
             handlers: APIHandlers(
-                upstream: upstream, metrics: metrics, tokenCache: TokenCache(configuration: configuration.tokenCache)),
+                upstream: upstream, metrics: metrics, tokenCache: TokenCache(configuration: configuration.tokenCache),
+                signInGuard: SignInGuard(configuration: configuration.signInGuard)),
             maxBodyBytes: limits.maxBodyBytes,
             rateLimiter: RateLimiter(configuration: configuration.rateLimit)
         )

@@ -63,6 +63,8 @@ struct APIHandlers: Sendable {
     let metrics: GatewayMetrics
     /// Confirmed tokens; sign-out forgets its token here at once.
     let tokenCache: TokenCache
+    /// Limits on the routes that hash a password.
+    let signInGuard: SignInGuard
 
     /// The whole public API.
     static func routeTable() -> RouteTable<Endpoint> {

@@ -55,7 +55,8 @@ struct SystemUnderTest: Sendable {
     /// Starts the system; when a process lost its port to someone else in the meantime, tries again with new ones.
     ///
     /// - Parameters:
-    ///   - tweetServiceArguments: added to the TweetService's command line (after the defaults, so they win).
+    ///   - tweetServiceArguments: added to the TweetService's command line; cheap scrypt (`--scrypt-log-n 10`) unless
+    ///     they give `--scrypt-log-n`.
     ///   - gatewayArguments: added to the Gateway's command line.
     static func start(tweetServiceArguments: [String] = [], gatewayArguments: [String] = []) async throws
         -> SystemUnderTest
@@ -97,8 +98,8 @@ struct SystemUnderTest: Sendable {
                 name: "tweet-service", executable: "\(bin)/tweet-service",
                 arguments: [
                     "serve", "--listen", tweetAddress, "--postgres", postgres, "--timeline-service", timelineAddresses,
-                    "--scrypt-log-n", "10",
-                ] + tweetServiceArguments,
+                ] + (tweetServiceArguments.contains("--scrypt-log-n") ? [] : ["--scrypt-log-n", "10"])
+                    + tweetServiceArguments,
                 logPath: "\(directory)/tweet-service.log"
             )
             started.append(tweetService)
@@ -115,7 +116,7 @@ struct SystemUnderTest: Sendable {
             let gateway = try startGateway(
                 bin: bin, directory: directory, port: gatewayPort, tweetService: tweetAddress,
                 timelineServices: timelineAddresses,
-                extraArguments: ["--rate-limit", "0"] + gatewayArguments, name: "gateway"
+                extraArguments: ["--rate-limit", "0", "--sign-ups-per-address-per-hour", "0"] + gatewayArguments, name: "gateway"
             )
             started.append(gateway)
             let system = SystemUnderTest(
