@@ -72,7 +72,7 @@ struct GatewayCommand: AsyncParsableCommand {
     var signInWindowSeconds: Int = 900
 
     @Option(help: "Sign-ins and sign-ups one client address may have in flight at once; 0 disables.")
-    var passwordRequestsPerAddress: Int = 2
+    var passwordRequestsPerAddress: Int = 1
 
     @Option(help: "Sign-ups per client address per hour; 0 disables.")
     var signUpsPerAddressPerHour: Int = 20

@@ -3,7 +3,7 @@ import HTTPTestSupport
 import NIOCore
 import NIOHTTP1
 import Testing
-
+extension EndToEnd {
 /// Sign-out, expiry and the headers a browser needs, against the real processes over real TLS.
 @Suite("End to end: sessions and browser headers", .serialized)
 struct SessionEndToEndTests {
@@ -124,4 +124,5 @@ struct SessionEndToEndTests {
             }
         }
     }
+}
 }

@@ -4,7 +4,7 @@ import NIOCore
 import NIOHTTP1
 import Synchronization
 import Testing
-
+extension EndToEnd {
 /// Sign-in under abuse, against the real processes with the production scrypt cost (N = 2^17, about 4 hashes a
 /// second on two threads).
 @Suite("End to end: sign-in abuse", .serialized)
@@ -75,6 +75,7 @@ struct SignInAbuseEndToEndTests {
                 return (signIn, signInTime, [health, read, healthAgain], startedDuringFlood)
             }
             try await flood.value
+            print("flood: \(tally.statuses.withLock { $0 }); the correct sign-in took \(during.1)")
 
             #expect(during.3, "the correct sign-in began while the flood was still being answered")
             #expect(during.0.status == 201, "\(String(buffer: during.0.body))")
@@ -111,4 +112,5 @@ struct SignInAbuseEndToEndTests {
             }
         }
     }
+}
 }

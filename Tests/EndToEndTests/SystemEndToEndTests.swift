@@ -5,7 +5,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import Testing
-
+extension EndToEnd {
 /// The system's promises that need the whole of it: paging, fan-out, deletion everywhere, failover, and clients that
 /// misbehave at the TLS port.
 @Suite("End to end: the system", .serialized)
@@ -176,4 +176,5 @@ struct SystemEndToEndTests {
             }
         }
     }
+}
 }

@@ -10,7 +10,7 @@ extension APIHandlers {
         let (username, password) = (fields[0], fields[1])
         try FieldRules.checkUsername(username)
         try FieldRules.checkPassword(password)
-        let ticket = try admitted(signInGuard.beginSignUp(address: request.clientAddress))
+        let ticket = try await admitted(signInGuard.beginSignUp(address: request.clientAddress))
         do {
             let user = try await upstream.call(
                 .tweets, CreateUser.self, Credentials(username: username, password: password),
@@ -39,7 +39,7 @@ extension APIHandlers {
         guard FieldRules.isValidUsername(username), FieldRules.isValidPassword(password) else {
             throw wrongCredentials
         }
-        let ticket = try admitted(signInGuard.beginSignIn(username: username, address: request.clientAddress))
+        let ticket = try await admitted(signInGuard.beginSignIn(username: username, address: request.clientAddress))
         do {
             let session = try await upstream.call(
                 .tweets, Authenticate.self, Credentials(username: username, password: password),
@@ -56,12 +56,16 @@ extension APIHandlers {
         }
     }
 
-    /// The ticket of an admitted password request, or 429 with `Retry-After`.
-    private func admitted(_ decision: Result<SignInGuard.Ticket, Refusal>) throws(APIError) -> SignInGuard.Ticket {
+    /// The ticket of an admitted password request, or 429 with `Retry-After` (held for the refusal's delay first:
+    /// the tarpit for a client that ignores `Retry-After`).
+    private func admitted(_ decision: Result<SignInGuard.Ticket, Refusal>) async throws -> SignInGuard.Ticket {
         switch decision {
         case .success(let ticket):
             return ticket
         case .failure(let refusal):
+            if refusal.answerAfter > .zero {
+                try await Task.sleep(for: refusal.answerAfter)
+            }
             throw APIError(
                 .tooManyRequests, "rate_limited", "too many attempts; retry later",
                 retryAfterSeconds: refusal.retryAfterSeconds)

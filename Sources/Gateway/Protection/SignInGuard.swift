@@ -10,9 +10,11 @@ import Wire
 /// - An address that signed in as a user in the last window is exempt from that username's all-address ceiling, so a
 ///   flood from elsewhere cannot lock the owner out of a device they use; and a success clears that address's
 ///   failures for the username.
-/// - Password requests in flight per address (2): a client that opens many connections still occupies at most two of
-///   the TweetService's hashing threads' turns, so a flood from one address cannot queue ahead of everyone else.
+/// - Password requests in flight per address (1): a client that opens many connections still holds at most one of the
+///   TweetService's hashing threads, so a flood from one address cannot queue ahead of everyone else.
 /// - Sign-ups per address (20 an hour, refilled evenly).
+/// - Backoff: an address that collects 10 refusals (one forgiven a second) has every password request refused, so a
+///   client that ignores `Retry-After` and keeps hammering gets nothing hashed at all until it slows down.
 ///
 /// An attempt is charged when it starts (concurrent guesses cannot slip past a limit while the first ones are being
 /// checked) and refunded when it turns out not to count: the service was unavailable or busy. Every table is a
@@ -31,14 +33,25 @@ public final class SignInGuard: Sendable {
         public var passwordRequestsPerAddress: Int
         /// Sign-ups from one address per hour.
         public var signUpsPerAddressPerHour: Int
+        /// Refusals an address may collect before all its password requests are refused (0 turns this off); one
+        /// is forgiven per ``backoffRefill``. A client that ignores `Retry-After` thus stops costing any hashing.
+        public var refusalsBeforeBackoff: Int
+        public var backoffRefill: Duration
+        /// How long a refusal of an address that is backing off waits before it is answered (a tarpit): a client
+        /// that hammers costs the Gateway a timer instead of hundreds of answers a second.
+        public var backoffAnswerDelay: Duration
         /// Keys tracked per table; the memory bound.
         public var maxTracked: Int
 
         public init(
             failuresPerUsernameAndAddress: Int = 10, failuresPerUsername: Int = 100,
-            failureWindow: Duration = .seconds(15 * 60), passwordRequestsPerAddress: Int = 2,
-            signUpsPerAddressPerHour: Int = 20, maxTracked: Int = 100_000
+            failureWindow: Duration = .seconds(15 * 60), passwordRequestsPerAddress: Int = 1,
+            signUpsPerAddressPerHour: Int = 20, refusalsBeforeBackoff: Int = 10, backoffRefill: Duration = .seconds(1),
+            backoffAnswerDelay: Duration = .milliseconds(250), maxTracked: Int = 100_000
         ) {
+            self.backoffAnswerDelay = backoffAnswerDelay
+            self.refusalsBeforeBackoff = refusalsBeforeBackoff
+            self.backoffRefill = backoffRefill
             self.failuresPerUsernameAndAddress = failuresPerUsernameAndAddress
             self.failuresPerUsername = failuresPerUsername
             self.failureWindow = failureWindow
@@ -50,9 +63,11 @@ public final class SignInGuard: Sendable {
         func validate() throws(GatewayError) {
             let counts = [
                 failuresPerUsernameAndAddress, failuresPerUsername, passwordRequestsPerAddress,
-                signUpsPerAddressPerHour,
+                signUpsPerAddressPerHour, refusalsBeforeBackoff,
             ]
-            guard counts.allSatisfy({ $0 >= 0 }), failureWindow > .zero, maxTracked >= 1 else {
+            guard counts.allSatisfy({ $0 >= 0 }), failureWindow > .zero, backoffRefill > .zero,
+                backoffAnswerDelay >= .zero, maxTracked >= 1
+            else {
                 throw GatewayError(
                     .invalidConfiguration, "sign-in limits must be non-negative, with a positive window and table")
             }
@@ -87,6 +102,8 @@ public final class SignInGuard: Sendable {
         /// Addresses that signed in as a username, until when they are exempt from its all-address ceiling.
         var trusted: BoundedTable<PairKey, ContinuousClock.Instant>
         var signUps: BoundedTable<String, TokenBucket>
+        /// Refusals per address: an address that keeps sending after being refused gets nothing hashed.
+        var backoff: BoundedTable<String, TokenBucket>
         var inFlight: [String: Int] = [:]
     }
 
@@ -99,7 +116,8 @@ public final class SignInGuard: Sendable {
         state = Mutex(
             State(
                 pairs: BoundedTable(capacity: capacity), usernames: BoundedTable(capacity: capacity),
-                trusted: BoundedTable(capacity: capacity), signUps: BoundedTable(capacity: capacity)))
+                trusted: BoundedTable(capacity: capacity), signUps: BoundedTable(capacity: capacity),
+                backoff: BoundedTable(capacity: capacity)))
     }
 
     private func failureRate(_ limit: Int) -> Double {
@@ -117,10 +135,7 @@ public final class SignInGuard: Sendable {
         let pair = PairKey(username: username, address: address)
         let perPair = configuration.failuresPerUsernameAndAddress
         let perName = configuration.failuresPerUsername
-        return state.withLock { state in
-            if let refusal = Self.refuseInFlight(state, address, configuration.passwordRequestsPerAddress) {
-                return .failure(refusal)
-            }
+        return decide(address: address, now: now) { state in
             var pairBucket = state.pairs[pair] ?? TokenBucket(capacity: perPair, now: now)
             var nameBucket = state.usernames[username] ?? TokenBucket(capacity: perName, now: now)
             if perPair > 0,
@@ -148,10 +163,7 @@ public final class SignInGuard: Sendable {
     /// Admits a sign-up from `address`.
     func beginSignUp(address: String, now: ContinuousClock.Instant = .now) -> Result<Ticket, Refusal> {
         let perHour = configuration.signUpsPerAddressPerHour
-        return state.withLock { state in
-            if let refusal = Self.refuseInFlight(state, address, configuration.passwordRequestsPerAddress) {
-                return .failure(refusal)
-            }
+        return decide(address: address, now: now) { state in
             if perHour > 0 {
                 var bucket = state.signUps[address] ?? TokenBucket(capacity: perHour, now: now)
                 if case .limited(let wait) = bucket.take(rate: signUpRate, capacity: perHour, now: now) {
@@ -201,19 +213,44 @@ public final class SignInGuard: Sendable {
         }
     }
 
-    /// The refusal when `address` already has its allowance of password requests in flight.
-    private static func refuseInFlight(_ state: State, _ address: String, _ limit: Int) -> Refusal? {
-        guard limit > 0, state.inFlight[address, default: 0] >= limit else { return nil }
-        return Refusal(retryAfterSeconds: 1)
+    /// Runs `admit` for a request from `address` unless the address is backing off or has its allowance in flight;
+    /// a refusal, whatever its reason, is charged to the address's backoff bucket.
+    private func decide(
+        address: String, now: ContinuousClock.Instant, _ admit: (inout State) -> Result<Ticket, Refusal>
+    ) -> Result<Ticket, Refusal> {
+        let inFlightLimit = configuration.passwordRequestsPerAddress
+        let backoffLimit = configuration.refusalsBeforeBackoff
+        let backoffRate = 1 / configuration.backoffRefill.inSeconds
+        return state.withLock { state in
+            var backoff = state.backoff[address] ?? TokenBucket(capacity: max(1, backoffLimit), now: now)
+            let result: Result<Ticket, Refusal>
+            if backoffLimit > 0, backoff.available(rate: backoffRate, capacity: backoffLimit, now: now) < 1 {
+                result = .failure(
+                    Refusal(
+                        retryAfterSeconds: max(1, Int(configuration.backoffRefill.inSeconds)),
+                        answerAfter: configuration.backoffAnswerDelay))
+            } else if inFlightLimit > 0, state.inFlight[address, default: 0] >= inFlightLimit {
+                result = .failure(Refusal(retryAfterSeconds: 1))
+            } else {
+                result = admit(&state)
+            }
+            if backoffLimit > 0, case .failure = result {
+                _ = backoff.take(rate: backoffRate, capacity: backoffLimit, now: now)
+                state.backoff.store(backoff, for: address, rate: backoffRate, capacity: backoffLimit, now: now)
+            }
+            return result
+        }
     }
 
     /// Keys tracked right now in the largest table (for tests of the memory bound).
     var trackedKeys: Int {
-        state.withLock { max($0.pairs.count, $0.usernames.count, $0.trusted.count, $0.signUps.count) }
+        state.withLock { max($0.pairs.count, $0.usernames.count, $0.trusted.count, $0.signUps.count, $0.backoff.count) }
     }
 }
 
 /// Why an attempt was not admitted: over a limit, with how long to wait.
 struct Refusal: Error, Hashable {
     var retryAfterSeconds: Int
+    /// How long to hold the answer (non-zero only for an address that is backing off).
+    var answerAfter: Duration = .zero
 }

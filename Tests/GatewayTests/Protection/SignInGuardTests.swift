@@ -90,8 +90,9 @@ struct SignInGuardTests {
         #expect(failedSignIn(signInGuard, "alice", from: "10.0.0.1", at: start) != nil)
     }
 
-    @Test func oneAddressHasAtMostTwoPasswordRequestsInFlight() throws {
-        let signInGuard = guardWith(SignInGuard.Configuration())
+    @Test func oneAddressHasAtMostItsAllowanceOfPasswordRequestsInFlight() throws {
+        #expect(SignInGuard.Configuration().passwordRequestsPerAddress == 1)
+        let signInGuard = guardWith(SignInGuard.Configuration(passwordRequestsPerAddress: 2))
         let first = try #require(admits(signInGuard, "a", from: "10.0.0.1", at: start))
         let second = try #require(try? signInGuard.beginSignUp(address: "10.0.0.1", now: start).get())
         #expect(admits(signInGuard, "b", from: "10.0.0.1", at: start) == nil)
@@ -99,6 +100,24 @@ struct SignInGuardTests {
         signInGuard.finish(first, .failed, now: start)
         #expect(admits(signInGuard, "c", from: "10.0.0.1", at: start) != nil)
         signInGuard.finish(second, .succeeded, now: start)
+    }
+
+    @Test func anAddressThatIgnoresRefusalsGetsNothingCheckedUntilItSlowsDown() throws {
+        let signInGuard = guardWith(SignInGuard.Configuration())
+        let held = try #require(admits(signInGuard, "a", from: "10.0.0.1", at: start))
+        for _ in 0..<10 {
+            #expect(
+                throws: Refusal(retryAfterSeconds: 1), "one in flight already, answered at once",
+                performing: { try signInGuard.beginSignIn(username: "b", address: "10.0.0.1", now: start).get() })
+        }
+        signInGuard.finish(held, .failed, now: start)
+        #expect(
+            throws: Refusal(retryAfterSeconds: 1, answerAfter: .milliseconds(250)),
+            "backing off though nothing is in flight, and answered late",
+            performing: { try signInGuard.beginSignIn(username: "c", address: "10.0.0.1", now: start).get() })
+        #expect(admits(signInGuard, "c", from: "10.0.0.2", at: start) != nil, "other addresses are not affected")
+        #expect(admits(signInGuard, "c", from: "10.0.0.1", at: start + .milliseconds(500)) == nil, "still hammering")
+        #expect(admits(signInGuard, "c", from: "10.0.0.1", at: start + .seconds(3)) != nil, "after a pause")
     }
 
     @Test func signUpsPerAddressRefillOverAnHour() throws {
