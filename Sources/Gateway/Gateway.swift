@@ -53,10 +53,11 @@ public struct Gateway: Service {
         let limits = configuration.limits
         let responder = GatewayResponder(
             routes: APIHandlers.routeTable(),
-            handlers: APIHandlers(upstream: upstream, metrics: metrics),
+            handlers: APIHandlers(
+                upstream: upstream, metrics: metrics, tokenCache: TokenCache(configuration: configuration.tokenCache),
+                signInGuard: SignInGuard(configuration: configuration.signInGuard)),
             maxBodyBytes: limits.maxBodyBytes,
-            rateLimiter: RateLimiter(configuration: configuration.rateLimit),
-            tokenCache: TokenCache(configuration: configuration.tokenCache)
+            rateLimiter: RateLimiter(configuration: configuration.rateLimit)
         )
         let http1 = HTTP1Channel.Configuration(
             additionalChannelHandlers: [RequestBodyGuardHandler(limits: limits, logger: logger)],

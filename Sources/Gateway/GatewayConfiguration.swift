@@ -63,6 +63,7 @@ public struct GatewayConfiguration: Sendable {
     public var limits: Limits
     public var rateLimit: RateLimiter.Configuration
     public var tokenCache: TokenCache.Configuration
+    public var signInGuard: SignInGuard.Configuration
 
     public init(
         host: String = "127.0.0.1",
@@ -70,7 +71,8 @@ public struct GatewayConfiguration: Sendable {
         transport: Transport,
         limits: Limits = Limits(),
         rateLimit: RateLimiter.Configuration = RateLimiter.Configuration(),
-        tokenCache: TokenCache.Configuration = TokenCache.Configuration()
+        tokenCache: TokenCache.Configuration = TokenCache.Configuration(),
+        signInGuard: SignInGuard.Configuration = SignInGuard.Configuration()
     ) {
         self.host = host
         self.port = port
@@ -78,6 +80,7 @@ public struct GatewayConfiguration: Sendable {
         self.limits = limits
         self.rateLimit = rateLimit
         self.tokenCache = tokenCache
+        self.signInGuard = signInGuard
     }
 
     /// Checks the rules no type can express; ``Gateway`` runs it before binding.
@@ -102,6 +105,7 @@ public struct GatewayConfiguration: Sendable {
         }
         try rateLimit.validate()
         try tokenCache.validate()
+        try signInGuard.validate()
     }
 
     /// Whether `host` names this machine only: `localhost`, `::1` or an address in 127.0.0.0/8.

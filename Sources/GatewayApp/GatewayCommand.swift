@@ -66,6 +66,21 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "Seconds a confirmed session token is trusted without asking the TweetService again.")
     var tokenCacheSeconds: Int = 5
 
+    @Option(help: "Failed sign-ins per username from one client address per --sign-in-window-seconds; 0 disables.")
+    var signInFailuresPerAddress: Int = 10
+
+    @Option(help: "Failed sign-ins per username from all addresses per --sign-in-window-seconds; 0 disables.")
+    var signInFailuresPerUsername: Int = 100
+
+    @Option(help: "Seconds over which the sign-in failure limits refill.")
+    var signInWindowSeconds: Int = 900
+
+    @Option(help: "Sign-ins and sign-ups one client address may have in flight at once; 0 disables.")
+    var passwordRequestsPerAddress: Int = 1
+
+    @Option(help: "Sign-ups per client address per hour; 0 disables.")
+    var signUpsPerAddressPerHour: Int = 20
+
     @Option(help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
@@ -126,7 +141,14 @@ struct GatewayCommand: AsyncParsableCommand {
                 responseWriteTimeout: .seconds(responseTimeout)
             ),
             rateLimit: RateLimiter.Configuration(requestsPerSecond: rateLimit, burst: rateBurst),
-            tokenCache: TokenCache.Configuration(ttl: .seconds(tokenCacheSeconds))
+            tokenCache: TokenCache.Configuration(ttl: .seconds(tokenCacheSeconds)),
+            signInGuard: SignInGuard.Configuration(
+                failuresPerUsernameAndAddress: signInFailuresPerAddress,
+                failuresPerUsername: signInFailuresPerUsername,
+                failureWindow: .seconds(signInWindowSeconds),
+                passwordRequestsPerAddress: passwordRequestsPerAddress,
+                signUpsPerAddressPerHour: signUpsPerAddressPerHour
+            )
         )
     }
 }

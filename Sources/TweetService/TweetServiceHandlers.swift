@@ -13,8 +13,10 @@ public struct TweetServiceHandlers: Sendable {
     /// Woken after each write that put events in a shard's outbox.
     let relay: OutboxRelay?
 
-    public init(database: ShardedDatabase, hasher: PasswordHasher, relay: OutboxRelay?) {
-        self.accounts = AccountStore(database: database, hasher: hasher)
+    public init(
+        database: ShardedDatabase, hasher: PasswordHasher, relay: OutboxRelay?, sessions: SessionPolicy = SessionPolicy()
+    ) {
+        self.accounts = AccountStore(database: database, hasher: hasher, sessions: sessions)
         self.users = UserDirectory(database: database)
         self.graph = FollowGraph(database: database)
         self.tweets = TweetStore(database: database)

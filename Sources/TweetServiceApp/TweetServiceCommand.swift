@@ -67,6 +67,18 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "log2 of scrypt's N for new password hashes (17 is OWASP's minimum).")
     var scryptLogN: Int = 17
 
+    @Option(help: "Seconds an unused session token stays valid (30 days by default).")
+    var sessionLifetimeSeconds: Int = 30 * 86_400
+
+    @Option(help: "Least seconds between two renewals of a session in use (each renewal is one PostgreSQL write).")
+    var sessionRenewalSeconds: Int = 86_400
+
+    func validate() throws {
+        guard sessionLifetimeSeconds > 0, (0...sessionLifetimeSeconds).contains(sessionRenewalSeconds) else {
+            throw ValidationError("--session-lifetime-seconds must be positive and --session-renewal-seconds within it")
+        }
+    }
+
     func run() async throws {
         let process = ServiceProcess.bootstrap(label: "tweet-service")
         let logger = process.logger
@@ -85,7 +97,9 @@ struct Serve: AsyncParsableCommand {
             _ = try await timelineClient.call(DeliverEvents.self, batch, timeout: .seconds(2))
         }
         let hasher = PasswordHasher(configuration: PasswordHasher.Configuration(logN: scryptLogN))
-        let handlers = TweetServiceHandlers(database: database, hasher: hasher, relay: relay)
+        let sessions = SessionPolicy(
+            lifetime: .seconds(sessionLifetimeSeconds), renewalInterval: .seconds(sessionRenewalSeconds))
+        let handlers = TweetServiceHandlers(database: database, hasher: hasher, relay: relay, sessions: sessions)
         var router = handlers.router()
         router.registerMetrics(process.metricsExposition)
         let server = try await WireServer.bind(

@@ -3,7 +3,7 @@ import HTTPTestSupport
 import NIOCore
 import NIOHTTP1
 import Testing
-
+extension EndToEnd {
 /// Every route and every error of the public API, against the real processes over real TLS.
 @Suite("End to end: the API", .serialized)
 struct APIEndToEndTests {
@@ -238,4 +238,5 @@ struct APIEndToEndTests {
             await strict.stop()
         }
     }
+}
 }

@@ -7,6 +7,7 @@ import NIOPosix
 import Testing
 import Wire
 
+extension EndToEnd {
 /// The system's promises that need the whole of it: paging, fan-out, deletion everywhere, failover, and clients that
 /// misbehave at the TLS port.
 @Suite("End to end: the system", .serialized)
@@ -203,4 +204,5 @@ struct SystemEndToEndTests {
             }
         }
     }
+}
 }

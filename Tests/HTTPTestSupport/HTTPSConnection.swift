@@ -49,8 +49,17 @@ public final class HTTPSConnection {
     }
 
     /// Connects to 127.0.0.1:`port`, runs `body` on the connection and closes it.
-    public static func with<T>(port: Int, tls: TLSContext?, _ body: (HTTPSConnection) async throws -> T) async throws -> T {
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+    ///
+    /// - Parameter sourceAddress: the local address to connect from, such as `127.0.0.2` (Linux routes all of
+    ///   127.0.0.0/8 to loopback), so that a test can be another client address; the system's choice when `nil`.
+    public static func with<T>(
+        port: Int, tls: TLSContext?, sourceAddress: String? = nil, _ body: (HTTPSConnection) async throws -> T
+    ) async throws -> T {
+        var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        if let sourceAddress {
+            bootstrap = bootstrap.bind(to: try SocketAddress(ipAddress: sourceAddress, port: 0))
+        }
+        let channel = try await bootstrap
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let tls {

@@ -34,9 +34,9 @@ struct GatewayResponder: HTTPResponder {
     let handlers: APIHandlers
     let maxBodyBytes: Int
     let rateLimiter: RateLimiter
-    let tokenCache: TokenCache
 
     private var metrics: GatewayMetrics { handlers.metrics }
+    private var tokenCache: TokenCache { handlers.tokenCache }
     private var upstream: UpstreamServices { handlers.upstream }
 
     func respond(to request: Request, context: Context) async throws -> Response {
@@ -45,11 +45,13 @@ struct GatewayResponder: HTTPResponder {
         var logger = context.logger
         logger[metadataKey: "trace_id"] = "\(traceID)"
         metrics.requestStarted()
-        let (answer, route) = await WireTraceID.$current.withValue(traceID) {
+        let (answer, route, isPrivate) = await WireTraceID.$current.withValue(traceID) {
             await self.answer(request, context: context, logger: logger)
         }
         var response = answer
         response.headers[Self.requestIDField] = traceID.description
+        SecurityHeaders.apply(
+            to: &response.headers, isPrivate: isPrivate || request.headers[.authorization] != nil)
         let duration = ContinuousClock.now - start
         metrics.requestFinished(
             route: route, method: request.method.rawValue, status: response.status.code, duration: duration)
@@ -63,9 +65,11 @@ struct GatewayResponder: HTTPResponder {
         return response
     }
 
-    /// The response, and the route template it was answered under (`unmatched` when there was none).
-    private func answer(_ request: Request, context: Context, logger: Logger) async -> (Response, String) {
+    /// The response, the route template it was answered under (`unmatched` when there was none), and whether the
+    /// route's answers are private (``Endpoint/isPrivate``).
+    private func answer(_ request: Request, context: Context, logger: Logger) async -> (Response, String, Bool) {
         var route = "unmatched"
+        var isPrivate = false
         do {
             let body = try await readBody(request)
             switch routes.resolve(request.method, path: request.uri.path[...]) {
@@ -76,23 +80,26 @@ struct GatewayResponder: HTTPResponder {
                 throw APIError.methodNotAllowed(allowed: allowed)
             case .found(let endpoint, let captures, let template):
                 route = template.description
+                isPrivate = endpoint.isPrivate
                 let caller = try await admit(request, to: endpoint, context: context)
                 let apiRequest = APIRequest(
-                    captures: captures, query: QueryParameters(request.uri.query?[...]), body: body, caller: caller
+                    captures: captures, query: QueryParameters(request.uri.query?[...]), body: body, caller: caller,
+                    token: caller == nil ? nil : BearerToken.parse(request.headers[.authorization]),
+                    clientAddress: ClientAddress.key(context.remoteAddress)
                 )
-                return (try await endpoint.handle(handlers, apiRequest), route)
+                return (try await endpoint.handle(handlers, apiRequest), route, isPrivate)
             }
         } catch let error as APIError {
-            return (error.response(), route)
+            return (error.response(), route, isPrivate)
         } catch let error as WireError {
             let apiError = APIError(error)
             if apiError.status.code >= 500 {
                 logger.warning("service call failed", metadata: ["route": "\(route)", "error": "\(error)"])
             }
-            return (apiError.response(), route)
+            return (apiError.response(), route, isPrivate)
         } catch {
             logger.error("unexpected error", metadata: ["route": "\(route)", "error": "\(error)"])
-            return (APIError.internal.response(), route)
+            return (APIError.internal.response(), route, isPrivate)
         }
     }
 

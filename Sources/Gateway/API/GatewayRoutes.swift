@@ -14,7 +14,16 @@ struct Endpoint: Sendable {
     }
 
     let access: Access
+    /// Whether the answer hands out a credential (sign-in), besides what authenticated routes answer.
+    var issuesCredentials = false
     let handle: @Sendable (APIHandlers, APIRequest) async throws -> Response
+
+    /// Whether answers must not be stored by any cache (`Cache-Control: no-store`): they carry a token or what only
+    /// a token's owner may see.
+    var isPrivate: Bool {
+        if case .authenticated = access { return true }
+        return issuesCredentials
+    }
 }
 
 /// A request as a route handler sees it, once routing, rate limiting, body reading and authentication are done.
@@ -26,6 +35,10 @@ struct APIRequest: Sendable {
     var body: ByteBuffer
     /// The token's owner on authenticated routes; `nil` elsewhere.
     var caller: UserRecord?
+    /// The bearer token that authenticated ``caller``; `nil` where there is none.
+    var token: String?
+    /// The client's address as the limits count it (``ClientAddress``).
+    var clientAddress: String
 
     /// The `index`th capture as an id.
     ///
@@ -48,20 +61,26 @@ struct APIRequest: Sendable {
 struct APIHandlers: Sendable {
     let upstream: UpstreamServices
     let metrics: GatewayMetrics
+    /// Confirmed tokens; sign-out forgets its token here at once.
+    let tokenCache: TokenCache
+    /// Limits on the routes that hash a password.
+    let signInGuard: SignInGuard
 
     /// The whole public API.
     static func routeTable() -> RouteTable<Endpoint> {
         var routes = RouteTable<Endpoint>()
         func add(
-            _ method: HTTPRequest.Method, _ template: String, _ access: Endpoint.Access,
+            _ method: HTTPRequest.Method, _ template: String, _ access: Endpoint.Access, issuesCredentials: Bool = false,
             _ handle: @escaping @Sendable (APIHandlers, APIRequest) async throws -> Response
         ) {
-            routes.add(method, template, Endpoint(access: access, handle: handle))
+            routes.add(
+                method, template, Endpoint(access: access, issuesCredentials: issuesCredentials, handle: handle))
         }
         add(.post, "/api/v1/users", .anonymous) { try await $0.createUser($1) }
         add(.get, "/api/v1/users", .anonymous) { try await $0.findUser($1) }
         add(.get, "/api/v1/users/{id}", .anonymous) { try await $0.user($1) }
-        add(.post, "/api/v1/sessions", .anonymous) { try await $0.signIn($1) }
+        add(.post, "/api/v1/sessions", .anonymous, issuesCredentials: true) { try await $0.signIn($1) }
+        add(.delete, "/api/v1/sessions/current", .authenticated) { try await $0.signOut($1) }
         add(.post, "/api/v1/users/{id}/follow", .authenticated) { try await $0.follow($1, following: true) }
         add(.delete, "/api/v1/users/{id}/follow", .authenticated) { try await $0.follow($1, following: false) }
         add(.get, "/api/v1/users/{id}/followers", .anonymous) { try await $0.relationships($1, followers: true) }

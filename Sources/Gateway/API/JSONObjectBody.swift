@@ -1,43 +1,20 @@
 import NIOCore
 
-#if canImport(FoundationEssentials)
-    import FoundationEssentials
-#else
-    import Foundation
-#endif
-
 /// A request body that must be a JSON object, with typed field access that turns each kind of misuse into the API's
 /// error: not JSON or not an object is 400, a field of the wrong type (`null` included) is 400, a missing required
 /// field is 422 `invalid_<field>`.
 ///
-/// Only strings are ever read from a body; other JSON values are decoded just far enough to know their type.
+/// Only strings are ever read from a body; other JSON values are parsed just far enough to know their type (and to
+/// know that they are valid: ``StrictJSONParser`` accepts RFC 8259 and nothing else).
 struct JSONObjectBody: Sendable {
     /// A JSON value, reduced to what the API needs: the text of strings and the kind of everything else.
-    enum Value: Decodable, Sendable, Hashable {
+    enum Value: Sendable, Hashable {
         case string(String)
         case null
         case bool
         case number
         case array
         case object([String: Value])
-
-        init(from decoder: any Decoder) throws {
-            let container = try decoder.singleValueContainer()
-            if container.decodeNil() {
-                self = .null
-            } else if let string = try? container.decode(String.self) {
-                self = .string(string)
-            } else if (try? container.decode(Bool.self)) != nil {
-                self = .bool
-            } else if (try? container.decode(Double.self)) != nil {
-                self = .number
-            } else if let object = try? container.decode([String: Value].self) {
-                self = .object(object)
-            } else {
-                _ = try container.decode([Value].self)
-                self = .array
-            }
-        }
 
         /// How a message names this kind of value.
         var kind: String {
@@ -56,13 +33,13 @@ struct JSONObjectBody: Sendable {
 
     /// Parses `body`.
     ///
-    /// - Throws: ``APIError`` 400 `bad_request` when the body is not UTF-8 JSON or not a JSON object.
+    /// - Throws: ``APIError`` 400 `bad_request` when the body is not RFC 8259 JSON (UTF-8) or not a JSON object.
     init(_ body: ByteBuffer) throws(APIError) {
         let value: Value
         do {
-            value = try JSONDecoder().decode(Value.self, from: Data(body.readableBytesView))
+            value = try StrictJSONParser.parse(body.readableBytesView)
         } catch {
-            throw .badRequest("the body must be a JSON object")
+            throw .badRequest("the body must be a JSON object (RFC 8259: \(error.message) at byte \(error.offset))")
         }
         guard case .object(let fields) = value else {
             throw .badRequest("the body must be a JSON object, not \(value.kind)")

@@ -4,22 +4,34 @@ import Wire
 // Accounts: sign-up, sign-in and looking users up.
 extension APIHandlers {
     /// `POST /api/v1/users` `{"username","password"}` -> 201 User; 409 `username_taken`; 422 `invalid_username`,
-    /// `invalid_password`.
+    /// `invalid_password`; 429 over the address's sign-up limit (``SignInGuard``).
     func createUser(_ request: APIRequest) async throws -> Response {
         let fields = try JSONObjectBody(request.body).requiredStrings("username", "password")
         let (username, password) = (fields[0], fields[1])
         try FieldRules.checkUsername(username)
         try FieldRules.checkPassword(password)
-        let user = try await upstream.call(
-            .tweets, CreateUser.self, Credentials(username: username, password: password),
-            timeout: upstream.passwordHashingTimeout
-        )
-        return .json(UserJSON(user), status: .created)
+        let ticket = try await admitted(signInGuard.beginSignUp(address: request.clientAddress))
+        do {
+            let user = try await upstream.call(
+                .tweets, CreateUser.self, Credentials(username: username, password: password),
+                timeout: upstream.passwordHashingTimeout
+            )
+            signInGuard.finish(ticket, .succeeded)
+            return .json(UserJSON(user), status: .created)
+        } catch let error where error.code == .alreadyExists {
+            signInGuard.finish(ticket, .failed)
+            throw error
+        } catch {
+            signInGuard.finish(ticket, .notTried)
+            throw error
+        }
     }
 
-    /// `POST /api/v1/sessions` `{"username","password"}` -> 201 `{"token","user"}`; wrong credentials are 401.
+    /// `POST /api/v1/sessions` `{"username","password"}` -> 201 `{"token","user"}`; wrong credentials are 401; 429
+    /// over a failure limit for the username (``SignInGuard``); 503 when the TweetService's hashing queue is full.
     ///
-    /// Credentials that break the sign-up rules cannot belong to anyone, so they are refused without asking.
+    /// Credentials that break the sign-up rules cannot belong to anyone, so they are refused without asking (and
+    /// cost no hashing, so they are not counted).
     func signIn(_ request: APIRequest) async throws -> Response {
         let fields = try JSONObjectBody(request.body).requiredStrings("username", "password")
         let (username, password) = (fields[0], fields[1])
@@ -27,15 +39,46 @@ extension APIHandlers {
         guard FieldRules.isValidUsername(username), FieldRules.isValidPassword(password) else {
             throw wrongCredentials
         }
+        let ticket = try await admitted(signInGuard.beginSignIn(username: username, address: request.clientAddress))
         do {
             let session = try await upstream.call(
                 .tweets, Authenticate.self, Credentials(username: username, password: password),
                 timeout: upstream.passwordHashingTimeout
             )
+            signInGuard.finish(ticket, .succeeded)
             return .json(SessionJSON(token: session.token, user: session.user), status: .created)
         } catch let error where [.unauthenticated, .invalidArgument, .notFound].contains(error.code) {
+            signInGuard.finish(ticket, .failed)
             throw wrongCredentials
+        } catch {
+            signInGuard.finish(ticket, .notTried)
+            throw error
         }
+    }
+
+    /// The ticket of an admitted password request, or 429 with `Retry-After` (held for the refusal's delay first:
+    /// the tarpit for a client that ignores `Retry-After`).
+    private func admitted(_ decision: Result<SignInGuard.Ticket, Refusal>) async throws -> SignInGuard.Ticket {
+        switch decision {
+        case .success(let ticket):
+            return ticket
+        case .failure(let refusal):
+            if refusal.answerAfter > .zero {
+                try await Task.sleep(for: refusal.answerAfter)
+            }
+            throw APIError(
+                .tooManyRequests, "rate_limited", "too many attempts; retry later",
+                retryAfterSeconds: refusal.retryAfterSeconds)
+        }
+    }
+
+    /// `DELETE /api/v1/sessions/current` -> 204: the caller's token is revoked. This Gateway refuses it at once;
+    /// others within their token cache's lifetime (at most 5 s). The user's other sessions stay.
+    func signOut(_ request: APIRequest) async throws -> Response {
+        guard let token = request.token else { throw APIError.unauthorized() }
+        _ = try await upstream.call(.tweets, RevokeToken.self, Name(token))
+        tokenCache.remove(token)
+        return Response(status: .noContent)
     }
 
     /// `GET /api/v1/users/{id}` -> User or 404.
@@ -43,10 +86,11 @@ extension APIHandlers {
         .json(UserJSON(try await existingUser(request.pathID())))
     }
 
-    /// `GET /api/v1/users?username=NAME` -> User or 404; without `username`, 422 `invalid_username`.
+    /// `GET /api/v1/users?username=NAME` -> User or 404; without `username`, 400 `bad_request` (a malformed query,
+    /// not a body field that fails validation).
     func findUser(_ request: APIRequest) async throws -> Response {
         guard let username = request.query["username"] else {
-            throw APIError.missingField("username")
+            throw APIError.badRequest("the username query parameter is required")
         }
         guard FieldRules.isValidUsername(username) else {
             throw APIError.notFound("no user named \(username)")

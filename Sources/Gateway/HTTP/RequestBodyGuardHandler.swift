@@ -81,6 +81,7 @@ final class RequestBodyGuardHandler: ChannelDuplexHandler, RemovableChannelHandl
             head.headerFields[.contentType] = "application/json"
             head.headerFields[.contentLength] = String(Self.parseErrorBody.readableBytes)
             head.headerFields[GatewayResponder.requestIDField] = WireTraceID.random().description
+            SecurityHeaders.apply(to: &head.headerFields, isPrivate: false)
             context.write(wrapOutboundOut(.head(head)), promise: promise)
         case .head(var head):
             startWriteTimer(context: context)

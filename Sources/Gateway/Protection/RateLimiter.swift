@@ -62,11 +62,7 @@ public final class RateLimiter: Sendable {
         return buckets.withLock { table in
             var bucket = table[key] ?? TokenBucket(capacity: capacity, now: now)
             let decision = bucket.take(rate: rate, capacity: capacity, now: now)
-            table.insert(
-                bucket, for: key, isStale: { $0.isFull(rate: rate, capacity: capacity, now: now) },
-                // The fullest buckets go first: dropping an empty one would hand its client a fresh burst.
-                evictFirst: { $0.available(rate: rate, capacity: capacity, now: now) }
-            )
+            table.store(bucket, for: key, rate: rate, capacity: capacity, now: now)
             return decision
         }
     }
@@ -74,6 +70,17 @@ public final class RateLimiter: Sendable {
     /// Clients with a bucket right now (for tests of the memory bound).
     var trackedClients: Int {
         buckets.withLock { $0.count }
+    }
+}
+
+extension BoundedTable where Value == TokenBucket {
+    /// Stores `bucket`; when the table is full, refilled buckets go first, then the fullest: dropping an empty one
+    /// would hand its client a fresh burst.
+    mutating func store(_ bucket: TokenBucket, for key: Key, rate: Double, capacity: Int, now: ContinuousClock.Instant) {
+        insert(
+            bucket, for: key, isStale: { $0.isFull(rate: rate, capacity: capacity, now: now) },
+            evictFirst: { $0.available(rate: rate, capacity: capacity, now: now) }
+        )
     }
 }
 
@@ -117,6 +124,11 @@ struct TokenBucket: Sendable {
     /// The tokens the bucket would hold by `now`.
     func available(rate: Double, capacity: Int, now: ContinuousClock.Instant) -> Double {
         min(Double(capacity), tokens + rate * (now - updatedAt).inSeconds)
+    }
+
+    /// Gives back one token taken for something that turned out not to count.
+    mutating func giveBack(capacity: Int) {
+        tokens = min(Double(capacity), tokens + 1)
     }
 
     private mutating func refill(rate: Double, capacity: Int, now: ContinuousClock.Instant) {

@@ -3,13 +3,17 @@ import Wire
 
 /// Session tokens the TweetService confirmed recently, so that a client's burst of calls costs one `resolve_token`.
 ///
-/// An entry lives for ``Configuration/ttl``: a token revoked elsewhere keeps working here at most that long. Only
+/// An entry lives for ``Configuration/ttl``, at most ``Configuration/maxTTL``: a token revoked through another Gateway
+/// (or expired) keeps working here at most that long. Only
 /// confirmations are cached; an unknown token is asked about again (and the rate limiter, which charges unverified
 /// tokens to the client's address, bounds how often).
 public final class TokenCache: Sendable {
     /// How long and how many confirmations are kept.
     public struct Configuration: Sendable, Hashable {
-        /// How long a confirmation is trusted; zero turns the cache off.
+        /// The longest ``ttl`` allowed: the API promises that a signed-out token is refused everywhere within it.
+        public static let maxTTL: Duration = .seconds(5)
+
+        /// How long a confirmation is trusted; zero turns the cache off; at most ``maxTTL``.
         public var ttl: Duration
         /// Tokens kept at once; the cache's memory bound.
         public var maxEntries: Int
@@ -23,9 +27,9 @@ public final class TokenCache: Sendable {
         }
 
         func validate() throws(GatewayError) {
-            guard ttl >= .zero, maxEntries >= 1 else {
+            guard ttl >= .zero, ttl <= Self.maxTTL, maxEntries >= 1 else {
                 throw GatewayError(
-                    .invalidConfiguration, "the token cache needs a non-negative TTL and room for one entry")
+                    .invalidConfiguration, "the token cache needs a TTL from 0 to 5 s and room for one entry")
             }
         }
     }
@@ -62,6 +66,11 @@ public final class TokenCache: Sendable {
         entries.withLock { table in
             table.insert(entry, for: token) { $0.expiresAt <= now }
         }
+    }
+
+    /// Forgets `token` (signed out here: refused at once by this Gateway, by others once their entry expires).
+    func remove(_ token: String) {
+        entries.withLock { $0.removeValue(for: token) }
     }
 
     /// Tokens held right now, expired ones included until they are swept (for tests of the memory bound).

@@ -5,14 +5,17 @@ import Wire
 /// by that shard's index and found without asking the others.
 ///
 /// Session tokens are `<user id>.<64 hex digits>`: the id routes to the user's shard, and only the SHA-256 of the
-/// whole token is stored, so a copy of the database cannot be used to sign in. Revoking deletes the row.
+/// whole token is stored, so a copy of the database cannot be used to sign in. Revoking deletes the row. Sessions
+/// expire and slide with use as ``SessionPolicy`` says.
 public struct AccountStore: Sendable {
     let database: ShardedDatabase
     let hasher: PasswordHasher
+    let sessions: SessionPolicy
 
-    public init(database: ShardedDatabase, hasher: PasswordHasher) {
+    public init(database: ShardedDatabase, hasher: PasswordHasher, sessions: SessionPolicy = SessionPolicy()) {
         self.database = database
         self.hasher = hasher
+        self.sessions = sessions
     }
 
     public func createUser(_ credentials: Credentials) async throws -> UserRecord {
@@ -58,24 +61,48 @@ public struct AccountStore: Sendable {
         let secret = try SecureRandom.bytes(32)
         let token = "\(user.id).\(secret.hex)"
         let tokenHash = SecureRandom.sha256(Array(token.utf8)).byteaLiteral
+        let lifetime = sessions.lifetimeMilliseconds
         try await database.withShard(TweeterID.shard(of: user.id)) { connection, schema in
+            // The user's other sessions stay (other devices); only expired ones are swept, so that one user's rows
+            // stay bounded by how often they sign in within one lifetime.
             try connection.query(
-                "INSERT INTO \(schema).sessions (token_hash, user_id) VALUES ($1::bytea, $2)", [tokenHash, String(user.id)]
+                "DELETE FROM \(schema).sessions WHERE user_id = $1 AND expires_at <= now()", [String(user.id)]
+            )
+            try connection.query(
+                """
+                INSERT INTO \(schema).sessions (token_hash, user_id, expires_at)
+                VALUES ($1::bytea, $2, now() + $3::bigint * interval '1 millisecond')
+                """,
+                [tokenHash, String(user.id), lifetime]
             )
         }
         return Session(token: token, user: user)
     }
 
+    /// The user an unexpired `token` belongs to; renews the session when ``SessionPolicy`` says it is due.
     public func resolve(token: String) async throws -> UserRecord {
         let (shard, tokenHash) = try route(token)
-        let user = try await database.withShard(shard) { connection, schema in
-            try connection.query(
+        let sessions = self.sessions
+        let user = try await database.withShard(shard) { connection, schema -> UserRecord? in
+            let row = try connection.query(
                 """
-                SELECT \(UserColumns.list("u")) FROM \(schema).sessions s JOIN \(schema).users u ON u.id = s.user_id
-                WHERE s.token_hash = $1::bytea
+                SELECT \(UserColumns.list("u")), s.expires_at < now() + $2::bigint * interval '1 millisecond' AS renew
+                FROM \(schema).sessions s JOIN \(schema).users u ON u.id = s.user_id
+                WHERE s.token_hash = $1::bytea AND s.expires_at > now()
                 """,
-                [tokenHash]
-            ).all.first.map(UserColumns.decode)
+                [tokenHash, sessions.renewBelowMilliseconds]
+            ).all.first
+            guard let row else { return nil }
+            if try row.bool("renew") {
+                try connection.query(
+                    """
+                    UPDATE \(schema).sessions SET expires_at = now() + $2::bigint * interval '1 millisecond'
+                    WHERE token_hash = $1::bytea
+                    """,
+                    [tokenHash, sessions.lifetimeMilliseconds]
+                )
+            }
+            return try UserColumns.decode(row)
         }
         guard let user else { throw Self.invalidToken }
         return user

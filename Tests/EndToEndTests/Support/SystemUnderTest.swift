@@ -60,13 +60,20 @@ struct SystemUnderTest: Sendable {
 
     /// Starts the system; when a process lost its port to someone else in the meantime, tries again with new ones.
     ///
-    /// - Parameter wireTLS: every Wire connection beneath mutual TLS, with certificates from a private CA made for
-    ///   this run, as services on different hosts would run.
-    static func start(wireTLS: Bool = false) async throws -> SystemUnderTest {
+    /// - Parameters:
+    ///   - wireTLS: every Wire connection beneath mutual TLS, with certificates from a private CA made for this run,
+    ///     as services on different hosts would run.
+    ///   - tweetServiceArguments: added to the TweetService's command line; cheap scrypt (`--scrypt-log-n 10`) unless
+    ///     they give `--scrypt-log-n`.
+    ///   - gatewayArguments: added to the Gateway's command line.
+    static func start(wireTLS: Bool = false, tweetServiceArguments: [String] = [], gatewayArguments: [String] = [])
+        async throws -> SystemUnderTest
+    {
         var attempt = 1
         while true {
             do {
-                return try await startOnce(wireTLS: wireTLS)
+                return try await startOnce(
+                    wireTLS: wireTLS, tweetServiceArguments: tweetServiceArguments, gatewayArguments: gatewayArguments)
             } catch let error as EndToEndFailure
                 where attempt < 3 && error.description.contains("Address already in use")
             {
@@ -75,7 +82,9 @@ struct SystemUnderTest: Sendable {
         }
     }
 
-    private static func startOnce(wireTLS: Bool) async throws -> SystemUnderTest {
+    private static func startOnce(wireTLS: Bool, tweetServiceArguments: [String], gatewayArguments: [String])
+        async throws -> SystemUnderTest
+    {
         let bin = try environment("TWEETER_BIN_DIR")
         let postgres = try environment("TWEETER_PG_URLS")
         let redis = try environment("TWEETER_REDIS_CLUSTER")
@@ -98,8 +107,9 @@ struct SystemUnderTest: Sendable {
                 name: "tweet-service", executable: "\(bin)/tweet-service",
                 arguments: [
                     "serve", "--service-key-file", TestServiceKeys.file, "--listen", tweetAddress, "--postgres", postgres,
-                    "--timeline-service", timelineAddresses, "--scrypt-log-n", "10",
-                ] + wireTLSArguments,
+                    "--timeline-service", timelineAddresses,
+                ] + (tweetServiceArguments.contains("--scrypt-log-n") ? [] : ["--scrypt-log-n", "10"])
+                    + tweetServiceArguments + wireTLSArguments,
                 logPath: "\(directory)/tweet-service.log"
             )
             started.append(tweetService)
@@ -119,7 +129,9 @@ struct SystemUnderTest: Sendable {
             let gateway = try startGateway(
                 bin: bin, directory: directory, port: gatewayPort, tweetService: tweetAddress,
                 timelineServices: timelineAddresses,
-                extraArguments: ["--rate-limit", "0"] + wireTLSArguments, name: "gateway"
+                extraArguments: ["--rate-limit", "0", "--sign-ups-per-address-per-hour", "0"] + gatewayArguments
+                    + wireTLSArguments,
+                name: "gateway"
             )
             started.append(gateway)
             let system = SystemUnderTest(
@@ -272,11 +284,14 @@ struct SystemUnderTest: Sendable {
     }
 }
 
-/// Starts the system, runs `body`, and stops every process whatever happens (keeping the logs if `body` threw).
+/// Starts the system (with `SystemUnderTest.start`'s options), runs `body`, and stops every process whatever happens
+/// (keeping the logs if `body` threw).
 func withSystem<T: Sendable>(
-    wireTLS: Bool = false, _ body: @Sendable (SystemUnderTest) async throws -> T
+    wireTLS: Bool = false, tweetServiceArguments: [String] = [], gatewayArguments: [String] = [],
+    _ body: @Sendable (SystemUnderTest) async throws -> T
 ) async throws -> T {
-    let system = try await SystemUnderTest.start(wireTLS: wireTLS)
+    let system = try await SystemUnderTest.start(
+        wireTLS: wireTLS, tweetServiceArguments: tweetServiceArguments, gatewayArguments: gatewayArguments)
     do {
         let result = try await body(system)
         await system.stop(keepLogs: false)

@@ -82,7 +82,7 @@ struct SystemUnderTest: Sendable {
             arguments: [
                 "--service-key-file", TestServiceKeys.file, "--listen", "127.0.0.1:\(gatewayPort)", "--tls-certificate", "\(directory)/cert.pem",
                 "--tls-key", "\(directory)/key.pem", "--tweet-service", tweetAddress,
-                "--timeline-service", timelineAddresses, "--rate-limit", "0",
+                "--timeline-service", timelineAddresses, "--rate-limit", "0", "--sign-ups-per-address-per-hour", "0",
             ],
             logPath: "\(directory)/gateway.log"
         )

@@ -47,6 +47,62 @@ struct GatewayResponderTests {
         }
     }
 
+    @Test func answersCarryBrowserSafetyHeadersAndPrivateOnesAreNotStored() async throws {
+        try await GatewayHarness.with { harness in
+            try await harness.withRouterClient { client in
+                let api = APIClient(client: client)
+                let (id, token) = try await api.signUp("alice")
+                let signIn = try await api.call(
+                    .post, "/api/v1/sessions", json: #"{"username":"alice","password":"password123"}"#)
+                let privateAnswers = [
+                    signIn,
+                    try await api.call(.get, "/api/v1/timelines/home", token: token),
+                    try await api.call(.get, "/api/v1/timelines/home"),
+                    try await api.call(.get, "/api/v1/users/\(id)", token: token),
+                ]
+                let publicAnswers = [
+                    try await api.call(.get, "/healthz"),
+                    try await api.call(.get, "/api/v1/users/\(id)"),
+                    try await api.call(.get, "/api/v1/nothing"),
+                    try await api.call(.post, "/api/v1/users", json: "{nope"),
+                ]
+                for response in privateAnswers + publicAnswers {
+                    #expect(response.headers[SecurityHeaders.contentTypeOptions] == "nosniff")
+                    #expect(response.headers[SecurityHeaders.strictTransportSecurity] == "max-age=31536000")
+                }
+                for response in privateAnswers {
+                    #expect(response.headers[.cacheControl] == "no-store", "\(response.status)")
+                }
+                for response in publicAnswers {
+                    #expect(response.headers[.cacheControl] == nil, "\(response.status)")
+                }
+            }
+        }
+    }
+
+    @Test func signingOutRevokesThatTokenOnlyAndThisGatewayForgetsItAtOnce() async throws {
+        try await GatewayHarness.with { harness in
+            try await harness.withRouterClient { client in
+                let api = APIClient(client: client)
+                let (_, phone) = try await api.signUp("alice")
+                let laptop = try #require(
+                    try await api.call(
+                        .post, "/api/v1/sessions", json: #"{"username":"alice","password":"password123"}"#
+                    ).jsonObject()["token"] as? String)
+                // Both sessions work, and the phone's is now in the token cache.
+                #expect(try await api.call(.get, "/api/v1/timelines/home", token: phone).status == .ok)
+                #expect(try await api.call(.get, "/api/v1/timelines/home", token: laptop).status == .ok)
+                let signOut = try await api.call(.delete, "/api/v1/sessions/current", token: phone)
+                #expect(signOut.status == .noContent)
+                #expect(signOut.headers[.cacheControl] == "no-store")
+                expectError(try await api.call(.get, "/api/v1/timelines/home", token: phone), .unauthorized, "unauthorized")
+                expectError(try await api.call(.delete, "/api/v1/sessions/current", token: phone), .unauthorized, "unauthorized")
+                expectError(try await api.call(.delete, "/api/v1/sessions/current"), .unauthorized, "unauthorized")
+                #expect(try await api.call(.get, "/api/v1/timelines/home", token: laptop).status == .ok)
+            }
+        }
+    }
+
     @Test func tokenChecksAreCached() async throws {
         try await GatewayHarness.with { harness in
             try await harness.withRouterClient { client in

@@ -76,5 +76,9 @@ struct RepresentationTests {
         let wrongMethod = APIError.methodNotAllowed(allowed: [.get, .delete]).response()
         #expect(wrongMethod.headers[.allow] == "GET, DELETE")
         #expect(APIError.unauthorized().response().headers[.wwwAuthenticate] == "Bearer")
+        // The TweetService's full password-hashing queue: 503 with Retry-After, at once.
+        let busy = APIError(WireError(.resourceExhausted, reason: "hashing_busy", "too many password checks")).response()
+        #expect(busy.status == .serviceUnavailable)
+        #expect(busy.headers[.retryAfter] == "1")
     }
 }

@@ -56,7 +56,7 @@ struct RouteTableTests {
 
     @Test func theAPITableHasEveryDocumentedRoute() {
         let routes = APIHandlers.routeTable().routes
-        #expect(routes.count == 14)
-        #expect(routes.reduce(0) { $0 + $1.methods.count } == 17)
+        #expect(routes.count == 15)
+        #expect(routes.reduce(0) { $0 + $1.methods.count } == 18)
     }
 }

@@ -145,7 +145,7 @@ struct UserRoutesTests {
                 expectError(try await api.call(.get, "/api/v1/users/-1"), .notFound, "not_found")
                 expectError(try await api.call(.get, "/api/v1/users?username=nobody"), .notFound, "not_found")
                 expectError(try await api.call(.get, "/api/v1/users?username=no%20body"), .notFound, "not_found")
-                expectError(try await api.call(.get, "/api/v1/users"), .unprocessableContent, "invalid_username")
+                expectError(try await api.call(.get, "/api/v1/users"), .badRequest, "bad_request")
             }
         }
     }

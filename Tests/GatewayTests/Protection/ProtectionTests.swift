@@ -105,6 +105,18 @@ struct ProtectionTests {
         #expect(off.user(for: "t", now: start) == nil)
     }
 
+    @Test func theTokenCacheLivesAtMostFiveSecondsAndForgetsASignedOutToken() throws {
+        #expect(throws: GatewayError.self) { try TokenCache.Configuration(ttl: .milliseconds(5_001)).validate() }
+        try TokenCache.Configuration(ttl: .seconds(5)).validate()
+        let cache = TokenCache(configuration: TokenCache.Configuration())
+        let alice = UserRecord(id: 1, username: "alice", createdAtMillis: 0)
+        cache.store(alice, for: "t", now: start)
+        cache.store(alice, for: "u", now: start)
+        cache.remove("t")
+        #expect(cache.user(for: "t", now: start) == nil)
+        #expect(cache.user(for: "u", now: start) == alice)
+    }
+
     @Test func callersDuringACheckShareItsAnswerAndTheNextCallerChecksAgain() async {
         let runs = RunCounter()
         let check = SharedCheck {

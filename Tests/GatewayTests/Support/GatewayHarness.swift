@@ -46,7 +46,8 @@ struct GatewayHarness: Sendable {
         )
         // Unlimited unless a test says otherwise: router tests all come from one (unknown) address.
         var configuration = GatewayConfiguration(
-            port: 0, transport: .plainHTTP, rateLimit: RateLimiter.Configuration(requestsPerSecond: 0))
+            port: 0, transport: .plainHTTP, rateLimit: RateLimiter.Configuration(requestsPerSecond: 0),
+            signInGuard: SignInGuard.Configuration(signUpsPerAddressPerHour: 0))
         configure(&configuration)
         let metrics = GatewayMetrics()
         let upstream = UpstreamServices(

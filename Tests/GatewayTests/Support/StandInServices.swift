@@ -57,6 +57,10 @@ final class StandInServices: Sendable {
                 return try state.user(id)
             }
         }
+        router.register(RevokeToken.self) { request, _ in
+            self.state.withLock { _ = $0.tokens.removeValue(forKey: request.value) }
+            return WireEmpty()
+        }
         router.register(GetUsers.self) { request, _ in
             self.state.withLock { state in UserPage(users: request.ids.compactMap { state.users[$0] }, nextCursor: nil)
             }
