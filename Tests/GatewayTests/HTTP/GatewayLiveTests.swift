@@ -137,11 +137,13 @@ struct GatewayLiveTests {
         }
     }
 
-    @Test func slowRequestsAndIdleConnectionsAreClosed() async throws {
+    /// A request that never finishes arriving is cut off by the read timeout (1 s), long before the idle timeout
+    /// (60 s) could have closed the connection.
+    @Test func aRequestThatNeverFinishesArrivingIsClosedByTheReadTimeout() async throws {
         try await withTestCertificate { certificate in
             let limits: (inout GatewayConfiguration) -> Void = {
                 $0.limits.requestReadTimeout = .seconds(1)
-                $0.limits.idleTimeout = .seconds(1)
+                $0.limits.idleTimeout = .seconds(60)
             }
             try await withLiveGateway(certificate: certificate, configure: limits) { port, tls in
                 let raw = try await connect(port: port, tls: tls)
@@ -153,11 +155,27 @@ struct GatewayLiveTests {
                         for try await _ in inbound {}
                     } catch {}
                 }
-                #expect(ContinuousClock.now - start < .seconds(10))
+                #expect(ContinuousClock.now - start < .seconds(30), "closed by the 1 s read timeout, not the 60 s idle one")
+            }
+        }
+    }
+
+    /// A connection that sits idle after an answer is closed by the idle timeout (1 s), long before the read timeout
+    /// (60 s) could have: the Gateway closes it (with close_notify), the client does not.
+    @Test(.timeLimit(.minutes(1))) func anIdleConnectionIsClosedByTheIdleTimeout() async throws {
+        try await withTestCertificate { certificate in
+            let limits: (inout GatewayConfiguration) -> Void = {
+                $0.limits.requestReadTimeout = .seconds(60)
+                $0.limits.idleTimeout = .seconds(1)
+            }
+            try await withLiveGateway(certificate: certificate, configure: limits) { port, tls in
                 try await HTTPSConnection.with(port: port, tls: tls) { connection in
-                    #expect(try await connection.send(.GET, "/healthz").status == 200)
-                    try await Task.sleep(for: .seconds(2))
-                    _ = await connection.closedCleanly()
+                    let status = try await connection.send(.GET, "/healthz").status
+                    #expect(status == 200)
+                    let start = ContinuousClock.now
+                    let closedCleanly = await connection.closedCleanly()
+                    #expect(closedCleanly, "the Gateway closed the idle connection with close_notify")
+                    #expect(ContinuousClock.now - start < .seconds(30), "by the 1 s idle timeout, not the 60 s read one")
                 }
             }
         }
@@ -230,12 +248,17 @@ struct GatewayLiveTests {
                 port, tls in
                 try await HTTPSConnection.with(port: port, tls: tls) { first in
                     #expect(try await first.send(.GET, "/healthz").status == 200)
+                    let secondAnswered = RunCounter()
                     let waiting = Task {
                         try await HTTPSConnection.with(port: port, tls: tls) { second in
-                            try await second.send(.GET, "/healthz").status
+                            let status = try await second.send(.GET, "/healthz").status
+                            secondAnswered.value.add(1, ordering: .relaxed)
+                            return status
                         }
                     }
+                    // Without the limit the second connection would be served at once; with it, it waits.
                     try await Task.sleep(for: .milliseconds(500))
+                    #expect(secondAnswered.value.load(ordering: .relaxed) == 0, "the second connection waits while the first is open")
                     #expect(try await first.send(.GET, "/healthz", headers: [("Connection", "close")]).status == 200)
                     #expect(try await waiting.value == 200)
                 }

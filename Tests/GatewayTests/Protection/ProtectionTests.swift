@@ -119,20 +119,29 @@ struct ProtectionTests {
 
     @Test func callersDuringACheckShareItsAnswerAndTheNextCallerChecksAgain() async {
         let runs = RunCounter()
+        let callers = RunCounter()
+        // The check answers only once all 100 callers have asked (and a moment more, for the last one to get from
+        // counting itself into run()), so every caller arrives while it runs: exactly one check may run.
         let check = SharedCheck {
             runs.value.add(1, ordering: .relaxed)
+            while callers.value.load(ordering: .relaxed) < 100 {
+                try? await Task.sleep(for: .milliseconds(5))
+            }
             try? await Task.sleep(for: .milliseconds(200))
             return true
         }
         await withTaskGroup(of: Bool.self) { group in
             for _ in 0..<100 {
-                group.addTask { await check.run() }
+                group.addTask {
+                    callers.value.add(1, ordering: .relaxed)
+                    return await check.run()
+                }
             }
             for await answer in group {
                 #expect(answer)
             }
         }
-        #expect(runs.value.load(ordering: .relaxed) < 100, "concurrent callers shared checks")
+        #expect(runs.value.load(ordering: .relaxed) == 1, "100 concurrent callers shared one check")
         let before = runs.value.load(ordering: .relaxed)
         _ = await check.run()
         #expect(runs.value.load(ordering: .relaxed) == before + 1, "nothing is cached once a check has answered")
@@ -149,6 +158,6 @@ struct ProtectionTests {
     }
 }
 
-private final class RunCounter: Sendable {
+final class RunCounter: Sendable {
     let value = Atomic<Int>(0)
 }

@@ -112,11 +112,12 @@ final class StandInServices: Sendable {
     }
 
     private func createUser(_ request: Credentials) throws(WireError) -> UserRecord {
-        guard (1...15).contains(request.username.utf8.count) else {
-            throw WireError(.invalidArgument, reason: "invalid_username", "bad username")
+        // The real rules, as the TweetService checks them (FieldRules is the one definition both sides use).
+        guard FieldRules.isValidUsername(request.username) else {
+            throw WireError(.invalidArgument, reason: "invalid_username", FieldRules.usernameRule)
         }
-        guard (8...128).contains(request.password.unicodeScalars.count) else {
-            throw WireError(.invalidArgument, reason: "invalid_password", "bad password")
+        guard FieldRules.isValidPassword(request.password) else {
+            throw WireError(.invalidArgument, reason: "invalid_password", FieldRules.passwordRule)
         }
         return try state.withLock { state throws(WireError) in
             guard !state.users.values.contains(where: { $0.username == request.username }) else {
@@ -170,8 +171,8 @@ final class StandInServices: Sendable {
     }
 
     private func createTweet(_ request: NewTweet) throws(WireError) -> TweetRecord {
-        guard (1...280).contains(request.text.count) else {
-            throw WireError(.invalidArgument, reason: "invalid_text", "text must be 1 to 280 characters")
+        guard FieldRules.isValidTweetText(request.text) else {
+            throw WireError(.invalidArgument, reason: "invalid_text", FieldRules.tweetTextRule)
         }
         return try state.withLock { state throws(WireError) in
             let author = try state.user(request.authorID)
