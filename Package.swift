@@ -3,7 +3,7 @@ import PackageDescription
 
 /// One list of settings for every target: Swift 6 language mode is the package default; these add the rest.
 let swiftSettings: [SwiftSetting] = [
-    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("ExistentialAny")
 ]
 
 let package = Package(

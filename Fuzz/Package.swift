@@ -19,6 +19,6 @@ let package = Package(
             ],
             // For `@_extern(c)`, which declares libFuzzer's `LLVMFuzzerRunDriver` without a C header.
             swiftSettings: [.enableExperimentalFeature("Extern")]
-        ),
+        )
     ]
 )

@@ -2,8 +2,8 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
-import TLS
 import ServiceLifecycle
+import TLS
 
 /// The front door of Tweeter: TLS (OpenSSL), HTTP/1.1 with keep-alive (Hummingbird), and the public JSON API, each
 /// request turned into Wire calls to the TweetService and the TimelineService.

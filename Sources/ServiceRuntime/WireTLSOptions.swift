@@ -8,7 +8,8 @@ public struct WireTLSOptions: ParsableArguments {
     @Option(help: "PEM file with the private CA that Wire peers' certificates must chain to; turns TLS on for Wire.")
     public var wireTlsCa: String?
 
-    @Option(help: "PEM certificate chain this process presents on Wire (as a server; as a client with --wire-tls-mutual).")
+    @Option(
+        help: "PEM certificate chain this process presents on Wire (as a server; as a client with --wire-tls-mutual).")
     public var wireTlsCertificate: String?
 
     @Option(help: "PEM private key of --wire-tls-certificate.")
@@ -23,7 +24,7 @@ public struct WireTLSOptions: ParsableArguments {
     public init() {}
 
     public func validate() throws {
-        guard let _ = wireTlsCa else {
+        guard wireTlsCa != nil else {
             guard wireTlsCertificate == nil, wireTlsKey == nil, !wireTlsMutual else {
                 throw ValidationError("--wire-tls-certificate, --wire-tls-key and --wire-tls-mutual need --wire-tls-ca")
             }

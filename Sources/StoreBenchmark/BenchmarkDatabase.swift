@@ -33,7 +33,8 @@ struct BenchmarkDatabase: Sendable {
     /// Creates the database on every server where it is missing.
     func create(in scratch: ScratchDirectory) async throws {
         for admin in adminURLs {
-            let exists = try await runPSQL(admin, "SELECT count(*) FROM pg_database WHERE datname = '\(name)'", scratch: scratch)
+            let exists = try await runPSQL(
+                admin, "SELECT count(*) FROM pg_database WHERE datname = '\(name)'", scratch: scratch)
             if exists.trimmingCharacters(in: .whitespacesAndNewlines) == "0" {
                 _ = try await runPSQL(admin, "CREATE DATABASE \(name)", scratch: scratch)
             }

@@ -23,7 +23,8 @@ enum BenchmarkKeys {
     /// `count` consecutive made-up user ids from a random base, as the live tests make them: ids from the first
     /// hours of 2026, which no real user or tweet has, so they never name anyone's real timeline.
     static func syntheticUserIDs(count: Int) -> [Int64] {
-        let base = TweeterID.make(unixMillis: TweeterID.epochMillis + 1, shard: 0, sequence: 0)
+        let base =
+            TweeterID.make(unixMillis: TweeterID.epochMillis + 1, shard: 0, sequence: 0)
             + Int64.random(in: 1...1_000_000_000) * 100_000
         return (1...Int64(count)).map { base + $0 }
     }

@@ -10,7 +10,8 @@ import Wire
 struct DeliveryBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "delivery",
-        abstract: "Outbox events delivered into the fan-out queue per second, without and with WAIT, against XADD in redis-benchmark."
+        abstract:
+            "Outbox events delivered into the fan-out queue per second, without and with WAIT, against XADD in redis-benchmark."
     )
 
     @OptionGroup var servers: ServerOptions
@@ -36,17 +37,21 @@ struct DeliveryBenchmark: AsyncParsableCommand {
         let scratch = try ScratchDirectory.make()
         defer { scratch.remove() }
         printMachineLine("delivery")
-        guard let seed = RedisNodeAddress.list(servers.redis)?.first else { throw BenchmarkFailure("--redis names no node") }
+        guard let seed = RedisNodeAddress.list(servers.redis)?.first else {
+            throw BenchmarkFailure("--redis names no node")
+        }
         try await TweetServiceHarness.with(servers, scratch: scratch, logger: logger) { tweets in
             let author = try await tweets.makeUsers(1, onShard: shard)[0]
-            let table = MarkdownTable(["what", "events", "seconds", "events/s", "ours/raw"], rightAligned: [1, 2, 3, 4])
+            let table = MarkdownTable(
+                ["what", "events", "seconds", "events/s", "ours/raw"], rightAligned: [1, 2, 3, 4])
             var raw: RedisBenchmark.Result?
             for replication in [nil, RedisReplication()] as [RedisReplication?] {
                 _ = try await tweets.makeTweets(events, by: [author], concurrency: 32)
                 var configuration = TimelineConfiguration()
                 configuration.replication = replication
                 let elapsed = try await TimelineServiceHarness.with(
-                    tweets: tweets, redisSeeds: servers.redis, configuration: configuration, runWorkers: false, logger: logger
+                    tweets: tweets, redisSeeds: servers.redis, configuration: configuration, runWorkers: false,
+                    logger: logger
                 ) { timelines in
                     if raw == nil {
                         let key = try await timelines.redis.key(prefix: "stbench:xadd:", on: seed)
@@ -63,20 +68,25 @@ struct DeliveryBenchmark: AsyncParsableCommand {
                 }
                 // The queued create events (an author without followers) are worked off before the next round.
                 try await TimelineServiceHarness.with(
-                    tweets: tweets, redisSeeds: servers.redis, configuration: configuration, runWorkers: true, logger: logger
+                    tweets: tweets, redisSeeds: servers.redis, configuration: configuration, runWorkers: true,
+                    logger: logger
                 ) { timelines in
                     _ = try await timelines.waitForIdleQueue(limit: .seconds(120))
                 }
                 let perSecond = Double(events) / elapsed.inSeconds
                 let label = replication.map { "ours, WAIT for \($0.replicas) replica" } ?? "ours, no WAIT"
                 table.row([
-                    "\(label): relay → deliver_events (500 per batch) → XADD", String(events), fixed(elapsed.inSeconds, decimals: 2),
+                    "\(label): relay → deliver_events (500 per batch) → XADD", String(events),
+                    fixed(elapsed.inSeconds, decimals: 2),
                     String(Int(perSecond.rounded())), raw.map { ratio(perSecond, $0.summary.perSecond) } ?? "",
                 ])
             }
             if let raw {
-                table.row(["raw: redis-benchmark XADD, one stream on \(seed), 16 clients, no pipelining", String(baselineRequests),
-                    fixed(Double(baselineRequests) / raw.summary.perSecond, decimals: 2), raw.summary.rate, ""])
+                table.row([
+                    "raw: redis-benchmark XADD, one stream on \(seed), 16 clients, no pipelining",
+                    String(baselineRequests),
+                    fixed(Double(baselineRequests) / raw.summary.perSecond, decimals: 2), raw.summary.rate, "",
+                ])
                 report()
                 report("# raw: \(raw.commandLine)")
             }

@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
 import NIOPosix
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// A command-line tool (pgbench, redis-benchmark, psql) run to completion with its output captured in a file.
 ///
@@ -108,7 +109,8 @@ struct ScratchDirectory: Sendable {
 
     /// The files whose names start with `prefix`, e.g. pgbench's per-thread logs `<prefix>.<pid>[.<thread>]`.
     func files(startingWith prefix: String) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter { $0.hasPrefix(prefix) }.sorted().map(file)
+        ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter { $0.hasPrefix(prefix) }.sorted()
+            .map(file)
     }
 
     func remove() {

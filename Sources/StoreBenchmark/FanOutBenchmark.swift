@@ -1,5 +1,5 @@
-import BenchmarkSupport
 import ArgumentParser
+import BenchmarkSupport
 import Logging
 import TimelineService
 import TweetService
@@ -10,7 +10,8 @@ import Wire
 struct FanOutBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fanout",
-        abstract: "Home-timeline entries written per second by one tweet's fan-out, against pipelined ZADD in redis-benchmark."
+        abstract:
+            "Home-timeline entries written per second by one tweet's fan-out, against pipelined ZADD in redis-benchmark."
     )
 
     @OptionGroup var servers: ServerOptions
@@ -36,7 +37,10 @@ struct FanOutBenchmark: AsyncParsableCommand {
     @Option(help: "The logical shard of the author.")
     var shard: Int = 100
 
-    @Option(help: "Run the fan-out without WAIT, with WAIT for one replica, or both one after the other (none, replica, both).")
+    @Option(
+        help:
+            "Run the fan-out without WAIT, with WAIT for one replica, or both one after the other (none, replica, both)."
+    )
     var replication: String = "both"
 
     func validate() throws {
@@ -48,7 +52,8 @@ struct FanOutBenchmark: AsyncParsableCommand {
             throw ValidationError("--replication is none, replica or both")
         }
         guard ListFollowerIDs.limitRange.contains(UInt32(clamping: chunkSize)) else {
-            throw ValidationError("--chunk-size is at most \(ListFollowerIDs.limitRange.upperBound), a page of list_follower_ids")
+            throw ValidationError(
+                "--chunk-size is at most \(ListFollowerIDs.limitRange.upperBound), a page of list_follower_ids")
         }
     }
 
@@ -60,22 +65,26 @@ struct FanOutBenchmark: AsyncParsableCommand {
         printMachineLine("fanout")
         // Fan-out on write for every author: with the default hybrid (celebrityThreshold 100,000) an author this large
         // would be merged into home timelines at read time instead, and there would be no fan-out to measure.
-        let modes: [RedisReplication?] = switch replication {
-        case "none": [nil]
-        case "replica": [RedisReplication()]
-        default: [nil, RedisReplication()]
-        }
+        let modes: [RedisReplication?] =
+            switch replication {
+            case "none": [nil]
+            case "replica": [RedisReplication()]
+            default: [nil, RedisReplication()]
+            }
         try await TweetServiceHarness.with(servers, scratch: scratch, logger: logger) { tweets in
             let author = try await tweets.makeUsers(1, onShard: shard)[0]
             let followerIDs = try await addFollowers(to: author, database: tweets.database)
             for mode in modes {
-                var configuration = TimelineConfiguration(fanOutChunkSize: chunkSize, workers: workers, celebrityThreshold: nil)
+                var configuration = TimelineConfiguration(
+                    fanOutChunkSize: chunkSize, workers: workers, celebrityThreshold: nil)
                 configuration.replication = mode
                 try await TimelineServiceHarness.with(
-                    tweets: tweets, redisSeeds: servers.redis, configuration: configuration, runWorkers: true, logger: logger
+                    tweets: tweets, redisSeeds: servers.redis, configuration: configuration, runWorkers: true,
+                    logger: logger
                 ) { timelines in
                     try await measure(
-                        author: author, followerIDs: followerIDs, tweets: tweets, timelines: timelines, scratch: scratch,
+                        author: author, followerIDs: followerIDs, tweets: tweets, timelines: timelines,
+                        scratch: scratch,
                         replication: mode
                     )
                 }
@@ -106,7 +115,9 @@ struct FanOutBenchmark: AsyncParsableCommand {
             )
             try connection.query("ANALYZE \(schema).followers")
         }
-        report("# \(followers) follower rows inserted and analyzed in \(fixed((clock.now - started).inSeconds, decimals: 1)) s")
+        report(
+            "# \(followers) follower rows inserted and analyzed in \(fixed((clock.now - started).inSeconds, decimals: 1)) s"
+        )
         return ids
     }
 
@@ -119,10 +130,13 @@ struct FanOutBenchmark: AsyncParsableCommand {
         replication: RedisReplication?
     ) async throws {
         let redis = timelines.redis
-        guard let seed = RedisNodeAddress.list(servers.redis)?.first else { throw BenchmarkFailure("--redis names no node") }
+        guard let seed = RedisNodeAddress.list(servers.redis)?.first else {
+            throw BenchmarkFailure("--redis names no node")
+        }
         let baselineKey = try await redis.key(prefix: "stbench:zadd:", on: seed)
         let baseline = RedisBenchmark(
-            executable: servers.redisBenchmark, host: seed.host, port: seed.port, clients: 50, requests: baselineRequests, pipeline: 100
+            executable: servers.redisBenchmark, host: seed.host, port: seed.port, clients: 50,
+            requests: baselineRequests, pipeline: 100
         )
         let raw = try await baseline.run(["zadd", baselineKey, "0", "member"], scratch: scratch)
         try await redis.deleteKeys([baselineKey])
@@ -134,7 +148,8 @@ struct FanOutBenchmark: AsyncParsableCommand {
         let lastFollower = followerIDs[0]
         let clock = ContinuousClock()
         let started = clock.now
-        let tweet = try await tweets.client.call(CreateTweet.self, NewTweet(authorID: author.id, text: "to \(followers) followers"))
+        let tweet = try await tweets.client.call(
+            CreateTweet.self, NewTweet(authorID: author.id, text: "to \(followers) followers"))
         await timelines.relay.drain(shards: [shard])
         let member = BenchmarkKeys.member(tweet.id)
         var nextReport = started + .seconds(15)
@@ -146,7 +161,8 @@ struct FanOutBenchmark: AsyncParsableCommand {
             }
             if now >= nextReport {
                 let stats = try await timelines.monitor.call(ReadQueueStats.self, WireEmpty())
-                report("# … \(Int((now - started).inSeconds)) s: queue waiting \(stats.waiting), pending \(stats.pending)")
+                report(
+                    "# … \(Int((now - started).inSeconds)) s: queue waiting \(stats.waiting), pending \(stats.pending)")
                 nextReport = now + .seconds(15)
             }
             try await Task.sleep(for: .milliseconds(10))
@@ -164,27 +180,40 @@ struct FanOutBenchmark: AsyncParsableCommand {
         let entriesPerSecond = Double(followers) / elapsed.inSeconds
         report()
         let waits = replication.map { "WAIT for \($0.replicas) replica before each job's acknowledgement" } ?? "no WAIT"
-        report("## fan-out of one tweet to \(followers) followers: \(workers) workers, \(chunkSize) followers per job, "
-            + "hybrid off (celebrityThreshold nil), \(waits)")
+        report(
+            "## fan-out of one tweet to \(followers) followers: \(workers) workers, \(chunkSize) followers per job, "
+                + "hybrid off (celebrityThreshold nil), \(waits)")
         report()
         let table = MarkdownTable(
             ["what", "entries written", "seconds", "entries/s", "Redis commands/s", "ours/raw entries/s"],
             rightAligned: [1, 2, 3, 4, 5]
         )
-        table.row(["raw: redis-benchmark ZADD, one key on \(seed), 50 clients, pipeline 100", String(baselineRequests),
-            fixed(Double(baselineRequests) / raw.summary.perSecond, decimals: 2), raw.summary.rate, raw.summary.rate, ""])
-        table.row(["ours: CreateTweet → outbox → relay → queue → fan-out", String(followers), fixed(elapsed.inSeconds, decimals: 2),
+        table.row([
+            "raw: redis-benchmark ZADD, one key on \(seed), 50 clients, pipeline 100", String(baselineRequests),
+            fixed(Double(baselineRequests) / raw.summary.perSecond, decimals: 2), raw.summary.rate, raw.summary.rate,
+            "",
+        ])
+        table.row([
+            "ours: CreateTweet → outbox → relay → queue → fan-out", String(followers),
+            fixed(elapsed.inSeconds, decimals: 2),
             String(Int(entriesPerSecond.rounded())), String(Int((entriesPerSecond * 3).rounded())),
-            ratio(entriesPerSecond, raw.summary.perSecond)])
-        table.row(["diagnostic: the same Redis writes alone, RedisClient.pipeline per \(chunkSize) followers", String(diagnosed.count),
+            ratio(entriesPerSecond, raw.summary.perSecond),
+        ])
+        table.row([
+            "diagnostic: the same Redis writes alone, RedisClient.pipeline per \(chunkSize) followers",
+            String(diagnosed.count),
             fixed(clientOnly.inSeconds, decimals: 2), String(Int(clientOnlyPerSecond.rounded())),
-            String(Int((clientOnlyPerSecond * 3).rounded())), ratio(clientOnlyPerSecond, raw.summary.perSecond)])
+            String(Int((clientOnlyPerSecond * 3).rounded())), ratio(clientOnlyPerSecond, raw.summary.perSecond),
+        ])
         report()
         report("# raw: \(raw.commandLine)")
-        report("# ours: timed from the CreateTweet call until follower \(lastFollower)'s home timeline (written last) held the tweet; "
-            + "each entry is ZADD + ZREMRANGEBYRANK + EXPIRE")
-        report("# queue " + (drained ? "empty" : "still busy") + " after \(fixed(queueEmptyAfter.inSeconds, decimals: 2)) s; "
-            + "home timelines missing the tweet afterwards: \(missing) of \(followers)")
+        report(
+            "# ours: timed from the CreateTweet call until follower \(lastFollower)'s home timeline (written last) held the tweet; "
+                + "each entry is ZADD + ZREMRANGEBYRANK + EXPIRE")
+        report(
+            "# queue " + (drained ? "empty" : "still busy")
+                + " after \(fixed(queueEmptyAfter.inSeconds, decimals: 2)) s; "
+                + "home timelines missing the tweet afterwards: \(missing) of \(followers)")
         if missing > 0 {
             throw BenchmarkFailure("\(missing) home timelines lack the tweet")
         }
@@ -193,7 +222,9 @@ struct FanOutBenchmark: AsyncParsableCommand {
     /// The fan-out's Redis writes with nothing else: the commands a fan-out job sends for each follower, one
     /// pipeline per chunk, one chunk after another as the jobs run, straight through the service's `RedisClient`
     /// (no queue, no TweetService, no Wire). Tells how much of the fan-out's time the Redis client itself takes.
-    private func measureRedisWritesAlone(tweetID: Int64, followerIDs: [Int64], redis: RedisClient) async throws -> Duration {
+    private func measureRedisWritesAlone(tweetID: Int64, followerIDs: [Int64], redis: RedisClient) async throws
+        -> Duration
+    {
         let member = BenchmarkKeys.member(tweetID)
         let configuration = TimelineConfiguration()
         let ttl = configuration.idleTimelineTTL.components.seconds
@@ -232,8 +263,12 @@ struct FanOutBenchmark: AsyncParsableCommand {
     /// and the tweet's entry in the shared public timeline.
     private func cleanUp(author: UserRecord, tweetID: Int64, followerIDs: [Int64], redis: RedisClient) async throws {
         let deleted = try await redis.deleteKeys(followerIDs.map(BenchmarkKeys.home))
-        try await redis.deleteKeys([BenchmarkKeys.home(author.id), BenchmarkKeys.profile(author.id), BenchmarkKeys.tweet(tweetID)])
+        try await redis.deleteKeys([
+            BenchmarkKeys.home(author.id), BenchmarkKeys.profile(author.id), BenchmarkKeys.tweet(tweetID),
+        ])
         _ = try await redis.send(RedisCommand("ZREM", key: BenchmarkKeys.publicTimeline, BenchmarkKeys.member(tweetID)))
-        report("# cleaned up: \(deleted) home timelines deleted, the author's timelines, cached tweet and public entry removed")
+        report(
+            "# cleaned up: \(deleted) home timelines deleted, the author's timelines, cached tweet and public entry removed"
+        )
     }
 }

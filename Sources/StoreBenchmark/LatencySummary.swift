@@ -74,7 +74,8 @@ struct MarkdownTable {
     init(_ columns: [String], rightAligned: Set<Int>) {
         self.columns = columns
         report("| " + columns.joined(separator: " | ") + " |")
-        report("| " + columns.indices.map { rightAligned.contains($0) ? "---:" : "---" }.joined(separator: " | ") + " |")
+        report(
+            "| " + columns.indices.map { rightAligned.contains($0) ? "---:" : "---" }.joined(separator: " | ") + " |")
     }
 
     func row(_ cells: [String]) {

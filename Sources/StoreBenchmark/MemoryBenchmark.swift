@@ -22,7 +22,8 @@ struct MemoryBenchmark: AsyncParsableCommand {
 
     func validate() throws {
         guard timelines > 0, (1...1024).contains(entries) else {
-            throw ValidationError("--timelines must be positive, --entries 1 to 1024 (the listpack limit the service sets)")
+            throw ValidationError(
+                "--timelines must be positive, --entries 1 to 1024 (the listpack limit the service sets)")
         }
     }
 
@@ -48,7 +49,9 @@ struct MemoryBenchmark: AsyncParsableCommand {
         var logger = Logger(label: "store-benchmark")
         logger.logLevel = .warning
         printMachineLine("memory")
-        guard let seeds = RedisNodeAddress.list(servers.redis) else { throw BenchmarkFailure("--redis takes a host:port list") }
+        guard let seeds = RedisNodeAddress.list(servers.redis) else {
+            throw BenchmarkFailure("--redis takes a host:port list")
+        }
         let redis = RedisClient(configuration: RedisClient.Configuration(mode: .cluster(seeds: seeds)), logger: logger)
         let background = Task { try? await redis.run() }
         do {
@@ -88,7 +91,9 @@ struct MemoryBenchmark: AsyncParsableCommand {
                 let bytes = stride(from: 0, to: replies.count, by: 3).map { Int(replies[$0].integer ?? 0) }
                 let encodings = Set(stride(from: 1, to: replies.count, by: 3).map { replies[$0].string ?? "?" })
                 let cards = Set(stride(from: 2, to: replies.count, by: 3).map { replies[$0].integer ?? 0 })
-                guard cards == [Int64(entries)] else { throw BenchmarkFailure("timelines hold \(cards) entries, not \(entries)") }
+                guard cards == [Int64(entries)] else {
+                    throw BenchmarkFailure("timelines hold \(cards) entries, not \(entries)")
+                }
                 rows.append((layout, encodings, bytes))
             }
         } catch {
@@ -98,11 +103,15 @@ struct MemoryBenchmark: AsyncParsableCommand {
         let deleted = try await redis.deleteKeys(keysWritten)
 
         report()
-        report("## Redis memory per home-timeline entry: \(timelines) timelines of \(entries) entries per layout, "
-            + "MEMORY USAGE key SAMPLES 0 (whole key: entries, key name, object and set overhead)")
+        report(
+            "## Redis memory per home-timeline entry: \(timelines) timelines of \(entries) entries per layout, "
+                + "MEMORY USAGE key SAMPLES 0 (whole key: entries, key name, object and set overhead)")
         report()
         let table = MarkdownTable(
-            ["layout", "member", "score", "thresholds", "encoding", "bytes per timeline (mean)", "bytes per entry", "÷ 8 bytes"],
+            [
+                "layout", "member", "score", "thresholds", "encoding", "bytes per timeline (mean)", "bytes per entry",
+                "÷ 8 bytes",
+            ],
             rightAligned: [5, 6, 7]
         )
         table.row(["raw: the id itself", "", "", "", "", String(8 * entries), "8.0", "1.00"])
@@ -111,13 +120,17 @@ struct MemoryBenchmark: AsyncParsableCommand {
             let perEntry = mean / Double(entries)
             let (member, score, thresholds) = layout.description
             let name = layout == .compact ? "ours" : "naive"
-            table.row([name, member, score, thresholds, encodings.sorted().joined(separator: ", "), String(Int(mean.rounded())),
-                fixed(perEntry, decimals: 1), ratio(perEntry, 8)])
+            table.row([
+                name, member, score, thresholds, encodings.sorted().joined(separator: ", "),
+                String(Int(mean.rounded())),
+                fixed(perEntry, decimals: 1), ratio(perEntry, 8),
+            ])
         }
         report()
-        report("# the naive skiplist rows are made without lowering the shared cluster's threshold: each set gets a 65-byte "
-            + "member first (over zset-max-listpack-value 64, so Redis makes it a skiplist, as it would for any set over 128 "
-            + "entries with default thresholds), then its \(entries) entries, then the 65-byte member is removed")
+        report(
+            "# the naive skiplist rows are made without lowering the shared cluster's threshold: each set gets a 65-byte "
+                + "member first (over zset-max-listpack-value 64, so Redis makes it a skiplist, as it would for any set over 128 "
+                + "entries with default thresholds), then its \(entries) entries, then the 65-byte member is removed")
         report("# cleaned up: \(deleted) keys deleted")
     }
 

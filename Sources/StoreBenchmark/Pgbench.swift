@@ -22,10 +22,12 @@ struct Pgbench: Sendable {
     func run(script: String, name: String, scratch: ScratchDirectory) async throws -> Result {
         let scriptPath = try scratch.write(script, to: "\(name).sql")
         let logPrefix = "\(name)-log"
-        let command = ExternalCommand(executable, [
-            "-n", "-M", "extended", "-c", String(clients), "-j", String(threads), "-T", String(seconds),
-            "-f", scriptPath, "-l", "--log-prefix=\(scratch.file(logPrefix))", url,
-        ])
+        let command = ExternalCommand(
+            executable,
+            [
+                "-n", "-M", "extended", "-c", String(clients), "-j", String(threads), "-T", String(seconds),
+                "-f", scriptPath, "-l", "--log-prefix=\(scratch.file(logPrefix))", url,
+            ])
         let output = try await command.runChecked(outputPath: scratch.file("\(name).out"))
         guard let tps = Self.value(after: "tps = ", in: output).flatMap(Double.init) else {
             throw BenchmarkFailure("pgbench printed no tps:\n\(output)")
@@ -46,7 +48,9 @@ struct Pgbench: Sendable {
         guard !latencies.isEmpty else {
             throw BenchmarkFailure("pgbench logged no transactions:\n\(output)")
         }
-        return Result(summary: LatencySummary(latencies: latencies, perSecond: tps, errors: failed), commandLine: command.commandLine)
+        return Result(
+            summary: LatencySummary(latencies: latencies, perSecond: tps, errors: failed),
+            commandLine: command.commandLine)
     }
 
     /// The word after `marker` on the line that contains it.

@@ -1,5 +1,5 @@
-import BenchmarkSupport
 import ArgumentParser
+import BenchmarkSupport
 import Logging
 import TimelineService
 import TweetService
@@ -40,7 +40,8 @@ struct ReadLatencyBenchmark: AsyncParsableCommand {
     var baselineRequests: Int = 200_000
 
     func validate() throws {
-        guard readers > 0, users > 0, following >= 0, entries > 0, tweetPool >= entries, (1...200).contains(limit), seconds > 0,
+        guard readers > 0, users > 0, following >= 0, entries > 0, tweetPool >= entries, (1...200).contains(limit),
+            seconds > 0,
             baselineRequests > 0
         else {
             throw ValidationError("counts must be positive, --tweet-pool at least --entries, --limit 1 to 200")
@@ -61,7 +62,8 @@ struct ReadLatencyBenchmark: AsyncParsableCommand {
         printMachineLine("read-latency")
         let errors = try await TweetServiceHarness.with(servers, scratch: scratch, logger: logger) { tweets in
             let authors = try await tweets.makeUsers(onShards: (0..<16).map { $0 * 64 + 7 })
-            let pool = try await tweets.makeTweets((tweetPool + authors.count - 1) / authors.count, by: authors).map(\.id)
+            let pool = try await tweets.makeTweets((tweetPool + authors.count - 1) / authors.count, by: authors).map(
+                \.id)
             let readerUsers = try await tweets.makeUsers(onShards: (0..<users).map { $0 * 1024 / users % 1024 })
             try await addFollowing(to: readerUsers, database: tweets.database)
             let readerIDs = readerUsers.map(\.id)
@@ -71,16 +73,19 @@ struct ReadLatencyBenchmark: AsyncParsableCommand {
             do {
                 for (index, variant) in Self.variants.enumerated() {
                     try await TimelineServiceHarness.with(
-                        tweets: tweets, redisSeeds: servers.redis, configuration: variant.configuration, runWorkers: false, logger: logger
+                        tweets: tweets, redisSeeds: servers.redis, configuration: variant.configuration,
+                        runWorkers: false, logger: logger
                     ) { timelines in
                         if index == 0 {
                             try await fill(readerIDs: readerIDs, pool: pool, redis: timelines.redis)
                         }
                         try await warmUp(readerIDs: readerIDs, client: timelines.client)
                         if index == 0 {
-                            raw = try await baseline(key: BenchmarkKeys.home(readerIDs[0]), redis: timelines.redis, scratch: scratch)
+                            raw = try await baseline(
+                                key: BenchmarkKeys.home(readerIDs[0]), redis: timelines.redis, scratch: scratch)
                         }
-                        celebrities = try await timelines.redis.send(RedisCommand("SCARD", key: "tl:celebrities")).integer ?? 0
+                        celebrities =
+                            try await timelines.redis.send(RedisCommand("SCARD", key: "tl:celebrities")).integer ?? 0
                         let result = await ClosedLoop.run(
                             concurrency: readers, duration: .seconds(seconds), read(readerIDs, timelines.client)
                         )
@@ -140,12 +145,19 @@ struct ReadLatencyBenchmark: AsyncParsableCommand {
         if let failure = filled.first(where: { $0.errorMessage != nil }) {
             throw BenchmarkFailure("filling home timelines failed: \(failure.errorMessage ?? "")")
         }
-        let check = try await redis.pipelined(readerIDs.flatMap {
-            [RedisCommand("ZCARD", key: BenchmarkKeys.home($0)), RedisCommand("EXISTS", key: BenchmarkKeys.homeBuilt($0))]
-        })
-        let complete = stride(from: 0, to: check.count, by: 2).filter { check[$0].integer == Int64(entries) && check[$0 + 1].integer == 1 }
+        let check = try await redis.pipelined(
+            readerIDs.flatMap {
+                [
+                    RedisCommand("ZCARD", key: BenchmarkKeys.home($0)),
+                    RedisCommand("EXISTS", key: BenchmarkKeys.homeBuilt($0)),
+                ]
+            })
+        let complete = stride(from: 0, to: check.count, by: 2).filter {
+            check[$0].integer == Int64(entries) && check[$0 + 1].integer == 1
+        }
         guard complete.count == readerIDs.count else {
-            throw BenchmarkFailure("only \(complete.count) of \(readerIDs.count) home timelines were filled and marked built")
+            throw BenchmarkFailure(
+                "only \(complete.count) of \(readerIDs.count) home timelines were filled and marked built")
         }
     }
 
@@ -162,8 +174,10 @@ struct ReadLatencyBenchmark: AsyncParsableCommand {
 
     /// Every reader's first page once (the first pass fills the tweet cache), then 2 s at full concurrency.
     private func warmUp(readerIDs: [Int64], client: WireClient) async throws {
-        let single = await ClosedLoop.run(concurrency: 1, duration: .seconds(120), maxCalls: readerIDs.count) { _, iteration in
-            _ = try await client.call(ReadHomeTimeline.self, TimelineQuery(userID: readerIDs[iteration], limit: UInt32(limit)))
+        let single = await ClosedLoop.run(concurrency: 1, duration: .seconds(120), maxCalls: readerIDs.count) {
+            _, iteration in
+            _ = try await client.call(
+                ReadHomeTimeline.self, TimelineQuery(userID: readerIDs[iteration], limit: UInt32(limit)))
         }
         if let error = single.firstError {
             throw BenchmarkFailure("warm-up read failed: \(error)")
@@ -171,37 +185,53 @@ struct ReadLatencyBenchmark: AsyncParsableCommand {
         _ = await ClosedLoop.run(concurrency: readers, duration: .seconds(2), read(readerIDs, client))
     }
 
-    private func baseline(key: String, redis: RedisClient, scratch: ScratchDirectory) async throws -> RedisBenchmark.Result {
+    private func baseline(key: String, redis: RedisClient, scratch: ScratchDirectory) async throws
+        -> RedisBenchmark.Result
+    {
         let node = try await redis.master(ofKey: key)
         let baseline = RedisBenchmark(
-            executable: servers.redisBenchmark, host: node.host, port: node.port, clients: readers, requests: baselineRequests, pipeline: 1
+            executable: servers.redisBenchmark, host: node.host, port: node.port, clients: readers,
+            requests: baselineRequests, pipeline: 1
         )
-        return try await baseline.run(["zrevrangebylex", key, "+", "-", "LIMIT", "0", String(limit + 1)], scratch: scratch)
+        return try await baseline.run(
+            ["zrevrangebylex", key, "+", "-", "LIMIT", "0", String(limit + 1)], scratch: scratch)
     }
 
     private func printTable(raw: RedisBenchmark.Result, rows: [(String, LatencySummary)], celebrities: Int64) {
         report()
-        report("## home-timeline reads: \(readers) concurrent readers, \(users) users with \(entries)-entry timelines, "
-            + "pages of \(limit) tweets, all tweets cached, \(seconds) s per configuration")
+        report(
+            "## home-timeline reads: \(readers) concurrent readers, \(users) users with \(entries)-entry timelines, "
+                + "pages of \(limit) tweets, all tweets cached, \(seconds) s per configuration")
         report()
         let table = MarkdownTable(
-            ["what", "concurrency", "requests", "requests/s", "p50 ms", "p99 ms", "p50 ours/raw", "p99 ours/raw", "errors"],
+            [
+                "what", "concurrency", "requests", "requests/s", "p50 ms", "p99 ms", "p50 ours/raw", "p99 ours/raw",
+                "errors",
+            ],
             rightAligned: [1, 2, 3, 4, 5, 6, 7, 8]
         )
-        table.row(["raw: redis-benchmark ZREVRANGEBYLEX … LIMIT 0 \(limit + 1) on one home key", String(readers),
-            String(raw.summary.count), raw.summary.rate, raw.summary.p50Milliseconds, raw.summary.p99Milliseconds, "", "", "0"])
+        table.row([
+            "raw: redis-benchmark ZREVRANGEBYLEX … LIMIT 0 \(limit + 1) on one home key", String(readers),
+            String(raw.summary.count), raw.summary.rate, raw.summary.p50Milliseconds, raw.summary.p99Milliseconds, "",
+            "", "0",
+        ])
         for (name, ours) in rows {
-            table.row(["ours: ReadHomeTimeline over Wire, \(name)", String(readers), String(ours.count), ours.rate,
-                ours.p50Milliseconds, ours.p99Milliseconds, ratio(Double(ours.p50Nanoseconds), Double(raw.summary.p50Nanoseconds)),
-                ratio(Double(ours.p99Nanoseconds), Double(raw.summary.p99Nanoseconds)), String(ours.errors)])
+            table.row([
+                "ours: ReadHomeTimeline over Wire, \(name)", String(readers), String(ours.count), ours.rate,
+                ours.p50Milliseconds, ours.p99Milliseconds,
+                ratio(Double(ours.p50Nanoseconds), Double(raw.summary.p50Nanoseconds)),
+                ratio(Double(ours.p99Nanoseconds), Double(raw.summary.p99Nanoseconds)), String(ours.errors),
+            ])
         }
         report()
         report("# raw: \(raw.commandLine)")
-        report("# ours, hybrid off, per read: a Wire round trip; EXPIRE ×2 (one pipeline), ZREVRANGEBYLEX, GET ×\(limit) "
-            + "(one pipeline); \(limit) tweets decoded from the cache and encoded into the answer")
-        report("# ours, default: the same plus SCARD tl:celebrities and GET tl:fc:{user} in the first pipeline; the shared "
-            + "celebrity set held \(celebrities) at the time, so a reader's first read also asked the TweetService for its "
-            + "\(following) followees (list_following_ids) and SMISMEMBER, and cached the answer for 60 s")
+        report(
+            "# ours, hybrid off, per read: a Wire round trip; EXPIRE ×2 (one pipeline), ZREVRANGEBYLEX, GET ×\(limit) "
+                + "(one pipeline); \(limit) tweets decoded from the cache and encoded into the answer")
+        report(
+            "# ours, default: the same plus SCARD tl:celebrities and GET tl:fc:{user} in the first pipeline; the shared "
+                + "celebrity set held \(celebrities) at the time, so a reader's first read also asked the TweetService for its "
+                + "\(following) followees (list_following_ids) and SMISMEMBER, and cached the answer for 60 s")
     }
 
     /// Deletes the readers' timelines and markers and every tweet the reads cached.
@@ -209,7 +239,8 @@ struct ReadLatencyBenchmark: AsyncParsableCommand {
         guard let seeds = RedisNodeAddress.list(redisSeeds) else { return }
         let redis = RedisClient(configuration: RedisClient.Configuration(mode: .cluster(seeds: seeds)), logger: logger)
         let background = Task { try? await redis.run() }
-        let keys = readerIDs.flatMap { [BenchmarkKeys.home($0), BenchmarkKeys.homeBuilt($0)] } + pool.map(BenchmarkKeys.tweet)
+        let keys =
+            readerIDs.flatMap { [BenchmarkKeys.home($0), BenchmarkKeys.homeBuilt($0)] } + pool.map(BenchmarkKeys.tweet)
         let deleted = try? await redis.deleteKeys(keys)
         background.cancel()
         await background.value

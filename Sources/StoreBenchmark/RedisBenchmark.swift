@@ -16,9 +16,12 @@ struct RedisBenchmark: Sendable {
     /// Runs `arguments` (a command and its arguments) and reads redis-benchmark's CSV summary:
     /// `"test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"`.
     func run(_ arguments: [String], scratch: ScratchDirectory) async throws -> Result {
-        let command = ExternalCommand(executable, [
-            "-h", host, "-p", String(port), "-c", String(clients), "-n", String(requests), "-P", String(pipeline), "--csv",
-        ] + arguments)
+        let command = ExternalCommand(
+            executable,
+            [
+                "-h", host, "-p", String(port), "-c", String(clients), "-n", String(requests), "-P", String(pipeline),
+                "--csv",
+            ] + arguments)
         let output = try await command.runChecked(outputPath: scratch.file("redis-benchmark.out"))
         // A server error (MOVED, WRONGTYPE) is printed but does not change the exit status.
         guard !output.contains("Error from server") else {
@@ -26,7 +29,8 @@ struct RedisBenchmark: Sendable {
         }
         let rows = output.split(separator: "\n").filter { $0.hasPrefix("\"") && !$0.hasPrefix("\"test\"") }
         let fields = rows.last.map { Self.csvFields($0) } ?? []
-        guard fields.count >= 8, let rps = Double(fields[1]), let p50 = Double(fields[4]), let p99 = Double(fields[6]) else {
+        guard fields.count >= 8, let rps = Double(fields[1]), let p50 = Double(fields[4]), let p99 = Double(fields[6])
+        else {
             throw BenchmarkFailure("cannot read redis-benchmark's summary:\n\(output)")
         }
         let summary = LatencySummary(

@@ -9,18 +9,24 @@ struct StoreBenchmarkCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "store-benchmark",
         abstract: "The tweet store and the timelines against pgbench and redis-benchmark, measured in the same run.",
-        subcommands: [TweetsBenchmark.self, FanOutBenchmark.self, DeliveryBenchmark.self, ReadLatencyBenchmark.self, MemoryBenchmark.self]
+        subcommands: [
+            TweetsBenchmark.self, FanOutBenchmark.self, DeliveryBenchmark.self, ReadLatencyBenchmark.self,
+            MemoryBenchmark.self,
+        ]
     )
 }
 
 /// Where the servers are and which tools to run; shared by every subcommand.
 struct ServerOptions: ParsableArguments {
-    @Option(help: "Comma-separated libpq URLs of the PostgreSQL servers, in shard-map order (default: $TWEETER_PG_URLS).")
-    var pgURLs: String = ProcessInfo.processInfo.environment["TWEETER_PG_URLS"]
+    @Option(
+        help: "Comma-separated libpq URLs of the PostgreSQL servers, in shard-map order (default: $TWEETER_PG_URLS).")
+    var pgURLs: String =
+        ProcessInfo.processInfo.environment["TWEETER_PG_URLS"]
         ?? "postgresql://postgres@127.0.0.1:55431/tweeter,postgresql://postgres@127.0.0.1:55432/tweeter"
 
     @Option(help: "Comma-separated host:port seeds of the Redis Cluster (default: $TWEETER_REDIS_CLUSTER).")
-    var redis: String = ProcessInfo.processInfo.environment["TWEETER_REDIS_CLUSTER"]
+    var redis: String =
+        ProcessInfo.processInfo.environment["TWEETER_REDIS_CLUSTER"]
         ?? "127.0.0.1:17001,127.0.0.1:17002,127.0.0.1:17003"
 
     @Option(help: "The benchmark's own database, created on every PostgreSQL server and dropped at the end.")
@@ -42,7 +48,9 @@ struct ServerOptions: ParsableArguments {
     var redisBenchmark: String = "redis-benchmark"
 
     func validate() throws {
-        let plain = database.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }
+        let plain = database.unicodeScalars.allSatisfy {
+            ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_"
+        }
         guard !database.isEmpty, plain, !["tweeter", "postgres", "template0", "template1"].contains(database) else {
             throw ValidationError("--database takes a new name of a-z, 0-9 and _ (never the shared `tweeter`)")
         }
@@ -71,8 +79,9 @@ func loadAverage() -> String {
 
 /// The header every subcommand prints: the machine and its load, so a table is never read without them.
 func printMachineLine(_ name: String) {
-    report("# store-benchmark \(name): \(ProcessInfo.processInfo.activeProcessorCount) cores, loopback, "
-        + "load average \(loadAverage()) at start")
+    report(
+        "# store-benchmark \(name): \(ProcessInfo.processInfo.activeProcessorCount) cores, loopback, "
+            + "load average \(loadAverage()) at start")
 }
 
 /// Prints a line of the report and flushes it at once, so that a long run shows its progress even into a pipe.

@@ -31,7 +31,8 @@ struct TimelineServiceHarness: Sendable {
             throw BenchmarkFailure("--redis takes a comma-separated host:port list")
         }
         let redis = RedisClient(configuration: redisConfiguration, logger: logger)
-        let service = TimelineService(redis: redis, tweetService: tweets.timelineServiceClient, configuration: configuration)
+        let service = TimelineService(
+            redis: redis, tweetService: tweets.timelineServiceClient, configuration: configuration)
         let server = try await WireServer.bind(
             configuration: WireServerConfiguration(serverName: TimelineService.serviceName, keys: tweets.keys),
             router: service.router(), logger: logger
@@ -61,7 +62,8 @@ struct TimelineServiceHarness: Sendable {
         }
         let outcome: Swift.Result<Result, any Error>
         do {
-            outcome = .success(try await body(TimelineServiceHarness(redis: redis, client: client, monitor: monitor, relay: relay)))
+            outcome = .success(
+                try await body(TimelineServiceHarness(redis: redis, client: client, monitor: monitor, relay: relay)))
         } catch {
             outcome = .failure(error)
         }
@@ -85,18 +87,22 @@ struct TimelineServiceHarness: Sendable {
         for name in names {
             do {
                 for stream in FanOutStreams.keys {
-                    let pending = try await redis.send(RedisCommand("XPENDING", key: stream, FanOutStreams.group, "-", "+", 1, name))
+                    let pending = try await redis.send(
+                        RedisCommand("XPENDING", key: stream, FanOutStreams.group, "-", "+", 1, name))
                     if pending.array?.isEmpty == true {
                         _ = try await redis.send(
                             RedisCommand(
-                                arguments: ["XGROUP", "DELCONSUMER", stream, FanOutStreams.group, name].map { Array($0.utf8) },
+                                arguments: ["XGROUP", "DELCONSUMER", stream, FanOutStreams.group, name].map {
+                                    Array($0.utf8)
+                                },
                                 keyPositions: [2]
                             )
                         )
                     }
                 }
             } catch {
-                logger.warning("cannot remove fan-out consumer", metadata: ["consumer": "\(name)", "error": "\(error)"])
+                logger.warning(
+                    "cannot remove fan-out consumer", metadata: ["consumer": "\(name)", "error": "\(error)"])
             }
         }
     }

@@ -38,8 +38,9 @@ struct TweetServiceHarness: Sendable {
             throw error
         }
         let database = storage.open(connectionsPerServer: options.pgConnections, logger: logger)
-        report("# database \(storage.name) on \(storage.urls.count) servers (1024 logical shards), ready in "
-            + "\(fixed((clock.now - started).inSeconds, decimals: 1)) s")
+        report(
+            "# database \(storage.name) on \(storage.urls.count) servers (1024 logical shards), ready in "
+                + "\(fixed((clock.now - started).inSeconds, decimals: 1)) s")
         let hasher = PasswordHasher(configuration: PasswordHasher.Configuration(logN: 10))
         let handlers = TweetServiceHandlers(database: database, hasher: hasher, relay: nil)
         let keys = WireServiceKeys.generate()
@@ -50,11 +51,13 @@ struct TweetServiceHarness: Sendable {
         )
         let serverTask = Task { try await server.run() }
         let client = WireClient.loopback(port: server.port, role: .gateway, keys: keys, logger: logger)
-        let timelineServiceClient = WireClient.loopback(port: server.port, role: .timelineService, keys: keys, logger: logger)
+        let timelineServiceClient = WireClient.loopback(
+            port: server.port, role: .timelineService, keys: keys, logger: logger)
         let outcome: Swift.Result<Result, any Error>
         do {
             let harness = TweetServiceHarness(
-                database: database, client: client, timelineServiceClient: timelineServiceClient, keys: keys, serverURLs: storage.urls
+                database: database, client: client, timelineServiceClient: timelineServiceClient, keys: keys,
+                serverURLs: storage.urls
             )
             outcome = .success(try await body(harness))
         } catch {
@@ -79,7 +82,8 @@ struct TweetServiceHarness: Sendable {
         while users.count < count {
             let username = "sb" + String(UInt64.random(in: 0..<(1 << 60)), radix: 36).prefix(13)
             guard database.shardMap.shard(ofUsername: username) == shard else { continue }
-            users.append(try await client.call(CreateUser.self, Credentials(username: username, password: "benchmark1")))
+            users.append(
+                try await client.call(CreateUser.self, Credentials(username: username, password: "benchmark1")))
         }
         return users
     }
@@ -104,7 +108,9 @@ struct TweetServiceHarness: Sendable {
                 group.addTask {
                     var made: [TweetRecord] = []
                     for (author, index) in slice {
-                        made.append(try await client.call(CreateTweet.self, NewTweet(authorID: author.id, text: Self.tweetText(index))))
+                        made.append(
+                            try await client.call(
+                                CreateTweet.self, NewTweet(authorID: author.id, text: Self.tweetText(index))))
                     }
                     return made
                 }
@@ -137,7 +143,8 @@ extension WireClient {
     static func loopback(port: Int, role: WirePeerRole, keys: WireServiceKeys, logger: Logger) -> WireClient {
         WireClient(
             configuration: WireClientConfiguration(
-                endpoints: [WireEndpoint(host: "127.0.0.1", port: port)], role: role, keys: keys, defaultTimeout: .seconds(60)
+                endpoints: [WireEndpoint(host: "127.0.0.1", port: port)], role: role, keys: keys,
+                defaultTimeout: .seconds(60)
             ),
             logger: logger
         )

@@ -1,5 +1,5 @@
-import BenchmarkSupport
 import ArgumentParser
+import BenchmarkSupport
 import Foundation
 import Logging
 import TweetService
@@ -31,7 +31,9 @@ struct TweetsBenchmark: AsyncParsableCommand {
     var shard: Int = 100
 
     func validate() throws {
-        guard seconds > 0, getSeconds > 0, callers > 0, getConcurrency.allSatisfy({ $0 > 0 }), (0..<1024).contains(shard) else {
+        guard seconds > 0, getSeconds > 0, callers > 0, getConcurrency.allSatisfy({ $0 > 0 }),
+            (0..<1024).contains(shard)
+        else {
             throw ValidationError("durations and counts must be positive, --shard 0 to 1023")
         }
     }
@@ -82,10 +84,13 @@ struct TweetsBenchmark: AsyncParsableCommand {
             SELECT id FROM inserted;
 
             """
-        let pgbench = Pgbench(executable: servers.pgbench, url: harness.serverURLs[server], clients: callers, threads: 2, seconds: seconds)
+        let pgbench = Pgbench(
+            executable: servers.pgbench, url: harness.serverURLs[server], clients: callers, threads: 2, seconds: seconds
+        )
         report()
-        report("## (a) tweets created per second: \(callers) concurrent callers, \(seconds) s each, shard \(shard) "
-            + "(server \(server + 1)), \(servers.pgConnections) pool connections per server for ours")
+        report(
+            "## (a) tweets created per second: \(callers) concurrent callers, \(seconds) s each, shard \(shard) "
+                + "(server \(server + 1)), \(servers.pgConnections) pool connections per server for ours")
         report()
         let raw = try await pgbench.run(script: script, name: "create", scratch: scratch)
         let client = harness.client
@@ -103,13 +108,21 @@ struct TweetsBenchmark: AsyncParsableCommand {
         _ = await ClosedLoop.run(concurrency: callers, duration: .seconds(1), create)
         let ours = LatencySummary(await ClosedLoop.run(concurrency: callers, duration: .seconds(seconds), create))
         let table = MarkdownTable(
-            ["what", "round trips to PostgreSQL per tweet", "tweets", "tweets/s", "p50 ms", "p99 ms", "ours/raw tweets/s", "errors"],
+            [
+                "what", "round trips to PostgreSQL per tweet", "tweets", "tweets/s", "p50 ms", "p99 ms",
+                "ours/raw tweets/s", "errors",
+            ],
             rightAligned: [1, 2, 3, 4, 5, 6, 7]
         )
-        table.row(["raw: pgbench, one INSERT…UPDATE…INSERT statement", "1", String(raw.summary.count), raw.summary.rate,
-            raw.summary.p50Milliseconds, raw.summary.p99Milliseconds, "", String(raw.summary.errors)])
-        table.row(["ours: CreateTweet over Wire", "2", String(ours.count), ours.rate, ours.p50Milliseconds, ours.p99Milliseconds,
-            ratio(ours.perSecond, raw.summary.perSecond), String(ours.errors)])
+        table.row([
+            "raw: pgbench, one INSERT…UPDATE…INSERT statement", "1", String(raw.summary.count), raw.summary.rate,
+            raw.summary.p50Milliseconds, raw.summary.p99Milliseconds, "", String(raw.summary.errors),
+        ])
+        table.row([
+            "ours: CreateTweet over Wire", "2", String(ours.count), ours.rate, ours.p50Milliseconds,
+            ours.p99Milliseconds,
+            ratio(ours.perSecond, raw.summary.perSecond), String(ours.errors),
+        ])
         report()
         report("# raw: \(raw.commandLine)")
         // The script as run, with the author ids and the payload bytes elided.
@@ -140,11 +153,15 @@ struct TweetsBenchmark: AsyncParsableCommand {
 
             """
         report()
-        report("## (b) batch get of 100 tweets by id: \(getSeconds) s per cell; one-shard batch on shard \(shard) (server \(server + 1)); "
-            + "spread batch on 100 shards over \(serverCount) servers")
+        report(
+            "## (b) batch get of 100 tweets by id: \(getSeconds) s per cell; one-shard batch on shard \(shard) (server \(server + 1)); "
+                + "spread batch on 100 shards over \(serverCount) servers")
         report()
         let table = MarkdownTable(
-            ["what", "ids", "shards", "concurrency", "calls", "calls/s", "p50 ms", "p99 ms", "p50 ours/raw", "p99 ours/raw", "errors"],
+            [
+                "what", "ids", "shards", "concurrency", "calls", "calls/s", "p50 ms", "p99 ms", "p50 ours/raw",
+                "p99 ours/raw", "errors",
+            ],
             rightAligned: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
         )
         var commandLines: [String] = []
@@ -158,19 +175,30 @@ struct TweetsBenchmark: AsyncParsableCommand {
             let raw = try await pgbench.run(script: script, name: "get-\(concurrency)", scratch: scratch)
             commandLines.append(raw.commandLine)
             errors += raw.summary.errors
-            table.row(["raw: pgbench, one SELECT … = ANY(100 ids)", "100", "1", String(concurrency), String(raw.summary.count),
-                raw.summary.rate, raw.summary.p50Milliseconds, raw.summary.p99Milliseconds, "", "", String(raw.summary.errors)])
-            for (label, ids, shards) in [("ours: GetTweets over Wire", oneShard, 1), ("ours: GetTweets over Wire", spread, 100)] {
+            table.row([
+                "raw: pgbench, one SELECT … = ANY(100 ids)", "100", "1", String(concurrency), String(raw.summary.count),
+                raw.summary.rate, raw.summary.p50Milliseconds, raw.summary.p99Milliseconds, "", "",
+                String(raw.summary.errors),
+            ])
+            for (label, ids, shards) in [
+                ("ours: GetTweets over Wire", oneShard, 1), ("ours: GetTweets over Wire", spread, 100),
+            ] {
                 let batch = IDList(ids: ids)
                 let call: @Sendable (Int, Int) async throws -> Void = { _, _ in
                     let found = try await client.call(GetTweets.self, batch).tweets.count
-                    guard found == ids.count else { throw BenchmarkFailure("GetTweets found \(found) of \(ids.count) tweets") }
+                    guard found == ids.count else {
+                        throw BenchmarkFailure("GetTweets found \(found) of \(ids.count) tweets")
+                    }
                 }
                 _ = await ClosedLoop.run(concurrency: concurrency, duration: .milliseconds(500), call)
-                let ours = LatencySummary(await ClosedLoop.run(concurrency: concurrency, duration: .seconds(getSeconds), call))
-                table.row([label, "100", String(shards), String(concurrency), String(ours.count), ours.rate, ours.p50Milliseconds,
+                let ours = LatencySummary(
+                    await ClosedLoop.run(concurrency: concurrency, duration: .seconds(getSeconds), call))
+                table.row([
+                    label, "100", String(shards), String(concurrency), String(ours.count), ours.rate,
+                    ours.p50Milliseconds,
                     ours.p99Milliseconds, ratio(Double(ours.p50Nanoseconds), Double(raw.summary.p50Nanoseconds)),
-                    ratio(Double(ours.p99Nanoseconds), Double(raw.summary.p99Nanoseconds)), String(ours.errors)])
+                    ratio(Double(ours.p99Nanoseconds), Double(raw.summary.p99Nanoseconds)), String(ours.errors),
+                ])
                 errors += ours.errors
             }
         }

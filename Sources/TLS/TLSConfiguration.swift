@@ -96,7 +96,8 @@ public struct TLSConfiguration: Sendable, Hashable {
     /// - Throws: ``TLSError`` `invalid_configuration` naming the first problem found.
     public func validate() throws(TLSError) {
         guard minimumVersion <= maximumVersion else {
-            throw TLSError(.invalidConfiguration, "minimum version \(minimumVersion) is above maximum \(maximumVersion)")
+            throw TLSError(
+                .invalidConfiguration, "minimum version \(minimumVersion) is above maximum \(maximumVersion)")
         }
         guard handshakeTimeout > .zero, shutdownTimeout > .zero else {
             throw TLSError(.invalidConfiguration, "handshake and shutdown timeouts must be positive")

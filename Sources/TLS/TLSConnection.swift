@@ -105,7 +105,8 @@ final class TLSConnection {
             return .failed(.drainingErrorQueue(.handshakeFailed, "peer sent close_notify during the handshake"))
         default:
             let verification = SSL_get_verify_result(ssl)
-            let message = verification == X509_V_OK
+            let message =
+                verification == X509_V_OK
                 ? "handshake refused"
                 : "peer certificate rejected: \(String(cString: X509_verify_cert_error_string(verification)))"
             return .failed(.drainingErrorQueue(.handshakeFailed, message))

@@ -86,7 +86,8 @@ extension TLSHandler {
         let written = context.eventLoop.makePromise(of: Void.self)
         sendCiphertext(context: context, promise: written)
         context.flush()
-        shutdownTimer = context.eventLoop.assumeIsolated().scheduleTask(in: configuration.shutdownTimeout) { [weak self] in
+        shutdownTimer = context.eventLoop.assumeIsolated().scheduleTask(in: configuration.shutdownTimeout) {
+            [weak self] in
             self?.closeChannel()
         }
         written.futureResult.assumeIsolated().whenComplete { [weak self] _ in

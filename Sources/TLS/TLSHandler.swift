@@ -149,7 +149,10 @@ public final class TLSHandler: ChannelDuplexHandler {
         switch state {
         case .idle, .handshaking:
             guard bufferedBytes + plaintext.readableBytes <= configuration.maxBufferedPlaintext else {
-                promise?.fail(TLSError(.writeBufferFull, "more than \(configuration.maxBufferedPlaintext) bytes written before the handshake finished"))
+                promise?.fail(
+                    TLSError(
+                        .writeBufferFull,
+                        "more than \(configuration.maxBufferedPlaintext) bytes written before the handshake finished"))
                 return
             }
             bufferedWrites.append((plaintext, promise))
@@ -177,7 +180,8 @@ public final class TLSHandler: ChannelDuplexHandler {
     private func beginHandshake(context: ChannelHandlerContext) {
         guard case .idle = state, connection != nil else { return }
         state = .handshaking
-        handshakeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: configuration.handshakeTimeout) { [weak self] in
+        handshakeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: configuration.handshakeTimeout) {
+            [weak self] in
             guard let self, case .handshaking = state, let context = channelContext else { return }
             let limit = configuration.handshakeTimeout
             fail(context: context, error: TLSError(.handshakeTimeout, "handshake not finished within \(limit)"))
@@ -250,7 +254,9 @@ public final class TLSHandler: ChannelDuplexHandler {
         }
     }
 
-    private func encryptAndWrite(context: ChannelHandlerContext, plaintext: ByteBuffer, promise: EventLoopPromise<Void>?) {
+    private func encryptAndWrite(
+        context: ChannelHandlerContext, plaintext: ByteBuffer, promise: EventLoopPromise<Void>?
+    ) {
         do {
             try connection?.write(plaintext)
         } catch {

@@ -15,7 +15,9 @@ public struct TimelineService: Sendable {
     /// - Parameters:
     ///   - redis: the Redis Cluster (or one server) that holds timelines, cache and queue.
     ///   - tweetService: the TweetService, for hydration misses, follower pages and rebuilds.
-    public init(redis: RedisClient, tweetService: WireClient, configuration: TimelineConfiguration = TimelineConfiguration()) {
+    public init(
+        redis: RedisClient, tweetService: WireClient, configuration: TimelineConfiguration = TimelineConfiguration()
+    ) {
         self.configuration = configuration
         let cache = TweetCache(redis: redis, tweetService: tweetService, configuration: configuration)
         self.cache = cache
@@ -24,12 +26,14 @@ public struct TimelineService: Sendable {
             redis: redis, tweetService: tweetService, cache: cache, configuration: configuration,
             rebuilds: RebuildFlights(limit: configuration.maxConcurrentRebuilds)
         )
-        self.processor = FanOutProcessor(redis: redis, tweetService: tweetService, cache: cache, configuration: configuration)
+        self.processor = FanOutProcessor(
+            redis: redis, tweetService: tweetService, cache: cache, configuration: configuration)
     }
 
     /// The workers to run beside the server; `consumer` names this instance in the queue (unique per instance).
     public func workers(consumer: String, logger: Logger) -> FanOutWorkers {
-        FanOutWorkers(queue: queue, processor: processor, configuration: configuration, consumer: consumer, logger: logger)
+        FanOutWorkers(
+            queue: queue, processor: processor, configuration: configuration, consumer: consumer, logger: logger)
     }
 
     public func router() -> WireRouter {

@@ -36,7 +36,10 @@ struct TimelineServiceCommand: AsyncParsableCommand {
     @Option(help: "Fan-out jobs worked on at once by this instance.")
     var workers: Int = 4
 
-    @Option(help: "Replicas that must confirm queued events and fan-out writes before they are acknowledged (WAIT); 0 for a Redis without replicas. Default: 1 for a cluster, 0 with --standalone-redis.")
+    @Option(
+        help:
+            "Replicas that must confirm queued events and fan-out writes before they are acknowledged (WAIT); 0 for a Redis without replicas. Default: 1 for a cluster, 0 with --standalone-redis."
+    )
     var replicaAcks: Int?
 
     @Option(help: "Milliseconds a master waits for those replicas before the write counts as failed.")
@@ -52,19 +55,22 @@ struct TimelineServiceCommand: AsyncParsableCommand {
         }
         let keys = try serviceKey.keys()
         let redisClient = RedisClient(
-            configuration: RedisClient.Configuration(mode: standaloneRedis ? .standalone(firstSeed) : .cluster(seeds: seeds)),
+            configuration: RedisClient.Configuration(
+                mode: standaloneRedis ? .standalone(firstSeed) : .cluster(seeds: seeds)),
             logger: logger
         )
         let tweets = WireClient(
             configuration: WireClientConfiguration(
-                endpoints: tweetEndpoints, role: .timelineService, keys: keys, transportSecurity: try wireTLS.clientSecurity()
+                endpoints: tweetEndpoints, role: .timelineService, keys: keys,
+                transportSecurity: try wireTLS.clientSecurity()
             ), logger: logger
         )
         var configuration = TimelineConfiguration()
         configuration.homeCapacity = homeCapacity
         configuration.workers = workers
         let acks = replicaAcks ?? (standaloneRedis ? 0 : 1)
-        configuration.replication = acks > 0 ? RedisReplication(replicas: acks, timeout: .milliseconds(replicaTimeoutMs)) : nil
+        configuration.replication =
+            acks > 0 ? RedisReplication(replicas: acks, timeout: .milliseconds(replicaTimeoutMs)) : nil
         let service = TimelineService(redis: redisClient, tweetService: tweets, configuration: configuration)
         var router = service.router()
         router.registerMetrics(process.metricsExposition)

@@ -14,7 +14,8 @@ public struct TweetServiceHandlers: Sendable {
     let relay: OutboxRelay?
 
     public init(
-        database: ShardedDatabase, hasher: PasswordHasher, relay: OutboxRelay?, sessions: SessionPolicy = SessionPolicy()
+        database: ShardedDatabase, hasher: PasswordHasher, relay: OutboxRelay?,
+        sessions: SessionPolicy = SessionPolicy()
     ) {
         self.accounts = AccountStore(database: database, hasher: hasher, sessions: sessions)
         self.users = UserDirectory(database: database)
@@ -102,7 +103,9 @@ public struct TweetServiceHandlers: Sendable {
             return WireError(.resourceExhausted, reason: "database_overloaded", "the database is overloaded")
         case .timedOut:
             logger.warning("database bound ran out", metadata: ["error": "\(error)"])
-            return WireError(.unavailable, reason: "database_timeout", "a database shard did not answer in time; nothing was changed")
+            return WireError(
+                .unavailable, reason: "database_timeout", "a database shard did not answer in time; nothing was changed"
+            )
         default:
             logger.error("database error", metadata: ["error": "\(error)"])
             return WireError(.internal, "internal error")

@@ -40,7 +40,8 @@ enum BenchmarkEcho: WireMethod {
     /// Bytes one request takes on the wire: length prefix, header and payload. The echo baseline sends and reads
     /// back frames of exactly this size, so both sides move the same bytes per round trip.
     static func frameSize(payloadSize: Int) -> Int {
-        let frame = WireFrame(header: WireFrameHeader(kind: .request, method: id), payload: request(payloadSize: payloadSize).payload())
+        let frame = WireFrame(
+            header: WireFrameHeader(kind: .request, method: id), payload: request(payloadSize: payloadSize).payload())
         var buffer = ByteBuffer()
         frame.encode(into: &buffer)
         return buffer.readableBytes

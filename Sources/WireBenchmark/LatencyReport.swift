@@ -55,7 +55,8 @@ struct LatencyReport: Sendable {
     var tableRow: String {
         let ratio = ratioToEcho.map { fixed($0, decimals: 2) } ?? ""
         let tlsRatio = ratioToPlainWire.map { fixed($0, decimals: 2) } ?? ""
-        return "| \(mode.rawValue) | \(connections) | \(concurrency) | \(requests) | \(Int(requestsPerSecond.rounded())) | "
+        return
+            "| \(mode.rawValue) | \(connections) | \(concurrency) | \(requests) | \(Int(requestsPerSecond.rounded())) | "
             + "\(fixed(Double(p50Nanoseconds) / 1000, decimals: 1)) | \(fixed(Double(p99Nanoseconds) / 1000, decimals: 1)) | "
             + "\(ratio) | \(tlsRatio) | \(errors) |"
     }

@@ -12,16 +12,22 @@ struct ThrowawayCertificates {
     private var key: String { directory.appendingPathComponent("peer.key").path }
 
     static func make(host: String) throws -> ThrowawayCertificates {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wire-benchmark-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "wire-benchmark-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let certificates = ThrowawayCertificates(directory: directory)
         let path = { (name: String) in directory.appendingPathComponent(name).path }
         try Data("subjectAltName=IP:\(host),DNS:localhost\n".utf8).write(to: URL(fileURLWithPath: path("peer.ext")))
         let curve = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
-        try run(["req", "-x509"] + curve + ["-days", "1", "-subj", "/CN=wire-benchmark-ca", "-keyout", path("ca.key"), "-out", certificates.ca])
-        try run(["req"] + curve + ["-subj", "/CN=wire-benchmark", "-keyout", certificates.key, "-out", path("peer.csr")])
+        try run(
+            ["req", "-x509"] + curve + [
+                "-days", "1", "-subj", "/CN=wire-benchmark-ca", "-keyout", path("ca.key"), "-out", certificates.ca,
+            ])
+        try run(
+            ["req"] + curve + ["-subj", "/CN=wire-benchmark", "-keyout", certificates.key, "-out", path("peer.csr")])
         try run([
-            "x509", "-req", "-in", path("peer.csr"), "-CA", certificates.ca, "-CAkey", path("ca.key"), "-CAcreateserial",
+            "x509", "-req", "-in", path("peer.csr"), "-CA", certificates.ca, "-CAkey", path("ca.key"),
+            "-CAcreateserial",
             "-days", "1", "-extfile", path("peer.ext"), "-out", certificates.certificate,
         ])
         return certificates

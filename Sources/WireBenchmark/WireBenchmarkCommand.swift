@@ -1,5 +1,5 @@
-import BenchmarkSupport
 import ArgumentParser
+import BenchmarkSupport
 import Logging
 import NIOCore
 import NIOPosix
@@ -38,11 +38,14 @@ struct WireBenchmarkCommand: AsyncParsableCommand {
     @Option(help: "Address both servers bind and the clients connect to.")
     var host: String = "127.0.0.1"
 
-    @Flag(help: "Also measure Wire beneath mutual TLS (a throwaway private CA made with the openssl CLI) in every cell.")
+    @Flag(
+        help: "Also measure Wire beneath mutual TLS (a throwaway private CA made with the openssl CLI) in every cell.")
     var tls = false
 
     func validate() throws {
-        guard seconds > 0, warmupSeconds >= 0 else { throw ValidationError("--seconds must be positive, --warmup-seconds not negative") }
+        guard seconds > 0, warmupSeconds >= 0 else {
+            throw ValidationError("--seconds must be positive, --warmup-seconds not negative")
+        }
         guard concurrency.allSatisfy({ $0 > 0 }), connections.allSatisfy({ $0 > 0 }) else {
             throw ValidationError("--concurrency and --connections take positive numbers")
         }
@@ -69,13 +72,16 @@ struct WireBenchmarkCommand: AsyncParsableCommand {
             )
         }
 
-        print("# wire-benchmark: \(System.coreCount) cores, \(host), client and server in one process, "
-            + "event loop group of \(System.coreCount) threads shared by both")
-        print("# frame: \(frameSize) bytes each way (Wire request with a \(payloadSize)-byte payload; echo sends and "
-            + "reads back the same size)")
-        print("# per cell: \(warmup) warm-up, then \(measured) measured or \(maxRequests) requests; closed loop, "
-            + "one client task per request in flight; echo runs first, then Wire"
-            + (tls ? ", then Wire beneath mutual TLS (TLS 1.3, ECDSA P-256)" : ""))
+        print(
+            "# wire-benchmark: \(System.coreCount) cores, \(host), client and server in one process, "
+                + "event loop group of \(System.coreCount) threads shared by both")
+        print(
+            "# frame: \(frameSize) bytes each way (Wire request with a \(payloadSize)-byte payload; echo sends and "
+                + "reads back the same size)")
+        print(
+            "# per cell: \(warmup) warm-up, then \(measured) measured or \(maxRequests) requests; closed loop, "
+                + "one client task per request in flight; echo runs first, then Wire"
+                + (tls ? ", then Wire beneath mutual TLS (TLS 1.3, ECDSA P-256)" : ""))
         print("")
         print(LatencyReport.tableHeader)
 
@@ -83,14 +89,20 @@ struct WireBenchmarkCommand: AsyncParsableCommand {
         for connectionCount in connections {
             for inFlight in concurrency {
                 let echoClient = try await EchoClient.connect(
-                    host: host, port: echoPort, connections: connectionCount, frameSize: frameSize, eventLoopGroup: eventLoopGroup
+                    host: host, port: echoPort, connections: connectionCount, frameSize: frameSize,
+                    eventLoopGroup: eventLoopGroup
                 )
-                let echo = await measure(echoClient, mode: .echo, connections: connectionCount, concurrency: inFlight, warmup: warmup, measured: measured)
+                let echo = await measure(
+                    echoClient, mode: .echo, connections: connectionCount, concurrency: inFlight, warmup: warmup,
+                    measured: measured)
                 await echoClient.close()
                 print(echo.tableRow)
 
-                let wireClient = wire.client(host: host, connections: connectionCount, payloadSize: payloadSize, eventLoopGroup: eventLoopGroup)
-                var wireReport = await measure(wireClient, mode: .wire, connections: connectionCount, concurrency: inFlight, warmup: warmup, measured: measured)
+                let wireClient = wire.client(
+                    host: host, connections: connectionCount, payloadSize: payloadSize, eventLoopGroup: eventLoopGroup)
+                var wireReport = await measure(
+                    wireClient, mode: .wire, connections: connectionCount, concurrency: inFlight, warmup: warmup,
+                    measured: measured)
                 wireClient.close()
                 if echo.requestsPerSecond > 0 {
                     wireReport.ratioToEcho = wireReport.requestsPerSecond / echo.requestsPerSecond
@@ -99,8 +111,12 @@ struct WireBenchmarkCommand: AsyncParsableCommand {
                 reports.append(contentsOf: [echo, wireReport])
 
                 if let wireTLS {
-                    let tlsClient = wireTLS.client(host: host, connections: connectionCount, payloadSize: payloadSize, eventLoopGroup: eventLoopGroup)
-                    var tlsReport = await measure(tlsClient, mode: .wireTLS, connections: connectionCount, concurrency: inFlight, warmup: warmup, measured: measured)
+                    let tlsClient = wireTLS.client(
+                        host: host, connections: connectionCount, payloadSize: payloadSize,
+                        eventLoopGroup: eventLoopGroup)
+                    var tlsReport = await measure(
+                        tlsClient, mode: .wireTLS, connections: connectionCount, concurrency: inFlight, warmup: warmup,
+                        measured: measured)
                     tlsClient.close()
                     if echo.requestsPerSecond > 0, wireReport.requestsPerSecond > 0 {
                         tlsReport.ratioToEcho = tlsReport.requestsPerSecond / echo.requestsPerSecond
@@ -113,8 +129,9 @@ struct WireBenchmarkCommand: AsyncParsableCommand {
         }
 
         for report in reports where report.errors > 0 {
-            print("# \(report.mode) connections=\(report.connections) concurrency=\(report.concurrency): "
-                + "\(report.errors) failed, first: \(report.firstError ?? "?")")
+            print(
+                "# \(report.mode) connections=\(report.connections) concurrency=\(report.concurrency): "
+                    + "\(report.errors) failed, first: \(report.firstError ?? "?")")
         }
         await wire.stop()
         await wireTLS?.stop()
@@ -136,7 +153,8 @@ struct WireBenchmarkCommand: AsyncParsableCommand {
         if warmup > .zero {
             _ = await ClosedLoop.run(client, concurrency: concurrency, duration: warmup, maxRequests: maxRequests)
         }
-        let result = await ClosedLoop.run(client, concurrency: concurrency, duration: measured, maxRequests: maxRequests)
+        let result = await ClosedLoop.run(
+            client, concurrency: concurrency, duration: measured, maxRequests: maxRequests)
         return LatencyReport(mode: mode, connections: connections, concurrency: concurrency, result: result)
     }
 }

@@ -37,7 +37,8 @@ struct WireRoundTrips {
     }
 
     /// A client with `connections` connections to the server (``WireClientConfiguration/connectionsPerEndpoint``).
-    func client(host: String, connections: Int, payloadSize: Int, eventLoopGroup: any EventLoopGroup) -> WireEchoClient {
+    func client(host: String, connections: Int, payloadSize: Int, eventLoopGroup: any EventLoopGroup) -> WireEchoClient
+    {
         let configuration = WireClientConfiguration(
             endpoints: [WireEndpoint(host: host, port: server.port)],
             role: .operator,

@@ -34,7 +34,7 @@ let methods: [MethodDecoder] = [
 
 /// Messages that travel only inside others, decoded from raw inputs on their own too.
 let nestedMessages: [MessageDecoder] = [
-    MessageDecoder(TimelineEvent.self),
+    MessageDecoder(TimelineEvent.self)
 ]
 
 /// The request and response types of every method, and the nested messages, each once (many methods share them).

@@ -2,9 +2,9 @@ import NIOCore
 import Wire
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The checks the Wire fuzzer runs on every input (`docs/fuzzing.md`, "What one input exercises"), in a module of
@@ -119,7 +119,9 @@ func checkChunked(_ input: ByteBuffer, against whole: StreamResult) throws(WireF
         buffer.writeBuffer(&slice)
         while true {
             do {
-                guard let frame = try WireFrame.decode(from: &buffer, maxLength: WireFuzzChecks.maxFrameLength) else { break }
+                guard let frame = try WireFrame.decode(from: &buffer, maxLength: WireFuzzChecks.maxFrameLength) else {
+                    break
+                }
                 frames.append(frame)
             } catch let thrown {
                 error = thrown
@@ -137,7 +139,8 @@ func checkChunked(_ input: ByteBuffer, against whole: StreamResult) throws(WireF
 
 func checkFrame(_ frame: WireFrame, decodedFrom bytes: ByteBuffer, decodingPayload: Bool) throws(WireFuzzFailure) {
     let encoded = encodedBytes(of: frame)
-    try check(encoded == bytes, "a decoded frame re-encodes to other bytes: \(Hex.encode(encoded.readableBytesView))", bytes)
+    try check(
+        encoded == bytes, "a decoded frame re-encodes to other bytes: \(Hex.encode(encoded.readableBytesView))", bytes)
     var again = encoded
     let decoded: WireFrame?
     do {

@@ -1,8 +1,8 @@
 import Foundation
-import TLS
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import TLS
 
 /// What went wrong talking to a server in a test.
 public struct HTTPTestFailure: Error, CustomStringConvertible {
@@ -59,7 +59,8 @@ public final class HTTPSConnection {
         if let sourceAddress {
             bootstrap = bootstrap.bind(to: try SocketAddress(ipAddress: sourceAddress, port: 0))
         }
-        let channel = try await bootstrap
+        let channel =
+            try await bootstrap
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let tls {

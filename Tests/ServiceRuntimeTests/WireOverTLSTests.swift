@@ -1,15 +1,18 @@
 import ArgumentParser
 import Logging
 import ServiceRuntime
-import Testing
 import TLSTestSupport
+import Testing
 import Wire
 import WireTestSupport
 
 /// Wire beneath TLS as the `--wire-tls-*` flags set it up, against live servers on 127.0.0.1: the server's
 /// certificate is checked against the private CA and the address dialled, and with `--wire-tls-mutual` a client
 /// without a certificate from that CA never reaches the Wire handshake.
-@Suite("Wire over TLS")
+///
+/// Serialized: each test makes its certificates with the `openssl` CLI, and Foundation's `Process` on Linux has been
+/// seen to lose a termination when several run at once (the tests then waited forever).
+@Suite("Wire over TLS", .serialized)
 struct WireOverTLSTests {
     private static let logger = Logger(label: "wire-tls-test")
 
@@ -28,7 +31,8 @@ struct WireOverTLSTests {
 
     @Test func aPlainClientCannotTalkToATLSServer() async throws {
         try await withAuthority { authority, server, _ in
-            try await withHealthServer(try flags(authority.certificatePath, server, mutual: false).serverSecurity()) { port in
+            try await withHealthServer(try flags(authority.certificatePath, server, mutual: false).serverSecurity()) {
+                port in
                 let error = await #expect(throws: WireError.self) { try await call(port: port, nil) }
                 #expect(error?.code == .unavailable)
             }
@@ -60,8 +64,12 @@ struct WireOverTLSTests {
             defer { other.remove() }
             let impostor = try await other.issue("impostor")
             let wrongAddress = try await authority.issue("elsewhere", addresses: ["198.18.0.9"], dnsNames: [])
-            for (certificate, reason) in [(impostor, "unable to get local issuer"), (wrongAddress, "IP address mismatch")] {
-                try await withHealthServer(try flags(other.certificatePath, certificate, mutual: false).serverSecurity()) { port in
+            for (certificate, reason) in [
+                (impostor, "unable to get local issuer"), (wrongAddress, "IP address mismatch"),
+            ] {
+                try await withHealthServer(
+                    try flags(other.certificatePath, certificate, mutual: false).serverSecurity()
+                ) { port in
                     let client = try flags(authority.certificatePath, nil, mutual: false).clientSecurity()
                     let error = await #expect(throws: WireError.self) { try await call(port: port, client) }
                     #expect(error?.message.contains(reason) == true, "\(String(describing: error))")
@@ -71,14 +79,20 @@ struct WireOverTLSTests {
     }
 
     @Test func flagsAreCheckedTogether() throws {
-        #expect(throws: (any Error).self) { try WireTLSOptions.parse(["--wire-tls-certificate", "c.pem", "--wire-tls-key", "k.pem"]) }
-        #expect(throws: (any Error).self) { try WireTLSOptions.parse(["--wire-tls-ca", "ca.pem", "--wire-tls-key", "k.pem"]) }
+        #expect(throws: (any Error).self) {
+            try WireTLSOptions.parse(["--wire-tls-certificate", "c.pem", "--wire-tls-key", "k.pem"])
+        }
+        #expect(throws: (any Error).self) {
+            try WireTLSOptions.parse(["--wire-tls-ca", "ca.pem", "--wire-tls-key", "k.pem"])
+        }
         #expect(try WireTLSOptions.parse([]).serverSecurity() == nil, "plain TCP unless --wire-tls-ca")
     }
 
     // MARK: - Support
 
-    private func flags(_ ca: String, _ identity: TestCertificateAuthority.Issued?, mutual: Bool) throws -> WireTLSOptions {
+    private func flags(_ ca: String, _ identity: TestCertificateAuthority.Issued?, mutual: Bool) throws
+        -> WireTLSOptions
+    {
         var arguments = ["--wire-tls-ca", ca]
         if let identity {
             arguments += ["--wire-tls-certificate", identity.certificatePath, "--wire-tls-key", identity.keyPath]
@@ -90,7 +104,8 @@ struct WireOverTLSTests {
     }
 
     private func withAuthority(
-        _ body: (TestCertificateAuthority, TestCertificateAuthority.Issued, TestCertificateAuthority.Issued) async throws -> Void
+        _ body: (TestCertificateAuthority, TestCertificateAuthority.Issued, TestCertificateAuthority.Issued)
+            async throws -> Void
     ) async throws {
         let authority = try await TestCertificateAuthority.make()
         defer { authority.remove() }
@@ -101,7 +116,8 @@ struct WireOverTLSTests {
         var router = WireRouter()
         router.registerHealthCheck(service: "tls-test")
         let server = try await WireServer.bind(
-            configuration: WireServerConfiguration(serverName: "tls-test", keys: TestServiceKeys.shared, transportSecurity: security),
+            configuration: WireServerConfiguration(
+                serverName: "tls-test", keys: TestServiceKeys.shared, transportSecurity: security),
             router: router, logger: Self.logger
         )
         let running = Task { try await server.run() }

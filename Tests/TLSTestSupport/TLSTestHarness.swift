@@ -1,7 +1,7 @@
-import TLS
 import NIOCore
 import NIOPosix
 import Synchronization
+import TLS
 
 /// What the ``TLSHandler``s of one side reported to the handlers behind them, over all their connections.
 public final class TLSEventLog: Sendable {
@@ -157,7 +157,9 @@ public func withTLSServer<T>(
 public typealias ByteChannel = NIOAsyncChannel<ByteBuffer, ByteBuffer>
 
 /// A TCP connection to `port`, through a client-mode ``TLSHandler`` when `tls` is given, else raw.
-public func connect(port: Int, tls: TLSContext?, serverName: String? = "localhost", log: TLSEventLog = TLSEventLog()) async throws -> ByteChannel {
+public func connect(port: Int, tls: TLSContext?, serverName: String? = "localhost", log: TLSEventLog = TLSEventLog())
+    async throws -> ByteChannel
+{
     try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
         .connect(host: "127.0.0.1", port: port) { channel in
             channel.eventLoop.makeCompletedFuture {

@@ -21,10 +21,12 @@ public struct TestCertificate: Sendable {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tls-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let certificate = TestCertificate(directory: directory)
-        let result = try await ExternalProcess.run("/usr/bin/openssl", [
-            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1",
-            "-subj", "/CN=localhost", "-keyout", certificate.keyPath, "-out", certificate.certificatePath,
-        ])
+        let result = try await ExternalProcess.run(
+            "/usr/bin/openssl",
+            [
+                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1",
+                "-subj", "/CN=localhost", "-keyout", certificate.keyPath, "-out", certificate.certificatePath,
+            ])
         guard result.status == 0 else {
             certificate.remove()
             throw TestFailure("openssl req failed: \(result.standardError)")
@@ -97,7 +99,9 @@ public enum ExternalProcess {
 }
 
 /// Runs `body`, failing with ``TestFailure`` if it takes longer than `timeout`.
-public func withTimeout<T: Sendable>(_ timeout: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+public func withTimeout<T: Sendable>(_ timeout: Duration, _ body: @escaping @Sendable () async throws -> T) async throws
+    -> T
+{
     try await withThrowingTaskGroup(of: T.self) { group in
         group.addTask { try await body() }
         group.addTask {

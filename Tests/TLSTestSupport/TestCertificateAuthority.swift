@@ -14,8 +14,11 @@ public struct TestCertificateAuthority: Sendable {
     private var keyPath: String { directory.appendingPathComponent("ca.key").path }
 
     /// - Parameter parent: where its folder goes; the temporary directory unless said otherwise.
-    public static func make(name: String = "tweeter-test-ca", in parent: URL? = nil) async throws -> TestCertificateAuthority {
-        let directory = (parent ?? FileManager.default.temporaryDirectory).appendingPathComponent("ca-\(UUID().uuidString)")
+    public static func make(name: String = "tweeter-test-ca", in parent: URL? = nil) async throws
+        -> TestCertificateAuthority
+    {
+        let directory = (parent ?? FileManager.default.temporaryDirectory).appendingPathComponent(
+            "ca-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let authority = TestCertificateAuthority(directory: directory)
         try await authority.openssl([
@@ -26,7 +29,9 @@ public struct TestCertificateAuthority: Sendable {
     }
 
     /// Issues a certificate for `name` whose subjectAltName lists `addresses` (IP addresses) and `dnsNames`.
-    public func issue(_ name: String, addresses: [String] = ["127.0.0.1"], dnsNames: [String] = ["localhost"]) async throws -> Issued {
+    public func issue(_ name: String, addresses: [String] = ["127.0.0.1"], dnsNames: [String] = ["localhost"])
+        async throws -> Issued
+    {
         let base = directory.appendingPathComponent(name).path
         let extensions = base + ".ext"
         let alternativeNames = (addresses.map { "IP:\($0)" } + dnsNames.map { "DNS:\($0)" }).joined(separator: ",")

@@ -1,6 +1,7 @@
-import Testing
-@testable import TLS
 import TLSTestSupport
+import Testing
+
+@testable import TLS
 
 @Suite("ALPN wire format and selection")
 struct ALPNTests {
@@ -30,10 +31,11 @@ struct ALPNTests {
         #expect(offer.withUnsafeBytes { ALPN.select(preference: ["http/1.1"], offer: $0) } == nil)
     }
 
-    @Test(arguments: [
-        [8] + Array("http/1.".utf8),  // length runs past the end
-        [0, 8] + Array("http/1.1".utf8),  // empty name
-    ] as [[UInt8]])
+    @Test(
+        arguments: [
+            [8] + Array("http/1.".utf8),  // length runs past the end
+            [0, 8] + Array("http/1.1".utf8),  // empty name
+        ] as [[UInt8]])
     func malformedOfferSelectsNothing(offer: [UInt8]) {
         #expect(offer.withUnsafeBytes { ALPN.select(preference: ["http/1.1"], offer: $0) } == nil)
     }

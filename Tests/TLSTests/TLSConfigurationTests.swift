@@ -1,7 +1,8 @@
 import NIOCore
-import Testing
-@testable import TLS
 import TLSTestSupport
+import Testing
+
+@testable import TLS
 
 @Suite("TLS configuration")
 struct TLSConfigurationTests {
@@ -47,8 +48,11 @@ struct TLSConfigurationTests {
     }
 
     @Test func errorDescriptionCarriesCodeAndOpenSSLText() {
-        let error = TLSError(.handshakeFailed, "handshake refused", openSSLErrors: ["error:0A00010B:SSL routines::wrong version number"])
+        let error = TLSError(
+            .handshakeFailed, "handshake refused", openSSLErrors: ["error:0A00010B:SSL routines::wrong version number"])
         #expect("\(error.code)" == "handshake_failed")
-        #expect(error.description == "handshake_failed: handshake refused [error:0A00010B:SSL routines::wrong version number]")
+        #expect(
+            error.description
+                == "handshake_failed: handshake refused [error:0A00010B:SSL routines::wrong version number]")
     }
 }

@@ -1,7 +1,8 @@
 import NIOCore
-import Testing
-@testable import TLS
 import TLSTestSupport
+import Testing
+
+@testable import TLS
 
 /// Two ``TLSConnection``s talking through memory only: the record flow without any channel or socket.
 @Suite("TLS connection over memory BIOs")
@@ -68,7 +69,8 @@ struct TLSConnectionTests {
 
     @Test func handshakeNegotiatesTLS13AndHTTP11() async throws {
         try await withTestCertificate { certificate in
-            let pair = try Pair(client: certificate.verifyingClientConfiguration, server: certificate.serverConfiguration)
+            let pair = try Pair(
+                client: certificate.verifyingClientConfiguration, server: certificate.serverConfiguration)
             let sessions = try pair.handshake().get()
             #expect(sessions.client == sessions.server)
             #expect(sessions.server.version == .v1_3)
@@ -79,27 +81,40 @@ struct TLSConnectionTests {
 
     @Test func plaintextCrossesBothWaysAndCloseNotifyEndsIt() async throws {
         try await withTestCertificate { certificate in
-            let pair = try Pair(client: certificate.verifyingClientConfiguration, server: certificate.serverConfiguration)
+            let pair = try Pair(
+                client: certificate.verifyingClientConfiguration, server: certificate.serverConfiguration)
             _ = try pair.handshake().get()
             let request = ByteBuffer(bytes: (0..<100_000).map { UInt8(truncatingIfNeeded: $0 * 7) })
             try pair.client.write(request)
             try pair.pump()
             let (received, readResult) = Self.readAll(pair.server)
             #expect(received == request)
-            guard case .needsMoreCiphertext = readResult else { Issue.record("unexpected \(readResult)"); return }
+            guard case .needsMoreCiphertext = readResult else {
+                Issue.record("unexpected \(readResult)")
+                return
+            }
 
             try pair.server.write(ByteBuffer(string: "answer"))
             #expect(pair.client.shutdown())
             try pair.pump()
             let (answer, clientResult) = Self.readAll(pair.client)
             #expect(String(buffer: answer) == "answer")
-            guard case .needsMoreCiphertext = clientResult else { Issue.record("unexpected \(clientResult)"); return }
+            guard case .needsMoreCiphertext = clientResult else {
+                Issue.record("unexpected \(clientResult)")
+                return
+            }
 
             let (_, serverResult) = Self.readAll(pair.server)
-            guard case .closeNotify = serverResult else { Issue.record("expected close_notify, got \(serverResult)"); return }
+            guard case .closeNotify = serverResult else {
+                Issue.record("expected close_notify, got \(serverResult)")
+                return
+            }
             #expect(pair.server.shutdown())
             try pair.pump()
-            guard case .closeNotify = Self.readAll(pair.client).1 else { Issue.record("client missed close_notify"); return }
+            guard case .closeNotify = Self.readAll(pair.client).1 else {
+                Issue.record("client missed close_notify")
+                return
+            }
         }
     }
 
@@ -123,7 +138,10 @@ struct TLSConnectionTests {
             var server = certificate.serverConfiguration
             server.minimumVersion = .v1_3
             let pair = try Pair(client: client, server: server)
-            guard case .failure(let error) = try pair.handshake() else { Issue.record("handshake succeeded"); return }
+            guard case .failure(let error) = try pair.handshake() else {
+                Issue.record("handshake succeeded")
+                return
+            }
             #expect(error.code == .handshakeFailed)
             #expect(error.openSSLErrors.contains { $0.contains("unsupported protocol") || $0.contains("version") })
         }
@@ -134,7 +152,10 @@ struct TLSConnectionTests {
             var client = certificate.verifyingClientConfiguration
             client.applicationProtocols = ["h2"]
             let pair = try Pair(client: client, server: certificate.serverConfiguration)
-            guard case .failure(let error) = try pair.handshake() else { Issue.record("handshake succeeded"); return }
+            guard case .failure(let error) = try pair.handshake() else {
+                Issue.record("handshake succeeded")
+                return
+            }
             #expect(error.code == .handshakeFailed)
             #expect(!error.openSSLErrors.isEmpty)
             #expect(OpenSSLErrorQueue.drain().isEmpty, "the error queue must not outlive the failed call")
@@ -153,8 +174,13 @@ struct TLSConnectionTests {
 
     @Test func aVerifyingClientRefusesACertificateForAnotherName() async throws {
         try await withTestCertificate { certificate in
-            let pair = try Pair(client: certificate.verifyingClientConfiguration, server: certificate.serverConfiguration, serverName: "example.com")
-            guard case .failure(let error) = try pair.handshake() else { Issue.record("handshake succeeded"); return }
+            let pair = try Pair(
+                client: certificate.verifyingClientConfiguration, server: certificate.serverConfiguration,
+                serverName: "example.com")
+            guard case .failure(let error) = try pair.handshake() else {
+                Issue.record("handshake succeeded")
+                return
+            }
             #expect(error.code == .handshakeFailed)
             #expect(error.message.contains("peer certificate rejected"))
         }
@@ -164,9 +190,13 @@ struct TLSConnectionTests {
         try await withTestCertificate { certificate in
             let broken = try TLSConnection(context: TLSContext(configuration: certificate.serverConfiguration))
             try broken.receive(ByteBuffer(bytes: [0x16, 0x03, 0x01, 0x00, 0x04, 99, 0x00, 0x00, 0x00]))
-            guard case .failed = broken.handshake() else { Issue.record("broken record accepted"); return }
+            guard case .failed = broken.handshake() else {
+                Issue.record("broken record accepted")
+                return
+            }
             // Same thread, no await in between: a leftover error would fail this handshake or show up in its errors.
-            let pair = try Pair(client: certificate.verifyingClientConfiguration, server: certificate.serverConfiguration)
+            let pair = try Pair(
+                client: certificate.verifyingClientConfiguration, server: certificate.serverConfiguration)
             #expect(try pair.handshake().get().server.version == .v1_3)
             #expect(OpenSSLErrorQueue.drain().isEmpty)
         }
@@ -176,7 +206,10 @@ struct TLSConnectionTests {
         try await withTestCertificate { certificate in
             let server = try TLSConnection(context: TLSContext(configuration: certificate.serverConfiguration))
             try server.receive(ByteBuffer(string: "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"))
-            guard case .failed(let error) = server.handshake() else { Issue.record("garbage accepted"); return }
+            guard case .failed(let error) = server.handshake() else {
+                Issue.record("garbage accepted")
+                return
+            }
             #expect(error.code == .handshakeFailed)
             #expect(!error.openSSLErrors.isEmpty)
             #expect(server.session == nil)

@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import TLS
 import TLSTestSupport
+import Testing
+
+@testable import TLS
 
 @Suite("TLS context from files")
 struct TLSContextTests {
@@ -14,7 +15,8 @@ struct TLSContextTests {
     }
 
     @Test func missingFilesAreUnreadableCertificates() throws {
-        let configuration = TLSConfiguration(role: .server(certificateChainPath: "/nonexistent/c.pem", privateKeyPath: "/nonexistent/k.pem"))
+        let configuration = TLSConfiguration(
+            role: .server(certificateChainPath: "/nonexistent/c.pem", privateKeyPath: "/nonexistent/k.pem"))
         let error = try #require(throws: TLSError.self) { try TLSContext(configuration: configuration) }
         #expect(error.code == .certificateUnreadable)
         #expect(!error.openSSLErrors.isEmpty)
@@ -24,7 +26,8 @@ struct TLSContextTests {
     @Test func aKeyOfAnotherCertificateIsRefused() async throws {
         try await withTestCertificate { first in
             try await withTestCertificate { second in
-                let mixed = TLSConfiguration(role: .server(certificateChainPath: first.certificatePath, privateKeyPath: second.keyPath))
+                let mixed = TLSConfiguration(
+                    role: .server(certificateChainPath: first.certificatePath, privateKeyPath: second.keyPath))
                 let error = try #require(throws: TLSError.self) { try TLSContext(configuration: mixed) }
                 #expect(error.code == .certificateUnreadable)
                 #expect(error.openSSLErrors.contains { $0.contains("key values mismatch") }, "\(error)")
@@ -34,7 +37,9 @@ struct TLSContextTests {
 
     @Test func aPEMFileWithoutAKeyIsRefused() async throws {
         try await withTestCertificate { certificate in
-            let configuration = TLSConfiguration(role: .server(certificateChainPath: certificate.certificatePath, privateKeyPath: certificate.certificatePath))
+            let configuration = TLSConfiguration(
+                role: .server(
+                    certificateChainPath: certificate.certificatePath, privateKeyPath: certificate.certificatePath))
             let error = try #require(throws: TLSError.self) { try TLSContext(configuration: configuration) }
             #expect(error.code == .certificateUnreadable)
         }

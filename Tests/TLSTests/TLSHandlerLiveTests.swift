@@ -1,8 +1,9 @@
 import Foundation
 import NIOCore
-import Testing
-@testable import TLS
 import TLSTestSupport
+import Testing
+
+@testable import TLS
 
 /// A live server on 127.0.0.1 with ``TLSHandler`` in front of an echo: real sockets, real peers, including the
 /// `openssl` and `curl` command-line tools.
@@ -50,7 +51,8 @@ struct TLSHandlerLiveTests {
                 let tls = try TLSContext(configuration: certificate.verifyingClientConfiguration)
                 let channel = try await connect(port: server.port, tls: tls, log: clientLog)
                 var generator = SystemRandomNumberGenerator()
-                let payload = ByteBuffer(bytes: (0..<(1 << 20)).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
+                let payload = ByteBuffer(
+                    bytes: (0..<(1 << 20)).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
                 let echoed = try await withTimeout(.seconds(30)) {
                     try await channel.executeThenClose { inbound, outbound in
                         try await outbound.write(payload)
@@ -75,7 +77,8 @@ struct TLSHandlerLiveTests {
                 client.maximumVersion = .v1_2
                 client.tls12CipherList = "ECDHE-ECDSA-AES256-GCM-SHA384"
                 let clientLog = TLSEventLog()
-                let channel = try await connect(port: server.port, tls: TLSContext(configuration: client), log: clientLog)
+                let channel = try await connect(
+                    port: server.port, tls: TLSContext(configuration: client), log: clientLog)
                 let echoed = try await withTimeout(.seconds(10)) {
                     try await channel.executeThenClose { inbound, outbound in
                         try await outbound.write(ByteBuffer(string: "over 1.2"))
@@ -93,9 +96,11 @@ struct TLSHandlerLiveTests {
         try await withTestCertificate { certificate in
             try await withTLSServer(configuration: certificate.serverConfiguration) { server in
                 // OpenSSL 3 only builds a TLS 1.1 ClientHello at security level 0.
-                let result = try await ExternalProcess.run("/usr/bin/openssl", [
-                    "s_client", "-connect", "127.0.0.1:\(server.port)", "-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0",
-                ])
+                let result = try await ExternalProcess.run(
+                    "/usr/bin/openssl",
+                    [
+                        "s_client", "-connect", "127.0.0.1:\(server.port)", "-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0",
+                    ])
                 #expect(result.status != 0)
                 #expect(try await eventually { server.log.errorCodes == [.handshakeFailed] })
                 #expect(server.log.errors.first?.openSSLErrors.contains { $0.contains("unsupported protocol") } == true)
@@ -132,7 +137,8 @@ struct TLSHandlerLiveTests {
             var configuration = certificate.serverConfiguration
             configuration.handshakeTimeout = .milliseconds(300)
             try await withTLSServer(configuration: configuration) { server in
-                let client = try TLSConnection(context: TLSContext(configuration: certificate.verifyingClientConfiguration))
+                let client = try TLSConnection(
+                    context: TLSContext(configuration: certificate.verifyingClientConfiguration))
                 _ = client.handshake()
                 let hello = try #require(client.takeCiphertext(allocator: ByteBufferAllocator()))
                 let half = try #require(hello.getSlice(at: hello.readerIndex, length: hello.readableBytes / 2))
@@ -190,11 +196,14 @@ struct TLSHandlerLiveTests {
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/curl")))
     func curlGetsAnHTTP11Response() async throws {
         try await withTestCertificate { certificate in
-            try await withTLSServer(configuration: certificate.serverConfiguration, application: { HelloResponder() }) { server in
-                let result = try await ExternalProcess.run("/usr/bin/curl", [
-                    "-sS", "--max-time", "10", "--cacert", certificate.certificatePath, "--http1.1",
-                    "--resolve", "localhost:\(server.port):127.0.0.1", "https://localhost:\(server.port)/",
-                ])
+            try await withTLSServer(configuration: certificate.serverConfiguration, application: { HelloResponder() }) {
+                server in
+                let result = try await ExternalProcess.run(
+                    "/usr/bin/curl",
+                    [
+                        "-sS", "--max-time", "10", "--cacert", certificate.certificatePath, "--http1.1",
+                        "--resolve", "localhost:\(server.port):127.0.0.1", "https://localhost:\(server.port)/",
+                    ])
                 #expect(result.status == 0, "\(result.standardError)")
                 #expect(result.standardOutput == "hello")
                 #expect(server.log.sessions.first?.applicationProtocol == "http/1.1")

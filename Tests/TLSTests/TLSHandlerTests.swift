@@ -1,8 +1,9 @@
 import NIOCore
 import NIOEmbedded
-import Testing
-@testable import TLS
 import TLSTestSupport
+import Testing
+
+@testable import TLS
 
 /// The handler between two `EmbeddedChannel`s: every step is driven by hand, time included.
 ///
@@ -18,7 +19,8 @@ struct TLSHandlerTests {
         let serverLog = TLSEventLog()
 
         init(client clientConfiguration: TLSConfiguration, server serverConfiguration: TLSConfiguration) throws {
-            clientHandler = TLSHandler(context: try TLSContext(configuration: clientConfiguration), serverName: "localhost")
+            clientHandler = TLSHandler(
+                context: try TLSContext(configuration: clientConfiguration), serverName: "localhost")
             client = EmbeddedChannel()
             try client.pipeline.syncOperations.addHandlers([clientHandler, TLSEventRecorder(log: clientLog)])
             server = EmbeddedChannel()
@@ -73,7 +75,8 @@ struct TLSHandlerTests {
 
     @Test func writesBeforeTheHandshakeAreSentAfterIt() async throws {
         try await withTestCertificate { certificate in
-            let link = try Link(client: certificate.verifyingClientConfiguration, server: certificate.serverConfiguration)
+            let link = try Link(
+                client: certificate.verifyingClientConfiguration, server: certificate.serverConfiguration)
             try link.connect()
             let written = link.client.writeAndFlush(ByteBuffer(string: "early"))
             #expect(link.clientHandler.session == nil)
@@ -120,7 +123,8 @@ struct TLSHandlerTests {
 
     @Test func garbageClosesTheChannel() async throws {
         try await withTestCertificate { certificate in
-            let link = try Link(client: certificate.verifyingClientConfiguration, server: certificate.serverConfiguration)
+            let link = try Link(
+                client: certificate.verifyingClientConfiguration, server: certificate.serverConfiguration)
             try link.connectServer()
             let garbage = ByteBuffer(bytes: [0x00] + (1..<200).map { UInt8(truncatingIfNeeded: $0 &* 31) })
             // The error that closes the channel reaches the end of the pipeline, where EmbeddedChannel rethrows it.
@@ -132,7 +136,8 @@ struct TLSHandlerTests {
 
     @Test func aBrokenHandshakeRecordIsAnsweredWithAnAlertBeforeClosing() async throws {
         try await withTestCertificate { certificate in
-            let link = try Link(client: certificate.verifyingClientConfiguration, server: certificate.serverConfiguration)
+            let link = try Link(
+                client: certificate.verifyingClientConfiguration, server: certificate.serverConfiguration)
             try link.connectServer()
             // A handshake record holding a message of unknown type 99 where a ClientHello must be.
             let record = ByteBuffer(bytes: [0x16, 0x03, 0x01, 0x00, 0x04, 99, 0x00, 0x00, 0x00])
@@ -146,7 +151,8 @@ struct TLSHandlerTests {
 
     @Test func closeSendsCloseNotifyAndThePeerAnswersAndCloses() async throws {
         try await withTestCertificate { certificate in
-            let link = try Link(client: certificate.verifyingClientConfiguration, server: certificate.serverConfiguration)
+            let link = try Link(
+                client: certificate.verifyingClientConfiguration, server: certificate.serverConfiguration)
             try link.connect()
             try link.pump()
             let closed = link.client.close()
@@ -162,7 +168,8 @@ struct TLSHandlerTests {
 
     @Test func closingOutputSendsCloseNotify() async throws {
         try await withTestCertificate { certificate in
-            let link = try Link(client: certificate.verifyingClientConfiguration, server: certificate.serverConfiguration)
+            let link = try Link(
+                client: certificate.verifyingClientConfiguration, server: certificate.serverConfiguration)
             try link.connect()
             try link.pump()
             let closed = link.client.close(mode: .output)
@@ -175,7 +182,8 @@ struct TLSHandlerTests {
 
     @Test func aTCPHalfCloseWithoutCloseNotifyIsAnUnexpectedEOF() async throws {
         try await withTestCertificate { certificate in
-            let link = try Link(client: certificate.verifyingClientConfiguration, server: certificate.serverConfiguration)
+            let link = try Link(
+                client: certificate.verifyingClientConfiguration, server: certificate.serverConfiguration)
             try link.connect()
             try link.pump()
             link.server.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
@@ -186,11 +194,14 @@ struct TLSHandlerTests {
 
     @Test func writesAfterCloseFail() async throws {
         try await withTestCertificate { certificate in
-            let link = try Link(client: certificate.verifyingClientConfiguration, server: certificate.serverConfiguration)
+            let link = try Link(
+                client: certificate.verifyingClientConfiguration, server: certificate.serverConfiguration)
             try link.connect()
             try link.pump()
             link.client.close(promise: nil)
-            #expect(throws: ChannelError.self) { try outcome(of: link.client.writeAndFlush(ByteBuffer(string: "late")))?.get() }
+            #expect(throws: ChannelError.self) {
+                try outcome(of: link.client.writeAndFlush(ByteBuffer(string: "late")))?.get()
+            }
         }
     }
 }

@@ -1,218 +1,274 @@
 import Testing
-@testable import TimelineService
 import TweetService
 import Wire
 
+@testable import TimelineService
+
 extension RedisLiveTests {
-/// The timelines' half of "nothing lost, nothing resurrected": a delete wins in any order, and a refusal from Redis
-/// is an error to the caller, never a success or an empty page.
-@Suite("Deletes and refusals")
-struct DeletesAndRefusalsTests {
-    /// Every place a tweet could show: the reader's and author's homes, the author's profile, the public timeline.
-    private static func visible(_ tweetID: Int64, reader: Int64, author: Int64, in world: TimelineWorld) async throws -> [String] {
-        var places: [String] = []
-        let query = { (user: Int64) in TimelineQuery(userID: user, limit: 200) }
-        if try await world.timelines.call(ReadHomeTimeline.self, query(reader)).tweets.contains(where: { $0.id == tweetID }) { places.append("reader home") }
-        if try await world.timelines.call(ReadHomeTimeline.self, query(author)).tweets.contains(where: { $0.id == tweetID }) { places.append("author home") }
-        if try await world.timelines.call(ReadProfileTimeline.self, query(author)).tweets.contains(where: { $0.id == tweetID }) { places.append("profile") }
-        if try await world.timelines.call(ReadPublicTimeline.self, TimelineQuery(limit: 200)).tweets.contains(where: { $0.id == tweetID }) { places.append("public") }
-        // The sorted sets themselves, not only what hydration lets through.
-        let keys = [TimelineKeys.home(reader), TimelineKeys.home(author), TimelineKeys.profile(author), TimelineKeys.publicTimeline]
-        let scores = try await world.redis.pipeline(keys.map { RedisCommand("ZSCORE", key: $0, TimelineKeys.member(tweetID)) })
-        for (key, score) in zip(keys, scores) where !score.isNull {
-            places.append("member of \(key)")
-        }
-        return places
-    }
-
-    private static func event(_ change: TimelineEvent.Change) -> TimelineEventBatch {
-        TimelineEventBatch(events: [TimelineEvent(id: .random(in: 1...Int64.max), shard: 0, change: change)])
-    }
-
-    private static func pair(_ world: TimelineWorld) async throws -> (author: UserRecord, reader: UserRecord) {
-        let author = try await world.makeUser()
-        let reader = try await world.makeUser()
-        _ = try await world.tweets.call(Follow.self, FollowEdge(followerID: reader.id, followeeID: author.id))
-        return (author, reader)
-    }
-
-    @Test func aCreateReplayedAfterItsDeleteAndALateCacheFillBringNothingBack() async throws {
-        try await TimelineWorld.with { world in
-            let (author, reader) = try await Self.pair(world)
-            let tweet = try await world.tweet(author, "doomed")
-            try await world.settle()
-            #expect(try await Self.visible(tweet.id, reader: reader.id, author: author.id, in: world).count == 8)
-
-            _ = try await world.tweets.call(DeleteTweet.self, TweetDeletion(tweetID: tweet.id, requesterID: author.id))
-            try await world.settle()
-            // The create again, as a redelivered outbox row or a reclaimed job would bring it, and a cache fill that
-            // read the tweet before the delete and writes after it.
-            _ = try await world.timelines.call(DeliverEvents.self, Self.event(.tweetCreated(tweet)))
-            try await world.settle()
-            try await world.service.cache.store([tweet])
-
-            #expect(try await Self.visible(tweet.id, reader: reader.id, author: author.id, in: world) == [])
-            #expect(try await world.service.cache.isDeleted(tweet.id), "the tombstone won every write")
-        }
-    }
-
-    @Test func createAndDeleteEndDeletedInEitherOrderAndWhenTwoWorkersRunThemAtOnce() async throws {
-        try await TimelineWorld.with { world in
-            let (author, reader) = try await Self.pair(world)
-            try await world.settle()
-            // The delete's event first, the create's after.
-            let reordered = try await world.tweet(author, "reordered")
-            _ = try await world.timelines.call(DeliverEvents.self, Self.event(.tweetDeleted(tweetID: reordered.id, authorID: author.id)))
-            try await world.settle()
-            _ = try await world.timelines.call(DeliverEvents.self, Self.event(.tweetCreated(reordered)))
-            try await world.settle()
-            #expect(try await Self.visible(reordered.id, reader: reader.id, author: author.id, in: world) == [])
-
-            // Both queued, then taken by two workers at once, again and again.
-            let workers = world.service.workers(consumer: "race", logger: TimelineWorld.logger)
-            for round in 0..<10 {
-                let tweet = try await world.tweet(author, "raced \(round)")
-                _ = try await world.timelines.call(
-                    DeliverEvents.self,
-                    TimelineEventBatch(events: [
-                        TimelineEvent(id: 1, shard: 0, change: .tweetCreated(tweet)),
-                        TimelineEvent(id: 2, shard: 0, change: .tweetDeleted(tweetID: tweet.id, authorID: author.id)),
-                    ])
-                )
-                async let first = workers.runOnce(consumer: "race-a", count: 1)
-                async let second = workers.runOnce(consumer: "race-b", count: 1)
-                _ = try await (first, second)
-                try await world.settle()
-                #expect(try await Self.visible(tweet.id, reader: reader.id, author: author.id, in: world) == [], "round \(round)")
+    /// The timelines' half of "nothing lost, nothing resurrected": a delete wins in any order, and a refusal from Redis
+    /// is an error to the caller, never a success or an empty page.
+    @Suite("Deletes and refusals")
+    struct DeletesAndRefusalsTests {
+        /// Every place a tweet could show: the reader's and author's homes, the author's profile, the public timeline.
+        private static func visible(_ tweetID: Int64, reader: Int64, author: Int64, in world: TimelineWorld)
+            async throws -> [String]
+        {
+            var places: [String] = []
+            let query = { (user: Int64) in TimelineQuery(userID: user, limit: 200) }
+            if try await world.timelines.call(ReadHomeTimeline.self, query(reader)).tweets.contains(where: {
+                $0.id == tweetID
+            }) {
+                places.append("reader home")
             }
-        }
-    }
-
-    /// A Redis that refuses writes (`maxmemory 1`, so every write is `OOM`) makes `deliver_events` fail, so the
-    /// TweetService keeps its outbox rows; once Redis accepts writes again they are delivered and shown.
-    @Test func aRefusedWriteIsNeverAcknowledgedAndIsDeliveredOnceRedisAcceptsWritesAgain() async throws {
-        try await TimelineWorld.with { world in
-            let (author, reader) = try await Self.pair(world)
-            try await world.settle()
-            let tweet = try await world.tweet(author, "refused at first")
-            _ = try await world.redis.onAllMasters(RedisCommand("CONFIG", "SET", "maxmemory", 1))
-            let refused: (delivery: String?, outbox: Int64)
-            do {
-                let delivery = await outcome { try await world.timelines.call(DeliverEvents.self, Self.event(.tweetCreated(tweet))) }
-                await world.relay.drain(shards: [TweeterID.shard(of: tweet.id)])
-                let outbox = try await world.database.withShard(TweeterID.shard(of: tweet.id)) { connection, schema in
-                    try connection.query("SELECT count(*) AS n FROM \(schema).outbox")[0].int64("n")
-                }
-                refused = (delivery, outbox)
-            } catch {
-                _ = try await world.redis.onAllMasters(RedisCommand("CONFIG", "SET", "maxmemory", 0))
-                throw error
+            if try await world.timelines.call(ReadHomeTimeline.self, query(author)).tweets.contains(where: {
+                $0.id == tweetID
+            }) {
+                places.append("author home")
             }
-            _ = try await world.redis.onAllMasters(RedisCommand("CONFIG", "SET", "maxmemory", 0))
-            #expect(refused.delivery == "unavailable/redis_unavailable")
-            #expect(refused.outbox >= 1, "the outbox kept the event that Redis refused")
-
-            try await world.settle()
-            let home = try await world.timelines.call(ReadHomeTimeline.self, TimelineQuery(userID: reader.id, limit: 10))
-            #expect(home.tweets.map(\.id).contains(tweet.id))
-        }
-    }
-
-    /// An undecodable entry, a job that fails for good (its author is unknown to the store) and a job reclaimed more
-    /// often than `maxDeliveries` are parked in the dead-letter stream; none stays pending, and the job queued behind
-    /// them is done.
-    @Test func jobsThatCanNeverSucceedAreDeadLetteredAndBlockNothing() async throws {
-        var configuration = TimelineConfiguration()
-        configuration.reclaimAfter = .milliseconds(200)
-        configuration.maxDeliveries = 1
-        try await TimelineWorld.with(configuration) { world in
-            let (author, reader) = try await Self.pair(world)
-            try await world.settle()
-            let deadBefore = try await world.redis.send(RedisCommand("XLEN", key: FanOutQueue.deadLetters)).integer ?? 0
-            let unknownAuthor = TweeterID.make(unixMillis: TweeterID.epochMillis + 7, shard: 5_000, sequence: 9)  // a shard no map has
-            // A worker takes a job and dies; after one more delivery it is parked.
-            _ = try await world.redis.send(FanOutQueue.add(FanOutJob(.event(TimelineEvent(id: 9, shard: 0, change: .unfollowed(FollowEdge(followerID: 1, followeeID: 2)))))))
-            #expect(try await world.service.queue.next(consumer: "crashed", count: FanOutStreams.keys.count).taken == 1)
-            _ = try await world.redis.pipeline([
-                RedisCommand("XADD", key: FanOutStreams.keys[3], "*", "job", "not a job"),
-                FanOutQueue.add(FanOutJob(.followerChunk(tweetID: 1, authorID: unknownAuthor, cursor: nil, remove: false))),
-            ])
-            let tweet = try await world.tweet(author, "behind the bad ones")
-            // Worked until nothing is left: the crashed worker's job is reclaimable once it has been idle 200 ms.
-            var stats = try await world.service.queue.stats()
-            for _ in 0..<100 {
-                try await world.settle()
-                stats = try await world.service.queue.stats()
-                if stats.pending + stats.waiting == 0 { break }
-                try await Task.sleep(for: .milliseconds(50))
+            if try await world.timelines.call(ReadProfileTimeline.self, query(author)).tweets.contains(where: {
+                $0.id == tweetID
+            }) {
+                places.append("profile")
             }
-
-            let deadAfter = try await world.redis.send(RedisCommand("XLEN", key: FanOutQueue.deadLetters)).integer ?? 0
-            #expect(deadAfter - deadBefore == 3)
-            #expect(stats.pending == 0 && stats.waiting == 0)
-            let home = try await world.timelines.call(ReadHomeTimeline.self, TimelineQuery(userID: reader.id, limit: 10))
-            #expect(home.tweets.map(\.id) == [tweet.id])
-        }
-    }
-
-    /// A worker that held its jobs past half the reclaim time keeps those it still owns (renewed) and gives up those
-    /// another instance reclaimed meanwhile: no job is worked by two instances at once.
-    @Test func aSlowWorkerRenewsItsClaimsAndLeavesReclaimedJobsToTheirNewOwner() async throws {
-        var configuration = TimelineConfiguration()
-        configuration.reclaimAfter = .milliseconds(100)
-        try await TimelineWorld.with(configuration) { world in
-            try await world.settle()
-            let queue = world.service.queue
-            let jobs = (0..<FanOutStreams.keys.count).map {
-                FanOutJob(.event(TimelineEvent(id: Int64($0), shard: 0, change: .unfollowed(FollowEdge(followerID: 1, followeeID: 2)))))
+            if try await world.timelines.call(ReadPublicTimeline.self, TimelineQuery(limit: 200)).tweets.contains(
+                where: { $0.id == tweetID })
+            {
+                places.append("public")
             }
-            _ = try await world.redis.pipeline(jobs.map(FanOutQueue.add))
-            let slow = try await queue.next(consumer: "slow", count: FanOutStreams.keys.count).deliveries
-            #expect(slow.count == jobs.count)
-            let (kept, lost) = (Array(slow.prefix(3)), Array(slow.dropFirst(3)))
-            #expect(try await queue.renewClaims(kept, consumer: "slow").count == kept.count)
-            try await Task.sleep(for: .milliseconds(150))  // past the reclaim time: now any instance may take them
-            _ = try await queue.renewClaims(kept, consumer: "slow")
-            let swept = try await queue.next(consumer: "fast", count: FanOutStreams.keys.count).deliveries
-            #expect(Set(swept.map(\.streamID)) == Set(lost.map(\.streamID)), "only the claims not renewed were reclaimed")
-            #expect(try await queue.renewClaims(slow, consumer: "slow").map(\.streamID) == kept.map(\.streamID))
-            try await queue.finish(kept + swept)
+            // The sorted sets themselves, not only what hydration lets through.
+            let keys = [
+                TimelineKeys.home(reader), TimelineKeys.home(author), TimelineKeys.profile(author),
+                TimelineKeys.publicTimeline,
+            ]
+            let scores = try await world.redis.pipeline(
+                keys.map { RedisCommand("ZSCORE", key: $0, TimelineKeys.member(tweetID)) })
+            for (key, score) in zip(keys, scores) where !score.isNull {
+                places.append("member of \(key)")
+            }
+            return places
         }
-    }
 
-    /// A chunk job that is worked again (it failed after queuing its successor, or was reclaimed) does not queue its
-    /// successor again: otherwise each retry would start one more copy of the rest of the fan-out.
-    @Test func aChunkRetriedAfterQueuingItsSuccessorDoesNotQueueItAgain() async throws {
-        var configuration = TimelineConfiguration()
-        configuration.fanOutChunkSize = 1_000
-        try await TimelineWorld.with(configuration) { world in
+        private static func event(_ change: TimelineEvent.Change) -> TimelineEventBatch {
+            TimelineEventBatch(events: [TimelineEvent(id: .random(in: 1...Int64.max), shard: 0, change: change)])
+        }
+
+        private static func pair(_ world: TimelineWorld) async throws -> (author: UserRecord, reader: UserRecord) {
             let author = try await world.makeUser()
-            _ = try await addSyntheticFollowers(to: author, count: 2_500, database: world.database)
-            try await world.settle()
-            let tweet = try await world.tweet(author, "fanned out once")
-            let chunk = FanOutJob(.followerChunk(tweetID: tweet.id, authorID: author.id, cursor: nil, remove: false))
-            for _ in 0..<3 {
-                try await world.service.processor.process(chunk)
-            }
-            #expect(try await world.service.queue.stats().waiting == 1, "the second chunk is queued once")
-            try await world.settle()
+            let reader = try await world.makeUser()
+            _ = try await world.tweets.call(Follow.self, FollowEdge(followerID: reader.id, followeeID: author.id))
+            return (author, reader)
         }
-    }
 
-    /// An error reply to a read is a 503 at the Gateway (`unavailable` here), never an empty page.
-    @Test func aReadThatGetsAnErrorReplyFailsInsteadOfAnsweringEmpty() async throws {
-        try await TimelineWorld.with { world in
-            let user = try await world.makeUser()
-            _ = try await world.redis.send(RedisCommand("SET", key: TimelineKeys.profile(user.id), "not a sorted set"))
-            _ = try await world.redis.send(RedisCommand("SET", key: TimelineKeys.home(user.id), "not a sorted set"))
-            _ = try await world.redis.send(RedisCommand("SET", key: TimelineKeys.homeBuilt(user.id), "1"))
-            let query = TimelineQuery(userID: user.id, limit: 10)
-            #expect(await outcome { try await world.timelines.call(ReadProfileTimeline.self, query) } == "unavailable/redis_unavailable")
-            #expect(await outcome { try await world.timelines.call(ReadHomeTimeline.self, query) } == "unavailable/redis_unavailable")
-            _ = try await world.redis.pipeline([
-                RedisCommand("DEL", key: TimelineKeys.profile(user.id)), RedisCommand("DEL", key: TimelineKeys.home(user.id)),
-            ])
+        @Test func aCreateReplayedAfterItsDeleteAndALateCacheFillBringNothingBack() async throws {
+            try await TimelineWorld.with { world in
+                let (author, reader) = try await Self.pair(world)
+                let tweet = try await world.tweet(author, "doomed")
+                try await world.settle()
+                #expect(try await Self.visible(tweet.id, reader: reader.id, author: author.id, in: world).count == 8)
+
+                _ = try await world.tweets.call(
+                    DeleteTweet.self, TweetDeletion(tweetID: tweet.id, requesterID: author.id))
+                try await world.settle()
+                // The create again, as a redelivered outbox row or a reclaimed job would bring it, and a cache fill that
+                // read the tweet before the delete and writes after it.
+                _ = try await world.timelines.call(DeliverEvents.self, Self.event(.tweetCreated(tweet)))
+                try await world.settle()
+                try await world.service.cache.store([tweet])
+
+                #expect(try await Self.visible(tweet.id, reader: reader.id, author: author.id, in: world) == [])
+                #expect(try await world.service.cache.isDeleted(tweet.id), "the tombstone won every write")
+            }
+        }
+
+        @Test func createAndDeleteEndDeletedInEitherOrderAndWhenTwoWorkersRunThemAtOnce() async throws {
+            try await TimelineWorld.with { world in
+                let (author, reader) = try await Self.pair(world)
+                try await world.settle()
+                // The delete's event first, the create's after.
+                let reordered = try await world.tweet(author, "reordered")
+                _ = try await world.timelines.call(
+                    DeliverEvents.self, Self.event(.tweetDeleted(tweetID: reordered.id, authorID: author.id)))
+                try await world.settle()
+                _ = try await world.timelines.call(DeliverEvents.self, Self.event(.tweetCreated(reordered)))
+                try await world.settle()
+                #expect(try await Self.visible(reordered.id, reader: reader.id, author: author.id, in: world) == [])
+
+                // Both queued, then taken by two workers at once, again and again.
+                let workers = world.service.workers(consumer: "race", logger: TimelineWorld.logger)
+                for round in 0..<10 {
+                    let tweet = try await world.tweet(author, "raced \(round)")
+                    _ = try await world.timelines.call(
+                        DeliverEvents.self,
+                        TimelineEventBatch(events: [
+                            TimelineEvent(id: 1, shard: 0, change: .tweetCreated(tweet)),
+                            TimelineEvent(
+                                id: 2, shard: 0, change: .tweetDeleted(tweetID: tweet.id, authorID: author.id)),
+                        ])
+                    )
+                    async let first = workers.runOnce(consumer: "race-a", count: 1)
+                    async let second = workers.runOnce(consumer: "race-b", count: 1)
+                    _ = try await (first, second)
+                    try await world.settle()
+                    #expect(
+                        try await Self.visible(tweet.id, reader: reader.id, author: author.id, in: world) == [],
+                        "round \(round)")
+                }
+            }
+        }
+
+        /// A Redis that refuses writes (`maxmemory 1`, so every write is `OOM`) makes `deliver_events` fail, so the
+        /// TweetService keeps its outbox rows; once Redis accepts writes again they are delivered and shown.
+        @Test func aRefusedWriteIsNeverAcknowledgedAndIsDeliveredOnceRedisAcceptsWritesAgain() async throws {
+            try await TimelineWorld.with { world in
+                let (author, reader) = try await Self.pair(world)
+                try await world.settle()
+                let tweet = try await world.tweet(author, "refused at first")
+                _ = try await world.redis.onAllMasters(RedisCommand("CONFIG", "SET", "maxmemory", 1))
+                let refused: (delivery: String?, outbox: Int64)
+                do {
+                    let delivery = await outcome {
+                        try await world.timelines.call(DeliverEvents.self, Self.event(.tweetCreated(tweet)))
+                    }
+                    await world.relay.drain(shards: [TweeterID.shard(of: tweet.id)])
+                    let outbox = try await world.database.withShard(TweeterID.shard(of: tweet.id)) {
+                        connection, schema in
+                        try connection.query("SELECT count(*) AS n FROM \(schema).outbox")[0].int64("n")
+                    }
+                    refused = (delivery, outbox)
+                } catch {
+                    _ = try await world.redis.onAllMasters(RedisCommand("CONFIG", "SET", "maxmemory", 0))
+                    throw error
+                }
+                _ = try await world.redis.onAllMasters(RedisCommand("CONFIG", "SET", "maxmemory", 0))
+                #expect(refused.delivery == "unavailable/redis_unavailable")
+                #expect(refused.outbox >= 1, "the outbox kept the event that Redis refused")
+
+                try await world.settle()
+                let home = try await world.timelines.call(
+                    ReadHomeTimeline.self, TimelineQuery(userID: reader.id, limit: 10))
+                #expect(home.tweets.map(\.id).contains(tweet.id))
+            }
+        }
+
+        /// An undecodable entry, a job that fails for good (its author is unknown to the store) and a job reclaimed more
+        /// often than `maxDeliveries` are parked in the dead-letter stream; none stays pending, and the job queued behind
+        /// them is done.
+        @Test func jobsThatCanNeverSucceedAreDeadLetteredAndBlockNothing() async throws {
+            var configuration = TimelineConfiguration()
+            configuration.reclaimAfter = .milliseconds(200)
+            configuration.maxDeliveries = 1
+            try await TimelineWorld.with(configuration) { world in
+                let (author, reader) = try await Self.pair(world)
+                try await world.settle()
+                let deadBefore =
+                    try await world.redis.send(RedisCommand("XLEN", key: FanOutQueue.deadLetters)).integer ?? 0
+                // A shard no map has:
+                let unknownAuthor = TweeterID.make(unixMillis: TweeterID.epochMillis + 7, shard: 5_000, sequence: 9)
+                // A worker takes a job and dies; after one more delivery it is parked.
+                _ = try await world.redis.send(
+                    FanOutQueue.add(
+                        FanOutJob(
+                            .event(
+                                TimelineEvent(
+                                    id: 9, shard: 0, change: .unfollowed(FollowEdge(followerID: 1, followeeID: 2)))))))
+                #expect(
+                    try await world.service.queue.next(consumer: "crashed", count: FanOutStreams.keys.count).taken == 1)
+                _ = try await world.redis.pipeline([
+                    RedisCommand("XADD", key: FanOutStreams.keys[3], "*", "job", "not a job"),
+                    FanOutQueue.add(
+                        FanOutJob(.followerChunk(tweetID: 1, authorID: unknownAuthor, cursor: nil, remove: false))),
+                ])
+                let tweet = try await world.tweet(author, "behind the bad ones")
+                // Worked until nothing is left: the crashed worker's job is reclaimable once it has been idle 200 ms.
+                var stats = try await world.service.queue.stats()
+                for _ in 0..<100 {
+                    try await world.settle()
+                    stats = try await world.service.queue.stats()
+                    if stats.pending + stats.waiting == 0 { break }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+
+                let deadAfter =
+                    try await world.redis.send(RedisCommand("XLEN", key: FanOutQueue.deadLetters)).integer ?? 0
+                #expect(deadAfter - deadBefore == 3)
+                #expect(stats.pending == 0 && stats.waiting == 0)
+                let home = try await world.timelines.call(
+                    ReadHomeTimeline.self, TimelineQuery(userID: reader.id, limit: 10))
+                #expect(home.tweets.map(\.id) == [tweet.id])
+            }
+        }
+
+        /// A worker that held its jobs past half the reclaim time keeps those it still owns (renewed) and gives up those
+        /// another instance reclaimed meanwhile: no job is worked by two instances at once.
+        @Test func aSlowWorkerRenewsItsClaimsAndLeavesReclaimedJobsToTheirNewOwner() async throws {
+            var configuration = TimelineConfiguration()
+            configuration.reclaimAfter = .milliseconds(100)
+            try await TimelineWorld.with(configuration) { world in
+                try await world.settle()
+                let queue = world.service.queue
+                let jobs = (0..<FanOutStreams.keys.count).map {
+                    FanOutJob(
+                        .event(
+                            TimelineEvent(
+                                id: Int64($0), shard: 0, change: .unfollowed(FollowEdge(followerID: 1, followeeID: 2))))
+                    )
+                }
+                _ = try await world.redis.pipeline(jobs.map(FanOutQueue.add))
+                let slow = try await queue.next(consumer: "slow", count: FanOutStreams.keys.count).deliveries
+                #expect(slow.count == jobs.count)
+                let (kept, lost) = (Array(slow.prefix(3)), Array(slow.dropFirst(3)))
+                #expect(try await queue.renewClaims(kept, consumer: "slow").count == kept.count)
+                try await Task.sleep(for: .milliseconds(150))  // past the reclaim time: now any instance may take them
+                _ = try await queue.renewClaims(kept, consumer: "slow")
+                let swept = try await queue.next(consumer: "fast", count: FanOutStreams.keys.count).deliveries
+                #expect(
+                    Set(swept.map(\.streamID)) == Set(lost.map(\.streamID)),
+                    "only the claims not renewed were reclaimed")
+                #expect(try await queue.renewClaims(slow, consumer: "slow").map(\.streamID) == kept.map(\.streamID))
+                try await queue.finish(kept + swept)
+            }
+        }
+
+        /// A chunk job that is worked again (it failed after queuing its successor, or was reclaimed) does not queue its
+        /// successor again: otherwise each retry would start one more copy of the rest of the fan-out.
+        @Test func aChunkRetriedAfterQueuingItsSuccessorDoesNotQueueItAgain() async throws {
+            var configuration = TimelineConfiguration()
+            configuration.fanOutChunkSize = 1_000
+            try await TimelineWorld.with(configuration) { world in
+                let author = try await world.makeUser()
+                _ = try await addSyntheticFollowers(to: author, count: 2_500, database: world.database)
+                try await world.settle()
+                let tweet = try await world.tweet(author, "fanned out once")
+                let chunk = FanOutJob(
+                    .followerChunk(tweetID: tweet.id, authorID: author.id, cursor: nil, remove: false))
+                for _ in 0..<3 {
+                    try await world.service.processor.process(chunk)
+                }
+                #expect(try await world.service.queue.stats().waiting == 1, "the second chunk is queued once")
+                try await world.settle()
+            }
+        }
+
+        /// An error reply to a read is a 503 at the Gateway (`unavailable` here), never an empty page.
+        @Test func aReadThatGetsAnErrorReplyFailsInsteadOfAnsweringEmpty() async throws {
+            try await TimelineWorld.with { world in
+                let user = try await world.makeUser()
+                _ = try await world.redis.send(
+                    RedisCommand("SET", key: TimelineKeys.profile(user.id), "not a sorted set"))
+                _ = try await world.redis.send(RedisCommand("SET", key: TimelineKeys.home(user.id), "not a sorted set"))
+                _ = try await world.redis.send(RedisCommand("SET", key: TimelineKeys.homeBuilt(user.id), "1"))
+                let query = TimelineQuery(userID: user.id, limit: 10)
+                #expect(
+                    await outcome { try await world.timelines.call(ReadProfileTimeline.self, query) }
+                        == "unavailable/redis_unavailable")
+                #expect(
+                    await outcome { try await world.timelines.call(ReadHomeTimeline.self, query) }
+                        == "unavailable/redis_unavailable")
+                _ = try await world.redis.pipeline([
+                    RedisCommand("DEL", key: TimelineKeys.profile(user.id)),
+                    RedisCommand("DEL", key: TimelineKeys.home(user.id)),
+                ])
+            }
         }
     }
-}
 }

@@ -131,7 +131,8 @@ import Testing
                 await #expect {
                     try await client.pipeline([RedisCommand("LLEN", key: key), RedisCommand("INCR", key: key)])
                 } throws: {
-                    ($0 as? RedisError)?.code == .serverError && ($0 as? RedisError)?.message.contains("INCR (command 2 of 2)") == true
+                    ($0 as? RedisError)?.code == .serverError
+                        && ($0 as? RedisError)?.message.contains("INCR (command 2 of 2)") == true
                 }
                 await #expect {
                     try await client.send(RedisCommand("INCR", key: key))
@@ -164,10 +165,14 @@ import Testing
                 let first = await failure()
                 #expect(first.hasPrefix("unavailable") && (pause(in: first) ?? 1) <= 0.05, "\(first)")
                 let second = await failure()
-                #expect(second.hasPrefix("unavailable") && pause(in: second) != nil, "fails at once while backing off: \(second)")
+                #expect(
+                    second.hasPrefix("unavailable") && pause(in: second) != nil,
+                    "fails at once while backing off: \(second)")
                 try await Task.sleep(for: .milliseconds(120))  // past the first pause of 50 ms
                 let third = await failure()
-                #expect((pause(in: third) ?? 0) > 0.05, "tried again after the pause, failed, and now pauses twice as long: \(third)")
+                #expect(
+                    (pause(in: third) ?? 0) > 0.05,
+                    "tried again after the pause, failed, and now pauses twice as long: \(third)")
             }
         }
 

@@ -3,7 +3,7 @@ import NIOPosix
 import Wire
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The Redis nodes that `scripts/infra` runs, reached the way a fault test needs: by the PID each node wrote, to
@@ -31,7 +31,8 @@ enum RedisNodeProcesses {
     /// Runs `scripts/infra` with `arguments`, waiting for it on a thread of NIO's pool (posix_spawn and waitpid:
     /// Foundation's `Process` has hung here).
     static func infra(_ arguments: String...) async throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         let argv = [root.appendingPathComponent("scripts/infra").path] + arguments
         let status = try await NIOThreadPool.singleton.runIfActive { () -> Int32 in
             var pid: pid_t = 0

@@ -1,225 +1,250 @@
 import Testing
-@testable import TimelineService
 import TweetService
 import Wire
 
+@testable import TimelineService
+
 extension RedisLiveTests {
-@Suite("Timelines on the live cluster")
-struct Timelines {
-    @Test func lexMembersPageExactlyOverIdsThatDifferInLowBits() async throws {
-        try await LiveRedis.withClusterClient { redis in
-            let key = LiveRedis.uniquePrefix("lex") + "{t}"
-            let base = TweeterID.make(unixMillis: TweeterID.epochMillis + 1_000_000, shard: 5, sequence: 0)
-            let ids = (0..<300).map { base | Int64($0) }
-            _ = try await redis.pipeline(ids.shuffled().map { RedisCommand("ZADD", key: key, 0, TimelineKeys.member($0)) })
-            var seen: [Int64] = []
-            var upper: [UInt8] = Array("+".utf8)
-            while true {
-                let page = try await redis.send(RedisCommand("ZREVRANGEBYLEX", key: key, upper, "-", "LIMIT", 0, 7))
-                let pageIDs = (page.array ?? []).compactMap { $0.bytes.flatMap(TimelineKeys.id(fromMember:)) }
-                guard let last = pageIDs.last else { break }
-                seen += pageIDs
-                upper = TimelineKeys.exclusiveBound(last)
-            }
-            #expect(seen == ids.reversed())
-            _ = try await redis.send(RedisCommand("DEL", key: key))
-        }
-    }
-
-    @Test func tweetsReachPublicProfileAndHomeAndPageWithoutGaps() async throws {
-        try await TimelineWorld.with { world in
-            let author = try await world.makeUser()
-            let reader = try await world.makeUser()
-            _ = try await world.tweets.call(Follow.self, FollowEdge(followerID: reader.id, followeeID: author.id))
-            var created: [Int64] = []
-            for index in 0..<30 {
-                created.append(try await world.tweet(author, "p\(index)").id)
-            }
-            try await world.settle()
-            for method in ["home", "profile"] {
+    @Suite("Timelines on the live cluster")
+    struct Timelines {
+        @Test func lexMembersPageExactlyOverIdsThatDifferInLowBits() async throws {
+            try await LiveRedis.withClusterClient { redis in
+                let key = LiveRedis.uniquePrefix("lex") + "{t}"
+                let base = TweeterID.make(unixMillis: TweeterID.epochMillis + 1_000_000, shard: 5, sequence: 0)
+                let ids = (0..<300).map { base | Int64($0) }
+                _ = try await redis.pipeline(
+                    ids.shuffled().map { RedisCommand("ZADD", key: key, 0, TimelineKeys.member($0)) })
                 var seen: [Int64] = []
-                var maxID: Int64?
-                repeat {
-                    let query = TimelineQuery(userID: method == "home" ? reader.id : author.id, limit: 7, maxID: maxID)
-                    let page = method == "home"
-                        ? try await world.timelines.call(ReadHomeTimeline.self, query)
-                        : try await world.timelines.call(ReadProfileTimeline.self, query)
-                    seen += page.tweets.map(\.id)
-                    maxID = page.nextMaxID
-                } while maxID != nil
-                #expect(seen == created.reversed(), "\(method) timeline pages in order with no repeat or gap")
-            }
-            let newest = try await world.timelines.call(ReadPublicTimeline.self, TimelineQuery(limit: 3))
-            #expect(newest.tweets.map(\.id) == Array(created.reversed().prefix(3)))
-            let window = try await world.timelines.call(ReadProfileTimeline.self, TimelineQuery(userID: author.id, limit: 2, sinceID: created[26]))
-            #expect(window.tweets.map(\.id) == [created[29], created[28]] && window.nextMaxID == created[28])
-            #expect(await outcome { try await world.timelines.call(ReadPublicTimeline.self, TimelineQuery(limit: 201)) } == "invalid_argument/invalid_limit")
-        }
-    }
-
-    @Test func homeTimelinesAreCappedAndPublicIsTrimmedByAge() async throws {
-        var configuration = TimelineConfiguration()
-        configuration.homeCapacity = 5
-        try await TimelineWorld.with(configuration) { world in
-            let author = try await world.makeUser()
-            // A public entry from 2026-01-02, far older than 30 days.
-            let ancient = TweeterID.make(unixMillis: TweeterID.epochMillis + 86_400_000, shard: 1, sequence: 1)
-            _ = try await world.redis.send(RedisCommand("ZADD", key: TimelineKeys.publicTimeline, 0, TimelineKeys.member(ancient)))
-            var created: [Int64] = []
-            for index in 0..<8 {
-                created.append(try await world.tweet(author, "c\(index)").id)
-            }
-            try await world.settle()
-            let home = try await world.redis.send(RedisCommand("ZREVRANGEBYLEX", key: TimelineKeys.home(author.id), "+", "-"))
-            #expect((home.array ?? []).compactMap { $0.bytes.flatMap(TimelineKeys.id(fromMember:)) } == Array(created.reversed().prefix(5)))
-            let stillThere = try await world.redis.send(RedisCommand("ZSCORE", key: TimelineKeys.publicTimeline, TimelineKeys.member(ancient)))
-            #expect(stillThere.isNull)
-        }
-    }
-
-    @Test func deletedTweetsAreDroppedFromReadsAndFromEveryTimeline() async throws {
-        try await TimelineWorld.with { world in
-            let author = try await world.makeUser()
-            let fan = try await world.makeUser()
-            _ = try await world.tweets.call(Follow.self, FollowEdge(followerID: fan.id, followeeID: author.id))
-            let kept = try await world.tweet(author, "kept")
-            let doomed = try await world.tweet(author, "doomed")
-            try await world.settle()
-            // Deleted in the store, its event not yet applied: hydration finds it gone and leaves it out.
-            _ = try await world.tweets.call(DeleteTweet.self, TweetDeletion(tweetID: doomed.id, requesterID: author.id))
-            _ = try await world.redis.send(RedisCommand("DEL", key: TimelineKeys.tweet(doomed.id)))
-            let before = try await world.timelines.call(ReadHomeTimeline.self, TimelineQuery(userID: fan.id, limit: 10))
-            #expect(before.tweets.map(\.id) == [kept.id])
-            // Once the event is applied, it leaves every timeline.
-            try await world.settle()
-            for key in [TimelineKeys.home(fan.id), TimelineKeys.home(author.id), TimelineKeys.profile(author.id), TimelineKeys.publicTimeline] {
-                let score = try await world.redis.send(RedisCommand("ZSCORE", key: key, TimelineKeys.member(doomed.id)))
-                #expect(score.isNull, "\(key) no longer holds the deleted tweet")
-            }
-        }
-    }
-
-    @Test func fanOutToFiftyThousandFollowersWritesEachHomeOnce() async throws {
-        var configuration = TimelineConfiguration()
-        configuration.fanOutChunkSize = 5_000
-        try await TimelineWorld.with(configuration) { world in
-            let author = try await world.makeUser()
-            let followers = try await addSyntheticFollowers(to: author, count: 50_000, database: world.database)
-            let tweet = try await world.tweet(author, "to fifty thousand")
-            try await world.settle()
-            try await expectEveryHome(of: followers, holds: tweet.id, redis: world.redis)
-        }
-    }
-
-    @Test func fanOutClaimedByADeadInstanceIsReclaimedByAnother() async throws {
-        var configuration = TimelineConfiguration()
-        configuration.fanOutChunkSize = 1_000
-        configuration.reclaimAfter = .milliseconds(300)
-        try await TimelineWorld.with(configuration) { world in
-            let author = try await world.makeUser()
-            let followers = try await addSyntheticFollowers(to: author, count: 5_000, database: world.database)
-            let tweet = try await world.tweet(author, "survives a crash")
-            await world.relay.drain(shards: Array(0..<1024))
-            let survivor = world.service.workers(consumer: "survivor", logger: TimelineWorld.logger)
-            let doomed = world.service.workers(consumer: "doomed", logger: TimelineWorld.logger)
-            // The survivor applies the event, which queues the first chunk; the doomed instance claims it and dies.
-            while try await survivor.runOnce(consumer: "survivor", count: 1) > 0 {
-                if try await world.service.queue.stats().waiting > 0 { break }
-            }
-            let claimed = try await world.service.queue.next(consumer: "doomed", count: 16).deliveries
-            #expect(!claimed.isEmpty, "the doomed instance holds work when it dies")
-            _ = doomed
-            let stats = try await world.service.queue.stats()
-            #expect(stats.pending >= 1)
-            // Once the jobs have been idle for the reclaim time, the survivor takes them over and finishes the fan-out:
-            // worked until the queue holds nothing, for at most 30 s.
-            let deadline = ContinuousClock.now + .seconds(30)
-            var left = try await world.service.queue.stats()
-            while left.pending + left.waiting > 0, ContinuousClock.now < deadline {
-                if try await survivor.runOnce(consumer: "survivor", count: 16) == 0 {
-                    try await Task.sleep(for: .milliseconds(50))
+                var upper: [UInt8] = Array("+".utf8)
+                while true {
+                    let page = try await redis.send(RedisCommand("ZREVRANGEBYLEX", key: key, upper, "-", "LIMIT", 0, 7))
+                    let pageIDs = (page.array ?? []).compactMap { $0.bytes.flatMap(TimelineKeys.id(fromMember:)) }
+                    guard let last = pageIDs.last else { break }
+                    seen += pageIDs
+                    upper = TimelineKeys.exclusiveBound(last)
                 }
-                left = try await world.service.queue.stats()
+                #expect(seen == ids.reversed())
+                _ = try await redis.send(RedisCommand("DEL", key: key))
             }
-            #expect(left.pending == 0 && left.waiting == 0, "the dead instance's jobs were reclaimed and done")
-            try await expectEveryHome(of: followers, holds: tweet.id, redis: world.redis)
         }
-    }
 
-    @Test func flushedRedisLeadsToRebuiltHomeTimelines() async throws {
-        try await TimelineWorld.with { world in
-            let reader = try await world.makeUser()
-            let authors = [try await world.makeUser(), try await world.makeUser()]
-            for author in authors {
+        @Test func tweetsReachPublicProfileAndHomeAndPageWithoutGaps() async throws {
+            try await TimelineWorld.with { world in
+                let author = try await world.makeUser()
+                let reader = try await world.makeUser()
                 _ = try await world.tweets.call(Follow.self, FollowEdge(followerID: reader.id, followeeID: author.id))
+                var created: [Int64] = []
+                for index in 0..<30 {
+                    created.append(try await world.tweet(author, "p\(index)").id)
+                }
+                try await world.settle()
+                for method in ["home", "profile"] {
+                    var seen: [Int64] = []
+                    var maxID: Int64?
+                    repeat {
+                        let query = TimelineQuery(
+                            userID: method == "home" ? reader.id : author.id, limit: 7, maxID: maxID)
+                        let page =
+                            method == "home"
+                            ? try await world.timelines.call(ReadHomeTimeline.self, query)
+                            : try await world.timelines.call(ReadProfileTimeline.self, query)
+                        seen += page.tweets.map(\.id)
+                        maxID = page.nextMaxID
+                    } while maxID != nil
+                    #expect(seen == created.reversed(), "\(method) timeline pages in order with no repeat or gap")
+                }
+                let newest = try await world.timelines.call(ReadPublicTimeline.self, TimelineQuery(limit: 3))
+                #expect(newest.tweets.map(\.id) == Array(created.reversed().prefix(3)))
+                let window = try await world.timelines.call(
+                    ReadProfileTimeline.self, TimelineQuery(userID: author.id, limit: 2, sinceID: created[26]))
+                #expect(window.tweets.map(\.id) == [created[29], created[28]] && window.nextMaxID == created[28])
+                #expect(
+                    await outcome { try await world.timelines.call(ReadPublicTimeline.self, TimelineQuery(limit: 201)) }
+                        == "invalid_argument/invalid_limit")
             }
-            var created: [Int64] = []
-            for index in 0..<6 {
-                created.append(try await world.tweet(authors[index % 2], "f\(index)").id)
-            }
-            created.append(try await world.tweet(reader, "mine").id)
-            try await world.settle()
-            let before = try await world.timelines.call(ReadHomeTimeline.self, TimelineQuery(userID: reader.id, limit: 50))
-            #expect(before.tweets.map(\.id) == created.reversed())
-
-            _ = try await world.redis.onAllMasters(RedisCommand("FLUSHALL"))
-            try await world.service.queue.prepare()
-            let after = try await world.timelines.call(ReadHomeTimeline.self, TimelineQuery(userID: reader.id, limit: 50))
-            #expect(after.tweets.map(\.id) == created.reversed(), "rebuilt from the store, not empty")
         }
-    }
 
-    @Test func hybridReadTimeMergeEqualsFullFanOut() async throws {
-        var full = TimelineConfiguration()
-        full.celebrityThreshold = nil
-        var hybrid = TimelineConfiguration()
-        hybrid.celebrityThreshold = 3
-        let fullPages = try await TimelineWorld.with(full) { try await celebrityScenario($0) }
-        let hybridPages = try await TimelineWorld.with(hybrid) { try await celebrityScenario($0) }
-        #expect(fullPages.count == 16)
-        #expect(hybridPages == fullPages)
-    }
+        @Test func homeTimelinesAreCappedAndPublicIsTrimmedByAge() async throws {
+            var configuration = TimelineConfiguration()
+            configuration.homeCapacity = 5
+            try await TimelineWorld.with(configuration) { world in
+                let author = try await world.makeUser()
+                // A public entry from 2026-01-02, far older than 30 days.
+                let ancient = TweeterID.make(unixMillis: TweeterID.epochMillis + 86_400_000, shard: 1, sequence: 1)
+                _ = try await world.redis.send(
+                    RedisCommand("ZADD", key: TimelineKeys.publicTimeline, 0, TimelineKeys.member(ancient)))
+                var created: [Int64] = []
+                for index in 0..<8 {
+                    created.append(try await world.tweet(author, "c\(index)").id)
+                }
+                try await world.settle()
+                let home = try await world.redis.send(
+                    RedisCommand("ZREVRANGEBYLEX", key: TimelineKeys.home(author.id), "+", "-"))
+                #expect(
+                    (home.array ?? []).compactMap { $0.bytes.flatMap(TimelineKeys.id(fromMember:)) }
+                        == Array(created.reversed().prefix(5)))
+                let stillThere = try await world.redis.send(
+                    RedisCommand("ZSCORE", key: TimelineKeys.publicTimeline, TimelineKeys.member(ancient)))
+                #expect(stillThere.isNull)
+            }
+        }
 
-    /// The followed-celebrities list is cached after a read; a follow drops it, so a celebrity followed after that
-    /// read shows up in the merge at once, not after the cache's TTL.
-    @Test func aCelebrityFollowedAfterAReadIsMergedAtOnce() async throws {
-        var hybrid = TimelineConfiguration()
-        hybrid.celebrityThreshold = 2
-        hybrid.followedCelebritiesTTL = .seconds(3600)
-        try await TimelineWorld.with(hybrid) { world in
-            let stars = [try await world.makeUser(), try await world.makeUser()]
-            let reader = try await world.makeUser()
-            for fan in [try await world.makeUser(), try await world.makeUser()] {
-                for star in stars {
-                    _ = try await world.tweets.call(Follow.self, FollowEdge(followerID: fan.id, followeeID: star.id))
+        @Test func deletedTweetsAreDroppedFromReadsAndFromEveryTimeline() async throws {
+            try await TimelineWorld.with { world in
+                let author = try await world.makeUser()
+                let fan = try await world.makeUser()
+                _ = try await world.tweets.call(Follow.self, FollowEdge(followerID: fan.id, followeeID: author.id))
+                let kept = try await world.tweet(author, "kept")
+                let doomed = try await world.tweet(author, "doomed")
+                try await world.settle()
+                // Deleted in the store, its event not yet applied: hydration finds it gone and leaves it out.
+                _ = try await world.tweets.call(
+                    DeleteTweet.self, TweetDeletion(tweetID: doomed.id, requesterID: author.id))
+                _ = try await world.redis.send(RedisCommand("DEL", key: TimelineKeys.tweet(doomed.id)))
+                let before = try await world.timelines.call(
+                    ReadHomeTimeline.self, TimelineQuery(userID: fan.id, limit: 10))
+                #expect(before.tweets.map(\.id) == [kept.id])
+                // Once the event is applied, it leaves every timeline.
+                try await world.settle()
+                for key in [
+                    TimelineKeys.home(fan.id), TimelineKeys.home(author.id), TimelineKeys.profile(author.id),
+                    TimelineKeys.publicTimeline,
+                ] {
+                    let score = try await world.redis.send(
+                        RedisCommand("ZSCORE", key: key, TimelineKeys.member(doomed.id)))
+                    #expect(score.isNull, "\(key) no longer holds the deleted tweet")
                 }
             }
-            _ = try await world.tweets.call(Follow.self, FollowEdge(followerID: reader.id, followeeID: stars[0].id))
-            try await world.settle()
-            let first = try await world.tweet(stars[0], "first star")
-            _ = try await world.tweet(stars[1], "makes the second star a celebrity")
-            try await world.settle()
-            let before = try await world.timelines.call(ReadHomeTimeline.self, TimelineQuery(userID: reader.id, limit: 10))
-            #expect(before.tweets.map(\.id) == [first.id])
+        }
 
-            _ = try await world.tweets.call(Follow.self, FollowEdge(followerID: reader.id, followeeID: stars[1].id))
-            try await world.settle()
-            let later = try await world.tweet(stars[1], "after the follow")
-            try await world.settle()
-            let home = try await world.redis.send(RedisCommand("ZSCORE", key: TimelineKeys.home(reader.id), TimelineKeys.member(later.id)))
-            #expect(home.isNull, "a celebrity's tweet is not written to followers")
-            let after = try await world.timelines.call(ReadHomeTimeline.self, TimelineQuery(userID: reader.id, limit: 10))
-            #expect(after.tweets.first?.id == later.id, "merged from the new followee's profile")
+        @Test func fanOutToFiftyThousandFollowersWritesEachHomeOnce() async throws {
+            var configuration = TimelineConfiguration()
+            configuration.fanOutChunkSize = 5_000
+            try await TimelineWorld.with(configuration) { world in
+                let author = try await world.makeUser()
+                let followers = try await addSyntheticFollowers(to: author, count: 50_000, database: world.database)
+                let tweet = try await world.tweet(author, "to fifty thousand")
+                try await world.settle()
+                try await expectEveryHome(of: followers, holds: tweet.id, redis: world.redis)
+            }
+        }
+
+        @Test func fanOutClaimedByADeadInstanceIsReclaimedByAnother() async throws {
+            var configuration = TimelineConfiguration()
+            configuration.fanOutChunkSize = 1_000
+            configuration.reclaimAfter = .milliseconds(300)
+            try await TimelineWorld.with(configuration) { world in
+                let author = try await world.makeUser()
+                let followers = try await addSyntheticFollowers(to: author, count: 5_000, database: world.database)
+                let tweet = try await world.tweet(author, "survives a crash")
+                await world.relay.drain(shards: Array(0..<1024))
+                let survivor = world.service.workers(consumer: "survivor", logger: TimelineWorld.logger)
+                let doomed = world.service.workers(consumer: "doomed", logger: TimelineWorld.logger)
+                // The survivor applies the event, which queues the first chunk; the doomed instance claims it and dies.
+                while try await survivor.runOnce(consumer: "survivor", count: 1) > 0 {
+                    if try await world.service.queue.stats().waiting > 0 { break }
+                }
+                let claimed = try await world.service.queue.next(consumer: "doomed", count: 16).deliveries
+                #expect(!claimed.isEmpty, "the doomed instance holds work when it dies")
+                _ = doomed
+                let stats = try await world.service.queue.stats()
+                #expect(stats.pending >= 1)
+                // Once the jobs have been idle for the reclaim time, the survivor takes them over and finishes the fan-out:
+                // worked until the queue holds nothing, for at most 30 s.
+                let deadline = ContinuousClock.now + .seconds(30)
+                var left = try await world.service.queue.stats()
+                while left.pending + left.waiting > 0, ContinuousClock.now < deadline {
+                    if try await survivor.runOnce(consumer: "survivor", count: 16) == 0 {
+                        try await Task.sleep(for: .milliseconds(50))
+                    }
+                    left = try await world.service.queue.stats()
+                }
+                #expect(left.pending == 0 && left.waiting == 0, "the dead instance's jobs were reclaimed and done")
+                try await expectEveryHome(of: followers, holds: tweet.id, redis: world.redis)
+            }
+        }
+
+        @Test func flushedRedisLeadsToRebuiltHomeTimelines() async throws {
+            try await TimelineWorld.with { world in
+                let reader = try await world.makeUser()
+                let authors = [try await world.makeUser(), try await world.makeUser()]
+                for author in authors {
+                    _ = try await world.tweets.call(
+                        Follow.self, FollowEdge(followerID: reader.id, followeeID: author.id))
+                }
+                var created: [Int64] = []
+                for index in 0..<6 {
+                    created.append(try await world.tweet(authors[index % 2], "f\(index)").id)
+                }
+                created.append(try await world.tweet(reader, "mine").id)
+                try await world.settle()
+                let before = try await world.timelines.call(
+                    ReadHomeTimeline.self, TimelineQuery(userID: reader.id, limit: 50))
+                #expect(before.tweets.map(\.id) == created.reversed())
+
+                _ = try await world.redis.onAllMasters(RedisCommand("FLUSHALL"))
+                try await world.service.queue.prepare()
+                let after = try await world.timelines.call(
+                    ReadHomeTimeline.self, TimelineQuery(userID: reader.id, limit: 50))
+                #expect(after.tweets.map(\.id) == created.reversed(), "rebuilt from the store, not empty")
+            }
+        }
+
+        @Test func hybridReadTimeMergeEqualsFullFanOut() async throws {
+            var full = TimelineConfiguration()
+            full.celebrityThreshold = nil
+            var hybrid = TimelineConfiguration()
+            hybrid.celebrityThreshold = 3
+            let fullPages = try await TimelineWorld.with(full) { try await celebrityScenario($0) }
+            let hybridPages = try await TimelineWorld.with(hybrid) { try await celebrityScenario($0) }
+            #expect(fullPages.count == 16)
+            #expect(hybridPages == fullPages)
+        }
+
+        /// The followed-celebrities list is cached after a read; a follow drops it, so a celebrity followed after that
+        /// read shows up in the merge at once, not after the cache's TTL.
+        @Test func aCelebrityFollowedAfterAReadIsMergedAtOnce() async throws {
+            var hybrid = TimelineConfiguration()
+            hybrid.celebrityThreshold = 2
+            hybrid.followedCelebritiesTTL = .seconds(3600)
+            try await TimelineWorld.with(hybrid) { world in
+                let stars = [try await world.makeUser(), try await world.makeUser()]
+                let reader = try await world.makeUser()
+                for fan in [try await world.makeUser(), try await world.makeUser()] {
+                    for star in stars {
+                        _ = try await world.tweets.call(
+                            Follow.self, FollowEdge(followerID: fan.id, followeeID: star.id))
+                    }
+                }
+                _ = try await world.tweets.call(Follow.self, FollowEdge(followerID: reader.id, followeeID: stars[0].id))
+                try await world.settle()
+                let first = try await world.tweet(stars[0], "first star")
+                _ = try await world.tweet(stars[1], "makes the second star a celebrity")
+                try await world.settle()
+                let before = try await world.timelines.call(
+                    ReadHomeTimeline.self, TimelineQuery(userID: reader.id, limit: 10))
+                #expect(before.tweets.map(\.id) == [first.id])
+
+                _ = try await world.tweets.call(Follow.self, FollowEdge(followerID: reader.id, followeeID: stars[1].id))
+                try await world.settle()
+                let later = try await world.tweet(stars[1], "after the follow")
+                try await world.settle()
+                let home = try await world.redis.send(
+                    RedisCommand("ZSCORE", key: TimelineKeys.home(reader.id), TimelineKeys.member(later.id)))
+                #expect(home.isNull, "a celebrity's tweet is not written to followers")
+                let after = try await world.timelines.call(
+                    ReadHomeTimeline.self, TimelineQuery(userID: reader.id, limit: 10))
+                #expect(after.tweets.first?.id == later.id, "merged from the new followee's profile")
+            }
+        }
+
+        @Test func queueStatsReportDepth() async throws {
+            try await TimelineWorld.with { world in
+                let stats = try await world.timelines.call(ReadQueueStats.self, WireEmpty())
+                #expect(stats.waiting >= 0 && stats.pending >= 0 && stats.lagMillis >= 0)
+            }
         }
     }
-
-    @Test func queueStatsReportDepth() async throws {
-        try await TimelineWorld.with { world in
-            let stats = try await world.timelines.call(ReadQueueStats.self, WireEmpty())
-            #expect(stats.waiting >= 0 && stats.pending >= 0 && stats.lagMillis >= 0)
-        }
-    }
-}
 }
 
 /// A star with three followers and an ordinary author with one, tweeting in turn; returns what the first follower's
@@ -247,7 +272,8 @@ func celebrityScenario(_ world: TimelineWorld) async throws -> [String] {
     var texts: [String] = []
     var maxID: Int64?
     repeat {
-        let page = try await world.timelines.call(ReadHomeTimeline.self, TimelineQuery(userID: fans[0].id, limit: 4, maxID: maxID))
+        let page = try await world.timelines.call(
+            ReadHomeTimeline.self, TimelineQuery(userID: fans[0].id, limit: 4, maxID: maxID))
         texts += page.tweets.map(\.text)
         maxID = page.nextMaxID
     } while maxID != nil
@@ -256,7 +282,9 @@ func celebrityScenario(_ world: TimelineWorld) async throws -> [String] {
 
 /// Inserts `count` follower rows for `author` with made-up follower ids (only their timelines matter here).
 func addSyntheticFollowers(to author: UserRecord, count: Int, database: ShardedDatabase) async throws -> [Int64] {
-    let base = TweeterID.make(unixMillis: TweeterID.epochMillis + 1, shard: 0, sequence: 0) + Int64.random(in: 1...1_000_000_000) * 100_000
+    let base =
+        TweeterID.make(unixMillis: TweeterID.epochMillis + 1, shard: 0, sequence: 0) + Int64.random(
+            in: 1...1_000_000_000) * 100_000
     try await database.withShard(TweeterID.shard(of: author.id)) { connection, schema in
         try connection.query(
             """
@@ -273,7 +301,8 @@ func expectEveryHome(of followers: [Int64], holds tweetID: Int64, redis: RedisCl
     var missing = 0
     for chunk in stride(from: 0, to: followers.count, by: 5_000) {
         let slice = followers[chunk..<min(chunk + 5_000, followers.count)]
-        let replies = try await redis.pipeline(slice.map { RedisCommand("ZSCORE", key: TimelineKeys.home($0), TimelineKeys.member(tweetID)) })
+        let replies = try await redis.pipeline(
+            slice.map { RedisCommand("ZSCORE", key: TimelineKeys.home($0), TimelineKeys.member(tweetID)) })
         missing += replies.filter(\.isNull).count
     }
     #expect(missing == 0, "\(missing) of \(followers.count) home timelines lack the tweet")

@@ -1,7 +1,8 @@
 import Synchronization
 import Testing
-@testable import TimelineService
 import Wire
+
+@testable import TimelineService
 
 /// Single-flight home rebuilds, without servers.
 @Suite struct RebuildFlightsTests {

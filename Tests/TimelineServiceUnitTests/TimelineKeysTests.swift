@@ -1,6 +1,7 @@
 import Testing
-@testable import TimelineService
 import Wire
+
+@testable import TimelineService
 
 @Suite("Timeline keys and members")
 struct TimelineKeysTests {
@@ -8,14 +9,18 @@ struct TimelineKeysTests {
         // A year after the epoch ids are past 2^53, where doubles stop being exact.
         let base = TweeterID.make(unixMillis: TweeterID.epochMillis + 365 * 86_400_000, shard: 77, sequence: 0)
         let ids = (0..<1024).map { base | Int64($0) } + [base + (1 << 23), Int64.max, 1]
-        let byBytes = ids.shuffled().sorted { TimelineKeys.member($0).lexicographicallyPrecedes(TimelineKeys.member($1)) }
+        let byBytes = ids.shuffled().sorted {
+            TimelineKeys.member($0).lexicographicallyPrecedes(TimelineKeys.member($1))
+        }
         #expect(byBytes == ids.sorted())
         // Doubles cannot tell these apart: the reason members, not scores, carry the id.
         #expect(Double(base | 1) == Double(base | 2))
     }
 
     @Test func memberRoundTrips() {
-        for id in [Int64(1), 42, Int64.max, TweeterID.make(unixMillis: TweeterID.epochMillis + 5, shard: 1023, sequence: 1023)] {
+        for id in [
+            Int64(1), 42, Int64.max, TweeterID.make(unixMillis: TweeterID.epochMillis + 5, shard: 1023, sequence: 1023),
+        ] {
             #expect(TimelineKeys.id(fromMember: TimelineKeys.member(id)) == id)
         }
         #expect(TimelineKeys.id(fromMember: [1, 2, 3]) == nil)
@@ -30,7 +35,8 @@ struct TimelineKeysTests {
         let jobs = [
             FanOutJob(.followerChunk(tweetID: 5, authorID: 6, cursor: 7, remove: true)),
             FanOutJob(.followerChunk(tweetID: 5, authorID: 6, cursor: nil, remove: false)),
-            FanOutJob(.event(TimelineEvent(id: 1, shard: 2, change: .followed(FollowEdge(followerID: 3, followeeID: 4))))),
+            FanOutJob(
+                .event(TimelineEvent(id: 1, shard: 2, change: .followed(FollowEdge(followerID: 3, followeeID: 4))))),
         ]
         for job in jobs {
             #expect(try FanOutJob(payload: job.payload()) == job)

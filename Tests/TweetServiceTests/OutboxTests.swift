@@ -1,9 +1,10 @@
 import Logging
 import Synchronization
 import Testing
-@testable import TweetService
 import Wire
 import WireTestSupport
+
+@testable import TweetService
 
 /// Collects what a relay delivers, like a TimelineService would.
 final class EventSink: Sendable {
@@ -17,93 +18,112 @@ final class EventSink: Sendable {
 }
 
 extension StoreTests {
-@Suite("Outbox relay")
-struct OutboxTests {
-    @Test func everyChangeBecomesOneEventDeliveredOverWire() async throws {
-        let database = try await TestStore.migrated()
-        // A stand-in TimelineService on a real Wire server.
-        let sink = EventSink()
-        var router = WireRouter()
-        router.register(DeliverEvents.self) { batch, _ in
-            sink.accept(batch)
-            return WireEmpty()
-        }
-        let timeline = try await WireServer.bind(configuration: WireServerConfiguration(serverName: "timeline-stand-in", keys: TestServiceKeys.shared), router: router, logger: TestStore.logger)
-        let timelineClient = WireClient(
-            configuration: WireClientConfiguration(endpoints: [WireEndpoint(host: "127.0.0.1", port: timeline.port)], role: .tweetService, keys: TestServiceKeys.shared),
-            logger: TestStore.logger
-        )
-        let relay = OutboxRelay(database: database, logger: TestStore.logger) { batch in
-            _ = try await timelineClient.call(DeliverEvents.self, batch)
-        }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await timeline.run() }
-            try await withTweetService(relay: relay) { client in
-                let users = try await makeUsers(2, client: client)
-                let tweet = try await client.call(CreateTweet.self, NewTweet(authorID: users[0].id, text: "event me"))
-                _ = try await client.call(Follow.self, FollowEdge(followerID: users[1].id, followeeID: users[0].id))
-                _ = try await client.call(Unfollow.self, FollowEdge(followerID: users[1].id, followeeID: users[0].id))
-                _ = try await client.call(DeleteTweet.self, TweetDeletion(tweetID: tweet.id, requesterID: users[0].id))
-                await relay.drain(shards: Array(0..<1024))
+    @Suite("Outbox relay")
+    struct OutboxTests {
+        @Test func everyChangeBecomesOneEventDeliveredOverWire() async throws {
+            let database = try await TestStore.migrated()
+            // A stand-in TimelineService on a real Wire server.
+            let sink = EventSink()
+            var router = WireRouter()
+            router.register(DeliverEvents.self) { batch, _ in
+                sink.accept(batch)
+                return WireEmpty()
+            }
+            let timeline = try await WireServer.bind(
+                configuration: WireServerConfiguration(serverName: "timeline-stand-in", keys: TestServiceKeys.shared),
+                router: router, logger: TestStore.logger)
+            let timelineClient = WireClient(
+                configuration: WireClientConfiguration(
+                    endpoints: [WireEndpoint(host: "127.0.0.1", port: timeline.port)], role: .tweetService,
+                    keys: TestServiceKeys.shared),
+                logger: TestStore.logger
+            )
+            let relay = OutboxRelay(database: database, logger: TestStore.logger) { batch in
+                _ = try await timelineClient.call(DeliverEvents.self, batch)
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await timeline.run() }
+                try await withTweetService(relay: relay) { client in
+                    let users = try await makeUsers(2, client: client)
+                    let tweet = try await client.call(
+                        CreateTweet.self, NewTweet(authorID: users[0].id, text: "event me"))
+                    _ = try await client.call(Follow.self, FollowEdge(followerID: users[1].id, followeeID: users[0].id))
+                    _ = try await client.call(
+                        Unfollow.self, FollowEdge(followerID: users[1].id, followeeID: users[0].id))
+                    _ = try await client.call(
+                        DeleteTweet.self, TweetDeletion(tweetID: tweet.id, requesterID: users[0].id))
+                    await relay.drain(shards: Array(0..<1024))
 
-                let mine = sink.events.filter { event in
-                    switch event.change {
-                    case .tweetCreated(let t): t.userID == users[0].id
-                    case .tweetDeleted(_, let author): author == users[0].id
-                    case .followed(let edge), .unfollowed(let edge): edge.followerID == users[1].id
+                    let mine = sink.events.filter { event in
+                        switch event.change {
+                        case .tweetCreated(let t): t.userID == users[0].id
+                        case .tweetDeleted(_, let author): author == users[0].id
+                        case .followed(let edge), .unfollowed(let edge): edge.followerID == users[1].id
+                        }
                     }
+                    #expect(mine.count == 4)
+                    #expect(mine.contains { $0.change == .tweetCreated(tweet) })
+                    #expect(mine.contains { $0.change == .tweetDeleted(tweetID: tweet.id, authorID: users[0].id) })
+                    #expect(
+                        mine.contains {
+                            $0.change == .followed(FollowEdge(followerID: users[1].id, followeeID: users[0].id))
+                        })
+                    #expect(
+                        mine.contains {
+                            $0.change == .unfollowed(FollowEdge(followerID: users[1].id, followeeID: users[0].id))
+                        })
+                    #expect(Set(mine.map { "\($0.shard)/\($0.id)" }).count == 4, "each event has its own id")
                 }
-                #expect(mine.count == 4)
-                #expect(mine.contains { $0.change == .tweetCreated(tweet) })
-                #expect(mine.contains { $0.change == .tweetDeleted(tweetID: tweet.id, authorID: users[0].id) })
-                #expect(mine.contains { $0.change == .followed(FollowEdge(followerID: users[1].id, followeeID: users[0].id)) })
-                #expect(mine.contains { $0.change == .unfollowed(FollowEdge(followerID: users[1].id, followeeID: users[0].id)) })
-                #expect(Set(mine.map { "\($0.shard)/\($0.id)" }).count == 4, "each event has its own id")
+                group.cancelAll()
             }
-            group.cancelAll()
+            timelineClient.closeConnections()
         }
-        timelineClient.closeConnections()
-    }
 
-    @Test func aRelayKilledMidDeliveryLosesNothing() async throws {
-        let database = try await TestStore.migrated()
-        let shortClaims = OutboxRelay.Configuration(batchSize: 50, claimTime: .seconds(1), sweepInterval: .milliseconds(100))
-        // Drain whatever earlier tests left, so that only this test's events are in flight.
-        await OutboxRelay(database: database, configuration: shortClaims, logger: TestStore.logger) { _ in }.drain(shards: Array(0..<1024))
+        @Test func aRelayKilledMidDeliveryLosesNothing() async throws {
+            let database = try await TestStore.migrated()
+            let shortClaims = OutboxRelay.Configuration(
+                batchSize: 50, claimTime: .seconds(1), sweepInterval: .milliseconds(100))
+            // Drain whatever earlier tests left, so that only this test's events are in flight.
+            await OutboxRelay(database: database, configuration: shortClaims, logger: TestStore.logger) { _ in }.drain(
+                shards: Array(0..<1024))
 
-        let author = try await withTweetService { client in try await makeUsers(1, client: client)[0] }
-        var created: Set<Int64> = []
-        try await withTweetService { client in
-            for index in 0..<120 {
-                created.insert(try await client.call(CreateTweet.self, NewTweet(authorID: author.id, text: "k\(index)")).id)
+            let author = try await withTweetService { client in try await makeUsers(1, client: client)[0] }
+            var created: Set<Int64> = []
+            try await withTweetService { client in
+                for index in 0..<120 {
+                    created.insert(
+                        try await client.call(CreateTweet.self, NewTweet(authorID: author.id, text: "k\(index)")).id)
+                }
             }
-        }
-        // The first relay claims a batch, then hangs in delivery until it is killed.
-        let started = AsyncStream.makeStream(of: Void.self)
-        let doomed = OutboxRelay(database: database, configuration: shortClaims, logger: TestStore.logger) { _ in
-            started.continuation.yield()
-            try await Task.sleep(for: .seconds(3600))
-        }
-        let doomedRun = Task { await doomed.drain(shards: [TweeterID.shard(of: author.id)]) }
-        var iterator = started.stream.makeAsyncIterator()
-        await iterator.next()
-        doomedRun.cancel()
-        _ = await doomedRun.result
+            // The first relay claims a batch, then hangs in delivery until it is killed.
+            let started = AsyncStream.makeStream(of: Void.self)
+            let doomed = OutboxRelay(database: database, configuration: shortClaims, logger: TestStore.logger) { _ in
+                started.continuation.yield()
+                try await Task.sleep(for: .seconds(3600))
+            }
+            let doomedRun = Task { await doomed.drain(shards: [TweeterID.shard(of: author.id)]) }
+            var iterator = started.stream.makeAsyncIterator()
+            await iterator.next()
+            doomedRun.cancel()
+            _ = await doomedRun.result
 
-        // A new relay, after the dead one's claim expires, delivers every event at least once.
-        let sink = EventSink()
-        let survivor = OutboxRelay(database: database, configuration: shortClaims, logger: TestStore.logger) { sink.accept($0) }
-        let deadline = ContinuousClock.now + .seconds(30)
-        var delivered: Set<Int64> = []
-        while delivered != created && ContinuousClock.now < deadline {
-            await survivor.drain(shards: [TweeterID.shard(of: author.id)])
-            delivered = Set(sink.events.compactMap { event in
-                if case .tweetCreated(let tweet) = event.change, tweet.userID == author.id { return tweet.id }
-                return nil
-            })
-            try await Task.sleep(for: .milliseconds(200))
+            // A new relay, after the dead one's claim expires, delivers every event at least once.
+            let sink = EventSink()
+            let survivor = OutboxRelay(database: database, configuration: shortClaims, logger: TestStore.logger) {
+                sink.accept($0)
+            }
+            let deadline = ContinuousClock.now + .seconds(30)
+            var delivered: Set<Int64> = []
+            while delivered != created && ContinuousClock.now < deadline {
+                await survivor.drain(shards: [TweeterID.shard(of: author.id)])
+                delivered = Set(
+                    sink.events.compactMap { event in
+                        if case .tweetCreated(let tweet) = event.change, tweet.userID == author.id { return tweet.id }
+                        return nil
+                    })
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            #expect(delivered == created)
         }
-        #expect(delivered == created)
     }
-}
 }

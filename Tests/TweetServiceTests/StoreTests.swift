@@ -11,7 +11,9 @@ import WireTestSupport
 func makeUsers(_ count: Int, client: AnyRoleClient) async throws -> [UserRecord] {
     var users: [UserRecord] = []
     for _ in 0..<count {
-        users.append(try await client.call(CreateUser.self, Credentials(username: TestStore.uniqueName(), password: "password1")))
+        users.append(
+            try await client.call(CreateUser.self, Credentials(username: TestStore.uniqueName(), password: "password1"))
+        )
     }
     return users
 }
@@ -30,17 +32,24 @@ func graphIsConsistent(_ users: [UserRecord], database: ShardedDatabase) async t
                 """,
                 [String(user.id)]
             )[0]
-            return [try row.int64("following_count"), try row.int64("following_rows"), try row.int64("followers_count"), try row.int64("follower_rows")]
+            return [
+                try row.int64("following_count"), try row.int64("following_rows"), try row.int64("followers_count"),
+                try row.int64("follower_rows"),
+            ]
         }
         guard counts[0] == counts[1], counts[2] == counts[3] else { return false }
     }
     // Every following row has its followers row on the other shard, and the other way round.
     for user in users {
         for followee in try await edges(of: user.id, table: "following", database: database) {
-            guard try await edges(of: followee, table: "followers", database: database).contains(user.id) else { return false }
+            guard try await edges(of: followee, table: "followers", database: database).contains(user.id) else {
+                return false
+            }
         }
         for follower in try await edges(of: user.id, table: "followers", database: database) {
-            guard try await edges(of: follower, table: "following", database: database).contains(user.id) else { return false }
+            guard try await edges(of: follower, table: "following", database: database).contains(user.id) else {
+                return false
+            }
         }
     }
     return true
@@ -50,6 +59,7 @@ func edges(of userID: Int64, table: String, database: ShardedDatabase) async thr
     let owner = table == "following" ? "follower_id" : "followee_id"
     let other = table == "following" ? "followee_id" : "follower_id"
     return try await database.withShard(TweeterID.shard(of: userID)) { connection, schema in
-        try connection.query("SELECT \(other) AS id FROM \(schema).\(table) WHERE \(owner) = $1", [String(userID)]).all.map { try $0.int64("id") }
+        try connection.query("SELECT \(other) AS id FROM \(schema).\(table) WHERE \(owner) = $1", [String(userID)]).all
+            .map { try $0.int64("id") }
     }
 }

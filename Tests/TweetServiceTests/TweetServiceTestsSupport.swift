@@ -1,6 +1,6 @@
 import Foundation
-import NIOPosix
 import Logging
+import NIOPosix
 import Testing
 import TweetService
 import Wire
@@ -19,7 +19,9 @@ enum TestStore {
     static let logger = Logger(label: "tweet-service-test")
 
     static func makeDatabase(connectionsPerServer: Int = 8) -> ShardedDatabase {
-        ShardedDatabase(servers: servers, shardMap: ShardMap(logicalShards: 1024, servers: servers.count), connectionsPerServer: connectionsPerServer, logger: logger)
+        ShardedDatabase(
+            servers: servers, shardMap: ShardMap(logicalShards: 1024, servers: servers.count),
+            connectionsPerServer: connectionsPerServer, logger: logger)
     }
 
     /// Shared by every test; the schema is migrated before the first use.
@@ -52,10 +54,12 @@ func withTweetService<Result: Sendable>(
 ) async throws -> Result {
     let handlers = try await TestStore.handlers(relay: relay)
     let server = try await WireServer.bind(
-        configuration: WireServerConfiguration(serverName: TweetServiceHandlers.serviceName, keys: TestServiceKeys.shared),
+        configuration: WireServerConfiguration(
+            serverName: TweetServiceHandlers.serviceName, keys: TestServiceKeys.shared),
         router: handlers.router(), logger: TestStore.logger
     )
-    let client = AnyRoleClient(endpoints: [WireEndpoint(host: "127.0.0.1", port: server.port)], logger: TestStore.logger)
+    let client = AnyRoleClient(
+        endpoints: [WireEndpoint(host: "127.0.0.1", port: server.port)], logger: TestStore.logger)
     return try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await server.run() }
         defer {
@@ -69,7 +73,8 @@ func withTweetService<Result: Sendable>(
 /// Runs `scripts/infra` (stop or start one PostgreSQL server) from the package root, waiting for it on a thread of
 /// NIO's pool rather than a cooperative one. (posix_spawn and waitpid directly: Foundation's `Process` has hung here.)
 func infra(_ arguments: String...) async throws {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
     let argv = [root.appendingPathComponent("scripts/infra").path] + arguments
     let status = try await NIOThreadPool.singleton.runIfActive { () -> Int32 in
         var pid: pid_t = 0

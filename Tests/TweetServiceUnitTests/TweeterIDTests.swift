@@ -1,5 +1,6 @@
-import Wire
 import Testing
+import Wire
+
 @testable import TweetService
 
 @Suite("Ids and shard routing")
@@ -18,7 +19,8 @@ struct TweeterIDTests {
     }
 
     @Test func idsStayPositiveForDecades() {
-        let in2059 = TweeterID.make(unixMillis: TweeterID.epochMillis + 33 * 365 * 86_400_000, shard: 8191, sequence: 1023)
+        let in2059 = TweeterID.make(
+            unixMillis: TweeterID.epochMillis + 33 * 365 * 86_400_000, shard: 8191, sequence: 1023)
         #expect(in2059 > 0)
     }
 

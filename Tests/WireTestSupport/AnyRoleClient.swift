@@ -8,13 +8,15 @@ public final class AnyRoleClient: Sendable {
     private let clients: [WirePeerRole: WireClient]
 
     public init(
-        endpoints: [WireEndpoint], keys: WireServiceKeys = TestServiceKeys.shared, defaultTimeout: Duration = .seconds(30),
+        endpoints: [WireEndpoint], keys: WireServiceKeys = TestServiceKeys.shared,
+        defaultTimeout: Duration = .seconds(30),
         logger: Logger
     ) {
         var clients: [WirePeerRole: WireClient] = [:]
         for role in WirePeerRole.allCases {
             clients[role] = WireClient(
-                configuration: WireClientConfiguration(endpoints: endpoints, role: role, keys: keys, defaultTimeout: defaultTimeout),
+                configuration: WireClientConfiguration(
+                    endpoints: endpoints, role: role, keys: keys, defaultTimeout: defaultTimeout),
                 logger: logger
             )
         }

@@ -20,7 +20,9 @@ public struct RequestBoundsTable: Sendable {
     public static func documented() throws -> RequestBoundsTable {
         let docs = URL(filePath: #filePath).deletingLastPathComponent().appending(path: "../../docs/wire.md")
         let text = try String(contentsOf: docs, encoding: .utf8)
-        let section = text.components(separatedBy: "## Request bounds").dropFirst().first?.components(separatedBy: "\n## ").first
+        let section = text.components(separatedBy: "## Request bounds").dropFirst().first?.components(
+            separatedBy: "\n## "
+        ).first
         var rows: [Row] = []
         for line in (section ?? "").split(separator: "\n") where line.hasPrefix("| ") {
             let cells = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }

@@ -10,7 +10,8 @@ public enum TestServiceKeys {
     public static let file: String = {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("tweeter-test-key-\(getpid())").path
         let hex = Hex.encode(shared.current)
-        FileManager.default.createFile(atPath: path, contents: Data((hex + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        FileManager.default.createFile(
+            atPath: path, contents: Data((hex + "\n").utf8), attributes: [.posixPermissions: 0o600])
         return path
     }()
 }

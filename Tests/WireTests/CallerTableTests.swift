@@ -9,7 +9,8 @@ struct CallerTableTests {
     @Test func theDocumentedTableIsTheEnforcedOne() throws {
         let docs = URL(filePath: #filePath).deletingLastPathComponent().appending(path: "../../docs/wire.md")
         let text = try String(contentsOf: docs, encoding: .utf8)
-        let section = try #require(text.components(separatedBy: "### Who may call what").last?.components(separatedBy: "###").first)
+        let section = try #require(
+            text.components(separatedBy: "### Who may call what").last?.components(separatedBy: "###").first)
         var documented: [UInt16: (name: String, roles: Set<String>)] = [:]
         for line in section.split(separator: "\n") where line.hasPrefix("| ") {
             let cells = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOEmbedded
+
 @testable import Wire
 
 /// Plays the server's half of the handshake against a client handler on an `EmbeddedChannel`: reads the hello,
@@ -13,10 +14,13 @@ struct EmbeddedServerHandshake {
     init(channel: EmbeddedChannel, keys: WireServiceKeys) throws {
         self.channel = channel
         let helloFrame = try channel.readOutbound(as: WireFrame.self)
-        guard let helloFrame, helloFrame.header.kind == .hello else { throw WireError(.internal, "the client sent no hello") }
+        guard let helloFrame, helloFrame.header.kind == .hello else {
+            throw WireError(.internal, "the client sent no hello")
+        }
         hello = try WireHello(payload: helloFrame.payload)
         serverNonce = HandshakeProof.makeNonce()
-        try channel.writeInbound(WireFrame(header: WireFrameHeader(kind: .challenge), payload: WireChallenge(nonce: serverNonce).payload()))
+        try channel.writeInbound(
+            WireFrame(header: WireFrameHeader(kind: .challenge), payload: WireChallenge(nonce: serverNonce).payload()))
         let proofFrame = try channel.readOutbound(as: WireFrame.self)
         guard let proofFrame, proofFrame.header.kind == .authenticate else {
             throw WireError(.internal, "the client did not answer the challenge")
@@ -26,7 +30,8 @@ struct EmbeddedServerHandshake {
 
     /// Sends the helloAck with a server proof made with `key`.
     func acknowledge(maxInFlightRequests: UInt32, provingWith key: [UInt8] = testKeys.current) throws {
-        let proof = HandshakeProof.proof(.server, key: key, clientNonce: hello.nonce, serverNonce: serverNonce, role: hello.role)
+        let proof = HandshakeProof.proof(
+            .server, key: key, clientNonce: hello.nonce, serverNonce: serverNonce, role: hello.role)
         let ack = WireHelloAck(
             version: WireFrameHeader.currentVersion, serverName: "embedded", maxFrameLength: 1 << 20,
             maxInFlightRequests: maxInFlightRequests, proof: proof

@@ -19,7 +19,8 @@ struct ModuleWallTests {
             let name = String(block[..<nameEnd])
             let body = list.components(separatedBy: "\n            ]").first ?? ""
             let quoted = body.components(separatedBy: "\"").enumerated().filter { $0.offset % 2 == 1 }.map(\.element)
-            result[name] = Set(quoted.filter { !$0.hasPrefix("swift-") && $0 != "hummingbird" && $0 != "hdrhistogram-swift" })
+            result[name] = Set(
+                quoted.filter { !$0.hasPrefix("swift-") && $0 != "hummingbird" && $0 != "hdrhistogram-swift" })
         }
         return result
     }()
@@ -30,7 +31,9 @@ struct ModuleWallTests {
 
     @Test func wireDependsOnNoServiceAndNoMetricsBackend() throws {
         let wire = try #require(Self.dependencies["Wire"])
-        #expect(wire.isDisjoint(with: ["TweetService", "TimelineService", "Gateway", "TLS", "Prometheus", "ServiceRuntime"]))
+        #expect(
+            wire.isDisjoint(with: ["TweetService", "TimelineService", "Gateway", "TLS", "Prometheus", "ServiceRuntime"])
+        )
         #expect(wire.contains("NIOCore"), "the manifest was read")
     }
 

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOPosix
 import Synchronization
+
 @testable import Wire
 
 /// A TCP connection that sends whatever bytes a test chooses, to play a broken or hostile peer.
@@ -66,21 +67,24 @@ final class RawConnection: Sendable {
     func handshake(role: WirePeerRole = .gateway, keys: WireServiceKeys = testKeys) async throws -> WireHelloAck? {
         let nonce = HandshakeProof.makeNonce()
         guard let challenge = try await hello(role: role.rawValue, nonce: nonce) else { return nil }
-        let proof = HandshakeProof.proof(.client, key: keys.current, clientNonce: nonce, serverNonce: challenge.nonce, role: role.rawValue)
+        let proof = HandshakeProof.proof(
+            .client, key: keys.current, clientNonce: nonce, serverNonce: challenge.nonce, role: role.rawValue)
         guard let frame = try await authenticate(proof: proof), frame.header.kind == .helloAck else { return nil }
         return try WireHelloAck(payload: frame.payload)
     }
 
     /// Sends a hello; the server's challenge, or `nil` when it answered otherwise.
     func hello(role: String, nonce: ByteBuffer) async throws -> WireChallenge? {
-        try await send(WireFrame(header: WireFrameHeader(kind: .hello), payload: WireHello(role: role, nonce: nonce).payload()))
+        try await send(
+            WireFrame(header: WireFrameHeader(kind: .hello), payload: WireHello(role: role, nonce: nonce).payload()))
         guard let frame = try await nextFrame(), frame.header.kind == .challenge else { return nil }
         return try WireChallenge(payload: frame.payload)
     }
 
     /// Sends an authenticate frame with `proof`; the server's next frame (helloAck, or an error), `nil` if it closed.
     func authenticate(proof: ByteBuffer) async throws -> WireFrame? {
-        try await send(WireFrame(header: WireFrameHeader(kind: .authenticate), payload: WireAuthenticate(proof: proof).payload()))
+        try await send(
+            WireFrame(header: WireFrameHeader(kind: .authenticate), payload: WireAuthenticate(proof: proof).payload()))
         return try await nextFrame()
     }
 

@@ -30,10 +30,12 @@ struct RequestBoundsTableTests {
         for row in table.rows {
             if row.isFixedSize {
                 #expect(row.field == "—" && row.reason == "—", "\(row.method)")
-                #expect(table.rows.filter { $0.method == row.method }.count == 1, "\(row.method): fixed size, or bounded")
+                #expect(
+                    table.rows.filter { $0.method == row.method }.count == 1, "\(row.method): fixed size, or bounded")
             } else {
                 let reasons = [
-                    WireRequestBounds.invalidLimit, WireRequestBounds.tooManyIDs, WireRequestBounds.tooManyEvents, "too_long",
+                    WireRequestBounds.invalidLimit, WireRequestBounds.tooManyIDs, WireRequestBounds.tooManyEvents,
+                    "too_long",
                 ]
                 #expect(reasons.contains(row.reason), "\(row.method) \(row.field): \(row.reason)")
             }

@@ -82,12 +82,14 @@ func withTestServer<Result: Sendable>(
         if request.delayMillis > 0 {
             try await Task.sleep(for: .milliseconds(request.delayMillis))
         }
-        return Echo.Response(value: request.value, text: request.text, traceID: "\(WireTraceID.current ?? context.traceID)")
+        return Echo.Response(
+            value: request.value, text: request.text, traceID: "\(WireTraceID.current ?? context.traceID)")
     }
     router.register(AlwaysNotFound.self) { _, _ in
         throw WireError(.notFound, reason: "no_such_thing", "nothing here")
     }
-    let server = try await WireServer.bind(configuration: configuration, router: router, logger: Logger(label: "test-server"))
+    let server = try await WireServer.bind(
+        configuration: configuration, router: router, logger: Logger(label: "test-server"))
     return try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await server.run() }
         defer { group.cancelAll() }

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOEmbedded
 import Testing
+
 @testable import Wire
 
 /// The authenticated handshake against live servers: a peer must prove it holds the service key before anything
@@ -16,8 +17,10 @@ struct WireAuthenticationTests {
         let key = Array(UInt8(0)..<32)
         let clientNonce = ByteBuffer(repeating: 0xAA, count: 32)
         let serverNonce = ByteBuffer(repeating: 0xBB, count: 32)
-        let client = HandshakeProof.proof(.client, key: key, clientNonce: clientNonce, serverNonce: serverNonce, role: "gateway")
-        let server = HandshakeProof.proof(.server, key: key, clientNonce: clientNonce, serverNonce: serverNonce, role: "gateway")
+        let client = HandshakeProof.proof(
+            .client, key: key, clientNonce: clientNonce, serverNonce: serverNonce, role: "gateway")
+        let server = HandshakeProof.proof(
+            .server, key: key, clientNonce: clientNonce, serverNonce: serverNonce, role: "gateway")
         #expect(client.hex == "f027632f40e5249c5c7e0140ebaa316bc2cc16d0e3cabf61ffd4e713f6255fad")
         #expect(server.hex == "48859b0bbea495a553d97ece9e77c44f8e18301a7fc580beabbdc77cc5835e23")
     }
@@ -34,7 +37,9 @@ struct WireAuthenticationTests {
     @Test func aClientWithTheWrongKeyIsRefused() async throws {
         try await withTestServer { server in
             let client = testClient(ports: [server.port], keys: Self.otherKeys)
-            let error = await #expect(throws: WireError.self) { try await client.call(Echo.self, Echo.Request(value: 1)) }
+            let error = await #expect(throws: WireError.self) {
+                try await client.call(Echo.self, Echo.Request(value: 1))
+            }
             #expect(error?.code == .unauthenticated)
             #expect(error?.reason == "wrong_service_key")
             client.closeConnections()
@@ -50,7 +55,10 @@ struct WireAuthenticationTests {
         try await withTestServer { server in
             let raw = try await RawConnection(port: server.port)
             _ = try #require(try await raw.hello(role: "gateway", nonce: HandshakeProof.makeNonce()))
-            try await raw.send(WireFrame(header: WireFrameHeader(kind: .request, requestID: 1, method: Echo.id), payload: Echo.Request(value: 1).payload()))
+            try await raw.send(
+                WireFrame(
+                    header: WireFrameHeader(kind: .request, requestID: 1, method: Echo.id),
+                    payload: Echo.Request(value: 1).payload()))
             let answer = try #require(try await raw.nextFrame())
             #expect(answer.header.kind == .error && answer.header.requestID == 0)
             #expect(try WireErrorPayload(payload: answer.payload).error.reason == "proof_missing")
@@ -84,7 +92,9 @@ struct WireAuthenticationTests {
     @Test func aRoleThatMayNotCallAMethodIsRefusedIt() async throws {
         try await withTestServer { server in
             let timelines = testClient(ports: [server.port], role: .timelineService)
-            let error = await #expect(throws: WireError.self) { try await timelines.call(Echo.self, Echo.Request(value: 1)) }
+            let error = await #expect(throws: WireError.self) {
+                try await timelines.call(Echo.self, Echo.Request(value: 1))
+            }
             #expect(error?.code == .permissionDenied)
             #expect(error?.reason == "role_not_allowed")
             let health = try await timelines.call(HealthCheck.self, WireEmpty())
@@ -97,7 +107,9 @@ struct WireAuthenticationTests {
         try await withTestServer { server in
             let raw = try await RawConnection(port: server.port)
             try await raw.send(
-                WireFrame(header: WireFrameHeader(kind: .hello), payload: WireHello(role: "root", nonce: HandshakeProof.makeNonce()).payload())
+                WireFrame(
+                    header: WireFrameHeader(kind: .hello),
+                    payload: WireHello(role: "root", nonce: HandshakeProof.makeNonce()).payload())
             )
             let answer = try #require(try await raw.nextFrame())
             #expect(try WireErrorPayload(payload: answer.payload).error.reason == "unknown_role")
@@ -111,12 +123,14 @@ struct WireAuthenticationTests {
         let new = Self.otherKeys.current
         let steps: [(server: WireServiceKeys, client: WireServiceKeys)] = [
             (try WireServiceKeys(current: old, previous: new), try WireServiceKeys(current: old)),  // new added
-            (try WireServiceKeys(current: old, previous: new), try WireServiceKeys(current: new, previous: old)),  // swapped
+            // swapped:
+            (try WireServiceKeys(current: old, previous: new), try WireServiceKeys(current: new, previous: old)),
             (try WireServiceKeys(current: new, previous: old), try WireServiceKeys(current: old, previous: new)),
             (try WireServiceKeys(current: new), try WireServiceKeys(current: new, previous: old)),  // old removed
         ]
         for (index, step) in steps.enumerated() {
-            try await withTestServer(configuration: WireServerConfiguration(serverName: "rotating", keys: step.server)) { server in
+            try await withTestServer(configuration: WireServerConfiguration(serverName: "rotating", keys: step.server))
+            { server in
                 let client = testClient(ports: [server.port], keys: step.client)
                 let answer = try await client.call(Echo.self, Echo.Request(value: UInt64(index)))
                 #expect(answer.value == UInt64(index), "step \(index)")
@@ -124,7 +138,9 @@ struct WireAuthenticationTests {
             }
         }
         // Skipping a step breaks the pair: a server with only the old key refuses a client that proves with the new.
-        try await withTestServer(configuration: WireServerConfiguration(serverName: "stale", keys: try WireServiceKeys(current: old))) { server in
+        try await withTestServer(
+            configuration: WireServerConfiguration(serverName: "stale", keys: try WireServiceKeys(current: old))
+        ) { server in
             let client = testClient(ports: [server.port], keys: try WireServiceKeys(current: new, previous: old))
             await #expect(throws: WireError.self) { try await client.call(Echo.self, Echo.Request(value: 1)) }
             client.closeConnections()
@@ -154,7 +170,9 @@ struct WireAuthenticationTests {
         let other = String(repeating: "cd", count: 32)
         #expect(try WireServiceKeys(fileContents: "# comment\n\(key)\n").previous == nil)
         let rotating = try WireServiceKeys(fileContents: "\(key)\n\n\(other)\n")
-        #expect(rotating.current == Array(repeating: 0xAB, count: 32) && rotating.previous == Array(repeating: 0xCD, count: 32))
+        #expect(
+            rotating.current == Array(repeating: 0xAB, count: 32)
+                && rotating.previous == Array(repeating: 0xCD, count: 32))
         for bad in ["", "\(key)\n\(other)\n\(key)", String(repeating: "ab", count: 31), "zz" + key.dropFirst(2)] {
             #expect(throws: WireError.self, "\(bad.prefix(10))") { try WireServiceKeys(fileContents: bad) }
         }

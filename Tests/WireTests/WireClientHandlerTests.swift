@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOEmbedded
 import Testing
+
 @testable import Wire
 
 @Suite("Client handler on an embedded channel")
@@ -13,7 +14,8 @@ struct WireClientHandlerTests {
         let channel = EmbeddedChannel()
         let handshake = channel.eventLoop.makePromise(of: WireHelloAck.self)
         let handler = WireClientHandler(
-            handshake: ClientHandshake(role: .gateway, keys: testKeys), completion: handshake, state: WireClientConnectionState(),
+            handshake: ClientHandshake(role: .gateway, keys: testKeys), completion: handshake,
+            state: WireClientConnectionState(),
             logger: Logger(label: "test")
         )
         try channel.pipeline.syncOperations.addHandler(handler)
@@ -37,7 +39,9 @@ struct WireClientHandlerTests {
         #expect(throws: WireError.self) { try refusedWrite.futureResult.wait() }
         #expect(throws: WireError.self) { try refusedAnswer.futureResult.wait() }
 
-        try channel.writeInbound(WireFrame(header: WireFrameHeader(kind: .response, requestID: frame.header.requestID), payload: ByteBuffer()))
+        try channel.writeInbound(
+            WireFrame(
+                header: WireFrameHeader(kind: .response, requestID: frame.header.requestID), payload: ByteBuffer()))
         #expect(try answer.futureResult.wait().readableBytes == 0)
         _ = try channel.finish()
     }
@@ -50,6 +54,8 @@ struct WireClientHandlerTests {
     }
 
     private func request(_ promise: EventLoopPromise<ByteBuffer>) -> WireOutboundRequest {
-        WireOutboundRequest(method: WireMethodID(rawValue: 7), payload: ByteBuffer(), timeout: .seconds(5), traceID: WireTraceID(high: 1, low: 2), promise: promise)
+        WireOutboundRequest(
+            method: WireMethodID(rawValue: 7), payload: ByteBuffer(), timeout: .seconds(5),
+            traceID: WireTraceID(high: 1, low: 2), promise: promise)
     }
 }

@@ -1,5 +1,6 @@
 import NIOCore
 import Testing
+
 @testable import Wire
 
 /// A message that uses every field shape, for round trips and malformed input.
@@ -24,7 +25,9 @@ private struct Everything: WireMessage, Hashable {
         flag = try reader.read()
         number = try reader.read()
         name = try reader.read(String.self)
-        nickname = try reader.readOptional { (reader: inout WireReader) throws(WireError) in try reader.read(String.self) }
+        nickname = try reader.readOptional { (reader: inout WireReader) throws(WireError) in
+            try reader.read(String.self)
+        }
         ids = try reader.read()
         nested = try reader.read()
     }

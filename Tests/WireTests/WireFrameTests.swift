@@ -1,5 +1,6 @@
 import NIOCore
 import Testing
+
 @testable import Wire
 
 @Suite("Frames")
@@ -31,7 +32,9 @@ struct WireFrameTests {
     }
 
     @Test func helloFrameMatchesGoldenBytes() throws {
-        let frame = WireFrame(header: WireFrameHeader(kind: .hello), payload: WireHello(role: "gateway", nonce: ByteBuffer(repeating: 0xAA, count: 32)).payload())
+        let frame = WireFrame(
+            header: WireFrameHeader(kind: .hello),
+            payload: WireHello(role: "gateway", nonce: ByteBuffer(repeating: 0xAA, count: 32)).payload())
         var encoded = ByteBuffer()
         frame.encode(into: &encoded)
         #expect(encoded.hex == bytes(Self.helloGolden).hex)
@@ -54,7 +57,10 @@ struct WireFrameTests {
 
     @Test func frameOverTheLimitIsRefusedFromItsPrefixAlone() {
         var input = bytes("7fffffff 01")
-        #expect(throws: WireError.protocolViolation("frame_too_large", "frame of 2147483647 bytes exceeds the limit of 1024")) {
+        #expect(
+            throws: WireError.protocolViolation(
+                "frame_too_large", "frame of 2147483647 bytes exceeds the limit of 1024")
+        ) {
             try WireFrame.decode(from: &input, maxLength: 1024)
         }
     }

@@ -107,7 +107,8 @@ struct APIError: Error, Sendable, Hashable {
 extension APIError {
     /// The validation reasons the services give that are part of the public API, each a 422 code as it stands.
     static let publicValidationCodes: Set<String> = [
-        "invalid_username", "invalid_password", "invalid_text", "invalid_in_reply_to_id", "invalid_limit", "self_follow",
+        "invalid_username", "invalid_password", "invalid_text", "invalid_in_reply_to_id", "invalid_limit",
+        "self_follow",
     ]
 
     /// What a service's ``WireError`` means to an API client, where the route has no more specific reading.

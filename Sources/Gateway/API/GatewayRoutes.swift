@@ -70,7 +70,8 @@ struct APIHandlers: Sendable {
     static func routeTable() -> RouteTable<Endpoint> {
         var routes = RouteTable<Endpoint>()
         func add(
-            _ method: HTTPRequest.Method, _ template: String, _ access: Endpoint.Access, issuesCredentials: Bool = false,
+            _ method: HTTPRequest.Method, _ template: String, _ access: Endpoint.Access,
+            issuesCredentials: Bool = false,
             _ handle: @escaping @Sendable (APIHandlers, APIRequest) async throws -> Response
         ) {
             routes.add(

@@ -64,7 +64,8 @@ struct JSONObjectBody: Sendable {
     /// whose fault is a wrong type is 400 whichever field comes first.
     func requiredStrings(_ names: String...) throws(APIError) -> [String] {
         for name in names {
-            if let value = fields[name], case .string = value {} else if let value = fields[name] {
+            if let value = fields[name], case .string = value {
+            } else if let value = fields[name] {
                 throw .badRequest("\(name) must be a string, not \(value.kind)")
             }
         }

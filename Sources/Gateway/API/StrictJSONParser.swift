@@ -61,10 +61,18 @@ struct StrictJSONParser {
         case UInt8(ascii: "{"): return try object(depth: depth + 1)
         case UInt8(ascii: "["): return try array(depth: depth + 1)
         case UInt8(ascii: "\""): return .string(try string())
-        case UInt8(ascii: "t"): try literal("true"); return .bool
-        case UInt8(ascii: "f"): try literal("false"); return .bool
-        case UInt8(ascii: "n"): try literal("null"); return .null
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try number(); return .number
+        case UInt8(ascii: "t"):
+            try literal("true")
+            return .bool
+        case UInt8(ascii: "f"):
+            try literal("false")
+            return .bool
+        case UInt8(ascii: "n"):
+            try literal("null")
+            return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            try number()
+            return .number
         default: throw failure("unexpected character")
         }
     }
@@ -101,7 +109,9 @@ struct StrictJSONParser {
             skipWhitespace()
             switch current {
             case UInt8(ascii: ","): position += 1
-            case UInt8(ascii: "}"): position += 1; return .object(fields)
+            case UInt8(ascii: "}"):
+                position += 1
+                return .object(fields)
             default: throw failure("expected ',' or '}'")
             }
         }
@@ -121,7 +131,9 @@ struct StrictJSONParser {
             skipWhitespace()
             switch current {
             case UInt8(ascii: ","): position += 1
-            case UInt8(ascii: "]"): position += 1; return .array
+            case UInt8(ascii: "]"):
+                position += 1
+                return .array
             default: throw failure("expected ',' or ']'")
             }
         }

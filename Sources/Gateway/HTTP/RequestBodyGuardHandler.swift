@@ -129,7 +129,8 @@ final class RequestBodyGuardHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// Whether `head` is Hummingbird's answer to an HTTP parse error: 400, `Connection: close`, no body. The
     /// Gateway's own 400s always carry a JSON body.
     private static func isParseErrorAnswer(_ head: HTTPResponse) -> Bool {
-        head.status == .badRequest && head.headerFields[.contentLength] == "0" && head.headerFields[.connection] == "close"
+        head.status == .badRequest && head.headerFields[.contentLength] == "0"
+            && head.headerFields[.connection] == "close"
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -173,7 +174,8 @@ final class RequestBodyGuardHandler: ChannelDuplexHandler, RemovableChannelHandl
             guard let self else { return }
             writeTimer = nil
             logger.info(
-                "closing a connection whose client did not read its answer in time", metadata: ["limit": "\(writeTimeout)"])
+                "closing a connection whose client did not read its answer in time",
+                metadata: ["limit": "\(writeTimeout)"])
             context.close(promise: nil)
         }
     }

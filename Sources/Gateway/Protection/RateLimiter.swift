@@ -76,7 +76,8 @@ public final class RateLimiter: Sendable {
 extension BoundedTable where Value == TokenBucket {
     /// Stores `bucket`; when the table is full, refilled buckets go first, then the fullest: dropping an empty one
     /// would hand its client a fresh burst.
-    mutating func store(_ bucket: TokenBucket, for key: Key, rate: Double, capacity: Int, now: ContinuousClock.Instant) {
+    mutating func store(_ bucket: TokenBucket, for key: Key, rate: Double, capacity: Int, now: ContinuousClock.Instant)
+    {
         insert(
             bucket, for: key, isStale: { $0.isFull(rate: rate, capacity: capacity, now: now) },
             evictFirst: { $0.available(rate: rate, capacity: capacity, now: now) }

@@ -153,7 +153,8 @@ public final class SignInGuard: Sendable {
                 state.pairs.store(pairBucket, for: pair, rate: failureRate(perPair), capacity: perPair, now: now)
             }
             if perName > 0, !isTrusted {
-                state.usernames.store(nameBucket, for: username, rate: failureRate(perName), capacity: perName, now: now)
+                state.usernames.store(
+                    nameBucket, for: username, rate: failureRate(perName), capacity: perName, now: now)
             }
             state.inFlight[address, default: 0] += 1
             return .success(Ticket(address: address, username: username, chargedUsername: perName > 0 && !isTrusted))

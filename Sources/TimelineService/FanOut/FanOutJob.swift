@@ -22,7 +22,9 @@ struct FanOutJob: WireMessage, Hashable {
         case 2:
             let tweetID: Int64 = try reader.read()
             let authorID: Int64 = try reader.read()
-            let cursor = try reader.readOptional { (reader: inout WireReader) throws(WireError) in try reader.read(Int64.self) }
+            let cursor = try reader.readOptional { (reader: inout WireReader) throws(WireError) in
+                try reader.read(Int64.self)
+            }
             work = .followerChunk(tweetID: tweetID, authorID: authorID, cursor: cursor, remove: try reader.read())
         case let kind:
             throw WireError(.invalidArgument, reason: "unknown_job_kind", "unknown fan-out job kind \(kind)")

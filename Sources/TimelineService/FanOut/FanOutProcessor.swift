@@ -33,20 +33,29 @@ struct FanOutProcessor: Sendable {
             // The cache, the author's own timelines and the public one in one pipeline; followers through chunk jobs.
             let cutoff = Int64(Date().timeIntervalSince1970 * 1000) - configuration.publicMaxAge.milliseconds
             var commands = cache.storeCommands([tweet])
-            commands += TimelineCommands.add(tweet.id, to: TimelineKeys.publicTimeline, capacity: configuration.publicCapacity)
+            commands += TimelineCommands.add(
+                tweet.id, to: TimelineKeys.publicTimeline, capacity: configuration.publicCapacity)
             commands.append(TimelineCommands.trimPublic(olderThanUnixMillis: cutoff))
-            commands += TimelineCommands.add(tweet.id, to: TimelineKeys.profile(tweet.userID), capacity: configuration.profileCapacity)
+            commands += TimelineCommands.add(
+                tweet.id, to: TimelineKeys.profile(tweet.userID), capacity: configuration.profileCapacity)
             commands += TimelineCommands.addToHome(
-                tweet.id, userID: tweet.userID, capacity: configuration.homeCapacity, ttlSeconds: configuration.idleTimelineTTL.redisSeconds
+                tweet.id, userID: tweet.userID, capacity: configuration.homeCapacity,
+                ttlSeconds: configuration.idleTimelineTTL.redisSeconds
             )
             if try await isCelebrity(tweet.userID) {
                 commands.append(RedisCommand("SADD", key: TimelineKeys.celebrities, tweet.userID))
             } else {
-                commands.append(FanOutQueue.addOnce(FanOutJob(.followerChunk(tweetID: tweet.id, authorID: tweet.userID, cursor: nil, remove: false))))
+                commands.append(
+                    FanOutQueue.addOnce(
+                        FanOutJob(.followerChunk(tweetID: tweet.id, authorID: tweet.userID, cursor: nil, remove: false))
+                    ))
             }
             _ = try await redis.pipeline(commands, replicatedTo: configuration.replication)
             try await undoIfDeleted(
-                tweet.id, keys: [TimelineKeys.publicTimeline, TimelineKeys.profile(tweet.userID), TimelineKeys.home(tweet.userID)]
+                tweet.id,
+                keys: [
+                    TimelineKeys.publicTimeline, TimelineKeys.profile(tweet.userID), TimelineKeys.home(tweet.userID),
+                ]
             )
         case .tweetDeleted(let tweetID, let authorID):
             // The tombstone first, on its own: the removals must come after it (see the type's comment), and in one
@@ -59,20 +68,26 @@ struct FanOutProcessor: Sendable {
             ]
             // A celebrity's tweets were merged at read time, not written to followers; the tombstone hides any that
             // were written before the author crossed the threshold.
-            let celebrity = try await redis.send(RedisCommand("SISMEMBER", key: TimelineKeys.celebrities, authorID)).integer == 1
+            let celebrity =
+                try await redis.send(RedisCommand("SISMEMBER", key: TimelineKeys.celebrities, authorID)).integer == 1
             if !celebrity {
-                commands.append(FanOutQueue.addOnce(FanOutJob(.followerChunk(tweetID: tweetID, authorID: authorID, cursor: nil, remove: true))))
+                commands.append(
+                    FanOutQueue.addOnce(
+                        FanOutJob(.followerChunk(tweetID: tweetID, authorID: authorID, cursor: nil, remove: true))))
             }
             _ = try await redis.pipeline(commands, replicatedTo: configuration.replication)
         case .followed(let edge):
             // Backfill the followee's recent tweets, so that a new follow shows at once.
             let recent = try await redis.send(
-                RedisCommand("ZREVRANGEBYLEX", key: TimelineKeys.profile(edge.followeeID), "+", "-", "LIMIT", 0, configuration.followBackfill)
+                RedisCommand(
+                    "ZREVRANGEBYLEX", key: TimelineKeys.profile(edge.followeeID), "+", "-", "LIMIT", 0,
+                    configuration.followBackfill)
             )
             let ids = (recent.array ?? []).compactMap { $0.bytes.flatMap(TimelineKeys.id(fromMember:)) }
             var commands = ids.flatMap {
                 TimelineCommands.addToHome(
-                    $0, userID: edge.followerID, capacity: configuration.homeCapacity, ttlSeconds: configuration.idleTimelineTTL.redisSeconds
+                    $0, userID: edge.followerID, capacity: configuration.homeCapacity,
+                    ttlSeconds: configuration.idleTimelineTTL.redisSeconds
                 )
             }
             commands.append(RedisCommand("DEL", key: TimelineKeys.followedCelebrities(edge.followerID)))
@@ -93,7 +108,8 @@ struct FanOutProcessor: Sendable {
     /// Removes `tweetID` from `keys` if its tombstone exists now: the second half of a create that raced a delete.
     private func undoIfDeleted(_ tweetID: Int64, keys: [String]) async throws {
         if try await cache.isDeleted(tweetID) {
-            _ = try await redis.pipeline(keys.map { TimelineCommands.remove(tweetID, from: $0) }, replicatedTo: configuration.replication)
+            _ = try await redis.pipeline(
+                keys.map { TimelineCommands.remove(tweetID, from: $0) }, replicatedTo: configuration.replication)
         }
     }
 
@@ -103,7 +119,8 @@ struct FanOutProcessor: Sendable {
             return  // deleted meanwhile: the delete's own chunks remove whatever earlier chunks added
         }
         let page = try await tweetService.call(
-            ListFollowerIDs.self, PageRequest(userID: authorID, limit: UInt32(configuration.fanOutChunkSize), cursor: cursor),
+            ListFollowerIDs.self,
+            PageRequest(userID: authorID, limit: UInt32(configuration.fanOutChunkSize), cursor: cursor),
             timeout: .seconds(30)
         )
         var commands: [RedisCommand] = []
@@ -111,14 +128,17 @@ struct FanOutProcessor: Sendable {
         // The next page is queued first, so that another worker starts on it while this page is written: the chunks
         // of one tweet run in parallel over every worker of every instance, not one after another.
         if let next = page.nextCursor {
-            commands.append(FanOutQueue.addOnce(FanOutJob(.followerChunk(tweetID: tweetID, authorID: authorID, cursor: next, remove: remove))))
+            commands.append(
+                FanOutQueue.addOnce(
+                    FanOutJob(.followerChunk(tweetID: tweetID, authorID: authorID, cursor: next, remove: remove))))
         }
         for follower in page.ids {
             if remove {
                 commands.append(TimelineCommands.remove(tweetID, from: TimelineKeys.home(follower)))
             } else {
                 commands += TimelineCommands.addToHome(
-                    tweetID, userID: follower, capacity: configuration.homeCapacity, ttlSeconds: configuration.idleTimelineTTL.redisSeconds
+                    tweetID, userID: follower, capacity: configuration.homeCapacity,
+                    ttlSeconds: configuration.idleTimelineTTL.redisSeconds
                 )
             }
         }

@@ -56,8 +56,9 @@ struct FanOutQueue: Sendable {
 
     private func createGroup(on stream: String) async throws {
         do {
-            _ = try await redis.send(RedisCommand("XGROUP", "CREATE", stream, FanOutStreams.group, "0", "MKSTREAM").withKey(at: 2))
-        } catch where error.message.contains("BUSYGROUP") {
+            _ = try await redis.send(
+                RedisCommand("XGROUP", "CREATE", stream, FanOutStreams.group, "0", "MKSTREAM").withKey(at: 2))
+        } catch  where error.message.contains("BUSYGROUP") {
             return
         }
     }
@@ -93,7 +94,8 @@ struct FanOutQueue: Sendable {
         let marker = "\(stream):queued:\(tweetID):\(cursor.map(String.init) ?? "first"):\(remove ? "remove" : "add")"
         return RedisCommand(
             arguments: [
-                Array("EVAL".utf8), Array(queueOnceScript.utf8), Array("2".utf8), Array(stream.utf8), Array(marker.utf8),
+                Array("EVAL".utf8), Array(queueOnceScript.utf8), Array("2".utf8), Array(stream.utf8),
+                Array(marker.utf8),
                 Array(job.payload().readableBytesView), Array(String(chunkMarkerTTLSeconds).utf8),
             ],
             keyPositions: [3, 4]
@@ -115,7 +117,8 @@ struct FanOutQueue: Sendable {
     /// - Throws: ``RedisError`` when no stream could be read.
     func next(consumer: String, count: Int) async throws -> Batch {
         let reads = await eachStream(schedule.streamsToRead(count)) { stream in
-            RedisCommand("XREADGROUP", "GROUP", FanOutStreams.group, consumer, "COUNT", 1, "STREAMS", stream, ">").withKey(at: 7)
+            RedisCommand("XREADGROUP", "GROUP", FanOutStreams.group, consumer, "COUNT", 1, "STREAMS", stream, ">")
+                .withKey(at: 7)
         }
         guard reads.contains(where: { $0.reply != nil }) else {
             throw RedisError(.unavailable, "no fan-out stream could be read")
@@ -127,7 +130,9 @@ struct FanOutQueue: Sendable {
                 batch.add(try await decode(entries, stream: read.stream, reclaimed: false))
             }
         }
-        guard let sweep = schedule.sweep(idle: batch.taken == 0, reclaimAfter: configuration.reclaimAfter) else { return batch }
+        guard let sweep = schedule.sweep(idle: batch.taken == 0, reclaimAfter: configuration.reclaimAfter) else {
+            return batch
+        }
         let cursors = Dictionary(uniqueKeysWithValues: sweep.map { ($0.stream, $0.cursor) })
         let claims = await eachStream(sweep.map(\.stream)) { stream in
             RedisCommand(
@@ -138,7 +143,8 @@ struct FanOutQueue: Sendable {
         for claim in claims {
             guard let reply = claim.reply else { continue }
             schedule.advance(claim.stream, to: reply.array?.first?.string ?? "0-0")
-            batch.add(try await decode(reply.array?.dropFirst().first?.array ?? [], stream: claim.stream, reclaimed: true))
+            batch.add(
+                try await decode(reply.array?.dropFirst().first?.array ?? [], stream: claim.stream, reclaimed: true))
         }
         return batch
     }
@@ -172,14 +178,17 @@ struct FanOutQueue: Sendable {
         let parsed = entries.compactMap(Self.entry)
         var deliveryCounts: [RedisValue] = []
         if reclaimed, !parsed.isEmpty {
-            deliveryCounts = try await redis.pipeline(parsed.map {
-                RedisCommand("XPENDING", key: stream, FanOutStreams.group, $0.id, $0.id, 1)
-            })
+            deliveryCounts = try await redis.pipeline(
+                parsed.map {
+                    RedisCommand("XPENDING", key: stream, FanOutStreams.group, $0.id, $0.id, 1)
+                })
         }
         for (index, (id, payload)) in parsed.enumerated() {
-            let times = deliveryCounts.isEmpty ? 0 : deliveryCounts[index].array?.first?.array?.dropFirst(3).first?.integer ?? 0
+            let times =
+                deliveryCounts.isEmpty ? 0 : deliveryCounts[index].array?.first?.array?.dropFirst(3).first?.integer ?? 0
             if times > Int64(configuration.maxDeliveries) {
-                dead.append(DeadLetter(stream: stream, streamID: id, payload: payload, reason: "delivered \(times) times"))
+                dead.append(
+                    DeadLetter(stream: stream, streamID: id, payload: payload, reason: "delivered \(times) times"))
             } else if let job = try? FanOutJob(payload: ByteBuffer(bytes: payload)) {
                 batch.deliveries.append(Delivery(stream: stream, streamID: id, job: job))
             } else {
@@ -193,12 +202,14 @@ struct FanOutQueue: Sendable {
     /// Moves jobs to the dead-letter stream and takes them off the queue.
     func deadLetter(_ letters: [DeadLetter]) async throws {
         guard !letters.isEmpty else { return }
-        _ = try await redis.pipeline(letters.map {
-            RedisCommand(
-                "XADD", key: Self.deadLetters, "MAXLEN", "~", Self.deadLettersKept, "*", "job", $0.payload, "reason", $0.reason,
-                "stream", $0.stream, "stream_id", $0.streamID
-            )
-        })
+        _ = try await redis.pipeline(
+            letters.map {
+                RedisCommand(
+                    "XADD", key: Self.deadLetters, "MAXLEN", "~", Self.deadLettersKept, "*", "job", $0.payload,
+                    "reason", $0.reason,
+                    "stream", $0.stream, "stream_id", $0.streamID
+                )
+            })
         try await finish(letters.map { ($0.stream, $0.streamID) })
     }
 
@@ -206,15 +217,17 @@ struct FanOutQueue: Sendable {
     /// and returns those; deliveries another consumer has reclaimed meanwhile are left out, for that one to work.
     func renewClaims(_ deliveries: [Delivery], consumer: String) async throws -> [Delivery] {
         guard !deliveries.isEmpty else { return [] }
-        let owners = try await redis.pipeline(deliveries.map {
-            RedisCommand("XPENDING", key: $0.stream, FanOutStreams.group, $0.streamID, $0.streamID, 1)
-        })
+        let owners = try await redis.pipeline(
+            deliveries.map {
+                RedisCommand("XPENDING", key: $0.stream, FanOutStreams.group, $0.streamID, $0.streamID, 1)
+            })
         let owned = zip(deliveries, owners).compactMap { delivery, owner in
             owner.array?.first?.array?.dropFirst().first?.string == consumer ? delivery : nil
         }
-        _ = try await redis.pipeline(owned.map {
-            RedisCommand("XCLAIM", key: $0.stream, FanOutStreams.group, consumer, 0, $0.streamID, "JUSTID")
-        })
+        _ = try await redis.pipeline(
+            owned.map {
+                RedisCommand("XCLAIM", key: $0.stream, FanOutStreams.group, consumer, 0, $0.streamID, "JUSTID")
+            })
         return owned
     }
 
@@ -226,21 +239,25 @@ struct FanOutQueue: Sendable {
     private func finish(_ entries: [(stream: String, id: String)]) async throws {
         guard !entries.isEmpty else { return }
         let byStream = Dictionary(grouping: entries, by: \.stream)
-        _ = try await redis.pipeline(byStream.flatMap { stream, entries in
-            let ids = entries.map { Array($0.id.utf8) }
-            return [
-                RedisCommand(arguments: [Array("XACK".utf8), Array(stream.utf8), Array(FanOutStreams.group.utf8)] + ids, keyPositions: [1]),
-                RedisCommand(arguments: [Array("XDEL".utf8), Array(stream.utf8)] + ids, keyPositions: [1]),
-            ]
-        })
+        _ = try await redis.pipeline(
+            byStream.flatMap { stream, entries in
+                let ids = entries.map { Array($0.id.utf8) }
+                return [
+                    RedisCommand(
+                        arguments: [Array("XACK".utf8), Array(stream.utf8), Array(FanOutStreams.group.utf8)] + ids,
+                        keyPositions: [1]),
+                    RedisCommand(arguments: [Array("XDEL".utf8), Array(stream.utf8)] + ids, keyPositions: [1]),
+                ]
+            })
     }
 
     /// Jobs not yet handed out, jobs handed out and not finished, and the age of the oldest unfinished one, over all
     /// the streams.
     func stats() async throws -> ReadQueueStats.Response {
-        let replies = try await redis.pipeline(FanOutStreams.keys.flatMap {
-            [RedisCommand("XLEN", key: $0), RedisCommand("XPENDING", key: $0, FanOutStreams.group)]
-        })
+        let replies = try await redis.pipeline(
+            FanOutStreams.keys.flatMap {
+                [RedisCommand("XLEN", key: $0), RedisCommand("XPENDING", key: $0, FanOutStreams.group)]
+            })
         var length: Int64 = 0
         var pending: Int64 = 0
         var oldestMillis: Int64?

@@ -15,7 +15,10 @@ public struct FanOutWorkers: Service {
     private let jobsFailed = Counter(label: "timeline_fanout_job_failures_total")
     private let deadLetters = Counter(label: "timeline_fanout_dead_letters_total")
 
-    init(queue: FanOutQueue, processor: FanOutProcessor, configuration: TimelineConfiguration, consumer: String, logger: Logger) {
+    init(
+        queue: FanOutQueue, processor: FanOutProcessor, configuration: TimelineConfiguration, consumer: String,
+        logger: Logger
+    ) {
         self.queue = queue
         self.processor = processor
         self.configuration = configuration
@@ -76,17 +79,20 @@ public struct FanOutWorkers: Service {
                 // It would fail the same way every time (a user or tweet that no longer exists, an invalid request):
                 // parked in the dead-letter stream, so that it neither returns forever nor holds up anything.
                 deadLetters.increment()
-                logger.error("fan-out job dead-lettered", metadata: ["stream_id": "\(delivery.streamID)", "error": "\(error)"])
+                logger.error(
+                    "fan-out job dead-lettered", metadata: ["stream_id": "\(delivery.streamID)", "error": "\(error)"])
                 try await queue.deadLetter([
                     FanOutQueue.DeadLetter(
-                        stream: delivery.stream, streamID: delivery.streamID, payload: Array(delivery.job.payload().readableBytesView),
+                        stream: delivery.stream, streamID: delivery.streamID,
+                        payload: Array(delivery.job.payload().readableBytesView),
                         reason: "\(error)"
                     )
                 ])
             } catch {
                 // Left unacknowledged: another worker reclaims it after `reclaimAfter`.
                 jobsFailed.increment()
-                logger.warning("fan-out job failed", metadata: ["stream_id": "\(delivery.streamID)", "error": "\(error)"])
+                logger.warning(
+                    "fan-out job failed", metadata: ["stream_id": "\(delivery.streamID)", "error": "\(error)"])
             }
         }
         try await queue.finish(finished)

@@ -110,13 +110,14 @@ public final class RedisClient: Sendable, Service {
             let fallback = topology.masters.first ?? topology.nodes[0]
             let batches = plan.batches(in: topology, fallback: fallback)
             // WAIT on the connection that wrote, after its writes: it covers exactly this node's share.
-            let sent = replication.map { replication in
-                batches.map { batch in
-                    var batch = batch
-                    batch.commands.append(replication.waitCommand)
-                    return batch
-                }
-            } ?? batches
+            let sent =
+                replication.map { replication in
+                    batches.map { batch in
+                        var batch = batch
+                        batch.commands.append(replication.waitCommand)
+                        return batch
+                    }
+                } ?? batches
             let outcomes = await execute(sent)
             var feedback = RedisPipelinePlan.Feedback()
             var mustRefresh = false
@@ -124,11 +125,15 @@ public final class RedisClient: Sendable, Service {
             for (batch, outcome) in zip(batches, outcomes) {
                 switch outcome {
                 case .success(var replies):
-                    if let replication, let confirmed = replies.popLast(), (confirmed.integer ?? 0) < Int64(replication.replicas) {
-                        broken = broken ?? RedisError(
-                            .notReplicated,
-                            "\(batch.node): \(confirmed) of \(replication.replicas) replicas confirmed within \(replication.timeout)"
-                        )
+                    if let replication, let confirmed = replies.popLast(),
+                        (confirmed.integer ?? 0) < Int64(replication.replicas)
+                    {
+                        broken =
+                            broken
+                            ?? RedisError(
+                                .notReplicated,
+                                "\(batch.node): \(confirmed) of \(replication.replicas) replicas confirmed within \(replication.timeout)"
+                            )
                     }
                     try plan.record(replies, for: batch, into: &feedback)
                 case .failure(let error) where error.code == .unavailable:

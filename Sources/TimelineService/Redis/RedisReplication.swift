@@ -18,6 +18,8 @@ public struct RedisReplication: Sendable, Hashable {
 
     /// The command that ends a node's share of the pipeline.
     var waitCommand: RedisCommand {
-        RedisCommand("WAIT", replicas, Int(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000))
+        RedisCommand(
+            "WAIT", replicas,
+            Int(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000))
     }
 }

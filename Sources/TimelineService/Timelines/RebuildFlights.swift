@@ -39,7 +39,9 @@ final class RebuildFlights: Sendable {
             }
             switch role {
             case .refused:
-                throw WireError(.resourceExhausted, reason: "rebuilds_busy", "too many home timelines are being rebuilt; retry shortly")
+                throw WireError(
+                    .resourceExhausted, reason: "rebuilds_busy",
+                    "too many home timelines are being rebuilt; retry shortly")
             case .follower:
                 let joined: Bool = try await withCheckedThrowingContinuation { continuation in
                     let joined = flights.withLock { flights in

@@ -39,7 +39,9 @@ enum TimelineKeys {
 
     /// The ids in concatenated members (``followedCelebrities(_:)``).
     static func ids(fromMembers bytes: [UInt8]) -> [Int64] {
-        stride(from: 0, to: bytes.count - bytes.count % 8, by: 8).compactMap { id(fromMember: Array(bytes[$0..<$0 + 8])) }
+        stride(from: 0, to: bytes.count - bytes.count % 8, by: 8).compactMap {
+            id(fromMember: Array(bytes[$0..<$0 + 8]))
+        }
     }
 
     /// An exclusive lex bound below (or above) which members are returned.

@@ -55,7 +55,8 @@ struct TimelineReader: Sendable {
         let following = try await followingIDs(of: userID)
         var celebrities: [Int64] = []
         if !following.isEmpty {
-            let arguments = [Array("SMISMEMBER".utf8), Array(TimelineKeys.celebrities.utf8)] + following.map(\.redisArgument)
+            let arguments =
+                [Array("SMISMEMBER".utf8), Array(TimelineKeys.celebrities.utf8)] + following.map(\.redisArgument)
             let membership = try await redis.send(RedisCommand(arguments: arguments, keyPositions: [1]))
             let flags: [RedisValue] = membership.array ?? []
             celebrities = zip(following, flags).compactMap { id, flag in flag.integer == 1 ? id : nil }
@@ -74,7 +75,8 @@ struct TimelineReader: Sendable {
         var cursor: Int64?
         repeat {
             let page = try await tweetService.call(
-                ListFollowingIDs.self, PageRequest(userID: userID, limit: ListFollowingIDs.limitRange.upperBound, cursor: cursor)
+                ListFollowingIDs.self,
+                PageRequest(userID: userID, limit: ListFollowingIDs.limitRange.upperBound, cursor: cursor)
             )
             ids += page.ids
             cursor = page.nextCursor
@@ -93,9 +95,11 @@ struct TimelineReader: Sendable {
             recent = Array(merged.sorted { $0.id > $1.id }.prefix(configuration.homeCapacity))
         }
         let ttl = configuration.idleTimelineTTL.redisSeconds
-        var commands = cache.storeCommands(recent) + recent.flatMap {
-            TimelineCommands.addToHome($0.id, userID: userID, capacity: configuration.homeCapacity, ttlSeconds: ttl)
-        }
+        var commands =
+            cache.storeCommands(recent)
+            + recent.flatMap {
+                TimelineCommands.addToHome($0.id, userID: userID, capacity: configuration.homeCapacity, ttlSeconds: ttl)
+            }
         commands.append(RedisCommand("SET", key: TimelineKeys.homeBuilt(userID), "1", "EX", ttl))
         _ = try await redis.pipeline(commands)
     }
@@ -122,21 +126,25 @@ struct TimelineReader: Sendable {
     private func page(_ keys: [String], _ query: TimelineQuery) async throws -> TweetPage {
         let upper: [UInt8] = query.maxID.map(TimelineKeys.exclusiveBound) ?? Array("+".utf8)
         let lower: [UInt8] = query.sinceID.map(TimelineKeys.exclusiveBound) ?? Array("-".utf8)
-        let replies = try await redis.pipeline(keys.map {
-            RedisCommand("ZREVRANGEBYLEX", key: $0, upper, lower, "LIMIT", 0, Int(query.limit) + 1)
-        })
-        let merged = Set(replies.flatMap { ($0.array ?? []).compactMap { $0.bytes.flatMap(TimelineKeys.id(fromMember:)) } })
+        let replies = try await redis.pipeline(
+            keys.map {
+                RedisCommand("ZREVRANGEBYLEX", key: $0, upper, lower, "LIMIT", 0, Int(query.limit) + 1)
+            })
+        let merged = Set(
+            replies.flatMap { ($0.array ?? []).compactMap { $0.bytes.flatMap(TimelineKeys.id(fromMember:)) } })
         let ids = merged.sorted(by: >).prefix(Int(query.limit) + 1)
         let pageIDs = Array(ids.prefix(Int(query.limit)))
         let hydration = try await cache.hydrate(pageIDs)
         if !hydration.deleted.isEmpty {
             // Left behind by a create that raced its delete, or by a rebuild that read the store before the delete.
-            _ = try await redis.pipeline(keys.flatMap { key in hydration.deleted.map { TimelineCommands.remove($0, from: key) } })
+            _ = try await redis.pipeline(
+                keys.flatMap { key in hydration.deleted.map { TimelineCommands.remove($0, from: key) } })
         }
         // Within the answer budget: a page of heavy tweets is cut, and continues after its last tweet.
         let fitting = TweetListBudget.fittingCount(of: hydration.tweets)
         if fitting < hydration.tweets.count {
-            return TweetPage(tweets: Array(hydration.tweets.prefix(fitting)), nextMaxID: hydration.tweets[fitting - 1].id)
+            return TweetPage(
+                tweets: Array(hydration.tweets.prefix(fitting)), nextMaxID: hydration.tweets[fitting - 1].id)
         }
         return TweetPage(tweets: hydration.tweets, nextMaxID: ids.count > pageIDs.count ? pageIDs.last : nil)
     }

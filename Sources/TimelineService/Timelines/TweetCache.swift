@@ -62,7 +62,9 @@ struct TweetCache: Sendable {
 
     /// Caches tweets, and tombstones for ids that no longer exist.
     /// - Parameter replication: replicas that must hold the writes before this returns (for tombstones of deletes).
-    func store(_ tweets: [TweetRecord], tombstones: [Int64] = [], replicatedTo replication: RedisReplication? = nil) async throws {
+    func store(_ tweets: [TweetRecord], tombstones: [Int64] = [], replicatedTo replication: RedisReplication? = nil)
+        async throws
+    {
         let commands = storeCommands(tweets, tombstones: tombstones)
         guard !commands.isEmpty else { return }
         _ = try await redis.pipeline(commands, replicatedTo: replication)
@@ -74,6 +76,9 @@ struct TweetCache: Sendable {
         let oldest = Int64(Date().timeIntervalSince1970 * 1000) - configuration.cacheTTL.milliseconds
         return tweets.filter { TweeterID.unixMillis(of: $0.id) > oldest }.map { tweet in
             RedisCommand("SET", key: TimelineKeys.tweet(tweet.id), tweet.payload(), "EX", ttl, "NX")
-        } + tombstones.map { RedisCommand("SET", key: TimelineKeys.tweet($0), "", "EX", configuration.tombstoneTTL.redisSeconds) }
+        }
+            + tombstones.map {
+                RedisCommand("SET", key: TimelineKeys.tweet($0), "", "EX", configuration.tombstoneTTL.redisSeconds)
+            }
     }
 }

@@ -42,7 +42,9 @@ public struct AccountStore: Sendable {
 
     public func authenticate(_ credentials: Credentials) async throws -> Session {
         let invalid = WireError(.unauthenticated, reason: "invalid_credentials", "wrong username or password")
-        guard (try? Validation.checkUsername(credentials.username)) != nil, credentials.password.unicodeScalars.count <= 1024 else {
+        guard (try? Validation.checkUsername(credentials.username)) != nil,
+            credentials.password.unicodeScalars.count <= 1024
+        else {
             throw invalid
         }
         let shard = database.shardMap.shard(ofUsername: credentials.username)

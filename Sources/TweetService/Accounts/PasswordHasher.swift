@@ -82,7 +82,8 @@ public final class PasswordHasher: Sendable {
         let configuration = self.configuration
         return try await admitted {
             let salt = try SecureRandom.bytes(16)
-            let key = try Self.scrypt(password, salt: salt, logN: configuration.logN, r: configuration.r, p: configuration.p)
+            let key = try Self.scrypt(
+                password, salt: salt, logN: configuration.logN, r: configuration.r, p: configuration.p)
             return "scrypt$\(configuration.logN)$\(configuration.r)$\(configuration.p)$\(salt.hex)$\(key.hex)"
         }
     }
@@ -91,7 +92,8 @@ public final class PasswordHasher: Sendable {
     public func verify(_ password: String, against stored: String) async throws -> Bool {
         try await admitted {
             let parts = stored.split(separator: "$")
-            guard parts.count == 6, parts[0] == "scrypt", let logN = Int(parts[1]), let r = Int(parts[2]), let p = Int(parts[3]),
+            guard parts.count == 6, parts[0] == "scrypt", let logN = Int(parts[1]), let r = Int(parts[2]),
+                let p = Int(parts[3]),
                 let salt = [UInt8](hex: parts[4]), let expected = [UInt8](hex: parts[5])
             else { return false }
             let key = try Self.scrypt(password, salt: salt, logN: logN, r: r, p: p, length: expected.count)
@@ -103,7 +105,9 @@ public final class PasswordHasher: Sendable {
         try await pool.shutdownGracefully()
     }
 
-    private static func scrypt(_ password: String, salt: [UInt8], logN: Int, r: Int, p: Int, length: Int = 32) throws -> [UInt8] {
+    private static func scrypt(_ password: String, salt: [UInt8], logN: Int, r: Int, p: Int, length: Int = 32) throws
+        -> [UInt8]
+    {
         var key = [UInt8](repeating: 0, count: length)
         let memoryNeeded = UInt64(128) * (UInt64(1) << logN) * UInt64(r) * UInt64(p) + (UInt64(1) << 24)
         let status = password.utf8CString.withUnsafeBufferPointer { passwordBytes in

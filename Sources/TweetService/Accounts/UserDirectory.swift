@@ -12,7 +12,9 @@ public struct UserDirectory: Sendable {
     public func users(_ ids: [Int64]) async throws -> [UserRecord] {
         let rows = try await database.select(idsByShard: database.shardMap.group(ids)) { schema, ids in
             "SELECT \(UserColumns.list("u")) FROM \(schema).users u WHERE u.id = ANY(\(ids))"
-        } decode: { try UserColumns.decode($0) }
+        } decode: {
+            try UserColumns.decode($0)
+        }
         let found = Dictionary(rows.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         return ids.compactMap { found[$0] }
     }

@@ -35,7 +35,8 @@ public final class OutboxRelay: Service, Sendable {
             batchSize: Int = 500, maxBatchBytes: Int = 512 * 1024, claimTime: Duration = .seconds(10),
             sweepInterval: Duration = .seconds(1), concurrency: Int = 8, retryDelay: Duration = .milliseconds(500)
         ) {
-            precondition((1...DeliverEvents.maxEvents).contains(batchSize), "batchSize must be 1 to \(DeliverEvents.maxEvents)")
+            precondition(
+                (1...DeliverEvents.maxEvents).contains(batchSize), "batchSize must be 1 to \(DeliverEvents.maxEvents)")
             self.batchSize = batchSize
             self.maxBatchBytes = maxBatchBytes
             self.claimTime = claimTime
@@ -57,7 +58,10 @@ public final class OutboxRelay: Service, Sendable {
     private let delivered = Counter(label: "tweet_service_outbox_events_delivered_total")
     private let deadLettered = Counter(label: "tweet_service_outbox_dead_letters_total")
 
-    public init(database: ShardedDatabase, configuration: Configuration = Configuration(), logger: Logger, deliver: @escaping Deliver) {
+    public init(
+        database: ShardedDatabase, configuration: Configuration = Configuration(), logger: Logger,
+        deliver: @escaping Deliver
+    ) {
         self.database = database
         self.deliver = deliver
         self.configuration = configuration
@@ -125,7 +129,9 @@ public final class OutboxRelay: Service, Sendable {
         do {
             while try await deliverBatch(shard: shard) > 0 {}
         } catch {
-            logger.notice("prompt outbox delivery failed; the relay retries", metadata: ["shard": "\(shard)", "error": "\(error)"])
+            logger.notice(
+                "prompt outbox delivery failed; the relay retries",
+                metadata: ["shard": "\(shard)", "error": "\(error)"])
         }
     }
 
@@ -238,7 +244,8 @@ public final class OutboxRelay: Service, Sendable {
 
     /// Moves a row that can never be delivered out of the way, keeping it for people to look at.
     private func deadLetter(_ row: Row, shard: Int, reason: String) async throws {
-        logger.error("outbox row dead-lettered", metadata: ["shard": "\(shard)", "row": "\(row.id)", "reason": "\(reason)"])
+        logger.error(
+            "outbox row dead-lettered", metadata: ["shard": "\(shard)", "row": "\(row.id)", "reason": "\(reason)"])
         deadLettered.increment()
         _ = try await database.withShard(shard) { connection, schema in
             try connection.query(

@@ -137,7 +137,8 @@ public struct FollowGraph: Sendable {
         guard let shard = database.shardMap.shard(ofID: request.userID) else {
             throw WireError(.notFound, reason: "unknown_user", "no user \(request.userID)")
         }
-        let (table, owner, other) = followers ? ("followers", "followee_id", "follower_id") : ("following", "follower_id", "followee_id")
+        let (table, owner, other) =
+            followers ? ("followers", "followee_id", "follower_id") : ("following", "follower_id", "followee_id")
         let parameters = [String(request.userID), request.cursor.map(String.init), String(request.limit + 1)]
         let rows = try await database.withShard(shard) { connection, schema in
             try connection.query(

@@ -1,7 +1,7 @@
 import CLibPQ
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One libpq connection. Every call blocks, so a connection lives on a ``PostgresPool`` thread and is used by one
@@ -73,7 +73,8 @@ public final class PostgresConnection: @unchecked Sendable {
         default:
             let message = String(cString: PQresultErrorMessage(result)).trimmingTrailingNewlines
             let sqlState = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
-            if !isHealthy || sqlState == nil || sqlState?.hasPrefix("08") == true || sqlState?.hasPrefix("57P") == true {
+            if !isHealthy || sqlState == nil || sqlState?.hasPrefix("08") == true || sqlState?.hasPrefix("57P") == true
+            {
                 throw PostgresError(.unavailable, sqlState: sqlState, message)
             }
             switch sqlState {
@@ -91,9 +92,10 @@ public final class PostgresConnection: @unchecked Sendable {
         var rows: [[String?]] = []
         rows.reserveCapacity(rowCount)
         for row in 0..<Int32(rowCount) {
-            rows.append((0..<Int32(columnCount)).map { column in
-                PQgetisnull(result, row, column) == 1 ? nil : String(cString: PQgetvalue(result, row, column))
-            })
+            rows.append(
+                (0..<Int32(columnCount)).map { column in
+                    PQgetisnull(result, row, column) == 1 ? nil : String(cString: PQgetvalue(result, row, column))
+                })
         }
         let affected = Int(String(cString: PQcmdTuples(result))) ?? 0
         return PostgresRows(columns: columns, rows: rows, affectedRows: affected)

@@ -2,7 +2,10 @@
 public struct PostgresError: Error, Sendable, Hashable, CustomStringConvertible {
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Base: String, Sendable, Hashable {
-            case unavailable, queryFailed = "query_failed", uniqueViolation = "unique_violation", overloaded
+            case unavailable
+            case queryFailed = "query_failed"
+            case uniqueViolation = "unique_violation"
+            case overloaded
             case timedOut = "timed_out"
         }
 

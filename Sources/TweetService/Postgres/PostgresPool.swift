@@ -123,7 +123,8 @@ public final class PostgresPool: Sendable {
                 conninfo: configuration.conninfo + "\(separator)connect_timeout=\(configuration.connectTimeoutSeconds)"
             )
             try connection.execute(
-                script: "SET lock_timeout = \(configuration.lockTimeout.milliseconds); SET statement_timeout = \(configuration.statementTimeout.milliseconds)"
+                script:
+                    "SET lock_timeout = \(configuration.lockTimeout.milliseconds); SET statement_timeout = \(configuration.statementTimeout.milliseconds)"
             )
             failingUntil.withLock { $0 = nil }
             return connection

@@ -23,12 +23,13 @@ public struct SchemaMigrator: Sendable {
                 // on a fresh database) from both creating the schema, and one failing on the catalog's unique index.
                 try connection.execute(script: Self.unbounded)
                 try connection.query("SELECT pg_advisory_xact_lock($1)", [String(shard)])
-                try connection.execute(script: """
-                    CREATE SCHEMA IF NOT EXISTS \(schema);
-                    CREATE TABLE IF NOT EXISTS \(schema).schema_migrations (
-                        version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now()
-                    );
-                    """)
+                try connection.execute(
+                    script: """
+                        CREATE SCHEMA IF NOT EXISTS \(schema);
+                        CREATE TABLE IF NOT EXISTS \(schema).schema_migrations (
+                            version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now()
+                        );
+                        """)
             }
             var count = 0
             for migration in migrations {

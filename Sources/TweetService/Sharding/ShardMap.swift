@@ -14,7 +14,9 @@ public struct ShardMap: Sendable, Hashable {
 
     /// Equal contiguous ranges of `logicalShards` over `servers` servers.
     public init(logicalShards: Int = 1024, servers: Int) {
-        precondition(logicalShards > 0 && logicalShards <= TweeterID.maxShards, "logical shards must be 1...\(TweeterID.maxShards)")
+        precondition(
+            logicalShards > 0 && logicalShards <= TweeterID.maxShards,
+            "logical shards must be 1...\(TweeterID.maxShards)")
         precondition(servers > 0, "at least one server")
         self.serverCount = servers
         self.serverOfShard = (0..<logicalShards).map { $0 * servers / logicalShards }

@@ -15,7 +15,9 @@ public final class ShardedDatabase: Sendable {
         precondition(servers.count == shardMap.serverCount, "the shard map names \(shardMap.serverCount) servers")
         self.shardMap = shardMap
         self.pools = servers.map {
-            PostgresPool(configuration: PostgresPool.Configuration(conninfo: $0, connections: connectionsPerServer), logger: logger)
+            PostgresPool(
+                configuration: PostgresPool.Configuration(conninfo: $0, connections: connectionsPerServer),
+                logger: logger)
         }
     }
 
@@ -85,7 +87,10 @@ public final class ShardedDatabase: Sendable {
                 group.addTask {
                     let schema = ShardMap.schema(ofShard: shard)
                     let server = self.shardMap.server(ofShard: shard)
-                    return (shard, try await self.trip(toServer: server, waitingAtMost: maxWait) { try body($0, shard, schema) })
+                    return (
+                        shard,
+                        try await self.trip(toServer: server, waitingAtMost: maxWait) { try body($0, shard, schema) }
+                    )
                 }
             }
             var results: [Int: Result] = [:]
@@ -122,7 +127,8 @@ public final class ShardedDatabase: Sendable {
     public var tripCount: Int { trips.load(ordering: .relaxed) }
 
     private func trip<Result: Sendable>(
-        toServer server: Int, waitingAtMost maxWait: Duration? = nil, _ body: @escaping @Sendable (PostgresConnection) throws -> Result
+        toServer server: Int, waitingAtMost maxWait: Duration? = nil,
+        _ body: @escaping @Sendable (PostgresConnection) throws -> Result
     ) async throws -> Result {
         trips.add(1, ordering: .relaxed)
         tripCounter.increment()

@@ -10,12 +10,14 @@ public struct TweetStore: Sendable {
     }
 
     /// Columns for ``TweetRecord`` from `tweets t JOIN users u`.
-    private static let columns = "t.id, t.user_id, u.username, t.text, t.in_reply_to_id, (extract(epoch FROM t.created_at) * 1000)::bigint AS created_ms"
+    private static let columns =
+        "t.id, t.user_id, u.username, t.text, t.in_reply_to_id, (extract(epoch FROM t.created_at) * 1000)::bigint AS created_ms"
 
     private static func decode(_ row: PostgresRow) throws -> TweetRecord {
         TweetRecord(
             id: try row.int64("id"), userID: try row.int64("user_id"), username: try row.string("username"),
-            text: try row.string("text"), createdAtMillis: try row.int64("created_ms"), inReplyToID: row.optionalInt64("in_reply_to_id")
+            text: try row.string("text"), createdAtMillis: try row.int64("created_ms"),
+            inReplyToID: row.optionalInt64("in_reply_to_id")
         )
     }
 
@@ -30,7 +32,8 @@ public struct TweetStore: Sendable {
         // The id comes first, so that the tweet, its counter and its event are written by one statement.
         let allocated = try await database.withShard(shard) { connection, schema in
             try connection.query(
-                "SELECT \(schema).next_id() AS id, username FROM \(schema).users WHERE id = $1", [String(request.authorID)]
+                "SELECT \(schema).next_id() AS id, username FROM \(schema).users WHERE id = $1",
+                [String(request.authorID)]
             ).all.first.map { (try $0.int64("id"), try $0.string("username")) }
         }
         guard let (id, username) = allocated else {
@@ -66,7 +69,9 @@ public struct TweetStore: Sendable {
     public func tweets(_ ids: [Int64]) async throws -> [TweetRecord] {
         let rows = try await database.select(idsByShard: database.shardMap.group(ids)) { schema, ids in
             "SELECT \(Self.columns) FROM \(schema).tweets t JOIN \(schema).users u ON u.id = t.user_id WHERE t.id = ANY(\(ids))"
-        } decode: { try Self.decode($0) }
+        } decode: {
+            try Self.decode($0)
+        }
         let found = Dictionary(rows.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         return ids.compactMap { found[$0] }
     }
@@ -103,8 +108,12 @@ public struct TweetStore: Sendable {
     /// A user's tweets, newest first, inside the query's id window; one more row is read to know whether the page
     /// has a successor. The limit is bounded by ``ListUserTweets/checkBounds(_:)``.
     public func byUser(_ query: TimelineQuery) async throws -> TweetPage {
-        guard let shard = database.shardMap.shard(ofID: query.userID) else { return TweetPage(tweets: [], nextMaxID: nil) }
-        let parameters = [String(query.userID), query.maxID.map(String.init), query.sinceID.map(String.init), String(query.limit + 1)]
+        guard let shard = database.shardMap.shard(ofID: query.userID) else {
+            return TweetPage(tweets: [], nextMaxID: nil)
+        }
+        let parameters = [
+            String(query.userID), query.maxID.map(String.init), query.sinceID.map(String.init), String(query.limit + 1),
+        ]
         let rows = try await database.withShard(shard) { connection, schema in
             try connection.query(
                 """
@@ -123,13 +132,16 @@ public struct TweetStore: Sendable {
     /// and limit are bounded by ``ListRecentTweets/checkBounds(_:)``.
     public func recent(by authors: [Int64], limit: UInt32, maxID: Int64? = nil) async throws -> [TweetRecord] {
         let parameters = [String(limit), maxID.map(String.init)]
-        let rows = try await database.select(idsByShard: database.shardMap.group(authors), sharedParameters: parameters) {
+        let rows = try await database.select(idsByShard: database.shardMap.group(authors), sharedParameters: parameters)
+        {
             schema, authors in
             """
             SELECT \(Self.columns) FROM \(schema).tweets t JOIN \(schema).users u ON u.id = t.user_id
             WHERE t.user_id = ANY(\(authors)) AND ($2::bigint IS NULL OR t.id < $2::bigint) ORDER BY t.id DESC LIMIT $1::bigint
             """
-        } decode: { try Self.decode($0) }
+        } decode: {
+            try Self.decode($0)
+        }
         let newest = Array(rows.sorted { $0.id > $1.id }.prefix(Int(limit)))
         return Array(newest.prefix(TweetListBudget.fittingCount(of: newest)))
     }

@@ -80,7 +80,9 @@ public struct WireHelloAck: WireMessage, Hashable {
     /// The server's proof that it holds the service key too.
     public var proof: ByteBuffer
 
-    public init(version: UInt8, serverName: String, maxFrameLength: UInt32, maxInFlightRequests: UInt32, proof: ByteBuffer) {
+    public init(
+        version: UInt8, serverName: String, maxFrameLength: UInt32, maxInFlightRequests: UInt32, proof: ByteBuffer
+    ) {
         self.version = version
         self.serverName = serverName
         self.maxFrameLength = maxFrameLength

@@ -47,7 +47,8 @@ enum HandshakeProof {
         let presented = Array(proof.readableBytesView)
         var match: [UInt8]?
         for key in keys.accepted {
-            let expected = self.proof(direction, key: key, clientNonce: clientNonce, serverNonce: serverNonce, role: role)
+            let expected = self.proof(
+                direction, key: key, clientNonce: clientNonce, serverNonce: serverNonce, role: role)
             if WireServiceKeys.constantTimeEqual(Array(expected.readableBytesView), presented), match == nil {
                 match = key
             }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 extension WireServiceKeys {
@@ -28,7 +28,9 @@ extension WireServiceKeys {
         var contents = [UInt8](repeating: 0, count: Int(status.st_size))
         var filled = 0
         while filled < contents.count {
-            let count = contents.withUnsafeMutableBytes { read(descriptor, $0.baseAddress! + filled, $0.count - filled) }
+            let count = contents.withUnsafeMutableBytes {
+                read(descriptor, $0.baseAddress! + filled, $0.count - filled)
+            }
             guard count > 0 else { throw failure("cannot read (errno \(errno))") }
             filled += count
         }

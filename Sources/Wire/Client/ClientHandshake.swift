@@ -29,7 +29,8 @@ struct ClientHandshake: Sendable {
         }
         serverNonce = challenge.nonce
         return WireAuthenticate(
-            proof: HandshakeProof.proof(.client, key: keys.current, clientNonce: nonce, serverNonce: challenge.nonce, role: role.rawValue)
+            proof: HandshakeProof.proof(
+                .client, key: keys.current, clientNonce: nonce, serverNonce: challenge.nonce, role: role.rawValue)
         )
     }
 

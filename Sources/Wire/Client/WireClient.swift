@@ -76,7 +76,9 @@ public final class WireClient: Sendable {
                 method: Method.id, payload: payload, timeout: deadline - .now, traceID: traceID
             )
         } catch let error as WireError {
-            Counter(label: "wire_client_errors_total", dimensions: [("method", Method.name), ("code", "\(error.code)")]).increment()
+            Counter(
+                label: "wire_client_errors_total", dimensions: [("method", Method.name), ("code", "\(error.code)")]
+            ).increment()
             throw error
         } catch {
             throw WireError(.internal, "\(error)")
@@ -123,7 +125,8 @@ public final class WireClient: Sendable {
                 if connection.hasCapacity {
                     return connection
                 }
-                lastError = WireError(.resourceExhausted, reason: "too_many_requests", "every connection is at its in-flight limit")
+                lastError = WireError(
+                    .resourceExhausted, reason: "too_many_requests", "every connection is at its in-flight limit")
                 continue
             } catch let error as WireError {
                 lastError = error
@@ -195,7 +198,8 @@ public final class WireClient: Sendable {
             }
             return connection
         } catch {
-            let backoff = min(configuration.reconnectBackoff * (1 << min(failures, 16)), configuration.maxReconnectBackoff)
+            let backoff = min(
+                configuration.reconnectBackoff * (1 << min(failures, 16)), configuration.maxReconnectBackoff)
             logger.warning(
                 "cannot reach endpoint; backing off",
                 metadata: ["endpoint": "\(slot.endpoint)", "backoff": "\(backoff)", "error": "\(error)"]

@@ -30,7 +30,8 @@ final class WireClientConnection: Sendable {
     let maxFrameLength: Int
 
     private init(
-        endpoint: WireEndpoint, channel: any Channel, state: WireClientConnectionState, maxInFlightRequests: Int, maxFrameLength: Int
+        endpoint: WireEndpoint, channel: any Channel, state: WireClientConnectionState, maxInFlightRequests: Int,
+        maxFrameLength: Int
     ) {
         self.endpoint = endpoint
         self.channel = channel
@@ -89,7 +90,8 @@ final class WireClientConnection: Sendable {
             channel.close(promise: nil)
             if let refusal = error as? WireError, refusal.code == .unauthenticated {
                 // Not a passing outage: a key or role that does not match. Say so rather than "unavailable".
-                throw WireError(.unauthenticated, reason: refusal.reason, "handshake with \(endpoint) refused: \(refusal.message)")
+                throw WireError(
+                    .unauthenticated, reason: refusal.reason, "handshake with \(endpoint) refused: \(refusal.message)")
             }
             throw WireError.unavailable("handshake with \(endpoint) failed: \(error)")
         }
@@ -108,7 +110,9 @@ final class WireClientConnection: Sendable {
     /// Sends one request and waits for its answer or its deadline.
     /// - Throws: `invalid_argument` with reason `frame_too_large`, before sending anything, when the request would be
     ///   a frame larger than the server announced it accepts (it would close the connection for it).
-    func call(method: WireMethodID, payload: ByteBuffer, timeout: Duration, traceID: WireTraceID) async throws -> ByteBuffer {
+    func call(method: WireMethodID, payload: ByteBuffer, timeout: Duration, traceID: WireTraceID) async throws
+        -> ByteBuffer
+    {
         guard WireFrameHeader.encodedSize + payload.readableBytes <= maxFrameLength else {
             throw WireError(
                 .invalidArgument, reason: WireError.frameTooLargeReason,
@@ -118,7 +122,8 @@ final class WireClientConnection: Sendable {
         let promise = channel.eventLoop.makePromise(of: ByteBuffer.self)
         state.inFlight.add(1, ordering: .relaxed)
         defer { state.inFlight.subtract(1, ordering: .relaxed) }
-        let request = WireOutboundRequest(method: method, payload: payload, timeout: timeout, traceID: traceID, promise: promise)
+        let request = WireOutboundRequest(
+            method: method, payload: payload, timeout: timeout, traceID: traceID, promise: promise)
         let written = channel.eventLoop.makePromise(of: Void.self)
         written.futureResult.whenFailure { error in
             promise.fail(WireError.unavailable("could not send the request: \(error)"))

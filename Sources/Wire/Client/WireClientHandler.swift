@@ -31,7 +31,10 @@ final class WireClientHandler: ChannelDuplexHandler {
     private var nextRequestID: UInt64 = 1
     private var maxInFlight = Int.max
 
-    init(handshake: ClientHandshake, completion: EventLoopPromise<WireHelloAck>, state: WireClientConnectionState, logger: Logger) {
+    init(
+        handshake: ClientHandshake, completion: EventLoopPromise<WireHelloAck>, state: WireClientConnectionState,
+        logger: Logger
+    ) {
         self.handshake = handshake
         self.completion = completion
         self.state = state
@@ -39,7 +42,9 @@ final class WireClientHandler: ChannelDuplexHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        let frame = WireFrame(header: WireFrameHeader(kind: .hello), payload: handshake.hello.payload(allocator: context.channel.allocator))
+        let frame = WireFrame(
+            header: WireFrameHeader(kind: .hello),
+            payload: handshake.hello.payload(allocator: context.channel.allocator))
         context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
         context.fireChannelActive()
     }
@@ -51,7 +56,8 @@ final class WireClientHandler: ChannelDuplexHandler {
         case .response:
             complete(header.requestID, with: .success(frame.payload))
         case .error:
-            let error = (try? WireErrorPayload(payload: frame.payload).error)
+            let error =
+                (try? WireErrorPayload(payload: frame.payload).error)
                 ?? WireError(.internal, reason: "malformed_error", "the server sent an unreadable error frame")
             if header.requestID == 0 {
                 logger.warning("server reported a connection error", metadata: ["error": "\(error)"])
@@ -63,7 +69,9 @@ final class WireClientHandler: ChannelDuplexHandler {
         case .challenge:
             do {
                 let proof = try handshake.answer(try WireChallenge(payload: frame.payload))
-                let frame = WireFrame(header: WireFrameHeader(kind: .authenticate), payload: proof.payload(allocator: context.channel.allocator))
+                let frame = WireFrame(
+                    header: WireFrameHeader(kind: .authenticate),
+                    payload: proof.payload(allocator: context.channel.allocator))
                 context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
             } catch {
                 completion.fail(error)
@@ -81,7 +89,8 @@ final class WireClientHandler: ChannelDuplexHandler {
                 context.close(promise: nil)
             }
         case .ping:
-            let pong = WireFrame(header: WireFrameHeader(kind: .pong, requestID: header.requestID), payload: frame.payload)
+            let pong = WireFrame(
+                header: WireFrameHeader(kind: .pong, requestID: header.requestID), payload: frame.payload)
             context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
         case .pong:
             break
@@ -98,7 +107,8 @@ final class WireClientHandler: ChannelDuplexHandler {
     func write(context: ChannelHandlerContext, data: NIOAny, promise writePromise: EventLoopPromise<Void>?) {
         let request = unwrapOutboundIn(data)
         guard pending.count < maxInFlight else {
-            let error = WireError(.resourceExhausted, reason: "too_many_requests", "the connection has \(maxInFlight) requests in flight")
+            let error = WireError(
+                .resourceExhausted, reason: "too_many_requests", "the connection has \(maxInFlight) requests in flight")
             request.promise.fail(error)
             writePromise?.fail(error)
             return
@@ -110,7 +120,8 @@ final class WireClientHandler: ChannelDuplexHandler {
         }
         pending[requestID] = Pending(promise: request.promise, timeout: timeout)
         let header = WireFrameHeader(
-            kind: .request, requestID: requestID, method: request.method, timeoutMillis: max(request.timeout.clampedMilliseconds, 1), traceID: request.traceID
+            kind: .request, requestID: requestID, method: request.method,
+            timeoutMillis: max(request.timeout.clampedMilliseconds, 1), traceID: request.traceID
         )
         let written = context.eventLoop.makePromise(of: Void.self)
         written.futureResult.assumeIsolated().whenFailure { error in

@@ -31,7 +31,8 @@ public struct WireReader: Sendable {
     public mutating func read(_: String.Type = String.self, maxBytes: Int = .max) throws(WireError) -> String {
         let bytes = try readLengthPrefixed("string")
         guard bytes.readableBytes <= maxBytes else {
-            throw WireError(.invalidArgument, reason: "too_long", "string of \(bytes.readableBytes) bytes exceeds \(maxBytes)")
+            throw WireError(
+                .invalidArgument, reason: "too_long", "string of \(bytes.readableBytes) bytes exceeds \(maxBytes)")
         }
         guard let string = String(validating: bytes.readableBytesView, as: UTF8.self) else {
             throw WireError(.invalidArgument, reason: "invalid_utf8", "string is not valid UTF-8")
@@ -77,11 +78,15 @@ public struct WireReader: Sendable {
     }
 
     public mutating func read(_: [UInt64].Type = [UInt64].self) throws(WireError) -> [UInt64] {
-        try readArray(minimumElementSize: 8) { (reader: inout WireReader) throws(WireError) in try reader.read(UInt64.self) }
+        try readArray(minimumElementSize: 8) { (reader: inout WireReader) throws(WireError) in
+            try reader.read(UInt64.self)
+        }
     }
 
     public mutating func read<Message: WireMessage>(_: [Message].Type = [Message].self) throws(WireError) -> [Message] {
-        try readArray(minimumElementSize: 4) { (reader: inout WireReader) throws(WireError) in try reader.read(Message.self) }
+        try readArray(minimumElementSize: 4) { (reader: inout WireReader) throws(WireError) in
+            try reader.read(Message.self)
+        }
     }
 
     private mutating func readLengthPrefixed(_ what: String) throws(WireError) -> ByteBuffer {

@@ -38,11 +38,13 @@ public struct WireFrame: Sendable, Hashable {
         }
         guard length >= WireFrameHeader.encodedSize else {
             throw WireError.protocolViolation(
-                "frame_too_short", "frame of \(length) bytes is shorter than its \(WireFrameHeader.encodedSize)-byte header"
+                "frame_too_short",
+                "frame of \(length) bytes is shorter than its \(WireFrameHeader.encodedSize)-byte header"
             )
         }
         guard buffer.readableBytes >= WireFrameHeader.lengthPrefixSize + Int(length) else { return nil }
-        var frameBytes = buffer.getSlice(at: buffer.readerIndex + WireFrameHeader.lengthPrefixSize, length: Int(length))!
+        var frameBytes = buffer.getSlice(
+            at: buffer.readerIndex + WireFrameHeader.lengthPrefixSize, length: Int(length))!
         let header = try frameBytes.readWireFrameHeader()
         buffer.moveReaderIndex(forwardBy: WireFrameHeader.lengthPrefixSize + Int(length))
         return WireFrame(header: header, payload: frameBytes)

@@ -19,7 +19,8 @@ public enum WireRequestBounds {
     public static func check(limit: UInt32, in range: ClosedRange<UInt32>) throws(WireError) {
         guard range.contains(limit) else {
             throw WireError(
-                .invalidArgument, reason: invalidLimit, "limit must be \(range.lowerBound) to \(range.upperBound), not \(limit)"
+                .invalidArgument, reason: invalidLimit,
+                "limit must be \(range.lowerBound) to \(range.upperBound), not \(limit)"
             )
         }
     }

@@ -32,7 +32,8 @@ public struct WireRouter: Sendable {
                 try Method.checkBounds(request)
                 return try await handler(request, context).payload()
             },
-            duration: Metrics.Timer(label: "wire_server_request_duration_seconds", dimensions: [("method", Method.name)])
+            duration: Metrics.Timer(
+                label: "wire_server_request_duration_seconds", dimensions: [("method", Method.name)])
         )
     }
 

@@ -104,10 +104,13 @@ public final class WireServer: Service, Sendable {
                 do {
                     for try await child in inbound {
                         accepted.take(child)
-                        guard !closing.load(ordering: .relaxed), connections.withLock({ $0.count }) < configuration.maxConnections
+                        guard !closing.load(ordering: .relaxed),
+                            connections.withLock({ $0.count }) < configuration.maxConnections
                         else {
                             if !closing.load(ordering: .relaxed) {
-                                logger.warning("refusing connection over the limit", metadata: ["limit": "\(configuration.maxConnections)"])
+                                logger.warning(
+                                    "refusing connection over the limit",
+                                    metadata: ["limit": "\(configuration.maxConnections)"])
                             }
                             // Through executeThenClose, never by dropping it: an async channel must be finished.
                             group.addTask { try? await child.executeThenClose { _, _ in } }

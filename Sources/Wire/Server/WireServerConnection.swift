@@ -104,13 +104,15 @@ final class WireServerConnection: Sendable {
     ) async throws -> WirePeerRole? {
         guard let helloFrame = try await frames.next() else { return nil }
         guard helloFrame.header.kind == .hello else {
-            throw WireError.protocolViolation("handshake_required", "the first frame must be hello, not \(helloFrame.header.kind)")
+            throw WireError.protocolViolation(
+                "handshake_required", "the first frame must be hello, not \(helloFrame.header.kind)")
         }
         let hello = try WireHello(payload: helloFrame.payload)
         let version = WireFrameHeader.currentVersion
         guard hello.minVersion <= version, version <= hello.maxVersion else {
             throw WireError.protocolViolation(
-                "unsupported_version", "client speaks versions \(hello.minVersion)...\(hello.maxVersion), server speaks \(version)"
+                "unsupported_version",
+                "client speaks versions \(hello.minVersion)...\(hello.maxVersion), server speaks \(version)"
             )
         }
         guard let role = WirePeerRole(rawValue: hello.role) else {
@@ -120,19 +122,23 @@ final class WireServerConnection: Sendable {
             throw WireError.protocolViolation("invalid_nonce", "a nonce has \(HandshakeProof.nonceLength) bytes")
         }
         let serverNonce = HandshakeProof.makeNonce()
-        try await outbound.write(WireFrame(header: WireFrameHeader(kind: .challenge), payload: WireChallenge(nonce: serverNonce).payload()))
+        try await outbound.write(
+            WireFrame(header: WireFrameHeader(kind: .challenge), payload: WireChallenge(nonce: serverNonce).payload()))
 
         guard let proofFrame = try await frames.next() else { return nil }
         guard proofFrame.header.kind == .authenticate else {
-            throw WireError(.unauthenticated, reason: "proof_missing", "expected authenticate, got \(proofFrame.header.kind)")
+            throw WireError(
+                .unauthenticated, reason: "proof_missing", "expected authenticate, got \(proofFrame.header.kind)")
         }
         let proof = try WireAuthenticate(payload: proofFrame.payload).proof
         guard
             let key = HandshakeProof.keyThatMade(
-                proof, .client, keys: configuration.keys, clientNonce: hello.nonce, serverNonce: serverNonce, role: hello.role
+                proof, .client, keys: configuration.keys, clientNonce: hello.nonce, serverNonce: serverNonce,
+                role: hello.role
             )
         else {
-            throw WireError(.unauthenticated, reason: "wrong_service_key", "the proof does not match this cluster's service key")
+            throw WireError(
+                .unauthenticated, reason: "wrong_service_key", "the proof does not match this cluster's service key")
         }
         handshakeDone.store(true, ordering: .relaxed)
         let ack = WireHelloAck(
@@ -140,7 +146,8 @@ final class WireServerConnection: Sendable {
             serverName: configuration.serverName,
             maxFrameLength: UInt32(configuration.maxFrameLength),
             maxInFlightRequests: UInt32(configuration.maxInFlightRequestsPerConnection),
-            proof: HandshakeProof.proof(.server, key: key, clientNonce: hello.nonce, serverNonce: serverNonce, role: hello.role)
+            proof: HandshakeProof.proof(
+                .server, key: key, clientNonce: hello.nonce, serverNonce: serverNonce, role: hello.role)
         )
         try await outbound.write(WireFrame(header: WireFrameHeader(kind: .helloAck), payload: ack.payload()))
         logger.debug("handshake done", metadata: ["caller": "\(role)"])
@@ -161,7 +168,8 @@ final class WireServerConnection: Sendable {
             let running = inFlight.add(1, ordering: .sequentiallyConsistent).newValue
             if draining.load(ordering: .sequentiallyConsistent) {
                 finishRequest()
-                try await outbound.write(errorFrame(for: header, WireError(.unavailable, reason: "going_away", "server is shutting down")))
+                try await outbound.write(
+                    errorFrame(for: header, WireError(.unavailable, reason: "going_away", "server is shutting down")))
             } else if running > configuration.maxInFlightRequestsPerConnection {
                 finishRequest()
                 let error = WireError(
@@ -178,7 +186,8 @@ final class WireServerConnection: Sendable {
                 }
             }
         case .ping:
-            try await outbound.write(WireFrame(header: WireFrameHeader(kind: .pong, requestID: header.requestID), payload: frame.payload))
+            try await outbound.write(
+                WireFrame(header: WireFrameHeader(kind: .pong, requestID: header.requestID), payload: frame.payload))
         case .pong:
             break
         case .goAway:
@@ -198,26 +207,31 @@ final class WireServerConnection: Sendable {
         let header = frame.header
         guard let route = router.route(for: header.method) else {
             await send(
-                errorFrame(for: header, WireError(.invalidArgument, reason: "unknown_method", "no method \(header.method)"))
+                errorFrame(
+                    for: header, WireError(.invalidArgument, reason: "unknown_method", "no method \(header.method)"))
             )
             return
         }
         guard route.callers.allows(role) else {
             logger.notice("refused a method to a role that may not call it", metadata: ["method": "\(route.name)"])
             await send(
-                errorFrame(for: header, WireError(.permissionDenied, reason: "role_not_allowed", "\(role) may not call \(route.name)"))
+                errorFrame(
+                    for: header,
+                    WireError(.permissionDenied, reason: "role_not_allowed", "\(role) may not call \(route.name)"))
             )
             return
         }
         let timeout =
             header.timeoutMillis > 0
-            ? min(configuration.maxRequestTimeout, .milliseconds(header.timeoutMillis)) : configuration.maxRequestTimeout
+            ? min(configuration.maxRequestTimeout, .milliseconds(header.timeoutMillis))
+            : configuration.maxRequestTimeout
         let start = ContinuousClock.now
         var requestLogger = logger
         requestLogger[metadataKey: "trace_id"] = "\(header.traceID)"
         requestLogger[metadataKey: "method"] = "\(route.name)"
         let logger = requestLogger
-        let context = WireRequestContext(traceID: header.traceID, deadline: start + timeout, callerRole: role, logger: logger)
+        let context = WireRequestContext(
+            traceID: header.traceID, deadline: start + timeout, callerRole: role, logger: logger)
         let answered = SharedAtomic<Bool>(false)
 
         // The handler runs in a task of its own that the deadline can cancel; the deadline is a timer on the
@@ -249,18 +263,23 @@ final class WireServerConnection: Sendable {
 
     /// The frame that answers `header` with the handler's outcome; `nil` when the handler was cancelled (the
     /// deadline has answered, or the connection is going).
-    private func reply(to header: WireFrameHeader, _ outcome: Result<ByteBuffer, any Error>, logger: Logger) -> WireFrame? {
+    private func reply(to header: WireFrameHeader, _ outcome: Result<ByteBuffer, any Error>, logger: Logger)
+        -> WireFrame?
+    {
         switch outcome {
         case .success(let payload):
             guard WireFrameHeader.encodedSize + payload.readableBytes <= configuration.maxFrameLength else {
                 // Sent, it would cost the client its connection (and every request on it): an error instead.
                 logger.error("answer over the frame limit", metadata: ["bytes": "\(payload.readableBytes)"])
                 return errorFrame(
-                    for: header, WireError(.resourceExhausted, reason: "response_too_large", "the answer is larger than a frame may be")
+                    for: header,
+                    WireError(
+                        .resourceExhausted, reason: "response_too_large", "the answer is larger than a frame may be")
                 )
             }
             return WireFrame(
-                header: WireFrameHeader(kind: .response, requestID: header.requestID, method: header.method, traceID: header.traceID),
+                header: WireFrameHeader(
+                    kind: .response, requestID: header.requestID, method: header.method, traceID: header.traceID),
                 payload: payload
             )
         case .failure(let error as WireError):
@@ -293,7 +312,8 @@ final class WireServerConnection: Sendable {
             Counter(label: "wire_server_errors_total", dimensions: [("code", "\(error.code)")]).increment()
         }
         return WireFrame(
-            header: WireFrameHeader(kind: .error, requestID: header.requestID, method: header.method, traceID: header.traceID),
+            header: WireFrameHeader(
+                kind: .error, requestID: header.requestID, method: header.method, traceID: header.traceID),
             payload: WireErrorPayload(error).payload()
         )
     }

@@ -12,7 +12,8 @@ public struct WireTransportSecurity: Sendable {
     ///   host the client connects to (to check the server's certificate against), `nil` on the server side.
     public init(
         name: String,
-        secure: @escaping @Sendable (_ pipeline: ChannelPipeline.SynchronousOperations, _ peerHost: String?) throws -> Void
+        secure:
+            @escaping @Sendable (_ pipeline: ChannelPipeline.SynchronousOperations, _ peerHost: String?) throws -> Void
     ) {
         self.name = name
         self.secure = secure

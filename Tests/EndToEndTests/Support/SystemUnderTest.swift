@@ -1,11 +1,11 @@
 import Foundation
-import HTTPTestSupport
 import Gateway
+import HTTPTestSupport
 import Logging
 import NIOCore
-import TLS
 import NIOPosix
 import ServiceRuntime
+import TLS
 import TLSTestSupport
 import Wire
 import WireTestSupport
@@ -106,7 +106,8 @@ struct SystemUnderTest: Sendable {
             let tweetService = try ServiceProcess.start(
                 name: "tweet-service", executable: "\(bin)/tweet-service",
                 arguments: [
-                    "serve", "--service-key-file", TestServiceKeys.file, "--listen", tweetAddress, "--postgres", postgres,
+                    "serve", "--service-key-file", TestServiceKeys.file, "--listen", tweetAddress, "--postgres",
+                    postgres,
                     "--timeline-service", timelineAddresses,
                 ] + (tweetServiceArguments.contains("--scrypt-log-n") ? [] : ["--scrypt-log-n", "10"])
                     + tweetServiceArguments + wireTLSArguments,
@@ -176,7 +177,8 @@ struct SystemUnderTest: Sendable {
         try ServiceProcess.start(
             name: name, executable: "\(bin)/gateway",
             arguments: [
-                "--service-key-file", TestServiceKeys.file, "--listen", "127.0.0.1:\(port)", "--tls-certificate", "\(directory)/cert.pem", "--tls-key",
+                "--service-key-file", TestServiceKeys.file, "--listen", "127.0.0.1:\(port)", "--tls-certificate",
+                "\(directory)/cert.pem", "--tls-key",
                 "\(directory)/key.pem",
                 "--tweet-service", tweetService, "--timeline-service", timelineServices,
             ] + extraArguments,
@@ -221,7 +223,8 @@ struct SystemUnderTest: Sendable {
         var last = ReadQueueStats.Response(waiting: -1, pending: -1, lagMillis: 0)
         while idlePolls < 3 {
             guard ContinuousClock.now < deadline else {
-                throw EndToEndFailure("the fan-out queue never emptied (last: \(last.waiting) waiting, \(last.pending) pending)")
+                throw EndToEndFailure(
+                    "the fan-out queue never emptied (last: \(last.waiting) waiting, \(last.pending) pending)")
             }
             last = try await client.call(ReadQueueStats.self, WireEmpty())
             idlePolls = last.waiting + last.pending < 10 ? idlePolls + 1 : 0

@@ -8,7 +8,9 @@ extension RedisProbe {
         var pending: Int64 = 0
         for stream in FanOutStreams.keys {
             length += try await integer(["XLEN", RedisArgument(stream)]) ?? 0
-            pending += try await send(["XPENDING", RedisArgument(stream), RedisArgument(FanOutStreams.group)]).array?.first?.integer ?? 0
+            pending +=
+                try await send(["XPENDING", RedisArgument(stream), RedisArgument(FanOutStreams.group)]).array?.first?
+                .integer ?? 0
         }
         return (length, pending)
     }
@@ -17,7 +19,8 @@ extension RedisProbe {
     func fanOutPending(onConsumers matches: (String) -> Bool) async throws -> Int64 {
         var pending: Int64 = 0
         for stream in FanOutStreams.keys {
-            let summary = try await send(["XPENDING", RedisArgument(stream), RedisArgument(FanOutStreams.group)]).array ?? []
+            let summary =
+                try await send(["XPENDING", RedisArgument(stream), RedisArgument(FanOutStreams.group)]).array ?? []
             let consumers = summary.count == 4 ? summary[3].array ?? [] : []
             pending += consumers.compactMap(\.array).filter { consumer in consumer.first?.string.map(matches) ?? false }
                 .compactMap { $0.last?.string.flatMap { Int64($0) } }.reduce(0, +)

@@ -3,8 +3,8 @@ import Gateway
 import HTTPTestSupport
 import Logging
 import NIOCore
-import TLS
 import NIOPosix
+import TLS
 import Wire
 import WireTestSupport
 
@@ -64,7 +64,8 @@ struct SystemUnderTest: Sendable {
         let tweetService = ServiceProcess(
             name: "tweet-service", executable: "\(bin)/tweet-service",
             arguments: [
-                "serve", "--service-key-file", TestServiceKeys.file, "--listen", tweetAddress, "--postgres", postgres, "--timeline-service", timelineAddresses,
+                "serve", "--service-key-file", TestServiceKeys.file, "--listen", tweetAddress, "--postgres", postgres,
+                "--timeline-service", timelineAddresses,
                 "--scrypt-log-n", "10",
             ],
             logPath: "\(directory)/tweet-service.log"
@@ -73,14 +74,17 @@ struct SystemUnderTest: Sendable {
             ServiceProcess(
                 name: "timeline-service-\(index + 1)", executable: "\(bin)/timeline-service",
                 arguments: [
-                    "--service-key-file", TestServiceKeys.file, "--listen", "127.0.0.1:\(port)", "--redis", redis, "--tweet-service", tweetAddress],
+                    "--service-key-file", TestServiceKeys.file, "--listen", "127.0.0.1:\(port)", "--redis", redis,
+                    "--tweet-service", tweetAddress,
+                ],
                 logPath: "\(directory)/timeline-service-\(index + 1).log"
             )
         }
         let gateway = ServiceProcess(
             name: "gateway", executable: "\(bin)/gateway",
             arguments: [
-                "--service-key-file", TestServiceKeys.file, "--listen", "127.0.0.1:\(gatewayPort)", "--tls-certificate", "\(directory)/cert.pem",
+                "--service-key-file", TestServiceKeys.file, "--listen", "127.0.0.1:\(gatewayPort)", "--tls-certificate",
+                "\(directory)/cert.pem",
                 "--tls-key", "\(directory)/key.pem", "--tweet-service", tweetAddress,
                 "--timeline-service", timelineAddresses, "--rate-limit", "0", "--sign-ups-per-address-per-hour", "0",
             ],

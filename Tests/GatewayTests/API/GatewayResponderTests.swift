@@ -95,8 +95,11 @@ struct GatewayResponderTests {
                 let signOut = try await api.call(.delete, "/api/v1/sessions/current", token: phone)
                 #expect(signOut.status == .noContent)
                 #expect(signOut.headers[.cacheControl] == "no-store")
-                expectError(try await api.call(.get, "/api/v1/timelines/home", token: phone), .unauthorized, "unauthorized")
-                expectError(try await api.call(.delete, "/api/v1/sessions/current", token: phone), .unauthorized, "unauthorized")
+                expectError(
+                    try await api.call(.get, "/api/v1/timelines/home", token: phone), .unauthorized, "unauthorized")
+                expectError(
+                    try await api.call(.delete, "/api/v1/sessions/current", token: phone), .unauthorized, "unauthorized"
+                )
                 expectError(try await api.call(.delete, "/api/v1/sessions/current"), .unauthorized, "unauthorized")
                 #expect(try await api.call(.get, "/api/v1/timelines/home", token: laptop).status == .ok)
             }
@@ -141,9 +144,10 @@ struct GatewayResponderTests {
 
     @Test func clientsOverTheirRateAre429WithRetryAfter() async throws {
         // One token per 100 s: however slow a loaded machine runs this test, nothing refills in between.
-        try await GatewayHarness.with(configure: {
+        let slowRate: (inout GatewayConfiguration) -> Void = {
             $0.rateLimit = RateLimiter.Configuration(requestsPerSecond: 0.01, burst: 3)
-        }) { harness in
+        }
+        try await GatewayHarness.with(configure: slowRate) { harness in
             try await harness.withRouterClient { client in
                 let api = APIClient(client: client)
                 for _ in 0..<3 {

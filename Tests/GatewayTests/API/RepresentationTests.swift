@@ -64,7 +64,9 @@ struct RepresentationTests {
             #expect(error.code == code, "\(wire)")
         }
         #expect(APIError(WireError(.internal, "SELECT * FROM secrets")).message == "internal error")
-        #expect(APIError(WireError(.invalidArgument, reason: "truncated", "payload ended at byte 7")).message == "internal error")
+        #expect(
+            APIError(WireError(.invalidArgument, reason: "truncated", "payload ended at byte 7")).message
+                == "internal error")
         #expect(
             APIError(WireError(.unavailable, "connection refused to 10.0.0.1")).message.contains("10.0.0.1") == false)
     }
@@ -77,7 +79,8 @@ struct RepresentationTests {
         #expect(wrongMethod.headers[.allow] == "GET, DELETE")
         #expect(APIError.unauthorized().response().headers[.wwwAuthenticate] == "Bearer")
         // The TweetService's full password-hashing queue: 503 with Retry-After, at once.
-        let busy = APIError(WireError(.resourceExhausted, reason: "hashing_busy", "too many password checks")).response()
+        let busy = APIError(WireError(.resourceExhausted, reason: "hashing_busy", "too many password checks"))
+            .response()
         #expect(busy.status == .serviceUnavailable)
         #expect(busy.headers[.retryAfter] == "1")
     }

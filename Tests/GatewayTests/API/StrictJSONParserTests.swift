@@ -19,8 +19,9 @@ struct StrictJSONParserTests {
         for text in valid {
             #expect((try? parse(text)) != nil, "\(text)")
         }
-        #expect(try parse(#"{"s":"\u00e9\uD83D\uDE00\n","k":{"x":null}}"#)
-            == .object(["s": .string("é😀\n"), "k": .object(["x": .null])]))
+        #expect(
+            try parse(#"{"s":"\u00e9\uD83D\uDE00\n","k":{"x":null}}"#)
+                == .object(["s": .string("é😀\n"), "k": .object(["x": .null])]))
         #expect(try parse(#""\u0000""#) == .string("\u{0}"))
     }
 
@@ -51,7 +52,8 @@ struct StrictJSONParserTests {
     }
 
     @Test func limitsNesting() throws {
-        let deepest = String(repeating: "[", count: StrictJSONParser.maxDepth)
+        let deepest =
+            String(repeating: "[", count: StrictJSONParser.maxDepth)
             + String(repeating: "]", count: StrictJSONParser.maxDepth)
         #expect(try parse(deepest) == .array)
         let tooDeep = String(repeating: "[", count: 60_000) + String(repeating: "]", count: 60_000)

@@ -1,9 +1,9 @@
 import Foundation
 import HTTPTestSupport
 import NIOCore
+import NIOHTTP1
 import TLS
 import TLSTestSupport
-import NIOHTTP1
 import Testing
 
 @testable import Gateway
@@ -19,14 +19,13 @@ struct GatewayLiveTests {
     ) async throws -> T {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let client = try TLSContext(configuration: certificate.verifyingClientConfiguration)
-        return try await GatewayHarness.with(
-            configure: { configuration in
-                configuration.transport = .tls(
-                    certificateChainPath: certificate.certificatePath, privateKeyPath: certificate.keyPath)
-                configure(&configuration)
-            },
-            onListening: { continuation.yield($0) }
-        ) { harness in
+        let overTLS: (inout GatewayConfiguration) -> Void = { configuration in
+            configuration.transport = .tls(
+                certificateChainPath: certificate.certificatePath, privateKeyPath: certificate.keyPath)
+            configure(&configuration)
+        }
+        let listening: @Sendable (Int) async -> Void = { continuation.yield($0) }
+        return try await GatewayHarness.with(configure: overTLS, onListening: listening) { harness in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await harness.gateway.run() }
                 defer { group.cancelAll() }
@@ -155,7 +154,8 @@ struct GatewayLiveTests {
                         for try await _ in inbound {}
                     } catch {}
                 }
-                #expect(ContinuousClock.now - start < .seconds(30), "closed by the 1 s read timeout, not the 60 s idle one")
+                #expect(
+                    ContinuousClock.now - start < .seconds(30), "closed by the 1 s read timeout, not the 60 s idle one")
             }
         }
     }
@@ -175,7 +175,8 @@ struct GatewayLiveTests {
                     let start = ContinuousClock.now
                     let closedCleanly = await connection.closedCleanly()
                     #expect(closedCleanly, "the Gateway closed the idle connection with close_notify")
-                    #expect(ContinuousClock.now - start < .seconds(30), "by the 1 s idle timeout, not the 60 s read one")
+                    #expect(
+                        ContinuousClock.now - start < .seconds(30), "by the 1 s idle timeout, not the 60 s read one")
                 }
             }
         }
@@ -258,7 +259,9 @@ struct GatewayLiveTests {
                     }
                     // Without the limit the second connection would be served at once; with it, it waits.
                     try await Task.sleep(for: .milliseconds(500))
-                    #expect(secondAnswered.value.load(ordering: .relaxed) == 0, "the second connection waits while the first is open")
+                    #expect(
+                        secondAnswered.value.load(ordering: .relaxed) == 0,
+                        "the second connection waits while the first is open")
                     #expect(try await first.send(.GET, "/healthz", headers: [("Connection", "close")]).status == 200)
                     #expect(try await waiting.value == 200)
                 }

@@ -36,7 +36,8 @@ struct GatewayHarness: Sendable {
     ) async throws -> T {
         let services = StandInServices()
         let tweetServer = try await WireServer.bind(
-            configuration: WireServerConfiguration(serverName: "tweet-service", keys: TestServiceKeys.shared), router: services.tweetServiceRouter(),
+            configuration: WireServerConfiguration(serverName: "tweet-service", keys: TestServiceKeys.shared),
+            router: services.tweetServiceRouter(),
             logger: logger
         )
         let timelineServer = try await WireServer.bind(

@@ -1,8 +1,8 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-import Testing
 import TLSTestSupport
+import Testing
 
 extension TestResponse {
     /// The body as a JSON object.

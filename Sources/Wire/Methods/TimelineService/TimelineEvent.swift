@@ -27,7 +27,8 @@ public struct TimelineEvent: WireMessage, Hashable {
         case 2: change = .tweetDeleted(tweetID: try reader.read(), authorID: try reader.read())
         case 3: change = .followed(try reader.read(FollowEdge.self))
         case 4: change = .unfollowed(try reader.read(FollowEdge.self))
-        case let kind: throw WireError(.invalidArgument, reason: "unknown_event_kind", "unknown timeline event kind \(kind)")
+        case let kind:
+            throw WireError(.invalidArgument, reason: "unknown_event_kind", "unknown timeline event kind \(kind)")
         }
     }
 

@@ -27,7 +27,9 @@ public struct TweetRecord: WireMessage, Hashable {
         username = try reader.read(String.self, maxBytes: Self.maxUsernameBytes)
         text = try reader.read(String.self, maxBytes: Self.maxTextBytes)
         createdAtMillis = try reader.read()
-        inReplyToID = try reader.readOptional { (reader: inout WireReader) throws(WireError) in try reader.read(Int64.self) }
+        inReplyToID = try reader.readOptional { (reader: inout WireReader) throws(WireError) in
+            try reader.read(Int64.self)
+        }
     }
 
     public func encode(to writer: inout WireWriter) {
@@ -69,7 +71,9 @@ public struct IDList: WireMessage, Hashable {
 
     public init(from reader: inout WireReader) throws(WireError) {
         ids = try reader.read([UInt64].self).map { Int64(bitPattern: $0) }
-        nextCursor = try reader.readOptional { (reader: inout WireReader) throws(WireError) in try reader.read(Int64.self) }
+        nextCursor = try reader.readOptional { (reader: inout WireReader) throws(WireError) in
+            try reader.read(Int64.self)
+        }
     }
 
     public func encode(to writer: inout WireWriter) {
@@ -91,7 +95,9 @@ public struct TweetPage: WireMessage, Hashable {
 
     public init(from reader: inout WireReader) throws(WireError) {
         tweets = try reader.read()
-        nextMaxID = try reader.readOptional { (reader: inout WireReader) throws(WireError) in try reader.read(Int64.self) }
+        nextMaxID = try reader.readOptional { (reader: inout WireReader) throws(WireError) in
+            try reader.read(Int64.self)
+        }
     }
 
     public func encode(to writer: inout WireWriter) {

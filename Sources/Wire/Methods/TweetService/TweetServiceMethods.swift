@@ -53,7 +53,8 @@ public enum GetUsers: WireMethod {
     public static let maxIDs = 100
 
     public static func checkBounds(_ request: Request) throws(WireError) {
-        try WireRequestBounds.check(count: request.ids.count, max: maxIDs, of: "ids", reason: WireRequestBounds.tooManyIDs)
+        try WireRequestBounds.check(
+            count: request.ids.count, max: maxIDs, of: "ids", reason: WireRequestBounds.tooManyIDs)
     }
 }
 
@@ -143,7 +144,8 @@ public enum GetTweets: WireMethod {
 
     public static func checkBounds(_ request: Request) throws(WireError) {
         try WireRequestBounds.check(
-            count: request.ids.count, max: TweetListBudget.maxIDsPerCall, of: "ids", reason: WireRequestBounds.tooManyIDs
+            count: request.ids.count, max: TweetListBudget.maxIDsPerCall, of: "ids",
+            reason: WireRequestBounds.tooManyIDs
         )
     }
 }

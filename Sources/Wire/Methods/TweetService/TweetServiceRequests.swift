@@ -142,7 +142,9 @@ public struct NewTweet: WireMessage, Hashable {
     public init(from reader: inout WireReader) throws(WireError) {
         authorID = try reader.read()
         text = try reader.read(String.self, maxBytes: TweetRecord.maxTextBytes)
-        inReplyToID = try reader.readOptional { (reader: inout WireReader) throws(WireError) in try reader.read(Int64.self) }
+        inReplyToID = try reader.readOptional { (reader: inout WireReader) throws(WireError) in
+            try reader.read(Int64.self)
+        }
     }
 
     public func encode(to writer: inout WireWriter) {
@@ -193,7 +195,8 @@ public struct TimelineQuery: WireMessage, Hashable {
         userID = try reader.read()
         limit = try reader.read()
         maxID = try reader.readOptional { (reader: inout WireReader) throws(WireError) in try reader.read(Int64.self) }
-        sinceID = try reader.readOptional { (reader: inout WireReader) throws(WireError) in try reader.read(Int64.self) }
+        sinceID = try reader.readOptional { (reader: inout WireReader) throws(WireError) in try reader.read(Int64.self)
+        }
     }
 
     public func encode(to writer: inout WireWriter) {

@@ -50,7 +50,9 @@ public struct UserPage: WireMessage, Hashable {
 
     public init(from reader: inout WireReader) throws(WireError) {
         users = try reader.read()
-        nextCursor = try reader.readOptional { (reader: inout WireReader) throws(WireError) in try reader.read(Int64.self) }
+        nextCursor = try reader.readOptional { (reader: inout WireReader) throws(WireError) in
+            try reader.read(Int64.self)
+        }
     }
 
     public func encode(to writer: inout WireWriter) {
