@@ -28,7 +28,6 @@ let methods: [MethodDecoder] = [
     MethodDecoder(DeliverEvents.self),
     MethodDecoder(ReadPublicTimeline.self),
     MethodDecoder(ReadHomeTimeline.self),
-    MethodDecoder(ReadProfileTimeline.self),
     MethodDecoder(ReadQueueStats.self),
 ]
 

@@ -95,8 +95,8 @@ extension RedisLiveTests {
                     return try await outboxRows() == 0 && stats.waiting == 0 && stats.pending == 0
                 }
                 let profile = try await world.timelines.call(
-                    ReadProfileTimeline.self, TimelineQuery(userID: author.id, limit: 50))
-                #expect(Set(tweets).isSubset(of: profile.tweets.map(\.id)), "every tweet is on the profile")
+                    ReadHomeTimeline.self, TimelineQuery(userID: author.id, limit: 50))
+                #expect(Set(tweets).isSubset(of: profile.tweets.map(\.id)), "every tweet is on the author's own home")
                 for tweet in tweets {
                     try await expectEveryHome(of: followers, holds: tweet, redis: world.redis)
                 }

@@ -49,11 +49,6 @@ extension RedisLiveTests {
                 let query = TimelineQuery(userID: context.user.id, limit: pageLimit(past))
                 _ = try await context.world.timelines.call(ReadHomeTimeline.self, query)
             },
-            Case("read_profile_timeline", "limit", atBound: nil, pastBound: "invalid_argument/invalid_limit") {
-                context, past in
-                let query = TimelineQuery(userID: context.user.id, limit: pageLimit(past))
-                _ = try await context.world.timelines.call(ReadProfileTimeline.self, query)
-            },
         ]
 
         @Test(arguments: cases)

@@ -15,10 +15,6 @@ struct TimelineReader: Sendable {
         try await page([TimelineKeys.publicTimeline], query)
     }
 
-    func profile(_ query: TimelineQuery) async throws -> TweetPage {
-        try await page([TimelineKeys.profile(query.userID)], query)
-    }
-
     func home(_ query: TimelineQuery) async throws -> TweetPage {
         let userID = query.userID
         let ttl = configuration.idleTimelineTTL.redisSeconds

@@ -1,4 +1,5 @@
-// The TimelineService's read methods (ids 201-209). Limits are `WireRequestBounds.pageLimit` (1...200);
+// The TimelineService's read methods (ids 201-209; 203, read_profile_timeline, is retired: profiles are read from
+// the store, and the materialized profile timelines serve home rebuilds). Limits are `WireRequestBounds.pageLimit` (1...200);
 // `invalid_argument/invalid_limit` otherwise.
 
 /// Everyone's tweets, newest first, trimmed by age.
@@ -16,18 +17,6 @@ public enum ReadPublicTimeline: WireMethod {
 /// The tweets of the people `userID` follows, and their own, newest first.
 public enum ReadHomeTimeline: WireMethod {
     public static let id = WireMethodID(rawValue: 202), name = "read_home_timeline"
-    public static let callers = WireCallers(.gateway)
-    public typealias Request = TimelineQuery
-    public typealias Response = TweetPage
-
-    public static func checkBounds(_ request: Request) throws(WireError) {
-        try WireRequestBounds.check(limit: request.limit, in: WireRequestBounds.pageLimit)
-    }
-}
-
-/// `userID`'s tweets from the materialized profile timeline (may lag the store by the fan-out delay).
-public enum ReadProfileTimeline: WireMethod {
-    public static let id = WireMethodID(rawValue: 203), name = "read_profile_timeline"
     public static let callers = WireCallers(.gateway)
     public typealias Request = TimelineQuery
     public typealias Response = TweetPage
