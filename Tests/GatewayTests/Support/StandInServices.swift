@@ -4,6 +4,11 @@ import Wire
 /// An in-memory TweetService and TimelineService behind real Wire routers, with the real services' rules and error
 /// reasons, so the Gateway's API logic can be tested without PostgreSQL or Redis. Timelines are computed on read
 /// (no fan-out lag), which is all the Gateway can tell apart.
+///
+/// They do not page: every list is the newest `limit` entries, and the next cursor is whatever the test scripts
+/// (``nextCursor``; none by default). The Gateway's part of paging (parameters in, cursor out) is checked against the
+/// request each list call recorded (``lastTimelineQuery``, ``lastPageRequest``); paging itself, against the real
+/// services (EndToEndTests).
 final class StandInServices: Sendable {
     private struct Edge {
         var id: Int64
@@ -31,8 +36,20 @@ final class StandInServices: Sendable {
     }
 
     private let state = Mutex(State())
+    private let lastLists = Mutex<(timeline: TimelineQuery?, page: PageRequest?)>((nil, nil))
+    private let scriptedCursor = Mutex<Int64?>(nil)
     /// `resolve_token` calls served, to check the Gateway's token cache.
     let resolveTokenCalls = Atomic<Int>(0)
+
+    /// The request of the last timeline read (`list_user_tweets`, `read_public_timeline`, `read_home_timeline`).
+    var lastTimelineQuery: TimelineQuery? { lastLists.withLock { $0.timeline } }
+    /// The request of the last `list_followers` or `list_following`.
+    var lastPageRequest: PageRequest? { lastLists.withLock { $0.page } }
+    /// The `next_max_id` / `next_cursor` that list calls answer with from now on.
+    var nextCursor: Int64? {
+        get { scriptedCursor.withLock { $0 } }
+        set { scriptedCursor.withLock { $0 = newValue } }
+    }
 
     func tweetServiceRouter() -> WireRouter {
         var router = WireRouter()
@@ -75,8 +92,8 @@ final class StandInServices: Sendable {
         }
         router.register(Follow.self) { request, _ in try self.setFollow(request, following: true) }
         router.register(Unfollow.self) { request, _ in try self.setFollow(request, following: false) }
-        router.register(ListFollowers.self) { request, _ in try self.relationships(request, followers: true) }
-        router.register(ListFollowing.self) { request, _ in try self.relationships(request, followers: false) }
+        router.register(ListFollowers.self) { request, _ in self.relationships(request, followers: true) }
+        router.register(ListFollowing.self) { request, _ in self.relationships(request, followers: false) }
         router.register(CreateTweet.self) { request, _ in try self.createTweet(request) }
         router.register(GetTweets.self) { request, _ in
             self.state.withLock { state in TweetList(tweets: request.ids.compactMap { state.tweets[$0] }) }
@@ -94,19 +111,19 @@ final class StandInServices: Sendable {
                 return WireEmpty()
             }
         }
-        router.register(ListUserTweets.self) { query, _ in try self.timeline(query) { $0.userID == query.userID } }
+        router.register(ListUserTweets.self) { query, _ in self.timeline(query) { $0.userID == query.userID } }
         return router
     }
 
     func timelineServiceRouter() -> WireRouter {
         var router = WireRouter()
         router.registerHealthCheck(service: "timeline-service")
-        router.register(ReadPublicTimeline.self) { query, _ in try self.timeline(query) { _ in true } }
+        router.register(ReadPublicTimeline.self) { query, _ in self.timeline(query) { _ in true } }
         router.register(ReadHomeTimeline.self) { query, _ in
             let followed = self.state.withLock { state in
                 Set(state.edges.filter { $0.follower == query.userID }.map(\.followee))
             }
-            return try self.timeline(query) { $0.userID == query.userID || followed.contains($0.userID) }
+            return self.timeline(query) { $0.userID == query.userID || followed.contains($0.userID) }
         }
         return router
     }
@@ -154,20 +171,17 @@ final class StandInServices: Sendable {
         }
     }
 
-    private func relationships(_ request: PageRequest, followers: Bool) throws(WireError) -> UserPage {
-        guard (1...200).contains(request.limit) else {
-            throw WireError(.invalidArgument, reason: "invalid_limit", "limit must be 1 to 200")
-        }
-        return state.withLock { state in
-            let edges = state.edges
-                .filter {
-                    (followers ? $0.followee : $0.follower) == request.userID && $0.id < (request.cursor ?? .max)
-                }
+    /// The newest `limit` relationships; the bounds are the router's (the real `checkBounds`).
+    private func relationships(_ request: PageRequest, followers: Bool) -> UserPage {
+        lastLists.withLock { $0.page = request }
+        let users = state.withLock { state in
+            state.edges
+                .filter { (followers ? $0.followee : $0.follower) == request.userID }
                 .sorted { $0.id > $1.id }
-            let page = edges.prefix(Int(request.limit))
-            let users = page.compactMap { state.users[followers ? $0.follower : $0.followee] }
-            return UserPage(users: users, nextCursor: edges.count > page.count ? page.last?.id : nil)
+                .prefix(Int(request.limit))
+                .compactMap { state.users[followers ? $0.follower : $0.followee] }
         }
+        return UserPage(users: users, nextCursor: nextCursor)
     }
 
     private func createTweet(_ request: NewTweet) throws(WireError) -> TweetRecord {
@@ -191,17 +205,12 @@ final class StandInServices: Sendable {
         }
     }
 
-    /// The window `sinceID < id < maxID` of the tweets that pass `filter`, newest first, as the services page it.
-    private func timeline(_ query: TimelineQuery, filter: (TweetRecord) -> Bool) throws(WireError) -> TweetPage {
-        guard (1...200).contains(query.limit) else {
-            throw WireError(.invalidArgument, reason: "invalid_limit", "limit must be 1 to 200")
+    /// The newest `limit` tweets that pass `filter`; the bounds are the router's (the real `checkBounds`).
+    private func timeline(_ query: TimelineQuery, filter: (TweetRecord) -> Bool) -> TweetPage {
+        lastLists.withLock { $0.timeline = query }
+        let tweets = state.withLock { state in
+            state.tweets.values.filter(filter).sorted { $0.id > $1.id }.prefix(Int(query.limit))
         }
-        let window = state.withLock { state in
-            state.tweets.values
-                .filter { filter($0) && $0.id < (query.maxID ?? .max) && $0.id > (query.sinceID ?? .min) }
-                .sorted { $0.id > $1.id }
-        }
-        let page = Array(window.prefix(Int(query.limit)))
-        return TweetPage(tweets: page, nextMaxID: window.count > page.count ? page.last?.id : nil)
+        return TweetPage(tweets: Array(tweets), nextMaxID: nextCursor)
     }
 }
