@@ -197,6 +197,13 @@ let package = Package(
             path: "Tests/HTTPTestSupport",
             swiftSettings: swiftSettings
         ),
+        // `scripts/infra` for the tests that stop, start and kill the servers under them.
+        .target(
+            name: "InfraTestSupport",
+            dependencies: [.product(name: "NIOPosix", package: "swift-nio")],
+            path: "Tests/InfraTestSupport",
+            swiftSettings: swiftSettings
+        ),
         // Wire clients and service keys for the tests of the services: a client that calls in whatever role each
         // method allows, and the test process's key (in memory and as a file for the executables it starts); the
         // catalog of every method and the request-bounds table of docs/wire.md.
@@ -272,7 +279,7 @@ let package = Package(
         .testTarget(
             name: "TweetServiceTests",
             dependencies: [
-                "WireTestSupport", "TweetService", "Wire",
+                "InfraTestSupport", "WireTestSupport", "TweetService", "Wire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -282,7 +289,7 @@ let package = Package(
         .testTarget(
             name: "TimelineServiceTests",
             dependencies: [
-                "WireTestSupport", "TimelineService", "Wire", "TweetService",
+                "InfraTestSupport", "WireTestSupport", "TimelineService", "Wire", "TweetService",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -322,7 +329,8 @@ let package = Package(
         .testTarget(
             name: "FaultTests",
             dependencies: [
-                "TLS", "WireTestSupport", "Gateway", "Wire", "HTTPTestSupport", "TweetService", "TimelineService",
+                "InfraTestSupport", "TLS", "WireTestSupport", "Gateway", "Wire", "HTTPTestSupport", "TweetService",
+                "TimelineService",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -85,6 +85,7 @@ extension EndToEnd {
                     let used = try await api.signUp("exp")
                     let idle = try await signInAgain(used, api: api)
                     #expect(try await api.call(.GET, home, as: idle).status == 200)
+                    // A fixed wait, not a poll: asking with the unused session would renew it (sessions slide on use).
                     let until = ContinuousClock.now + .seconds(6)
                     while ContinuousClock.now < until {
                         #expect(try await api.call(.GET, home, as: used).status == 200)

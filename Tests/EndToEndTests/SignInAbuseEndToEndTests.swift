@@ -57,7 +57,11 @@ extension EndToEnd {
                     }
                 }
                 defer { flood.cancel() }
+                let floodUnderWay = ContinuousClock.now + .seconds(60)
                 while tally.answered.load(ordering: .relaxed) < 100 {
+                    guard ContinuousClock.now < floodUnderWay else {
+                        throw EndToEndFailure("the flood got fewer than 100 answers in 60 s")
+                    }
                     try await Task.sleep(for: .milliseconds(10))
                 }
 

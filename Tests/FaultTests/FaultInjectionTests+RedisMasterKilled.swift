@@ -1,3 +1,4 @@
+import InfraTestSupport
 import Testing
 import TimelineService
 
@@ -24,12 +25,14 @@ extension FaultInjectionTests {
                 try await homesHolding(tweets[0], of: sample, redis: bench.redis) > 0
             }
             #expect(started, "the fan-out reached the first followers before the kill")
-            try await Infrastructure.run(["redis-kill", victimPort])
+            try await ScriptsInfra.run("redis-kill", victimPort)
             try await withFault(heal: { try await Self.bringBack(victim, port: victimPort, redis: bench.redis) }) {
                 for index in 0..<10 {
                     let reply = try await bench.api.post(TweetText.unique("during the failover \(index)"), as: author)
                     #expect(reply.status == 201, "a tweet is acknowledged once PostgreSQL has it: \(reply.summary)")
                     if let id = reply.tweetID { tweets.append(id) }
+                    // Pacing, not waiting for a condition: ten tweets spread over the 3 s around the promotion (the
+                    // cluster's node timeout is 5 s), so that some arrive before, during and after it.
                     try await Task.sleep(for: .milliseconds(300))
                 }
             }
@@ -43,7 +46,7 @@ extension FaultInjectionTests {
     /// Starts the killed master again (it rejoins as its successor's replica) and gives it its role back, so that
     /// the cluster is laid out as `scripts/infra` made it.
     private static func bringBack(_ node: String, port: String, redis: RedisProbe) async throws {
-        try await Infrastructure.run(["redis-start", port])
+        try await ScriptsInfra.run("redis-start", port)
         let promoted = try await poll(within: .seconds(60), every: .milliseconds(200)) {
             let role = try await redis.send(["ROLE"], to: node).array?.first?.string
             if role == "slave" {

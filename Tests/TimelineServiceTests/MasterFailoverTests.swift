@@ -1,4 +1,5 @@
 import Foundation
+import InfraTestSupport
 import Testing
 import TweetService
 import Wire
@@ -87,7 +88,7 @@ extension RedisLiveTests {
                 try await Self.eventually("the replica's promotion") {
                     try await Self.role(of: replicaPort) == "master"
                 }
-                try await RedisNodeProcesses.infra("redis-start", String(victim.port))
+                try await ScriptsInfra.run("redis-start", String(victim.port))
                 try await world.redis.refreshTopology()
                 try await Self.eventually("delivery and fan-out after the failover", seconds: 90) {
                     try await world.settle()

@@ -100,33 +100,10 @@ extension StoreTests {
             }
             try await Self.insertOutboxRows(payloads, shard: shard, database: database)
 
-            let sink = EventSink()
-            var router = WireRouter()
-            router.register(DeliverEvents.self) { batch, _ in
-                sink.accept(batch)
-                return WireEmpty()
-            }
-            let timeline = try await WireServer.bind(
-                configuration: WireServerConfiguration(
-                    serverName: "small-frames", keys: TestServiceKeys.shared, maxFrameLength: 12 * 1024),
-                router: router, logger: TestStore.logger
-            )
-            let client = WireClient(
-                configuration: WireClientConfiguration(
-                    endpoints: [WireEndpoint(host: "127.0.0.1", port: timeline.port)], role: .tweetService,
-                    keys: TestServiceKeys.shared),
-                logger: TestStore.logger
-            )
-            let relay = OutboxRelay(database: database, logger: TestStore.logger) { batch in
-                _ = try await client.call(DeliverEvents.self, batch)
-            }
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await timeline.run() }
-                defer {
-                    client.closeConnections()
-                    group.cancelAll()
-                }
+            let sink = try await withStandInTimelineService(database: database, maxFrameLength: 12 * 1024) {
+                relay, sink in
                 await relay.drain(shards: [shard])
+                return sink
             }
             let delivered = sink.events.compactMap { event -> Int? in
                 guard case .tweetCreated(let tweet) = event.change, tweet.userID == author else { return nil }

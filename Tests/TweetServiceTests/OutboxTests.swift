@@ -1,48 +1,16 @@
 import Logging
-import Synchronization
 import Testing
 import Wire
 import WireTestSupport
 
 @testable import TweetService
 
-/// Collects what a relay delivers, like a TimelineService would.
-final class EventSink: Sendable {
-    private let received = Mutex<[TimelineEvent]>([])
-
-    var events: [TimelineEvent] { received.withLock { $0 } }
-
-    func accept(_ batch: TimelineEventBatch) {
-        received.withLock { $0 += batch.events }
-    }
-}
-
 extension StoreTests {
     @Suite("Outbox relay")
     struct OutboxTests {
         @Test func everyChangeBecomesOneEventDeliveredOverWire() async throws {
             let database = try await TestStore.migrated()
-            // A stand-in TimelineService on a real Wire server.
-            let sink = EventSink()
-            var router = WireRouter()
-            router.register(DeliverEvents.self) { batch, _ in
-                sink.accept(batch)
-                return WireEmpty()
-            }
-            let timeline = try await WireServer.bind(
-                configuration: WireServerConfiguration(serverName: "timeline-stand-in", keys: TestServiceKeys.shared),
-                router: router, logger: TestStore.logger)
-            let timelineClient = WireClient(
-                configuration: WireClientConfiguration(
-                    endpoints: [WireEndpoint(host: "127.0.0.1", port: timeline.port)], role: .tweetService,
-                    keys: TestServiceKeys.shared),
-                logger: TestStore.logger
-            )
-            let relay = OutboxRelay(database: database, logger: TestStore.logger) { batch in
-                _ = try await timelineClient.call(DeliverEvents.self, batch)
-            }
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await timeline.run() }
+            try await withStandInTimelineService(database: database) { relay, sink in
                 try await withTweetService(relay: relay) { client in
                     let users = try await makeUsers(2, client: client)
                     let tweet = try await client.call(
@@ -74,9 +42,7 @@ extension StoreTests {
                         })
                     #expect(Set(mine.map { "\($0.shard)/\($0.id)" }).count == 4, "each event has its own id")
                 }
-                group.cancelAll()
             }
-            timelineClient.closeConnections()
         }
 
         @Test func aRelayKilledMidDeliveryLosesNothing() async throws {

@@ -1,3 +1,4 @@
+import InfraTestSupport
 import Testing
 import Wire
 import WireTestSupport
@@ -20,7 +21,7 @@ extension StoreTests {
                         onSecond = user
                     }
                 }
-                try await infra("pg-stop", "2")
+                try await ScriptsInfra.run("pg-stop", "2")
                 // The server is started again whatever happens meanwhile: a failure here must not cascade into every
                 // later test that needs it.
                 do {
@@ -35,10 +36,10 @@ extension StoreTests {
                         CreateTweet.self, NewTweet(authorID: onFirst!.id, text: "still up"))
                     #expect(other.userID == onFirst!.id)
                 } catch {
-                    try await infra("pg-start", "2")
+                    try await ScriptsInfra.run("pg-start", "2")
                     throw error
                 }
-                try await infra("pg-start", "2")
+                try await ScriptsInfra.run("pg-start", "2")
                 // The pool reconnects by itself once the server is back.
                 var recovered = false
                 for _ in 0..<100 where !recovered {

@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import NIOPosix
 import Testing
 import TweetService
 import Wire
@@ -67,26 +66,6 @@ func withTweetService<Result: Sendable>(
             group.cancelAll()
         }
         return try await body(client)
-    }
-}
-
-/// Runs `scripts/infra` (stop or start one PostgreSQL server) from the package root, waiting for it on a thread of
-/// NIO's pool rather than a cooperative one. (posix_spawn and waitpid directly: Foundation's `Process` has hung here.)
-func infra(_ arguments: String...) async throws {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-    let argv = [root.appendingPathComponent("scripts/infra").path] + arguments
-    let status = try await NIOThreadPool.singleton.runIfActive { () -> Int32 in
-        var pid: pid_t = 0
-        let cArguments = argv.map { strdup($0) } + [nil]
-        defer { cArguments.forEach { free($0) } }
-        guard posix_spawn(&pid, argv[0], nil, nil, cArguments, environ) == 0 else { return -1 }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        return status
-    }
-    guard status == 0 else {
-        throw WireError(.internal, "scripts/infra \(arguments.joined(separator: " ")) failed with status \(status)")
     }
 }
 

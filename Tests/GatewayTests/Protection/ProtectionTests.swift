@@ -124,7 +124,8 @@ struct ProtectionTests {
         // counting itself into run()), so every caller arrives while it runs: exactly one check may run.
         let check = SharedCheck {
             runs.value.add(1, ordering: .relaxed)
-            while callers.value.load(ordering: .relaxed) < 100 {
+            let everyoneAsked = ContinuousClock.now + .seconds(30)
+            while callers.value.load(ordering: .relaxed) < 100, ContinuousClock.now < everyoneAsked {
                 try? await Task.sleep(for: .milliseconds(5))
             }
             try? await Task.sleep(for: .milliseconds(200))
