@@ -34,6 +34,11 @@ struct FanOutBenchmark: AsyncParsableCommand {
     @Option(help: "Followers whose Redis writes the diagnostic row repeats without the services (at most --followers).")
     var diagnosticFollowers: Int = 100_000
 
+    @Option(
+        parsing: .upToNextOption,
+        help: "Shares of the followers with a home timeline, in percent (each a divisor of 100), one run for each.")
+    var activePercent: [Int] = [100, 10]
+
     @Option(help: "The logical shard of the author.")
     var shard: Int = 100
 
@@ -45,6 +50,9 @@ struct FanOutBenchmark: AsyncParsableCommand {
 
     func validate() throws {
         let counts = [followers, diagnosticFollowers, workers, chunkSize, baselineRequests, timeoutSeconds]
+        guard activePercent.allSatisfy({ (1...100).contains($0) && 100 % $0 == 0 }) else {
+            throw ValidationError("--active-percent takes divisors of 100")
+        }
         guard counts.allSatisfy({ $0 > 0 }), (0..<1024).contains(shard) else {
             throw ValidationError("counts must be positive, --shard 0 to 1023")
         }
@@ -133,19 +141,104 @@ struct FanOutBenchmark: AsyncParsableCommand {
         guard let seed = RedisNodeAddress.list(servers.redis)?.first else {
             throw BenchmarkFailure("--redis names no node")
         }
-        let baselineKey = try await redis.key(prefix: "stbench:zadd:", on: seed)
+        // The baseline: pipelined ZADDs to new keys on every master, as the fan-out creates home timelines.
         let baseline = RedisBenchmark(
             executable: servers.redisBenchmark, host: seed.host, port: seed.port, clients: 50,
-            requests: baselineRequests, pipeline: 100
+            requests: baselineRequests, pipeline: 100, cluster: true, keySpace: baselineRequests
         )
-        let raw = try await baseline.run(["zadd", baselineKey, "0", "member"], scratch: scratch)
-        try await redis.deleteKeys([baselineKey])
+        let raw = try await baseline.run(["zadd", "stbench:zadd:{tag}:__rand_int__", "0", "member"], scratch: scratch)
+        try await redis.deleteKeys(
+            try await redis.keys(matching: "stbench:zadd:*").map { String(decoding: $0, as: UTF8.self) })
 
-        if !(try await timelines.waitForIdleQueue(limit: .seconds(30))) {
-            report("# note: the shared fan-out queue was still busy with other work after 30 s; measuring anyway")
+        for percent in activePercent {
+            // Every (100 / percent)th follower is active, spread over the edge order; the first (written last) is one.
+            let active = Array(stride(from: 0, to: followerIDs.count, by: 100 / percent).map { followerIDs[$0] })
+            _ = try await redis.pipelined(
+                active.map { RedisCommand("SET", key: BenchmarkKeys.homeBuilt($0), "1", "EX", 3_600) })
+            let idleReader = try await tweets.makeUsers(1, onShard: (shard + 1) % 1024)[0]
+            _ = try await tweets.client.call(Follow.self, FollowEdge(followerID: idleReader.id, followeeID: author.id))
+            if !(try await timelines.waitForIdleQueue(limit: .seconds(30))) {
+                report("# note: the shared fan-out queue was still busy with other work after 30 s; measuring anyway")
+            }
+            let (elapsed, tweetID) = try await fanOut(
+                from: author, lastFollower: followerIDs[0], tweets: tweets, timelines: timelines)
+            let drained = try await timelines.waitForIdleQueue(limit: .seconds(30))
+            let missing = try await countMissing(tweetID: tweetID, followerIDs: active, redis: redis)
+            // The idle followers (every one but the active) got nothing: their timelines are rebuilt when read.
+            let idleFollowers =
+                percent < 100
+                ? Array(followerIDs.indices.filter { $0 % (100 / percent) != 0 }.prefix(5_000).map { followerIDs[$0] })
+                : []
+            let idleWritten = try await redis.pipelined(
+                idleFollowers.map { RedisCommand("EXISTS", key: BenchmarkKeys.home($0)) }
+            )
+            .reduce(0) { $0 + Int($1.integer ?? 0) }
+            let clock = ContinuousClock()
+            let readStarted = clock.now
+            let idlePage = try await timelines.client.call(
+                ReadHomeTimeline.self, TimelineQuery(userID: idleReader.id, limit: 20))
+            let idleRead = clock.now - readStarted
+            let idleHasTweet = idlePage.tweets.contains { $0.id == tweetID }
+            try await cleanUp(author: author, tweetID: tweetID, followerIDs: followerIDs, redis: redis)
+            try await redis.deleteKeys(
+                active.map(BenchmarkKeys.homeBuilt) + [
+                    BenchmarkKeys.home(idleReader.id), BenchmarkKeys.homeBuilt(idleReader.id),
+                ])
+            _ = try await tweets.client.call(
+                Unfollow.self, FollowEdge(followerID: idleReader.id, followeeID: author.id))
+
+            let diagnosed = Array(active.prefix(diagnosticFollowers))
+            let clientOnly = try await measureDeliveryAlone(
+                tweetID: tweetID, followerIDs: diagnosed, redis: redis, replication: replication)
+            let clientOnlyPerSecond = Double(diagnosed.count) / clientOnly.inSeconds
+
+            let entriesPerSecond = Double(followers) / elapsed.inSeconds
+            report()
+            let waits =
+                replication.map { "WAIT for \($0.replicas) replica before each job's acknowledgement" } ?? "no WAIT"
+            report(
+                "## fan-out of one tweet to \(followers) followers, \(percent)% active (\(active.count) home timelines): "
+                    + "\(workers) workers, \(chunkSize) followers per job, hybrid off, \(waits)")
+            report()
+            let table = MarkdownTable(
+                ["what", "followers", "seconds", "followers/s", "ours/raw"], rightAligned: [1, 2, 3, 4])
+            table.row([
+                "raw: redis-benchmark --cluster ZADD to new keys on every master, 50 clients, pipeline 100",
+                String(baselineRequests), fixed(Double(baselineRequests) / raw.summary.perSecond, decimals: 2),
+                raw.summary.rate, "",
+            ])
+            table.row([
+                "ours: CreateTweet → outbox → relay → queue → fan-out", String(followers),
+                fixed(elapsed.inSeconds, decimals: 2), String(Int(entriesPerSecond.rounded())),
+                ratio(entriesPerSecond, raw.summary.perSecond),
+            ])
+            table.row([
+                "diagnostic: HomeDelivery alone per \(chunkSize) active followers", String(diagnosed.count),
+                fixed(clientOnly.inSeconds, decimals: 2), String(Int(clientOnlyPerSecond.rounded())),
+                ratio(clientOnlyPerSecond, raw.summary.perSecond),
+            ])
+            report()
+            report("# raw: \(raw.commandLine)")
+            report(
+                "# ours: timed from the CreateTweet call until follower \(followerIDs[0])'s home timeline (written last) "
+                    + "held the tweet; one script call per master per job (HomeDelivery)")
+            report(
+                "# queue " + (drained ? "empty" : "still busy")
+                    + " afterwards; active home timelines missing the tweet: "
+                    + "\(missing) of \(active.count); an idle follower's first read (a rebuild) took "
+                    + "\(fixed(idleRead.inSeconds * 1000, decimals: 1)) ms and " + (idleHasTweet ? "showed" : "LACKED")
+                    + " the tweet; idle followers written: \(idleWritten) of \(idleFollowers.count) sampled")
+            if missing > 0 || !idleHasTweet || idleWritten > 0 {
+                throw BenchmarkFailure("\(missing) home timelines lack the tweet; idle reader saw it: \(idleHasTweet)")
+            }
         }
-        // Edges are numbered 1...N and pages go newest edge first, so the follower on edge 1 is written last.
-        let lastFollower = followerIDs[0]
+    }
+
+    /// Creates a tweet and waits until `lastFollower`'s home timeline holds it; returns the time and the tweet id.
+    private func fanOut(
+        from author: UserRecord, lastFollower: Int64, tweets: TweetServiceHarness, timelines: TimelineServiceHarness
+    ) async throws -> (Duration, Int64) {
+        let redis = timelines.redis
         let clock = ContinuousClock()
         let started = clock.now
         let tweet = try await tweets.client.call(
@@ -156,7 +249,6 @@ struct FanOutBenchmark: AsyncParsableCommand {
         while try await redis.send(RedisCommand("ZSCORE", key: BenchmarkKeys.home(lastFollower), member)).isNull {
             let now = clock.now
             guard now - started < .seconds(timeoutSeconds) else {
-                try await cleanUp(author: author, tweetID: tweet.id, followerIDs: followerIDs, redis: redis)
                 throw BenchmarkFailure("the fan-out did not finish within \(timeoutSeconds) s")
             }
             if now >= nextReport {
@@ -165,98 +257,39 @@ struct FanOutBenchmark: AsyncParsableCommand {
                     "# … \(Int((now - started).inSeconds)) s: queue waiting \(stats.waiting), pending \(stats.pending)")
                 nextReport = now + .seconds(15)
             }
-            try await Task.sleep(for: .milliseconds(10))
+            try await Task.sleep(for: .milliseconds(2))
         }
-        let elapsed = clock.now - started
-        let drained = try await timelines.waitForIdleQueue(limit: .seconds(30))
-        let queueEmptyAfter = clock.now - started
-
-        let missing = try await countMissing(tweetID: tweet.id, followerIDs: followerIDs, redis: redis)
-        try await cleanUp(author: author, tweetID: tweet.id, followerIDs: followerIDs, redis: redis)
-        let diagnosed = Array(followerIDs.prefix(diagnosticFollowers))
-        let clientOnly = try await measureRedisWritesAlone(tweetID: tweet.id, followerIDs: diagnosed, redis: redis)
-        let clientOnlyPerSecond = Double(diagnosed.count) / clientOnly.inSeconds
-
-        let entriesPerSecond = Double(followers) / elapsed.inSeconds
-        report()
-        let waits = replication.map { "WAIT for \($0.replicas) replica before each job's acknowledgement" } ?? "no WAIT"
-        report(
-            "## fan-out of one tweet to \(followers) followers: \(workers) workers, \(chunkSize) followers per job, "
-                + "hybrid off (celebrityThreshold nil), \(waits)")
-        report()
-        let table = MarkdownTable(
-            ["what", "entries written", "seconds", "entries/s", "Redis commands/s", "ours/raw entries/s"],
-            rightAligned: [1, 2, 3, 4, 5]
-        )
-        table.row([
-            "raw: redis-benchmark ZADD, one key on \(seed), 50 clients, pipeline 100", String(baselineRequests),
-            fixed(Double(baselineRequests) / raw.summary.perSecond, decimals: 2), raw.summary.rate, raw.summary.rate,
-            "",
-        ])
-        table.row([
-            "ours: CreateTweet → outbox → relay → queue → fan-out", String(followers),
-            fixed(elapsed.inSeconds, decimals: 2),
-            String(Int(entriesPerSecond.rounded())), String(Int((entriesPerSecond * 3).rounded())),
-            ratio(entriesPerSecond, raw.summary.perSecond),
-        ])
-        table.row([
-            "diagnostic: the same Redis writes alone, RedisClient.pipeline per \(chunkSize) followers",
-            String(diagnosed.count),
-            fixed(clientOnly.inSeconds, decimals: 2), String(Int(clientOnlyPerSecond.rounded())),
-            String(Int((clientOnlyPerSecond * 3).rounded())), ratio(clientOnlyPerSecond, raw.summary.perSecond),
-        ])
-        report()
-        report("# raw: \(raw.commandLine)")
-        report(
-            "# ours: timed from the CreateTweet call until follower \(lastFollower)'s home timeline (written last) held the tweet; "
-                + "each entry is ZADD + ZREMRANGEBYRANK + EXPIRE")
-        report(
-            "# queue " + (drained ? "empty" : "still busy")
-                + " after \(fixed(queueEmptyAfter.inSeconds, decimals: 2)) s; "
-                + "home timelines missing the tweet afterwards: \(missing) of \(followers)")
-        if missing > 0 {
-            throw BenchmarkFailure("\(missing) home timelines lack the tweet")
-        }
+        return (clock.now - started, tweet.id)
     }
 
-    /// The fan-out's Redis writes with nothing else: the commands a fan-out job sends for each follower, one
-    /// pipeline per chunk, one chunk after another as the jobs run, straight through the service's `RedisClient`
-    /// (no queue, no TweetService, no Wire). Tells how much of the fan-out's time the Redis client itself takes.
-    private func measureRedisWritesAlone(tweetID: Int64, followerIDs: [Int64], redis: RedisClient) async throws
-        -> Duration
-    {
-        let member = BenchmarkKeys.member(tweetID)
-        let configuration = TimelineConfiguration()
-        let ttl = configuration.idleTimelineTTL.components.seconds
+    /// The fan-out's Redis writes with nothing else: ``HomeDelivery`` per chunk of followers, one chunk after another,
+    /// straight through the service's `RedisClient` (no queue, no TweetService, no Wire). Tells how much of the
+    /// fan-out's time the Redis side takes. The followers' homes are built; they are deleted afterwards.
+    private func measureDeliveryAlone(
+        tweetID: Int64, followerIDs: [Int64], redis: RedisClient, replication: RedisReplication?
+    ) async throws -> Duration {
+        _ = try await redis.pipelined(
+            followerIDs.map { RedisCommand("SET", key: BenchmarkKeys.homeBuilt($0), "1", "EX", 3_600) })
+        var configuration = TimelineConfiguration()
+        configuration.replication = replication
+        let delivery = HomeDelivery(redis: redis, configuration: configuration)
         let clock = ContinuousClock()
         let started = clock.now
         for start in stride(from: 0, to: followerIDs.count, by: chunkSize) {
-            var commands: [RedisCommand] = []
-            commands.reserveCapacity(chunkSize * 3)
-            for follower in followerIDs[start..<min(start + chunkSize, followerIDs.count)] {
-                let key = BenchmarkKeys.home(follower)
-                commands.append(RedisCommand("ZADD", key: key, 0, member))
-                commands.append(RedisCommand("ZREMRANGEBYRANK", key: key, 0, -(configuration.homeCapacity + 1)))
-                commands.append(RedisCommand("EXPIRE", key: key, ttl))
-            }
-            _ = try await redis.pipeline(commands)
+            try await delivery.add(tweetID, to: Array(followerIDs[start..<min(start + chunkSize, followerIDs.count)]))
         }
         let elapsed = clock.now - started
-        try await redis.deleteKeys(followerIDs.map(BenchmarkKeys.home))
+        try await redis.deleteKeys(followerIDs.flatMap { [BenchmarkKeys.home($0), BenchmarkKeys.homeBuilt($0)] })
         return elapsed
     }
 
     /// Home timelines of `followerIDs` that do not hold the tweet, checked in pipelined batches.
     private func countMissing(tweetID: Int64, followerIDs: [Int64], redis: RedisClient) async throws -> Int {
         let member = BenchmarkKeys.member(tweetID)
-        var missing = 0
-        for start in stride(from: 0, to: followerIDs.count, by: 5_000) {
-            let batch = followerIDs[start..<min(start + 5_000, followerIDs.count)].map {
-                RedisCommand("ZSCORE", key: BenchmarkKeys.home($0), member)
-            }
-            missing += try await redis.pipeline(batch).filter(\.isNull).count
-        }
-        return missing
+        return try await redis.pipelined(
+            followerIDs.map { RedisCommand("ZSCORE", key: BenchmarkKeys.home($0), member) }
+        )
+        .filter(\.isNull).count
     }
 
     /// Deletes every key the fan-out wrote: the followers' home timelines, the author's timelines, the cached tweet,

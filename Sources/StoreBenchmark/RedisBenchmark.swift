@@ -7,6 +7,10 @@ struct RedisBenchmark: Sendable {
     var requests: Int
     /// Commands each client sends before reading the answers (`-P`); 1 is no pipelining.
     var pipeline: Int
+    /// Whether to spread the clients over every master (`--cluster`; a key then carries `{tag}`).
+    var cluster = false
+    /// How many distinct values `__rand_int__` in a key takes (`-r`); `nil` for none.
+    var keySpace: Int?
 
     struct Result: Sendable {
         var summary: LatencySummary
@@ -21,7 +25,7 @@ struct RedisBenchmark: Sendable {
             [
                 "-h", host, "-p", String(port), "-c", String(clients), "-n", String(requests), "-P", String(pipeline),
                 "--csv",
-            ] + arguments)
+            ] + (cluster ? ["--cluster"] : []) + (keySpace.map { ["-r", String($0)] } ?? []) + arguments)
         let output = try await command.runChecked(outputPath: scratch.file("redis-benchmark.out"))
         // A server error (MOVED, WRONGTYPE) is printed but does not change the exit status.
         guard !output.contains("Error from server") else {

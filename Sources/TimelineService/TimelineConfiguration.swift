@@ -4,6 +4,9 @@ import Wire
 public struct TimelineConfiguration: Sendable {
     /// Entries kept in each home timeline.
     public var homeCapacity: Int
+    /// How far past ``homeCapacity`` fan-out lets a home timeline grow before trimming it back: one trim per this many
+    /// deliveries instead of one per delivery. Reads may page this much deeper than the capacity.
+    public var homeTrimSlack: Int
     /// Entries kept in each profile timeline.
     public var profileCapacity: Int
     /// Entries kept in the public timeline.
@@ -46,6 +49,7 @@ public struct TimelineConfiguration: Sendable {
 
     public init(
         homeCapacity: Int = 800,
+        homeTrimSlack: Int = 64,
         profileCapacity: Int = 800,
         publicCapacity: Int = 10_000,
         publicMaxAge: Duration = .seconds(30 * 86_400),
@@ -64,6 +68,7 @@ public struct TimelineConfiguration: Sendable {
         replication: RedisReplication? = RedisReplication()
     ) {
         self.homeCapacity = homeCapacity
+        self.homeTrimSlack = homeTrimSlack
         self.profileCapacity = profileCapacity
         self.publicCapacity = publicCapacity
         self.publicMaxAge = publicMaxAge

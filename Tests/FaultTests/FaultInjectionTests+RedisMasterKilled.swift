@@ -15,6 +15,7 @@ extension FaultInjectionTests {
                 try await bench.api.follow(author, as: reader)
             }
             let synthetic = try await bench.store.addSyntheticFollowers(to: author.id, count: 20_000)
+            try await bench.redis.markHomesBuilt(synthetic)
             let sample = Array(synthetic.shuffled().prefix(200))
             try await bench.invariants([author] + readers).waitUntilHeld(api: bench.api)
 

@@ -13,6 +13,7 @@ extension FaultInjectionTests {
                 try await bench.api.follow(author, as: reader)
             }
             let synthetic = try await bench.store.addSyntheticFollowers(to: author.id, count: 50_000)
+            try await bench.redis.markHomesBuilt(synthetic)
             let sample = Array(synthetic.shuffled().prefix(200))
             let before = try await bench.api.tweet(TweetText.unique("before the crash"), as: author)
             try await bench.invariants([author] + readers).waitUntilHeld(api: bench.api)

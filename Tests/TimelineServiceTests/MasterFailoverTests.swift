@@ -57,6 +57,7 @@ extension RedisLiveTests {
             try await TimelineWorld.with(configuration) { world in
                 let author = try await world.makeUser()
                 let followers = try await addSyntheticFollowers(to: author, count: 2_000, database: world.database)
+                try await markHomesBuilt(followers, redis: world.redis)
                 try await world.settle()
                 let victim = try #require(
                     try await world.redis.currentTopology().node(serving: HashSlot(key: FanOutStreams.keys[0])))

@@ -123,29 +123,19 @@ struct FanOutProcessor: Sendable {
             PageRequest(userID: authorID, limit: UInt32(configuration.fanOutChunkSize), cursor: cursor),
             timeout: .seconds(30)
         )
-        var commands: [RedisCommand] = []
-        commands.reserveCapacity(page.ids.count * 3 + 1)
         // The next page is queued first, so that another worker starts on it while this page is written: the chunks
         // of one tweet run in parallel over every worker of every instance, not one after another.
         if let next = page.nextCursor {
-            commands.append(
-                FanOutQueue.addOnce(
-                    FanOutJob(.followerChunk(tweetID: tweetID, authorID: authorID, cursor: next, remove: remove))))
+            let job = FanOutJob(.followerChunk(tweetID: tweetID, authorID: authorID, cursor: next, remove: remove))
+            _ = try await redis.pipeline([FanOutQueue.addOnce(job)], replicatedTo: configuration.replication)
         }
-        for follower in page.ids {
-            if remove {
-                commands.append(TimelineCommands.remove(tweetID, from: TimelineKeys.home(follower)))
-            } else {
-                commands += TimelineCommands.addToHome(
-                    tweetID, userID: follower, capacity: configuration.homeCapacity,
-                    ttlSeconds: configuration.idleTimelineTTL.redisSeconds
-                )
+        if remove {
+            let removals = page.ids.map { TimelineCommands.remove(tweetID, from: TimelineKeys.home($0)) }
+            if !removals.isEmpty {
+                _ = try await redis.pipeline(removals, replicatedTo: configuration.replication)
             }
-        }
-        if !commands.isEmpty {
-            _ = try await redis.pipeline(commands, replicatedTo: configuration.replication)
-        }
-        if !remove {
+        } else {
+            try await HomeDelivery(redis: redis, configuration: configuration).add(tweetID, to: page.ids)
             try await undoIfDeleted(tweetID, keys: page.ids.map(TimelineKeys.home))
         }
     }

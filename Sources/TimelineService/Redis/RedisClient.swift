@@ -125,15 +125,8 @@ public final class RedisClient: Sendable, Service {
             for (batch, outcome) in zip(batches, outcomes) {
                 switch outcome {
                 case .success(var replies):
-                    if let replication, let confirmed = replies.popLast(),
-                        (confirmed.integer ?? 0) < Int64(replication.replicas)
-                    {
-                        broken =
-                            broken
-                            ?? RedisError(
-                                .notReplicated,
-                                "\(batch.node): \(confirmed) of \(replication.replicas) replicas confirmed within \(replication.timeout)"
-                            )
+                    if let replication, let shortfall = replication.shortfall(popping: &replies, from: batch.node) {
+                        broken = broken ?? shortfall
                     }
                     try plan.record(replies, for: batch, into: &feedback)
                 case .failure(let error) where error.code == .unavailable:

@@ -22,4 +22,13 @@ public struct RedisReplication: Sendable, Hashable {
             "WAIT", replicas,
             Int(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000))
     }
+
+    /// Takes the reply to ``waitCommand`` off the end of a node's replies and tells whether it fell short.
+    /// - Returns: ``RedisError/Code/notReplicated`` when fewer replicas confirmed than asked; `nil` when enough did.
+    func shortfall(popping replies: inout [RedisValue], from node: RedisNodeAddress) -> RedisError? {
+        let confirmed = replies.popLast()
+        guard (confirmed?.integer ?? 0) < Int64(replicas) else { return nil }
+        return RedisError(
+            .notReplicated, "\(node): \(confirmed ?? .null) of \(replicas) replicas confirmed within \(timeout)")
+    }
 }

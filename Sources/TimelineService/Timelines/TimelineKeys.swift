@@ -10,10 +10,23 @@
 enum TimelineKeys {
     static let publicTimeline = "tl:public"
 
-    static func home(_ userID: Int64) -> String { "tl:h:{\(userID)}" }
+    static func home(_ userID: Int64) -> String { homePrefix + "\(userID)}" }
 
-    /// Present while `home(userID)` is complete: set when it is rebuilt from the store, lost with it.
-    static func homeBuilt(_ userID: Int64) -> String { "tl:hb:{\(userID)}" }
+    /// The state of `home(userID)`: ``homeIsBuilt`` once it is rebuilt from the store, ``homeIsBuilding`` from just
+    /// before a rebuild reads the store; missing when the timeline must be rebuilt (new, idle, or lost by Redis).
+    /// Fan-out writes only timelines that have this key: a timeline without it is rebuilt on its next read, and
+    /// one being rebuilt already has it, so a tweet committed after the rebuild read the store is still delivered.
+    static func homeBuilt(_ userID: Int64) -> String { homeBuiltPrefix + "\(userID)}" }
+
+    /// The value of ``homeBuilt(_:)`` for a complete timeline.
+    static let homeIsBuilt = "1"
+    /// The value of ``homeBuilt(_:)`` while a rebuild runs; reads still rebuild.
+    static let homeIsBuilding = "0"
+
+    /// The keys ``home(_:)`` and ``homeBuilt(_:)`` without the user id and the closing brace (for scripts that make
+    /// them from ids).
+    static let homePrefix = "tl:h:{"
+    static let homeBuiltPrefix = "tl:hb:{"
 
     static func profile(_ userID: Int64) -> String { "tl:p:{\(userID)}" }
 

@@ -19,6 +19,7 @@ struct TimelineReader: Sendable {
         let userID = query.userID
         let ttl = configuration.idleTimelineTTL.redisSeconds
         var commands = [
+            RedisCommand("GET", key: TimelineKeys.homeBuilt(userID)),
             RedisCommand("EXPIRE", key: TimelineKeys.homeBuilt(userID), ttl),
             RedisCommand("EXPIRE", key: TimelineKeys.home(userID), ttl),
         ]
@@ -31,12 +32,12 @@ struct TimelineReader: Sendable {
         }
         // One pipeline: the user's keys share a slot; the celebrity set may sit on another node, asked in parallel.
         let replies = try await redis.pipeline(commands)
-        if replies[0].integer != 1 {
+        if replies[0].string != TimelineKeys.homeIsBuilt {
             try await rebuilds.run(for: userID) { try await rebuildHome(of: userID) }
         }
         var celebrities: [Int64] = []
-        if hybrid, replies[2].integer ?? 0 > 0 {
-            if let cached = replies[3].bytes {
+        if hybrid, replies[3].integer ?? 0 > 0 {
+            if let cached = replies[4].bytes {
                 celebrities = TimelineKeys.ids(fromMembers: cached)
             } else {
                 celebrities = try await followedCelebrities(of: userID)
@@ -82,6 +83,11 @@ struct TimelineReader: Sendable {
 
     /// Writes the newest tweets of the user and everyone they follow into their home timeline, then marks it built.
     func rebuildHome(of userID: Int64) async throws {
+        // Marked before the store is read: fan-out delivers to marked timelines only, and so reaches this one with
+        // every tweet committed after the read below (see ``HomeDelivery``).
+        let ttl = configuration.idleTimelineTTL.redisSeconds
+        _ = try await redis.send(
+            RedisCommand("SET", key: TimelineKeys.homeBuilt(userID), TimelineKeys.homeIsBuilding, "EX", ttl, "NX"))
         let authors = [userID] + (try await followingIDs(of: userID))
         // Asked in chunks of authors that list_recent_tweets takes; each chunk's newest merged into the newest so far.
         var recent: [TweetRecord] = []
@@ -90,13 +96,12 @@ struct TimelineReader: Sendable {
             let merged = recent + (try await newestTweets(of: chunk))
             recent = Array(merged.sorted { $0.id > $1.id }.prefix(configuration.homeCapacity))
         }
-        let ttl = configuration.idleTimelineTTL.redisSeconds
         var commands =
             cache.storeCommands(recent)
             + recent.flatMap {
                 TimelineCommands.addToHome($0.id, userID: userID, capacity: configuration.homeCapacity, ttlSeconds: ttl)
             }
-        commands.append(RedisCommand("SET", key: TimelineKeys.homeBuilt(userID), "1", "EX", ttl))
+        commands.append(RedisCommand("SET", key: TimelineKeys.homeBuilt(userID), TimelineKeys.homeIsBuilt, "EX", ttl))
         _ = try await redis.pipeline(commands)
     }
 

@@ -1,0 +1,110 @@
+import Testing
+import TweetService
+import Wire
+
+@testable import TimelineService
+
+extension RedisLiveTests {
+    /// Fan-out's writes to home timelines (``HomeDelivery``): one script per master, built timelines only, trims with
+    /// slack, and followers a master no longer serves sent where they belong.
+    @Suite("Home delivery")
+    struct HomeDeliveries {
+        @Test func onlyBuiltHomesAreWrittenAndAnIdleFollowersFirstReadRebuildsWithTheTweet() async throws {
+            try await TimelineWorld.with { world in
+                let author = try await world.makeUser()
+                let active = try await world.makeUser()
+                let idle = try await world.makeUser()
+                for follower in [active, idle] {
+                    _ = try await world.tweets.call(
+                        Follow.self, FollowEdge(followerID: follower.id, followeeID: author.id))
+                }
+                try await world.settle()
+                _ = try await world.timelines.call(ReadHomeTimeline.self, TimelineQuery(userID: active.id, limit: 5))
+                let tweet = try await world.tweet(author, "to the active follower only")
+                try await world.settle()
+
+                let delivered = try await world.redis.send(
+                    RedisCommand("ZSCORE", key: TimelineKeys.home(active.id), TimelineKeys.member(tweet.id)))
+                #expect(!delivered.isNull, "the active follower's home timeline holds the tweet")
+                let idleHome = try await world.redis.send(RedisCommand("EXISTS", key: TimelineKeys.home(idle.id)))
+                #expect(idleHome.integer == 0, "nothing was written for the idle follower")
+
+                let page = try await world.timelines.call(
+                    ReadHomeTimeline.self, TimelineQuery(userID: idle.id, limit: 5))
+                #expect(page.tweets.map(\.id) == [tweet.id], "the first read rebuilds the timeline with the tweet")
+                let marker = try await world.redis.send(RedisCommand("GET", key: TimelineKeys.homeBuilt(idle.id)))
+                #expect(marker.string == TimelineKeys.homeIsBuilt)
+            }
+        }
+
+        @Test func aHomeBeingRebuiltIsWrittenAndStillRebuiltOnItsNextRead() async throws {
+            try await TimelineWorld.with { world in
+                let author = try await world.makeUser()
+                let reader = try await world.makeUser()
+                _ = try await world.tweets.call(Follow.self, FollowEdge(followerID: reader.id, followeeID: author.id))
+                try await world.settle()
+                // As a rebuild does before it reads the store: from here on, fan-out must reach this timeline.
+                _ = try await world.redis.send(
+                    RedisCommand("SET", key: TimelineKeys.homeBuilt(reader.id), TimelineKeys.homeIsBuilding))
+                let tweet = try await world.tweet(author, "during the rebuild")
+                try await world.settle()
+                let delivered = try await world.redis.send(
+                    RedisCommand("ZSCORE", key: TimelineKeys.home(reader.id), TimelineKeys.member(tweet.id)))
+                #expect(!delivered.isNull, "a timeline under rebuild receives the tweet")
+
+                _ = try await world.timelines.call(ReadHomeTimeline.self, TimelineQuery(userID: reader.id, limit: 5))
+                let marker = try await world.redis.send(RedisCommand("GET", key: TimelineKeys.homeBuilt(reader.id)))
+                #expect(marker.string == TimelineKeys.homeIsBuilt, "a read of a timeline under rebuild rebuilds it")
+            }
+        }
+
+        @Test func aHomeIsTrimmedBackToCapacityOnlyOnceItIsSlackOverIt() async throws {
+            var configuration = TimelineConfiguration()
+            configuration.homeCapacity = 5
+            configuration.homeTrimSlack = 3
+            try await LiveRedis.withClusterClient { redis in
+                let user = Int64.random(in: 1...1_000_000_000_000)
+                try await markHomesBuilt([user], redis: redis)
+                let delivery = HomeDelivery(redis: redis, configuration: configuration)
+                let base = TweeterID.make(unixMillis: TweeterID.epochMillis + 5_000_000, shard: 1, sequence: 0)
+                let ids = (1...9).map { base + Int64($0) }
+                for id in ids.prefix(8) {
+                    try await delivery.add(id, to: [user])
+                }
+                let full = try await redis.send(RedisCommand("ZCARD", key: TimelineKeys.home(user)))
+                #expect(full.integer == 8, "capacity 5 plus slack 3: not trimmed yet")
+                try await delivery.add(ids[8], to: [user])
+                let kept = try await redis.send(RedisCommand("ZREVRANGEBYLEX", key: TimelineKeys.home(user), "+", "-"))
+                let keptIDs = (kept.array ?? []).compactMap { $0.bytes.flatMap(TimelineKeys.id(fromMember:)) }
+                #expect(keptIDs == Array(ids.reversed().prefix(5)), "trimmed back to the newest 5")
+                _ = try await redis.pipeline([
+                    RedisCommand("DEL", key: TimelineKeys.home(user)),
+                    RedisCommand("DEL", key: TimelineKeys.homeBuilt(user)),
+                ])
+            }
+        }
+
+        @Test func followersOfSlotsANodeDoesNotServeAreSentToTheirOwners() async throws {
+            try await LiveRedis.withClusterClient { redis in
+                let base = Int64.random(in: 1...1_000_000_000) * 1_000
+                let followers = (1...300).map { base + Int64($0) }
+                try await markHomesBuilt(followers, redis: redis)
+                // A stale slot map that puts every slot on one master: two thirds of the followers go to a node that
+                // refuses them, and must be sent again to their owners.
+                let masters = try await redis.masters()
+                #expect(masters.count > 1)
+                redis.setTopology(RedisClusterTopology(standalone: masters[0]))
+                let tweetID = TweeterID.make(unixMillis: TweeterID.epochMillis + 6_000_000, shard: 2, sequence: 1)
+                try await HomeDelivery(redis: redis, configuration: TimelineConfiguration()).add(tweetID, to: followers)
+                try await expectEveryHome(of: followers, holds: tweetID, redis: redis)
+                _ = try await redis.pipeline(
+                    followers.flatMap {
+                        [
+                            RedisCommand("DEL", key: TimelineKeys.home($0)),
+                            RedisCommand("DEL", key: TimelineKeys.homeBuilt($0)),
+                        ]
+                    })
+            }
+        }
+    }
+}
