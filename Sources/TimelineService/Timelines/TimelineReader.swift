@@ -15,13 +15,17 @@ struct TimelineReader: Sendable {
         try await page([TimelineKeys.publicTimeline], query)
     }
 
+    /// A page of the user's home timeline. A built timeline with no followed celebrity takes two round trips: the
+    /// marker, the TTL refreshes and the page's ids in one pipeline, then the cached tweets.
     func home(_ query: TimelineQuery) async throws -> TweetPage {
         let userID = query.userID
+        let home = TimelineKeys.home(userID)
         let ttl = configuration.idleTimelineTTL.redisSeconds
         var commands = [
             RedisCommand("GET", key: TimelineKeys.homeBuilt(userID)),
             RedisCommand("EXPIRE", key: TimelineKeys.homeBuilt(userID), ttl),
-            RedisCommand("EXPIRE", key: TimelineKeys.home(userID), ttl),
+            RedisCommand("EXPIRE", key: home, ttl),
+            rangeCommand(home, query),
         ]
         let hybrid = configuration.celebrityThreshold != nil
         if hybrid {
@@ -32,18 +36,21 @@ struct TimelineReader: Sendable {
         }
         // One pipeline: the user's keys share a slot; the celebrity set may sit on another node, asked in parallel.
         let replies = try await redis.pipeline(commands)
+        // The ids read beside the marker stand unless the timeline had to be rebuilt first.
+        var known = [home: replies[3]]
         if replies[0].string != TimelineKeys.homeIsBuilt {
             try await rebuilds.run(for: userID) { try await rebuildHome(of: userID) }
+            known = [:]
         }
         var celebrities: [Int64] = []
-        if hybrid, replies[3].integer ?? 0 > 0 {
-            if let cached = replies[4].bytes {
+        if hybrid, replies[4].integer ?? 0 > 0 {
+            if let cached = replies[5].bytes {
                 celebrities = TimelineKeys.ids(fromMembers: cached)
             } else {
                 celebrities = try await followedCelebrities(of: userID)
             }
         }
-        return try await page([TimelineKeys.home(userID)] + celebrities.map(TimelineKeys.profile), query)
+        return try await page([home] + celebrities.map(TimelineKeys.profile), query, known: known)
     }
 
     /// The celebrities (see ``TimelineConfiguration/celebrityThreshold``) that `userID` follows, whose tweets are
@@ -121,16 +128,23 @@ struct TimelineReader: Sendable {
         return recent
     }
 
+    /// The ids of one timeline inside the query's bounds, newest first, one more than asked.
+    private func rangeCommand(_ key: String, _ query: TimelineQuery) -> RedisCommand {
+        let upper: [UInt8] = query.maxID.map(TimelineKeys.exclusiveBound) ?? Array("+".utf8)
+        let lower: [UInt8] = query.sinceID.map(TimelineKeys.exclusiveBound) ?? Array("-".utf8)
+        return RedisCommand("ZREVRANGEBYLEX", key: key, upper, lower, "LIMIT", 0, Int(query.limit) + 1)
+    }
+
     /// Reads one more id than asked from each timeline, merges them newest first without repeats, and hydrates the
     /// page; the extra id tells whether an older page exists inside the window.
     /// The limit is bounded by the read methods' ``ReadHomeTimeline/checkBounds(_:)``.
-    private func page(_ keys: [String], _ query: TimelineQuery) async throws -> TweetPage {
-        let upper: [UInt8] = query.maxID.map(TimelineKeys.exclusiveBound) ?? Array("+".utf8)
-        let lower: [UInt8] = query.sinceID.map(TimelineKeys.exclusiveBound) ?? Array("-".utf8)
-        let replies = try await redis.pipeline(
-            keys.map {
-                RedisCommand("ZREVRANGEBYLEX", key: $0, upper, lower, "LIMIT", 0, Int(query.limit) + 1)
-            })
+    /// - Parameter known: replies to ``rangeCommand(_:_:)`` already read for some of `keys`.
+    private func page(_ keys: [String], _ query: TimelineQuery, known: [String: RedisValue] = [:]) async throws
+        -> TweetPage
+    {
+        let unread = keys.filter { known[$0] == nil }
+        let read = try await redis.pipeline(unread.map { rangeCommand($0, query) })
+        let replies = Array(known.values) + read
         let merged = Set(
             replies.flatMap { ($0.array ?? []).compactMap { $0.bytes.flatMap(TimelineKeys.id(fromMember:)) } })
         let ids = merged.sorted(by: >).prefix(Int(query.limit) + 1)
