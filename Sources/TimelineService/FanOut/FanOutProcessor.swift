@@ -30,7 +30,8 @@ struct FanOutProcessor: Sendable {
             if try await cache.isDeleted(tweet.id) {
                 return  // the delete came first (a redelivered or reordered create): the tombstone wins
             }
-            // The cache, the author's own timelines and the public one in one pipeline; followers through chunk jobs.
+            // The cache, the author's own timelines and the public one in one pipeline; then the first page of
+            // followers here, and any further pages through chunk jobs (most authors have one page: no job at all).
             let cutoff = Int64(Date().timeIntervalSince1970 * 1000) - configuration.publicMaxAge.milliseconds
             var commands = cache.storeCommands([tweet])
             commands += TimelineCommands.add(
@@ -42,13 +43,9 @@ struct FanOutProcessor: Sendable {
                 tweet.id, userID: tweet.userID, capacity: configuration.homeCapacity,
                 ttlSeconds: configuration.idleTimelineTTL.redisSeconds
             )
-            if try await isCelebrity(tweet.userID) {
+            let celebrity = try await isCelebrity(tweet.userID)
+            if celebrity {
                 commands.append(RedisCommand("SADD", key: TimelineKeys.celebrities, tweet.userID))
-            } else {
-                commands.append(
-                    FanOutQueue.addOnce(
-                        FanOutJob(.followerChunk(tweetID: tweet.id, authorID: tweet.userID, cursor: nil, remove: false))
-                    ))
             }
             _ = try await redis.pipeline(commands, replicatedTo: configuration.replication)
             try await undoIfDeleted(
@@ -57,6 +54,9 @@ struct FanOutProcessor: Sendable {
                     TimelineKeys.publicTimeline, TimelineKeys.profile(tweet.userID), TimelineKeys.home(tweet.userID),
                 ]
             )
+            if !celebrity {
+                try await fanOut(tweetID: tweet.id, authorID: tweet.userID, cursor: nil, remove: false)
+            }
         case .tweetDeleted(let tweetID, let authorID):
             // The tombstone first, on its own: the removals must come after it (see the type's comment), and in one
             // pipeline they could run first on their nodes. (Delivery wrote it already; this covers redeliveries.)
