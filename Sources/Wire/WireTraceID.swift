@@ -8,12 +8,6 @@ public struct WireTraceID: Sendable, Hashable, CustomStringConvertible {
         self.low = low
     }
 
-    /// A fresh random id.
-    public static func random() -> WireTraceID {
-        var generator = SystemRandomNumberGenerator()
-        return WireTraceID(high: generator.next(), low: generator.next())
-    }
-
     /// 32 lowercase hex digits, the form logs show.
     public var description: String {
         hex(high) + hex(low)

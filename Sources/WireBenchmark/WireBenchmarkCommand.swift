@@ -42,6 +42,10 @@ struct WireBenchmarkCommand: AsyncParsableCommand {
         help: "Also measure Wire beneath mutual TLS (a throwaway private CA made with the openssl CLI) in every cell.")
     var tls = false
 
+    @Flag(
+        help: "Serve the Wire echo inline on the event loop (registerInline) instead of in a task per request.")
+    var inlineHandler = false
+
     func validate() throws {
         guard seconds > 0, warmupSeconds >= 0 else {
             throw ValidationError("--seconds must be positive, --warmup-seconds not negative")
@@ -62,13 +66,16 @@ struct WireBenchmarkCommand: AsyncParsableCommand {
 
         let echoServer = try await EchoBaseline.bindServer(host: host, eventLoopGroup: eventLoopGroup)
         let echoPort = echoServer.localAddress?.port ?? 0
-        let wire = try await WireRoundTrips.start(host: host, eventLoopGroup: eventLoopGroup, logger: logger)
+        let wire = try await WireRoundTrips.start(
+            host: host, inline: inlineHandler, eventLoopGroup: eventLoopGroup, logger: logger)
         let certificates = tls ? try ThrowawayCertificates.make(host: host) : nil
         defer { certificates?.remove() }
         var wireTLS: WireRoundTrips?
         if let certificates {
             wireTLS = try await WireRoundTrips.start(
-                host: host, security: try certificates.mutualTLS(), eventLoopGroup: eventLoopGroup, logger: logger
+                host: host, security: try certificates.mutualTLS(), inline: inlineHandler,
+                eventLoopGroup: eventLoopGroup,
+                logger: logger
             )
         }
 
@@ -82,6 +89,9 @@ struct WireBenchmarkCommand: AsyncParsableCommand {
             "# per cell: \(warmup) warm-up, then \(measured) measured or \(maxRequests) requests; closed loop, "
                 + "one client task per request in flight; echo runs first, then Wire"
                 + (tls ? ", then Wire beneath mutual TLS (TLS 1.3, ECDSA P-256)" : ""))
+        print(
+            "# Wire server: benchmark_echo "
+                + (inlineHandler ? "inline on the event loop (registerInline)" : "in a task per request (register)"))
         print("")
         print(LatencyReport.tableHeader)
 

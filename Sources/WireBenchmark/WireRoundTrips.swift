@@ -14,13 +14,18 @@ struct WireRoundTrips {
     private let logger: Logger
 
     /// Binds a server on `host` with a free port and starts serving, beneath `security` when given (server side,
-    /// client side).
+    /// client side). The echo runs in a task per request, as service methods do, or inline on the event loop
+    /// (``WireRouter/registerInline(_:handler:)``) when `inline` is set.
     static func start(
-        host: String, security: (server: WireTransportSecurity, client: WireTransportSecurity)? = nil,
+        host: String, security: (server: WireTransportSecurity, client: WireTransportSecurity)? = nil, inline: Bool,
         eventLoopGroup: any EventLoopGroup, logger: Logger
     ) async throws -> WireRoundTrips {
         var router = WireRouter()
-        router.register(BenchmarkEcho.self) { request, _ in request }
+        if inline {
+            router.registerInline(BenchmarkEcho.self) { request, _ in request }
+        } else {
+            router.register(BenchmarkEcho.self) { request, _ in request }
+        }
         let keys = WireServiceKeys.generate()
         let server = try await WireServer.bind(
             configuration: WireServerConfiguration(

@@ -20,8 +20,7 @@ final class WireClientConnectionState: Sendable {
 final class WireClientConnection: Sendable {
     let endpoint: WireEndpoint
     private let channel: any Channel
-    /// Requests sent in the same event-loop turn share one flush.
-    private let writer: CoalescingWriter
+    private let handler: NIOLoopBound<WireClientHandler>
     private let state: WireClientConnectionState
 
     /// The most requests the server lets this connection have in flight (from its helloAck).
@@ -30,12 +29,12 @@ final class WireClientConnection: Sendable {
     let maxFrameLength: Int
 
     private init(
-        endpoint: WireEndpoint, channel: any Channel, state: WireClientConnectionState, maxInFlightRequests: Int,
-        maxFrameLength: Int
+        endpoint: WireEndpoint, channel: any Channel, handler: NIOLoopBound<WireClientHandler>,
+        state: WireClientConnectionState, maxInFlightRequests: Int, maxFrameLength: Int
     ) {
         self.endpoint = endpoint
         self.channel = channel
-        self.writer = CoalescingWriter(channel: channel)
+        self.handler = handler
         self.state = state
         self.maxInFlightRequests = maxInFlightRequests
         self.maxFrameLength = maxFrameLength
@@ -82,9 +81,14 @@ final class WireClientConnection: Sendable {
             handshake.fail(WireError.unavailable("no handshake from \(endpoint) in time"))
         }
         let ack: WireHelloAck
+        let handler: NIOLoopBound<WireClientHandler>
         do {
             ack = try await handshake.futureResult.get()
             handshakeTimeout.cancel()
+            handler = try await eventLoop.submit {
+                NIOLoopBound(
+                    try channel.pipeline.syncOperations.handler(type: WireClientHandler.self), eventLoop: eventLoop)
+            }.get()
         } catch {
             handshakeTimeout.cancel()
             channel.close(promise: nil)
@@ -96,8 +100,8 @@ final class WireClientConnection: Sendable {
             throw WireError.unavailable("handshake with \(endpoint) failed: \(error)")
         }
         return WireClientConnection(
-            endpoint: endpoint, channel: channel, state: state, maxInFlightRequests: Int(ack.maxInFlightRequests),
-            maxFrameLength: Int(ack.maxFrameLength)
+            endpoint: endpoint, channel: channel, handler: handler, state: state,
+            maxInFlightRequests: Int(ack.maxInFlightRequests), maxFrameLength: Int(ack.maxFrameLength)
         )
     }
 
@@ -124,11 +128,8 @@ final class WireClientConnection: Sendable {
         defer { state.inFlight.subtract(1, ordering: .relaxed) }
         let request = WireOutboundRequest(
             method: method, payload: payload, timeout: timeout, traceID: traceID, promise: promise)
-        let written = channel.eventLoop.makePromise(of: Void.self)
-        written.futureResult.whenFailure { error in
-            promise.fail(WireError.unavailable("could not send the request: \(error)"))
-        }
-        writer.write(request, promise: written)
+        let handler = self.handler
+        channel.eventLoop.execute { handler.value.send(request) }
         return try await promise.futureResult.get()
     }
 

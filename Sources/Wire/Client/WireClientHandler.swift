@@ -12,24 +12,26 @@ struct WireOutboundRequest {
 
 /// The client side of one connection, on its event loop: the authenticated handshake, then numbers requests, matches
 /// answers to them in any order, fails each one at its deadline, and fails them all when the connection goes.
-final class WireClientHandler: ChannelDuplexHandler {
+///
+/// Requests reach it through ``send(_:)`` on its event loop, not through the pipeline: a request on a connection that
+/// has closed fails at once, and no write promise is needed per request. Requests sent in one event-loop turn share
+/// one flush, and the deadlines of all pending requests share one timer.
+final class WireClientHandler: ChannelInboundHandler {
     typealias InboundIn = WireFrame
-    typealias OutboundIn = WireOutboundRequest
     typealias OutboundOut = WireFrame
-
-    private struct Pending {
-        var promise: EventLoopPromise<ByteBuffer>
-        var timeout: Scheduled<Void>
-    }
 
     private var handshake: ClientHandshake
     /// Completed by the server's `helloAck` once its proof checks out.
     private let completion: EventLoopPromise<WireHelloAck>
     private let state: WireClientConnectionState
     private let logger: Logger
-    private var pending: [UInt64: Pending] = [:]
+    private var context: ChannelHandlerContext?
+    private var pending: [UInt64: EventLoopPromise<ByteBuffer>] = [:]
+    private var deadlines = RequestDeadlines<UInt64>()
     private var nextRequestID: UInt64 = 1
     private var maxInFlight = Int.max
+    private var closed = false
+    private var flushScheduled = false
 
     init(
         handshake: ClientHandshake, completion: EventLoopPromise<WireHelloAck>, state: WireClientConnectionState,
@@ -39,6 +41,44 @@ final class WireClientHandler: ChannelDuplexHandler {
         self.completion = completion
         self.state = state
         self.logger = logger
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        failEverything(WireError.unavailable("the connection closed"))
+        self.context = nil
+    }
+
+    /// Sends one request; its promise completes with the answer, the server's error, `deadline_exceeded`, or
+    /// `unavailable` when the connection goes first. Call it on the channel's event loop.
+    func send(_ request: WireOutboundRequest) {
+        guard let context, !closed else {
+            request.promise.fail(WireError.unavailable("the connection closed"))
+            return
+        }
+        guard pending.count < maxInFlight else {
+            request.promise.fail(
+                WireError(
+                    .resourceExhausted, reason: "too_many_requests",
+                    "the connection has \(maxInFlight) requests in flight"))
+            return
+        }
+        let requestID = nextRequestID
+        nextRequestID += 1
+        pending[requestID] = request.promise
+        let eventLoop = context.eventLoop
+        deadlines.track(requestID, until: eventLoop.now + TimeAmount(request.timeout)) { deadline in
+            eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { self.expireRequests() }
+        }
+        let header = WireFrameHeader(
+            kind: .request, requestID: requestID, method: request.method,
+            timeoutMillis: max(request.timeout.clampedMilliseconds, 1), traceID: request.traceID
+        )
+        context.write(wrapOutboundOut(WireFrame(header: header, payload: request.payload)), promise: nil)
+        flushSoon()
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -104,43 +144,8 @@ final class WireClientHandler: ChannelDuplexHandler {
         }
     }
 
-    func write(context: ChannelHandlerContext, data: NIOAny, promise writePromise: EventLoopPromise<Void>?) {
-        let request = unwrapOutboundIn(data)
-        guard pending.count < maxInFlight else {
-            let error = WireError(
-                .resourceExhausted, reason: "too_many_requests", "the connection has \(maxInFlight) requests in flight")
-            request.promise.fail(error)
-            writePromise?.fail(error)
-            return
-        }
-        let requestID = nextRequestID
-        nextRequestID += 1
-        let timeout = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(request.timeout)) {
-            self.complete(requestID, with: .failure(WireError.deadlineExceeded))
-        }
-        pending[requestID] = Pending(promise: request.promise, timeout: timeout)
-        let header = WireFrameHeader(
-            kind: .request, requestID: requestID, method: request.method,
-            timeoutMillis: max(request.timeout.clampedMilliseconds, 1), traceID: request.traceID
-        )
-        let written = context.eventLoop.makePromise(of: Void.self)
-        written.futureResult.assumeIsolated().whenFailure { error in
-            self.complete(requestID, with: .failure(WireError.unavailable("could not send the request: \(error)")))
-        }
-        // The caller's promise must complete too: whatever waits on it (and everything that captures) is freed only then.
-        written.futureResult.cascade(to: writePromise)
-        context.write(wrapOutboundOut(WireFrame(header: header, payload: request.payload)), promise: written)
-    }
-
     func channelInactive(context: ChannelHandlerContext) {
-        let error = WireError.unavailable("the connection closed")
-        completion.fail(error)
-        let failed = pending
-        pending.removeAll()
-        for (_, request) in failed {
-            request.timeout.cancel()
-            request.promise.fail(error)
-        }
+        failEverything(WireError.unavailable("the connection closed"))
         context.fireChannelInactive()
     }
 
@@ -151,8 +156,41 @@ final class WireClientHandler: ChannelDuplexHandler {
     }
 
     private func complete(_ requestID: UInt64, with result: Result<ByteBuffer, any Error>) {
-        guard let request = pending.removeValue(forKey: requestID) else { return }
-        request.timeout.cancel()
-        request.promise.completeWith(result)
+        guard let promise = pending.removeValue(forKey: requestID) else { return }
+        deadlines.forget(requestID)
+        promise.completeWith(result)
+    }
+
+    /// The deadline timer fired: every request past its deadline fails with `deadline_exceeded`.
+    private func expireRequests() {
+        guard let eventLoop = context?.eventLoop else { return }
+        let due = deadlines.expire(at: eventLoop.now) { deadline in
+            eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { self.expireRequests() }
+        }
+        for requestID in due {
+            pending.removeValue(forKey: requestID)?.fail(WireError.deadlineExceeded)
+        }
+    }
+
+    /// One flush at the end of this event-loop turn for every request written in it.
+    private func flushSoon() {
+        guard !flushScheduled, let context else { return }
+        flushScheduled = true
+        context.eventLoop.assumeIsolated().execute {
+            self.flushScheduled = false
+            self.context?.flush()
+        }
+    }
+
+    private func failEverything(_ error: WireError) {
+        guard !closed else { return }
+        closed = true
+        completion.fail(error)
+        deadlines.cancelAll()
+        let failed = pending
+        pending.removeAll()
+        for (_, promise) in failed {
+            promise.fail(error)
+        }
     }
 }

@@ -29,6 +29,6 @@ public enum HealthCheck: WireMethod {
 extension WireRouter {
     /// Serves ``HealthCheck`` with `service` as the answer.
     public mutating func registerHealthCheck(service: String) {
-        register(HealthCheck.self) { _, _ in HealthCheck.Response(service: service) }
+        registerInline(HealthCheck.self) { _, _ in HealthCheck.Response(service: service) }
     }
 }

@@ -10,14 +10,12 @@ import Synchronization
 /// `ServiceGroup`. On graceful shutdown it stops accepting, sends `goAway` on every connection, finishes the
 /// requests in flight and returns. Cancelling `run()` closes everything at once.
 public final class WireServer: Service, Sendable {
-    private let serverChannel: NIOAsyncChannel<NIOAsyncChannel<WireFrame, WireFrame>, Never>
+    private let serverChannel: NIOAsyncChannel<WireServerConnection, Never>
     private let accepted: AcceptedChannels
-    private let router: WireRouter
     private let configuration: WireServerConfiguration
     private let logger: Logger
     private let connections = Mutex<[ObjectIdentifier: WireServerConnection]>([:])
-    private let inFlight = SharedAtomic<Int>(0)
-    private let refusals = HandshakeRefusalLog()
+    private let inFlight: SharedAtomic<Int>
     /// Set once the server is closing at once (its `run()` was cancelled): connections still queued are closed.
     private let closing = Atomic<Bool>(false)
 
@@ -25,15 +23,15 @@ public final class WireServer: Service, Sendable {
     public let port: Int
 
     private init(
-        serverChannel: NIOAsyncChannel<NIOAsyncChannel<WireFrame, WireFrame>, Never>,
+        serverChannel: NIOAsyncChannel<WireServerConnection, Never>,
         accepted: AcceptedChannels,
-        router: WireRouter,
+        inFlight: SharedAtomic<Int>,
         configuration: WireServerConfiguration,
         logger: Logger
     ) {
         self.serverChannel = serverChannel
         self.accepted = accepted
-        self.router = router
+        self.inFlight = inFlight
         self.configuration = configuration
         self.logger = logger
         self.port = serverChannel.channel.localAddress?.port ?? configuration.port
@@ -46,9 +44,13 @@ public final class WireServer: Service, Sendable {
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger
     ) async throws -> WireServer {
-        let maxFrameLength = configuration.maxFrameLength
         let security = configuration.transportSecurity
         let accepted = AcceptedChannels()
+        let inFlight = SharedAtomic<Int>(0)
+        let refusals = HandshakeRefusalLog()
+        var logger = logger
+        logger[metadataKey: "server"] = "\(configuration.serverName)"
+        let connectionLogger = logger
         let channel = try await ServerBootstrap(group: eventLoopGroup)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -56,19 +58,17 @@ public final class WireServer: Service, Sendable {
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try security?.secure(channel.pipeline.syncOperations, nil)
-                    try channel.pipeline.syncOperations.addHandlers([
-                        ByteToMessageHandler(WireFrameDecoder(maxFrameLength: maxFrameLength)),
-                        MessageToByteHandler(WireFrameEncoder()),
-                    ])
-                    let child = try NIOAsyncChannel<WireFrame, WireFrame>(wrappingChannelSynchronously: channel)
-                    accepted.hold(child)
-                    return child
+                    let connection = try WireServerConnection(
+                        channel: channel, router: router, configuration: configuration, serverInFlight: inFlight,
+                        refusals: refusals, logger: connectionLogger
+                    )
+                    accepted.hold(connection)
+                    return connection
                 }
             }
-        var logger = logger
-        logger[metadataKey: "server"] = "\(configuration.serverName)"
         let server = WireServer(
-            serverChannel: channel, accepted: accepted, router: router, configuration: configuration, logger: logger
+            serverChannel: channel, accepted: accepted, inFlight: inFlight, configuration: configuration,
+            logger: logger
         )
         logger.info(
             "wire server listening",
@@ -83,8 +83,8 @@ public final class WireServer: Service, Sendable {
     /// Serves until a graceful shutdown has drained every connection. Cancelling it closes the listening socket and
     /// every connection at once, and returns when they are closed.
     ///
-    /// The accept loop runs in a task of its own that cancellation does not reach: each accepted connection is an
-    /// async channel that must be run to its close, and a cancelled loop would drop the ones still queued.
+    /// The accept loop runs in a task of its own that cancellation does not reach: a cancelled loop would drop the
+    /// connections still queued instead of closing them.
     public func run() async throws {
         let acceptLoop = Task { try await self.acceptConnections() }
         try await withTaskCancellationHandler {
@@ -102,8 +102,8 @@ public final class WireServer: Service, Sendable {
         try await serverChannel.executeThenClose { inbound in
             try await withThrowingDiscardingTaskGroup { group in
                 do {
-                    for try await child in inbound {
-                        accepted.take(child)
+                    for try await connection in inbound {
+                        accepted.take(connection)
                         guard !closing.load(ordering: .relaxed),
                             connections.withLock({ $0.count }) < configuration.maxConnections
                         else {
@@ -112,14 +112,9 @@ public final class WireServer: Service, Sendable {
                                     "refusing connection over the limit",
                                     metadata: ["limit": "\(configuration.maxConnections)"])
                             }
-                            // Through executeThenClose, never by dropping it: an async channel must be finished.
-                            group.addTask { try? await child.executeThenClose { _, _ in } }
+                            connection.close()
                             continue
                         }
-                        let connection = WireServerConnection(
-                            channel: child, router: router, configuration: configuration, serverInFlight: inFlight,
-                            refusals: refusals, logger: logger
-                        )
                         let key = ObjectIdentifier(connection)
                         connections.withLock { $0[key] = connection }
                         group.addTask {
@@ -132,8 +127,8 @@ public final class WireServer: Service, Sendable {
                     // connections to drain rather than cancelling them.
                     logger.debug("accept loop ended", metadata: ["error": "\(error)"])
                 }
-                for child in accepted.closeAndTakeRest() {
-                    group.addTask { try? await child.executeThenClose { _, _ in } }
+                for connection in accepted.closeAndTakeRest() {
+                    connection.close()
                 }
             }
         }
