@@ -112,8 +112,12 @@ struct FollowerLatencyBenchmark: AsyncParsableCommand {
         var created = await creation
         (created.errors, created.firstError) = (0, nil)  // the stop itself
         let stats = try await timelines.monitor.call(ReadQueueStats.self, WireEmpty())
-        _ = try await timelines.waitForIdleQueue(limit: .seconds(120))
-        return (loaded, LatencySummary(created), "\(stats.waiting) waiting, \(stats.pending) pending")
+        let clock = ContinuousClock()
+        let stopped = clock.now
+        let drained = try await timelines.waitForIdleQueue(limit: .seconds(120))
+        let drain =
+            drained ? "drained in \(fixed((clock.now - stopped).inSeconds, decimals: 1)) s" : "not drained in 120 s"
+        return (loaded, LatencySummary(created), "\(stats.waiting) waiting, \(stats.pending) pending; \(drain)")
     }
 
     /// Inserts `count` follower rows for `author` with made-up ids; the first id is on the edge written last.
@@ -139,10 +143,12 @@ private struct Probe: Sendable {
     let tweets: TweetServiceHarness
     let timelines: TimelineServiceHarness
 
-    func measure(count: Int) async throws -> LatencySummary {
+    /// At most `count` probes, one after another, and none started after `limit`.
+    func measure(count: Int, limit: Duration = .seconds(60)) async throws -> LatencySummary {
         var latencies: [UInt64] = []
         let clock = ContinuousClock()
-        for index in 0..<count {
+        let deadline = clock.now + limit
+        for index in 0..<count where clock.now < deadline {
             let started = clock.now
             let tweet = try await tweets.client.call(
                 CreateTweet.self, NewTweet(authorID: author.id, text: "probe \(index)"))
