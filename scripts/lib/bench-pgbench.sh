@@ -27,6 +27,13 @@ counted AS (UPDATE $schema.users SET tweets_count = tweets_count + 1 WHERE id = 
 event AS (INSERT INTO $schema.outbox (payload, claimed_until) VALUES ('\\x$payload'::bytea, now() + interval '1 day'))
 SELECT id FROM inserted;
 SQL
+    # The tweets run's events must not be relayed and fanned out during pgbench's run: wait until the shard's outbox
+    # is empty, then a few seconds for the fan-out of its last batches.
+    for _ in $(seq 1 120); do
+        [[ "$(psql -X -qtA "$url" -c "SELECT count(*) FROM $schema.outbox")" == 0 ]] && break
+        sleep 1
+    done
+    sleep 5
     section "pgbench: the tweet row insert into $schema (server $((server + 1))), $CONNECTIONS clients"
     mkdir -p "$WORK/pgbench-log"
     pgbench -n -M prepared -c "$CONNECTIONS" -j 2 -T "$SECONDS_PER_RUN" -l --log-prefix="$WORK/pgbench-log/tx" \
