@@ -12,11 +12,7 @@ public struct ServiceProcess: Sendable {
 
     /// Bootstraps logging and metrics; call once, first thing in `run()`.
     public static func bootstrap(label: String, logLevel: Logger.Level = .info) -> ServiceProcess {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = logLevel
-            return handler
-        }
+        LoggingSystem.bootstrap { label in StandardErrorLogHandler(label: label, logLevel: logLevel) }
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         return ServiceProcess(logger: Logger(label: label), metrics: registry)

@@ -27,6 +27,8 @@ final class TLSConnection {
     private static let maxWriteChunk = 1 << 20
     /// A TLS record carries at most 16 KiB of plaintext; reading in steps of one record keeps buffers small.
     private static let readChunk = 16_384
+    /// Below this much room a read grows the buffer by ``readChunk`` first.
+    private static let minimumReadRoom = 2_048
 
     let context: TLSContext
     private let ssl: OpaquePointer
@@ -118,7 +120,10 @@ final class TLSConnection {
         while true {
             OpenSSLErrorQueue.clear()
             var status: Int32 = 0
-            let count = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: Self.readChunk) { bytes in
+            // Room for a whole record at first; after that whatever is left, unless too little is: asking for a
+            // record's worth every time would regrow a buffer that is nearly empty.
+            let room = buffer.writableBytes >= Self.minimumReadRoom ? 0 : Self.readChunk
+            let count = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: room) { bytes in
                 status = SSL_read(ssl, bytes.baseAddress, Int32(clamping: bytes.count))
                 return Int(max(status, 0))
             }

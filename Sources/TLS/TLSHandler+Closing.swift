@@ -13,6 +13,7 @@ extension TLSHandler {
         case (.input, _):
             context.close(mode: .input, promise: promise)
         case (.output, .active):
+            encryptUnflushed(context: context)
             connection?.shutdown()
             state = .outputClosed
             let written = context.eventLoop.makePromise(of: Void.self)
@@ -42,6 +43,7 @@ extension TLSHandler {
             closeAfterFinalRecords(context: context)
         case (_, .active), (_, .outputClosed):
             if case .active = state {
+                encryptUnflushed(context: context)
                 connection?.shutdown()
             }
             state = .closing
@@ -113,11 +115,16 @@ extension TLSHandler {
         }
     }
 
+    /// Fails the writes that wait for the handshake or for a flush.
     func failBufferedWrites(_ error: any Error) {
         let writes = bufferedWrites
         bufferedWrites = []
         bufferedBytes = 0
         writes.forEach { $0.promise?.fail(error) }
+        let unflushed = unflushedPromise
+        unflushedPlaintext = nil
+        unflushedPromise = nil
+        unflushed?.fail(error)
     }
 
     func cancelTimers() {

@@ -41,6 +41,11 @@ public final class TLSHandler: ChannelDuplexHandler {
     var channelContext: ChannelHandlerContext?
     var bufferedWrites: [(plaintext: ByteBuffer, promise: EventLoopPromise<Void>?)] = []
     var bufferedBytes = 0
+    /// Plaintext written since the last flush, once the handshake is done: encrypted at the flush as one run of
+    /// records and written as one buffer (an HTTP response's head and body make one record, not two).
+    var unflushedPlaintext: ByteBuffer?
+    /// Completes when `unflushedPlaintext` has been written; the promises of the writes behind it follow it.
+    var unflushedPromise: EventLoopPromise<Void>?
     /// `close()` came during the handshake while writes were buffered; it runs once those are sent.
     var closeRequested = false
     var closePromise: EventLoopPromise<Void>?
@@ -158,7 +163,7 @@ public final class TLSHandler: ChannelDuplexHandler {
             bufferedWrites.append((plaintext, promise))
             bufferedBytes += plaintext.readableBytes
         case .active:
-            encryptAndWrite(context: context, plaintext: plaintext, promise: promise)
+            holdUntilFlush(plaintext, promise: promise)
         case .outputClosed, .closing:
             promise?.fail(ChannelError.outputClosed)
         case .closed:
@@ -170,9 +175,36 @@ public final class TLSHandler: ChannelDuplexHandler {
         switch state {
         case .idle, .handshaking:
             break  // buffered writes are flushed as soon as the handshake finishes
-        case .active, .outputClosed, .closing, .closed:
+        case .active:
+            encryptUnflushed(context: context)
+            context.flush()
+        case .outputClosed, .closing, .closed:
             context.flush()
         }
+    }
+
+    private func holdUntilFlush(_ plaintext: ByteBuffer, promise: EventLoopPromise<Void>?) {
+        if unflushedPlaintext == nil {
+            unflushedPlaintext = plaintext
+        } else {
+            unflushedPlaintext!.writeImmutableBuffer(plaintext)
+        }
+        guard let promise else { return }
+        if let unflushedPromise {
+            unflushedPromise.futureResult.cascade(to: promise)
+        } else {
+            unflushedPromise = promise
+        }
+    }
+
+    /// Encrypts and writes (without flushing) what was written since the last flush: before a flush, and before
+    /// close_notify, so that no data written before a close is lost or sent after it.
+    func encryptUnflushed(context: ChannelHandlerContext) {
+        guard let plaintext = unflushedPlaintext else { return }
+        let promise = unflushedPromise
+        unflushedPlaintext = nil
+        unflushedPromise = nil
+        encryptAndWrite(context: context, plaintext: plaintext, promise: promise)
     }
 
     // MARK: - Handshake

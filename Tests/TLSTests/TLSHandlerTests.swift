@@ -91,6 +91,28 @@ struct TLSHandlerTests {
         }
     }
 
+    @Test func writesBeforeAFlushLeaveAsOneBufferAndTheirPromisesFollowIt() async throws {
+        try await withTestCertificate { certificate in
+            let link = try Link(
+                client: certificate.verifyingClientConfiguration, server: certificate.serverConfiguration)
+            try link.connect()
+            try link.pump()
+            let head = link.client.write(ByteBuffer(string: "head "))
+            let body = link.client.write(ByteBuffer(string: "body"))
+            #expect(try link.client.readOutbound(as: ByteBuffer.self) == nil)  // nothing leaves before the flush
+            #expect(outcome(of: head) == nil)
+            link.client.flush()
+            let records = try #require(try link.client.readOutbound(as: ByteBuffer.self))
+            #expect(try link.client.readOutbound(as: ByteBuffer.self) == nil)
+            #expect(succeeded(head) && succeeded(body))
+            try link.server.writeInbound(records)
+            link.client.write(ByteBuffer(string: ", last words"), promise: nil)
+            link.client.close(promise: nil)  // written before close_notify, so sent, not lost
+            try link.pump()
+            #expect(try link.plaintext(at: link.server) == "head body, last words")
+        }
+    }
+
     @Test func writesOverTheBufferLimitFailBeforeTheHandshake() async throws {
         try await withTestCertificate { certificate in
             var client = certificate.verifyingClientConfiguration

@@ -9,6 +9,8 @@ import Wire
 /// without sending a row twice at once), delivers it, and deletes the rows only once the TimelineService has
 /// acknowledged them. A relay that dies leaves its claims to expire; another relay, or this one restarted, sends them
 /// again. Writers wake the relay for their shard through ``notify(shard:)``; a sweep over all shards catches the rest.
+/// Wake-ups coalesce: those that come while a server's shards are being drained mark their shards pending, and the
+/// next pass drains every pending shard once, so a burst of writes costs a few batches, not a claim per write.
 ///
 /// A fault costs only what it touches: each physical server has its own wake-ups and its own sweep, so a server that
 /// is down or a shard that is locked never delays another server's shards. A batch is bounded in bytes as well as
@@ -53,8 +55,8 @@ public final class OutboxRelay: Service, Sendable {
     private let deliver: Deliver
     private let configuration: Configuration
     private let logger: Logger
-    /// One wake-up stream per physical server.
-    private let wakeUps: [(stream: AsyncStream<Int>, continuation: AsyncStream<Int>.Continuation)]
+    /// One set of woken shards per physical server.
+    private let wakeUps: [ShardWakeUps]
     private let delivered = Counter(label: "tweet_service_outbox_events_delivered_total")
     private let deadLettered = Counter(label: "tweet_service_outbox_dead_letters_total")
 
@@ -66,15 +68,12 @@ public final class OutboxRelay: Service, Sendable {
         self.deliver = deliver
         self.configuration = configuration
         self.logger = logger
-        // Bounded: a burst of wake-ups for the same shards collapses; the sweep covers anything dropped.
-        self.wakeUps = (0..<database.shardMap.serverCount).map { _ in
-            AsyncStream.makeStream(of: Int.self, bufferingPolicy: .bufferingNewest(4096))
-        }
+        self.wakeUps = (0..<database.shardMap.serverCount).map { _ in ShardWakeUps() }
     }
 
     /// Asks for a prompt pass over `shard`, after a write put events in its outbox.
     public func notify(shard: Int) {
-        wakeUps[database.shardMap.server(ofShard: shard)].continuation.yield(shard)
+        wakeUps[database.shardMap.server(ofShard: shard)].wake(shard)
     }
 
     public func run() async throws {
@@ -83,8 +82,8 @@ public final class OutboxRelay: Service, Sendable {
                 for server in self.wakeUps.indices {
                     group.addTask { await self.sweepForever(server: server) }
                     group.addTask {
-                        for await shard in self.wakeUps[server].stream {
-                            await self.drain(shard: shard)
+                        for await shards in self.wakeUps[server] {
+                            await self.drain(shards: shards)
                         }
                     }
                 }
@@ -127,7 +126,7 @@ public final class OutboxRelay: Service, Sendable {
     /// timelines when it is answered (a delete). Failures are left to the wake-ups and the sweep.
     public func deliverNow(shard: Int) async {
         do {
-            while try await deliverBatch(shard: shard) > 0 {}
+            while try await deliverBatch(shard: shard) == .mayHaveMore {}
         } catch {
             logger.notice(
                 "prompt outbox delivery failed; the relay retries",
@@ -153,7 +152,7 @@ public final class OutboxRelay: Service, Sendable {
 
     private func drain(shard: Int) async {
         do {
-            while try await deliverBatch(shard: shard) > 0 {}
+            while try await deliverBatch(shard: shard) == .mayHaveMore {}
         } catch {
             logger.warning("outbox delivery failed; will retry", metadata: ["shard": "\(shard)", "error": "\(error)"])
             try? await Task.sleep(for: configuration.retryDelay)
@@ -168,8 +167,17 @@ public final class OutboxRelay: Service, Sendable {
         var size: Int { (payload.utf8.count - 2) / 2 }
     }
 
-    /// Claims, delivers and deletes one batch; returns how many rows it took off the outbox (delivered or dead).
-    func deliverBatch(shard: Int) async throws -> Int {
+    /// What a batch left behind in its shard's outbox.
+    enum BatchOutcome: Sendable, Equatable {
+        /// The claim found fewer rows than a batch holds: the shard had nothing more unclaimed when it was claimed.
+        /// Rows written since come with their own wake-up.
+        case drained
+        /// A full batch, or one cut by bytes: more rows may be waiting.
+        case mayHaveMore
+    }
+
+    /// Claims, delivers and deletes one batch (rows delivered or dead-lettered leave the outbox).
+    func deliverBatch(shard: Int) async throws -> BatchOutcome {
         let claimMillis = String(configuration.claimTime.milliseconds)
         let limit = String(configuration.batchSize)
         var rows = try await database.withShard(shard) { connection, schema in
@@ -185,13 +193,15 @@ public final class OutboxRelay: Service, Sendable {
                 [claimMillis, limit]
             ).all.map { Row(id: try $0.int64("id"), payload: try $0.string("payload")) }
         }.sorted { $0.id < $1.id }
-        guard !rows.isEmpty else { return 0 }
+        guard !rows.isEmpty else { return .drained }
+        let claimedFullBatch = rows.count == configuration.batchSize
         // Bounded in bytes: the rows past the bound go back at once, for the next batch.
         var bytes = 0
         let fitting = rows.prefix { row in
             bytes += row.size
             return bytes <= configuration.maxBatchBytes
         }.count
+        let claimedCount = rows.count
         if fitting < rows.count {
             try await release(Array(rows[max(1, fitting)...]), shard: shard)
             rows = Array(rows[..<max(1, fitting)])
@@ -205,7 +215,7 @@ public final class OutboxRelay: Service, Sendable {
             }
         }
         try await deliver(events, shard: shard)
-        return rows.count
+        return claimedFullBatch || fitting < claimedCount ? .mayHaveMore : .drained
     }
 
     /// Delivers `events` and deletes their rows; a batch refused as invalid or too large is split until the row

@@ -141,14 +141,17 @@ public struct FollowGraph: Sendable {
             followers ? ("followers", "followee_id", "follower_id") : ("following", "follower_id", "followee_id")
         let parameters = [String(request.userID), request.cursor.map(String.init), String(request.limit + 1)]
         let rows = try await database.withShard(shard) { connection, schema in
-            try connection.query(
-                """
-                SELECT \(other) AS id, edge_id FROM \(schema).\(table)
-                WHERE \(owner) = $1 AND ($2::bigint IS NULL OR edge_id < $2::bigint)
-                ORDER BY edge_id DESC LIMIT $3::bigint
-                """,
-                parameters
-            ).all.map { (try $0.int64("id"), try $0.int64("edge_id")) }
+            let statement = PreparedStatement(
+                name: "\(table)_page.\(schema)",
+                sql: """
+                    SELECT \(other) AS id, edge_id FROM \(schema).\(table)
+                    WHERE \(owner) = $1::bigint AND ($2::bigint IS NULL OR edge_id < $2::bigint)
+                    ORDER BY edge_id DESC LIMIT $3::bigint
+                    """
+            )
+            return try connection.execute(statement, parameters).all.map {
+                (try $0.int64("id"), try $0.int64("edge_id"))
+            }
         }
         let page = rows.prefix(Int(request.limit))
         return (page.map(\.0), rows.count > page.count ? page.last?.1 : nil)

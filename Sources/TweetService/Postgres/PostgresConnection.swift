@@ -10,10 +10,17 @@ import CLibPQ
 /// it at once; it only crosses threads between jobs, with the pool's lock as the fence.
 public final class PostgresConnection: @unchecked Sendable {
     private let connection: OpaquePointer
+    /// The ``PreparedStatement``s this connection has prepared, by name, with when each was last used. A new
+    /// connection (after a broken one was dropped) starts empty, so its statements are prepared again on first use.
+    private var prepared: [String: UInt64] = [:]
+    private var uses: UInt64 = 0
+    /// The most statements kept prepared; past it the least recently used is deallocated, so that a connection
+    /// serving all 1024 shards holds plans for the shards it uses most, not server memory for every one.
+    private let maxPrepared: Int
 
     /// Connects with a libpq connection string (`postgresql://user@host:port/db`).
     /// - Throws: ``PostgresError`` `unavailable` when the server cannot be reached.
-    init(conninfo: String) throws(PostgresError) {
+    init(conninfo: String, maxPreparedStatements: Int = 256) throws(PostgresError) {
         guard let connection = PQconnectdb(conninfo) else {
             throw PostgresError(.unavailable, "libpq could not allocate a connection")
         }
@@ -23,6 +30,7 @@ public final class PostgresConnection: @unchecked Sendable {
             throw PostgresError(.unavailable, message.trimmingTrailingNewlines)
         }
         self.connection = connection
+        self.maxPrepared = max(1, maxPreparedStatements)
     }
 
     deinit {
@@ -37,6 +45,29 @@ public final class PostgresConnection: @unchecked Sendable {
     public func query(_ sql: String, _ parameters: [String?] = []) throws(PostgresError) -> PostgresRows {
         let result: OpaquePointer? = withCStrings(parameters) { values in
             PQexecParams(connection, sql, Int32(parameters.count), nil, values, nil, nil, 0)
+        }
+        return try consume(result)
+    }
+
+    /// Runs a prepared statement, preparing it first if this connection has not yet: one round trip once prepared,
+    /// with no parsing or planning on the server. Names must be plain (letters, digits, `_` and `.`).
+    /// - Throws: ``PostgresError``: what the preparation raised (the statement then does not run), or what the
+    ///   statement raised.
+    @discardableResult
+    public func execute(_ statement: PreparedStatement, _ parameters: [String?] = []) throws(PostgresError)
+        -> PostgresRows
+    {
+        if prepared[statement.name] == nil {
+            if prepared.count >= maxPrepared, let oldest = prepared.min(by: { $0.value < $1.value })?.key {
+                try consume(PQexec(connection, "DEALLOCATE \"\(oldest)\""))
+                prepared[oldest] = nil
+            }
+            try consume(PQprepare(connection, statement.name, statement.sql, 0, nil))
+        }
+        uses += 1
+        prepared[statement.name] = uses
+        let result: OpaquePointer? = withCStrings(parameters) { values in
+            PQexecPrepared(connection, statement.name, Int32(parameters.count), values, nil, nil, 0)
         }
         return try consume(result)
     }

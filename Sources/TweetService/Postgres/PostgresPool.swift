@@ -26,6 +26,9 @@ public final class PostgresPool: Sendable {
         public var lockTimeout: Duration
         /// The server's `statement_timeout` on every connection: a statement running this long is cancelled.
         public var statementTimeout: Duration
+        /// Prepared statements each connection keeps (least recently used ones are deallocated past it): with one
+        /// per shard for each kind of statement, this bounds what plans cost the server per connection.
+        public var maxPreparedStatements: Int
 
         /// The defaults keep one call (the wait and up to two statements, as a tweet's creation takes) inside the
         /// Gateway's 5-second call deadline, so that a write either commits or fails before its caller gives up:
@@ -38,7 +41,8 @@ public final class PostgresPool: Sendable {
             connectTimeoutSeconds: Int = 2,
             maxWait: Duration = .seconds(1),
             lockTimeout: Duration = .seconds(1),
-            statementTimeout: Duration = .milliseconds(1500)
+            statementTimeout: Duration = .milliseconds(1500),
+            maxPreparedStatements: Int = 256
         ) {
             self.conninfo = conninfo
             self.connections = connections
@@ -48,6 +52,7 @@ public final class PostgresPool: Sendable {
             self.maxWait = maxWait
             self.lockTimeout = lockTimeout
             self.statementTimeout = statementTimeout
+            self.maxPreparedStatements = maxPreparedStatements
         }
     }
 
@@ -120,7 +125,8 @@ public final class PostgresPool: Sendable {
         do {
             let separator = configuration.conninfo.contains("?") ? "&" : "?"
             let connection = try PostgresConnection(
-                conninfo: configuration.conninfo + "\(separator)connect_timeout=\(configuration.connectTimeoutSeconds)"
+                conninfo: configuration.conninfo + "\(separator)connect_timeout=\(configuration.connectTimeoutSeconds)",
+                maxPreparedStatements: configuration.maxPreparedStatements
             )
             try connection.execute(
                 script:

@@ -105,7 +105,9 @@ public final class ShardedDatabase: Sendable {
     ///
     /// `branch(schema, ids)` writes one shard's `SELECT`, with `ids` the placeholder of that shard's ids (a
     /// `bigint[]`); `$1`…`$n` are `sharedParameters`. The branches, each in parentheses (so each may have its own
-    /// `ORDER BY` and `LIMIT`), are joined with `UNION ALL`.
+    /// `ORDER BY` and `LIMIT`), are joined with `UNION ALL`. A server asked about one shard only (the common case:
+    /// one user, one author's tweets) runs that shard's branch as a prepared statement (named after its text), so its
+    /// plan is made once per connection.
     public func select<Row: Sendable>(
         idsByShard: [Int: [Int64]],
         sharedParameters: [String?] = [],
@@ -114,10 +116,15 @@ public final class ShardedDatabase: Sendable {
     ) async throws -> [Row] {
         try await onServers(holding: idsByShard.keys) { connection, shards in
             let first = sharedParameters.count + 1
+            let parameters = sharedParameters + shards.map { idsByShard[$0, default: []].postgresArray }
+            if shards.count == 1 {
+                let schema = ShardMap.schema(ofShard: shards[0])
+                let statement = PreparedStatement(sql: branch(schema, "$\(first)::bigint[]"))
+                return try connection.execute(statement, parameters).all.map(decode)
+            }
             let statement = shards.enumerated().map { index, shard in
                 "(" + branch(ShardMap.schema(ofShard: shard), "$\(first + index)::bigint[]") + ")"
             }.joined(separator: " UNION ALL ")
-            let parameters = sharedParameters + shards.map { idsByShard[$0, default: []].postgresArray }
             return try connection.query(statement, parameters).all.map(decode)
         }.flatMap { $0 }
     }

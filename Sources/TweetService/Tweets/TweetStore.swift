@@ -29,37 +29,30 @@ public struct TweetStore: Sendable {
         if let replyTo = request.inReplyToID, try await tweets([replyTo]).isEmpty {
             throw WireError(.invalidArgument, reason: "invalid_in_reply_to_id", "the tweet replied to does not exist")
         }
-        // The id comes first, so that the tweet, its counter and its event are written by one statement.
-        let allocated = try await database.withShard(shard) { connection, schema in
-            try connection.query(
-                "SELECT \(schema).next_id() AS id, username FROM \(schema).users WHERE id = $1",
-                [String(request.authorID)]
-            ).all.first.map { (try $0.int64("id"), try $0.string("username")) }
-        }
-        guard let (id, username) = allocated else {
-            throw WireError(.notFound, reason: "unknown_user", "no user \(request.authorID)")
-        }
-        let tweet = TweetRecord(
-            id: id, userID: request.authorID, username: username, text: request.text,
-            createdAtMillis: TweeterID.unixMillis(of: id), inReplyToID: request.inReplyToID
-        )
-        let parameters = [
-            String(id), String(request.authorID), request.text, request.inReplyToID.map(String.init),
-            String(tweet.createdAtMillis), OutboxPayload.bytea(for: .tweetCreated(tweet)),
-        ]
-        try await database.withShard(shard) { connection, schema in
-            try connection.query(
-                """
-                WITH inserted AS (
-                    INSERT INTO \(schema).tweets (id, user_id, text, in_reply_to_id, created_at)
-                    VALUES ($1, $2, $3, $4, to_timestamp($5::bigint / 1000.0)) RETURNING id
-                ),
-                counted AS (UPDATE \(schema).users SET tweets_count = tweets_count + 1 WHERE id = $2),
-                event AS (INSERT INTO \(schema).outbox (payload) VALUES ($6::bytea))
-                SELECT id FROM inserted
-                """,
-                parameters
+        // The id comes first, so that the event can carry the tweet; both statements run in one job on one
+        // connection, each prepared once per connection and shard.
+        let text = request.text
+        let authorID = request.authorID
+        let inReplyToID = request.inReplyToID
+        let tweet = try await database.withShard(shard) { connection, schema -> TweetRecord? in
+            let allocated = try connection.execute(TweetStatements.allocate(schema: schema), [String(authorID)])
+            guard let row = allocated.all.first else { return nil }
+            let id = try row.int64("id")
+            let tweet = TweetRecord(
+                id: id, userID: authorID, username: try row.string("username"), text: text,
+                createdAtMillis: TweeterID.unixMillis(of: id), inReplyToID: inReplyToID
             )
+            try connection.execute(
+                TweetStatements.insert(schema: schema),
+                [
+                    String(tweet.id), String(authorID), text, inReplyToID.map(String.init),
+                    String(tweet.createdAtMillis), OutboxPayload.bytea(for: .tweetCreated(tweet)),
+                ]
+            )
+            return tweet
+        }
+        guard let tweet else {
+            throw WireError(.notFound, reason: "unknown_user", "no user \(request.authorID)")
         }
         return tweet
     }
@@ -132,8 +125,9 @@ public struct TweetStore: Sendable {
     /// and limit are bounded by ``ListRecentTweets/checkBounds(_:)``.
     public func recent(by authors: [Int64], limit: UInt32, maxID: Int64? = nil) async throws -> [TweetRecord] {
         let parameters = [String(limit), maxID.map(String.init)]
-        let rows = try await database.select(idsByShard: database.shardMap.group(authors), sharedParameters: parameters)
-        {
+        let rows = try await database.select(
+            idsByShard: database.shardMap.group(authors), sharedParameters: parameters
+        ) {
             schema, authors in
             """
             SELECT \(Self.columns) FROM \(schema).tweets t JOIN \(schema).users u ON u.id = t.user_id

@@ -1,0 +1,58 @@
+# shellcheck shell=bash
+# pgbench doing the row insert of tweet creation, for scripts/bench-gateway (sourced; uses its WORK, WRITER_IDS,
+# WRITER_SHARD, CONNECTIONS, SECONDS_PER_RUN and TWEETER_PG_URLS). Sets PGBENCH_TPS, PGBENCH_P50, PGBENCH_P99 and
+# PGBENCH_ERRORS.
+#
+# The statement is the one TweetStore.create runs for the tweet itself, into the writers' shard, each client writing
+# as one of the writers in turn (as wrk's requests do): the tweet with a fresh next_id(), the author's
+# tweets_count + 1 and a 130-byte outbox row (a tweet event's size), in one transaction.
+# The outbox rows are written claimed for a day so that the running relay leaves them alone (delivering them would
+# charge pgbench's run with our fan-out); they and pgbench's tweets are deleted afterwards.
+
+run_pgbench_tweets() {
+    local shard="$WRITER_SHARD" server schema url urls payload authors
+    authors="$(IFS=,; echo "${WRITER_IDS[*]}")"
+    IFS=',' read -r -a urls <<< "$TWEETER_PG_URLS"
+    server=$(( shard * ${#urls[@]} / 1024 ))
+    url="${urls[$server]}"
+    schema="$(printf 'shard_%04d' "$shard")"
+    payload="$(printf 'ab%.0s' $(seq 1 130))"
+    cat >"$WORK/pgbench.sql" <<SQL
+WITH inserted AS (
+    INSERT INTO $schema.tweets (id, user_id, text, in_reply_to_id, created_at)
+    VALUES ($schema.next_id(), (ARRAY[$authors]::bigint[])[:client_id % ${#WRITER_IDS[@]} + 1],
+            'pgbench tweet ' || :client_id, NULL, now()) RETURNING id, user_id
+),
+counted AS (UPDATE $schema.users SET tweets_count = tweets_count + 1 WHERE id = (SELECT user_id FROM inserted)),
+event AS (INSERT INTO $schema.outbox (payload, claimed_until) VALUES ('\\x$payload'::bytea, now() + interval '1 day'))
+SELECT id FROM inserted;
+SQL
+    # The tweets run's events must not be relayed and fanned out during pgbench's run: wait until the shard's outbox
+    # is empty, then a few seconds for the fan-out of its last batches.
+    for _ in $(seq 1 120); do
+        [[ "$(psql -X -qtA "$url" -c "SELECT count(*) FROM $schema.outbox")" == 0 ]] && break
+        sleep 1
+    done
+    sleep 5
+    section "pgbench: the tweet row insert into $schema (server $((server + 1))), $CONNECTIONS clients"
+    mkdir -p "$WORK/pgbench-log"
+    pgbench -n -M prepared -c "$CONNECTIONS" -j 2 -T "$SECONDS_PER_RUN" -l --log-prefix="$WORK/pgbench-log/tx" \
+        -f "$WORK/pgbench.sql" "$url" | tee "$WORK/pgbench.out"
+    PGBENCH_TPS="$(awk '/^tps = / { printf "%.2f", $3 }' "$WORK/pgbench.out")"
+    PGBENCH_ERRORS="$(awk '/failed transactions:/ { print "failed " $5 }' "$WORK/pgbench.out")"
+    [[ "$PGBENCH_ERRORS" == "failed 0" ]] && PGBENCH_ERRORS=""
+    # Per-transaction log lines: client, transaction, latency in µs, script, epoch s, µs.
+    cat "$WORK"/pgbench-log/tx.* | awk '$3 ~ /^[0-9]+$/ { print $3 }' | sort -n >"$WORK/pgbench.latencies"
+    percentile() {
+        awk -v q="$1" '{ v[NR] = $1 } END { i = int(NR * q); if (i < 1) i = 1; printf "%.2fms", v[i] / 1000 }' \
+            "$WORK/pgbench.latencies"
+    }
+    PGBENCH_P50="$(percentile 0.50)"
+    PGBENCH_P99="$(percentile 0.99)"
+    psql -X -q "$url" -c "DELETE FROM $schema.outbox WHERE claimed_until > now() + interval '1 hour'" \
+        -c "WITH gone AS (DELETE FROM $schema.tweets WHERE user_id = ANY(ARRAY[$authors]::bigint[])
+                AND text LIKE 'pgbench tweet %' RETURNING user_id),
+            counts AS (SELECT user_id, count(*) AS n FROM gone GROUP BY user_id)
+            UPDATE $schema.users u SET tweets_count = tweets_count - counts.n FROM counts WHERE u.id = counts.user_id" \
+        >/dev/null
+}
