@@ -27,11 +27,15 @@ struct FanOutProcessor: Sendable {
     private func apply(_ event: TimelineEvent) async throws {
         switch event.change {
         case .tweetCreated(let tweet):
-            if try await cache.isDeleted(tweet.id) {
+            // Three questions at once: the tombstone, the author's size, the first page of followers.
+            async let deleted = cache.isDeleted(tweet.id)
+            async let celebrity = isCelebrity(tweet.userID)
+            async let firstPage = followerPage(of: tweet.userID, after: nil)
+            if try await deleted {
                 return  // the delete came first (a redelivered or reordered create): the tombstone wins
             }
-            // The cache, the author's own timelines and the public one in one pipeline; then the first page of
-            // followers here, and any further pages through chunk jobs (most authors have one page: no job at all).
+            // The cache, the author's own timelines and the public one in one pipeline, beside the delivery to the
+            // first page of followers; further pages go to chunk jobs (most authors have one page: no job at all).
             let cutoff = Int64(Date().timeIntervalSince1970 * 1000) - configuration.publicMaxAge.milliseconds
             var commands = cache.storeCommands([tweet])
             commands += TimelineCommands.add(
@@ -43,20 +47,27 @@ struct FanOutProcessor: Sendable {
                 tweet.id, userID: tweet.userID, capacity: configuration.homeCapacity,
                 ttlSeconds: configuration.idleTimelineTTL.redisSeconds
             )
-            let celebrity = try await isCelebrity(tweet.userID)
-            if celebrity {
+            var followers: [Int64] = []
+            if try await celebrity {
                 commands.append(RedisCommand("SADD", key: TimelineKeys.celebrities, tweet.userID))
+            } else {
+                let page = try await firstPage
+                followers = page.ids
+                if let next = page.nextCursor {
+                    commands.append(
+                        FanOutQueue.addOnce(
+                            FanOutJob(
+                                .followerChunk(tweetID: tweet.id, authorID: tweet.userID, cursor: next, remove: false))
+                        ))
+                }
             }
-            _ = try await redis.pipeline(commands, replicatedTo: configuration.replication)
-            try await undoIfDeleted(
-                tweet.id,
-                keys: [
-                    TimelineKeys.publicTimeline, TimelineKeys.profile(tweet.userID), TimelineKeys.home(tweet.userID),
-                ]
-            )
-            if !celebrity {
-                try await fanOut(tweetID: tweet.id, authorID: tweet.userID, cursor: nil, remove: false)
-            }
+            async let own = redis.pipeline(commands, replicatedTo: configuration.replication)
+            try await HomeDelivery(redis: redis, configuration: configuration).add(tweet.id, to: followers)
+            _ = try await own
+            let ownKeys = [
+                TimelineKeys.publicTimeline, TimelineKeys.profile(tweet.userID), TimelineKeys.home(tweet.userID),
+            ]
+            try await undoIfDeleted(tweet.id, keys: ownKeys + followers.map(TimelineKeys.home))
         case .tweetDeleted(let tweetID, let authorID):
             // The tombstone first, on its own: the removals must come after it (see the type's comment), and in one
             // pipeline they could run first on their nodes. (Delivery wrote it already; this covers redeliveries.)
@@ -118,11 +129,7 @@ struct FanOutProcessor: Sendable {
         if !remove, try await cache.isDeleted(tweetID) {
             return  // deleted meanwhile: the delete's own chunks remove whatever earlier chunks added
         }
-        let page = try await tweetService.call(
-            ListFollowerIDs.self,
-            PageRequest(userID: authorID, limit: UInt32(configuration.fanOutChunkSize), cursor: cursor),
-            timeout: .seconds(30)
-        )
+        let page = try await followerPage(of: authorID, after: cursor)
         // The next page is queued first, so that another worker starts on it while this page is written: the chunks
         // of one tweet run in parallel over every worker of every instance, not one after another.
         if let next = page.nextCursor {
@@ -138,5 +145,14 @@ struct FanOutProcessor: Sendable {
             try await HomeDelivery(redis: redis, configuration: configuration).add(tweetID, to: page.ids)
             try await undoIfDeleted(tweetID, keys: page.ids.map(TimelineKeys.home))
         }
+    }
+
+    /// One page of the author's followers, newest edge first, of ``TimelineConfiguration/fanOutChunkSize``.
+    private func followerPage(of authorID: Int64, after cursor: Int64?) async throws -> IDList {
+        try await tweetService.call(
+            ListFollowerIDs.self,
+            PageRequest(userID: authorID, limit: UInt32(configuration.fanOutChunkSize), cursor: cursor),
+            timeout: .seconds(30)
+        )
     }
 }
