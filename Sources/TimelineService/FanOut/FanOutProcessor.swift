@@ -44,7 +44,7 @@ struct FanOutProcessor: Sendable {
             commands += TimelineCommands.add(
                 tweet.id, to: TimelineKeys.profile(tweet.userID), capacity: configuration.profileCapacity)
             commands += TimelineCommands.addToHome(
-                tweet.id, userID: tweet.userID, capacity: configuration.homeCapacity,
+                [tweet.id], userID: tweet.userID, capacity: configuration.homeCapacity,
                 ttlSeconds: configuration.idleTimelineTTL.redisSeconds
             )
             var followers: [Int64] = []
@@ -95,12 +95,10 @@ struct FanOutProcessor: Sendable {
                     configuration.followBackfill)
             )
             let ids = (recent.array ?? []).compactMap { $0.bytes.flatMap(TimelineKeys.id(fromMember:)) }
-            var commands = ids.flatMap {
-                TimelineCommands.addToHome(
-                    $0, userID: edge.followerID, capacity: configuration.homeCapacity,
-                    ttlSeconds: configuration.idleTimelineTTL.redisSeconds
-                )
-            }
+            var commands = TimelineCommands.addToHome(
+                ids, userID: edge.followerID, capacity: configuration.homeCapacity,
+                ttlSeconds: configuration.idleTimelineTTL.redisSeconds
+            )
             commands.append(RedisCommand("DEL", key: TimelineKeys.followedCelebrities(edge.followerID)))
             _ = try await redis.pipeline(commands, replicatedTo: configuration.replication)
         case .unfollowed(let edge):

@@ -10,10 +10,21 @@ enum TimelineCommands {
         ]
     }
 
-    /// Adds a tweet to a home timeline, trims it, and keeps it alive for `ttlSeconds` more.
-    static func addToHome(_ tweetID: Int64, userID: Int64, capacity: Int, ttlSeconds: Int) -> [RedisCommand] {
-        add(tweetID, to: TimelineKeys.home(userID), capacity: capacity)
-            + [RedisCommand("EXPIRE", key: TimelineKeys.home(userID), ttlSeconds)]
+    /// Adds tweets to a home timeline (one `ZADD` for all of them), trims it, and keeps it alive for `ttlSeconds`
+    /// more; nothing for no tweets.
+    static func addToHome(_ tweetIDs: [Int64], userID: Int64, capacity: Int, ttlSeconds: Int) -> [RedisCommand] {
+        guard !tweetIDs.isEmpty else { return [] }
+        let key = TimelineKeys.home(userID)
+        var zadd: [[UInt8]] = [Array("ZADD".utf8), Array(key.utf8)]
+        zadd.reserveCapacity(2 + 2 * tweetIDs.count)
+        for id in tweetIDs {
+            zadd += [Array("0".utf8), TimelineKeys.member(id)]
+        }
+        return [
+            RedisCommand(arguments: zadd, keyPositions: [1]),
+            RedisCommand("ZREMRANGEBYRANK", key: key, 0, -(capacity + 1)),
+            RedisCommand("EXPIRE", key: key, ttlSeconds),
+        ]
     }
 
     static func remove(_ tweetID: Int64, from key: String) -> RedisCommand {

@@ -105,9 +105,8 @@ struct TimelineReader: Sendable {
         }
         var commands =
             cache.storeCommands(recent)
-            + recent.flatMap {
-                TimelineCommands.addToHome($0.id, userID: userID, capacity: configuration.homeCapacity, ttlSeconds: ttl)
-            }
+            + TimelineCommands.addToHome(
+                recent.map(\.id), userID: userID, capacity: configuration.homeCapacity, ttlSeconds: ttl)
         commands.append(RedisCommand("SET", key: TimelineKeys.homeBuilt(userID), TimelineKeys.homeIsBuilt, "EX", ttl))
         _ = try await redis.pipeline(commands)
     }
