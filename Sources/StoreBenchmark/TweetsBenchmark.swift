@@ -67,7 +67,7 @@ struct TweetsBenchmark: AsyncParsableCommand {
             id: 1 << 40, userID: authors[0].id, username: authors[0].username, text: TweetServiceHarness.tweetText(0),
             createdAtMillis: TweeterID.epochMillis, inReplyToID: nil
         )
-        let payload = TimelineEvent(id: 0, shard: 0, change: .tweetCreated(sample)).payload()
+        let payload = TimelineEvent(id: 0, shard: 0, change: .tweetCreated(sample, authorFollowers: 0)).payload()
         let payloadHex = Array(payload.readableBytesView).map { String($0, radix: 16).leftPadded(to: 2) }.joined()
         let authorArray = authors.map { String($0.id) }.joined(separator: ",")
         // One statement: the tweet with a fresh id, the author's counter and the outbox event, as TweetStore.create

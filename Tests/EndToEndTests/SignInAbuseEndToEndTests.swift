@@ -85,7 +85,10 @@ extension EndToEnd {
 
                 #expect(during.3, "the correct sign-in began while the flood was still being answered")
                 #expect(during.0.status == 201, "\(String(buffer: during.0.body))")
-                #expect(during.1 < .seconds(2), "the correct sign-in took \(during.1)")
+                // Not a speed check: the hash queue admits work that waits at most 2 s, so an admitted sign-in is
+                // answered within that plus its own hash, seconds on a loaded machine; one queued behind the flood's
+                // 2,000 hashes (four a second) would take minutes.
+                #expect(during.1 < .seconds(10), "the correct sign-in took \(during.1)")
                 #expect(during.2 == [200, 200, 200], "health checks and reads are answered during the flood")
 
                 let statuses = tally.statuses.withLock { $0 }

@@ -22,7 +22,7 @@ extension FaultInjectionTests {
             }) {
                 let doomed = try await bench.api.tweet(TweetText.unique("deleted, then replayed"), as: author)
                 let row = try await bench.store.outboxRows(shard: shard).first { row in
-                    guard case .tweetCreated(let tweet) = try row.event().change else { return false }
+                    guard case .tweetCreated(let tweet, _) = try row.event().change else { return false }
                     return tweet.id == doomed
                 }
                 return (doomed, try #require(row, "the create event of \(doomed) waits in the outbox"))

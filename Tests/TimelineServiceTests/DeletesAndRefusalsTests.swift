@@ -66,7 +66,8 @@ extension RedisLiveTests {
                 try await world.settle()
                 // The create again, as a redelivered outbox row or a reclaimed job would bring it, and a cache fill that
                 // read the tweet before the delete and writes after it.
-                _ = try await world.timelines.call(DeliverEvents.self, Self.event(.tweetCreated(tweet)))
+                _ = try await world.timelines.call(
+                    DeliverEvents.self, Self.event(.tweetCreated(tweet, authorFollowers: 0)))
                 try await world.settle()
                 try await world.service.cache.store([tweet])
 
@@ -84,7 +85,8 @@ extension RedisLiveTests {
                 _ = try await world.timelines.call(
                     DeliverEvents.self, Self.event(.tweetDeleted(tweetID: reordered.id, authorID: author.id)))
                 try await world.settle()
-                _ = try await world.timelines.call(DeliverEvents.self, Self.event(.tweetCreated(reordered)))
+                _ = try await world.timelines.call(
+                    DeliverEvents.self, Self.event(.tweetCreated(reordered, authorFollowers: 0)))
                 try await world.settle()
                 #expect(try await Self.visible(reordered.id, reader: reader.id, author: author.id, in: world) == [])
 
@@ -95,7 +97,7 @@ extension RedisLiveTests {
                     _ = try await world.timelines.call(
                         DeliverEvents.self,
                         TimelineEventBatch(events: [
-                            TimelineEvent(id: 1, shard: 0, change: .tweetCreated(tweet)),
+                            TimelineEvent(id: 1, shard: 0, change: .tweetCreated(tweet, authorFollowers: 0)),
                             TimelineEvent(
                                 id: 2, shard: 0, change: .tweetDeleted(tweetID: tweet.id, authorID: author.id)),
                         ])
@@ -122,7 +124,8 @@ extension RedisLiveTests {
                 let refused: (delivery: String?, outbox: Int64)
                 do {
                     let delivery = await outcome {
-                        try await world.timelines.call(DeliverEvents.self, Self.event(.tweetCreated(tweet)))
+                        try await world.timelines.call(
+                            DeliverEvents.self, Self.event(.tweetCreated(tweet, authorFollowers: 0)))
                     }
                     await world.relay.drain(shards: [TweeterID.shard(of: tweet.id)])
                     let outbox = try await world.database.withShard(TweeterID.shard(of: tweet.id)) {

@@ -102,7 +102,7 @@ private func deliverCreatedAndDeleted(_ context: TimelineBoundsContext, username
     let tweet = TweetRecord(
         id: tweetID, userID: context.user.id, username: username, text: text, createdAtMillis: 0, inReplyToID: nil)
     let events = [
-        TimelineEvent(id: 1, shard: 1, change: .tweetCreated(tweet)),
+        TimelineEvent(id: 1, shard: 1, change: .tweetCreated(tweet, authorFollowers: 0)),
         TimelineEvent(id: 2, shard: 1, change: .tweetDeleted(tweetID: tweetID, authorID: context.user.id)),
     ]
     _ = try await context.world.timelines.call(DeliverEvents.self, TimelineEventBatch(events: events))

@@ -30,7 +30,8 @@ extension StoreTests {
                         unixMillis: TweeterID.epochMillis + 1_000 + Int64(index), shard: 1, sequence: index % 1024),
                     userID: author, username: "big", text: String(repeating: "x", count: bytes), createdAtMillis: 0,
                     inReplyToID: nil
-                )
+                ),
+                authorFollowers: 0
             )
         }
 
@@ -73,7 +74,9 @@ extension StoreTests {
             await relay.drain(shards: [shard])
 
             let mine = batches.all.map { batch in
-                batch.filter { if case .tweetCreated(let tweet) = $0.change { tweet.userID == author } else { false } }
+                batch.filter {
+                    if case .tweetCreated(let tweet, _) = $0.change { tweet.userID == author } else { false }
+                }
             }.filter { !$0.isEmpty }
             #expect(mine.flatMap { $0 }.count == 150, "every decodable event was delivered")
             for batch in mine {
@@ -106,7 +109,7 @@ extension StoreTests {
                 return sink
             }
             let delivered = sink.events.compactMap { event -> Int? in
-                guard case .tweetCreated(let tweet) = event.change, tweet.userID == author else { return nil }
+                guard case .tweetCreated(let tweet, _) = event.change, tweet.userID == author else { return nil }
                 return tweet.text.count
             }
             #expect(delivered.count == 19 && !delivered.contains(16_000), "all but the oversized event arrived")

@@ -24,13 +24,13 @@ extension StoreTests {
 
                     let mine = sink.events.filter { event in
                         switch event.change {
-                        case .tweetCreated(let t): t.userID == users[0].id
+                        case .tweetCreated(let t, _): t.userID == users[0].id
                         case .tweetDeleted(_, let author): author == users[0].id
                         case .followed(let edge), .unfollowed(let edge): edge.followerID == users[1].id
                         }
                     }
                     #expect(mine.count == 4)
-                    #expect(mine.contains { $0.change == .tweetCreated(tweet) })
+                    #expect(mine.contains { $0.change == .tweetCreated(tweet, authorFollowers: 0) })
                     #expect(mine.contains { $0.change == .tweetDeleted(tweetID: tweet.id, authorID: users[0].id) })
                     #expect(
                         mine.contains {
@@ -41,6 +41,23 @@ extension StoreTests {
                             $0.change == .unfollowed(FollowEdge(followerID: users[1].id, followeeID: users[0].id))
                         })
                     #expect(Set(mine.map { "\($0.shard)/\($0.id)" }).count == 4, "each event has its own id")
+                }
+            }
+        }
+
+        @Test func aCreatedTweetsEventCarriesItsAuthorsFollowerCount() async throws {
+            let database = try await TestStore.migrated()
+            try await withStandInTimelineService(database: database) { relay, sink in
+                try await withTweetService(relay: relay) { client in
+                    let users = try await makeUsers(3, client: client)
+                    for follower in users.dropFirst() {
+                        _ = try await client.call(
+                            Follow.self, FollowEdge(followerID: follower.id, followeeID: users[0].id))
+                    }
+                    let tweet = try await client.call(
+                        CreateTweet.self, NewTweet(authorID: users[0].id, text: "two followers"))
+                    await relay.drain(shards: Array(0..<1024))
+                    #expect(sink.events.contains { $0.change == .tweetCreated(tweet, authorFollowers: 2) })
                 }
             }
         }
@@ -84,7 +101,9 @@ extension StoreTests {
                 await survivor.drain(shards: [TweeterID.shard(of: author.id)])
                 delivered = Set(
                     sink.events.compactMap { event in
-                        if case .tweetCreated(let tweet) = event.change, tweet.userID == author.id { return tweet.id }
+                        if case .tweetCreated(let tweet, _) = event.change, tweet.userID == author.id {
+                            return tweet.id
+                        }
                         return nil
                     })
                 try await Task.sleep(for: .milliseconds(200))

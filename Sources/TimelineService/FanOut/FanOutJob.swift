@@ -15,6 +15,15 @@ struct FanOutJob: WireMessage, Hashable {
         self.work = work
     }
 
+    /// The created tweet, when the job is a tweet's creation event: such jobs can be applied together
+    /// (``FanOutProcessor/create(_:)``).
+    var createdTweet: FanOutProcessor.CreatedTweet? {
+        guard case .event(let event) = work, case .tweetCreated(let tweet, let authorFollowers) = event.change else {
+            return nil
+        }
+        return FanOutProcessor.CreatedTweet(tweet: tweet, authorFollowers: authorFollowers)
+    }
+
     init(from reader: inout WireReader) throws(WireError) {
         switch try reader.read(UInt8.self) {
         case 1:

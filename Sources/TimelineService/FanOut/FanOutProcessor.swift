@@ -14,6 +14,13 @@ struct FanOutProcessor: Sendable {
     let cache: TweetCache
     let configuration: TimelineConfiguration
 
+    /// A created tweet, as its event carries it.
+    struct CreatedTweet: Sendable {
+        let tweet: TweetRecord
+        /// The author's follower count when the tweet was made; `nil` in events written before it was carried.
+        let authorFollowers: Int64?
+    }
+
     /// Runs the job. Work it leads to (the first or next chunk of followers) is queued in the same pipeline.
     func process(_ job: FanOutJob) async throws {
         switch job.work {
@@ -24,50 +31,66 @@ struct FanOutProcessor: Sendable {
         }
     }
 
-    private func apply(_ event: TimelineEvent) async throws {
-        switch event.change {
-        case .tweetCreated(let tweet):
-            // Three questions at once: the tombstone, the author's size, the first page of followers.
-            async let deleted = cache.isDeleted(tweet.id)
-            async let celebrity = isCelebrity(tweet.userID)
-            async let firstPage = followerPage(of: tweet.userID, after: nil)
-            if try await deleted {
-                return  // the delete came first (a redelivered or reordered create): the tombstone wins
-            }
-            // The cache, the author's own timelines and the public one in one pipeline, beside the delivery to the
-            // first page of followers; further pages go to chunk jobs (most authors have one page: no job at all).
-            let cutoff = Int64(Date().timeIntervalSince1970 * 1000) - configuration.publicMaxAge.milliseconds
-            var commands = cache.storeCommands([tweet])
+    /// Applies the creation of several tweets at once, as ``process(_:)`` would one by one, with the round trips of
+    /// one: a pipeline for the tombstones, one call per author for its first page of followers, one pipeline for the
+    /// cache and the authors' own timelines beside one script call per master for every follower's timeline, and one
+    /// pipeline to check the tombstones again.
+    func create(_ created: [CreatedTweet]) async throws {
+        guard !created.isEmpty else { return }
+        // Three questions at once: the tombstones, which authors are celebrities, and the first page of followers of
+        // every author not known to be one.
+        async let deleted = cache.deleted(among: created.map(\.tweet.id))
+        async let celebrities = celebrities(among: created)
+        async let firstPages = firstFollowerPages(
+            of: Set(created.filter { !isCelebrity(followers: $0.authorFollowers) }.map(\.tweet.userID)))
+        let deletedIDs = try await deleted
+        // A delete that came first (a redelivered or reordered create): the tombstone wins.
+        let live = created.filter { !deletedIDs.contains($0.tweet.id) }
+        guard !live.isEmpty else { return }
+        let celebrityIDs = try await celebrities
+        let pages = try await firstPages
+        // The cache, the authors' own timelines and the public one in one pipeline, beside the delivery to the first
+        // page of each author's followers; further pages go to chunk jobs (most authors have one page: no job).
+        var commands = cache.storeCommands(live.map(\.tweet))
+        var deliveries: [HomeDelivery.Item] = []
+        var written: [(tweetID: Int64, keys: [String])] = []
+        for tweet in live.map(\.tweet) {
             commands += TimelineCommands.add(
                 tweet.id, to: TimelineKeys.publicTimeline, capacity: configuration.publicCapacity)
-            commands.append(TimelineCommands.trimPublic(olderThanUnixMillis: cutoff))
             commands += TimelineCommands.add(
                 tweet.id, to: TimelineKeys.profile(tweet.userID), capacity: configuration.profileCapacity)
             commands += TimelineCommands.addToHome(
                 [tweet.id], userID: tweet.userID, capacity: configuration.homeCapacity,
                 ttlSeconds: configuration.idleTimelineTTL.redisSeconds
             )
-            var followers: [Int64] = []
-            if try await celebrity {
-                commands.append(RedisCommand("SADD", key: TimelineKeys.celebrities, tweet.userID))
-            } else {
-                let page = try await firstPage
-                followers = page.ids
-                if let next = page.nextCursor {
-                    commands.append(
-                        FanOutQueue.addOnce(
-                            FanOutJob(
-                                .followerChunk(tweetID: tweet.id, authorID: tweet.userID, cursor: next, remove: false))
-                        ))
-                }
-            }
-            async let own = redis.pipeline(commands, replicatedTo: configuration.replication)
-            try await HomeDelivery(redis: redis, configuration: configuration).add(tweet.id, to: followers)
-            _ = try await own
-            let ownKeys = [
+            var keys = [
                 TimelineKeys.publicTimeline, TimelineKeys.profile(tweet.userID), TimelineKeys.home(tweet.userID),
             ]
-            try await undoIfDeleted(tweet.id, keys: ownKeys + followers.map(TimelineKeys.home))
+            if celebrityIDs.contains(tweet.userID) {
+                commands.append(RedisCommand("SADD", key: TimelineKeys.celebrities, tweet.userID))
+            } else if let page = pages[tweet.userID] {
+                deliveries.append(HomeDelivery.Item(tweetID: tweet.id, followers: page.ids))
+                keys += page.ids.map(TimelineKeys.home)
+                if let next = page.nextCursor {
+                    let job = FanOutJob(
+                        .followerChunk(tweetID: tweet.id, authorID: tweet.userID, cursor: next, remove: false))
+                    commands.append(FanOutQueue.addOnce(job))
+                }
+            }
+            written.append((tweet.id, keys))
+        }
+        let cutoff = Int64(Date().timeIntervalSince1970 * 1000) - configuration.publicMaxAge.milliseconds
+        commands.append(TimelineCommands.trimPublic(olderThanUnixMillis: cutoff))
+        async let own = redis.pipeline(commands, replicatedTo: configuration.replication)
+        try await HomeDelivery(redis: redis, configuration: configuration).add(deliveries)
+        _ = try await own
+        try await undoIfDeleted(written)
+    }
+
+    private func apply(_ event: TimelineEvent) async throws {
+        switch event.change {
+        case .tweetCreated(let tweet, let authorFollowers):
+            try await create([CreatedTweet(tweet: tweet, authorFollowers: authorFollowers)])
         case .tweetDeleted(let tweetID, let authorID):
             // The tombstone first, on its own: the removals must come after it (see the type's comment), and in one
             // pipeline they could run first on their nodes. (Delivery wrote it already; this covers redeliveries.)
@@ -107,18 +130,52 @@ struct FanOutProcessor: Sendable {
         }
     }
 
-    /// Whether the author has passed the celebrity threshold (asked of the store, which keeps the counter).
-    private func isCelebrity(_ authorID: Int64) async throws -> Bool {
-        guard let threshold = configuration.celebrityThreshold else { return false }
-        let author = try await tweetService.call(GetUsers.self, IDList(ids: [authorID])).users.first
-        return (author?.followersCount ?? 0) >= threshold
+    /// Whether a follower count passes the celebrity threshold; `false` when the count is unknown.
+    private func isCelebrity(followers: Int64?) -> Bool {
+        guard let threshold = configuration.celebrityThreshold, let followers else { return false }
+        return followers >= threshold
     }
 
-    /// Removes `tweetID` from `keys` if its tombstone exists now: the second half of a create that raced a delete.
-    private func undoIfDeleted(_ tweetID: Int64, keys: [String]) async throws {
-        if try await cache.isDeleted(tweetID) {
-            _ = try await redis.pipeline(
-                keys.map { TimelineCommands.remove(tweetID, from: $0) }, replicatedTo: configuration.replication)
+    /// The authors among `created` that have passed the celebrity threshold: by the count each event carries, or,
+    /// for events written before the count was carried, by asking the store (one call for all of them).
+    private func celebrities(among created: [CreatedTweet]) async throws -> Set<Int64> {
+        guard let threshold = configuration.celebrityThreshold else { return [] }
+        let known = Set(created.filter { isCelebrity(followers: $0.authorFollowers) }.map(\.tweet.userID))
+        let unknown = Set(created.filter { $0.authorFollowers == nil }.map(\.tweet.userID))
+        guard !unknown.isEmpty else { return known }
+        let ids = Array(unknown)
+        var celebrities = known
+        for start in stride(from: 0, to: ids.count, by: GetUsers.maxIDs) {
+            let chunk = Array(ids[start..<min(start + GetUsers.maxIDs, ids.count)])
+            let authors = try await tweetService.call(GetUsers.self, IDList(ids: chunk)).users
+            celebrities.formUnion(authors.filter { $0.followersCount >= threshold }.map(\.id))
+        }
+        return celebrities
+    }
+
+    /// The first page of followers of each author, all asked at once.
+    private func firstFollowerPages(of authors: Set<Int64>) async throws -> [Int64: IDList] {
+        try await withThrowingTaskGroup(of: (Int64, IDList).self) { group in
+            for author in authors {
+                group.addTask { (author, try await followerPage(of: author, after: nil)) }
+            }
+            var pages: [Int64: IDList] = [:]
+            for try await (author, page) in group {
+                pages[author] = page
+            }
+            return pages
+        }
+    }
+
+    /// Removes each tweet from the keys it was written to if its tombstone exists now: the second half of a create
+    /// that raced a delete.
+    private func undoIfDeleted(_ written: [(tweetID: Int64, keys: [String])]) async throws {
+        let deleted = try await cache.deleted(among: written.map(\.tweetID))
+        let removals = written.filter { deleted.contains($0.tweetID) }.flatMap { tweet in
+            tweet.keys.map { TimelineCommands.remove(tweet.tweetID, from: $0) }
+        }
+        if !removals.isEmpty {
+            _ = try await redis.pipeline(removals, replicatedTo: configuration.replication)
         }
     }
 
@@ -141,7 +198,7 @@ struct FanOutProcessor: Sendable {
             }
         } else {
             try await HomeDelivery(redis: redis, configuration: configuration).add(tweetID, to: page.ids)
-            try await undoIfDeleted(tweetID, keys: page.ids.map(TimelineKeys.home))
+            try await undoIfDeleted([(tweetID, page.ids.map(TimelineKeys.home))])
         }
     }
 

@@ -110,15 +110,20 @@ struct FanOutQueue: Sendable {
         return false
         """
 
-    /// New jobs for `consumer` (one from each of the next `count` streams in turn), and, when a sweep is due, jobs
-    /// other consumers left unacknowledged too long, from every stream. A stream whose master cannot be reached is
-    /// skipped (its jobs wait for its replica to take over); the others go on. Entries that cannot be decoded, and
-    /// reclaimed jobs delivered too often, are dead-lettered instead of returned.
+    /// Up to `count` new jobs for `consumer` (from the next streams in turn, at most `count` of them, an equal share
+    /// from each), and, when a sweep is due, jobs other consumers left unacknowledged too long, from every stream. A
+    /// stream whose master cannot be reached is skipped (its jobs wait for its replica to take over); the others go
+    /// on. Entries that cannot be decoded, and reclaimed jobs delivered too often, are dead-lettered instead of
+    /// returned.
     /// - Throws: ``RedisError`` when no stream could be read.
     func next(consumer: String, count: Int) async throws -> Batch {
-        let reads = await eachStream(schedule.streamsToRead(count)) { stream in
-            RedisCommand("XREADGROUP", "GROUP", FanOutStreams.group, consumer, "COUNT", 1, "STREAMS", stream, ">")
-                .withKey(at: 7)
+        let streams = schedule.streamsToRead(count)
+        let perStream = max(1, count / max(1, streams.count))
+        let reads = await eachStream(streams) { stream in
+            RedisCommand(
+                "XREADGROUP", "GROUP", FanOutStreams.group, consumer, "COUNT", perStream, "STREAMS", stream, ">"
+            )
+            .withKey(at: 7)
         }
         guard reads.contains(where: { $0.reply != nil }) else {
             throw RedisError(.unavailable, "no fan-out stream could be read")

@@ -55,13 +55,32 @@ public struct FanOutWorkers: Service {
         error.code == .notFound || error.code == .invalidArgument
     }
 
-    /// Takes up to a few jobs, runs them, and acknowledges those that succeeded; returns how many it took.
+    /// Takes up to `count` jobs, runs them, and acknowledges those that succeeded; returns how many it took.
+    ///
+    /// The tweets created among them are applied together (``FanOutProcessor/create(_:)``: the round trips of one
+    /// for all of them). When that fails for good, each is run alone with the other jobs, so that only the one at
+    /// fault is dead-lettered; when it fails for a passing cause, they are all left for a retry.
     @discardableResult
-    func runOnce(consumer: String, count: Int = 4) async throws -> Int {
+    func runOnce(consumer: String, count: Int = 16) async throws -> Int {
         let batch = try await queue.next(consumer: consumer, count: count)
         var finished: [FanOutQueue.Delivery] = []
+        var alone = batch.deliveries.filter { $0.job.createdTweet == nil }
+        let created = batch.deliveries.filter { $0.job.createdTweet != nil }
+        if !created.isEmpty {
+            do {
+                try await processor.create(created.compactMap(\.job.createdTweet))
+                finished += created
+                jobsDone.increment(by: created.count)
+            } catch let error as WireError where Self.isPermanent(error) {
+                alone = created + alone
+            } catch {
+                jobsFailed.increment(by: created.count)
+                logger.warning(
+                    "fan-out of created tweets failed", metadata: ["jobs": "\(created.count)", "error": "\(error)"])
+            }
+        }
         var claimed = ContinuousClock.now
-        var waiting = batch.deliveries[...]
+        var waiting = alone[...]
         while let delivery = waiting.popFirst() {
             // Jobs still waiting while half the reclaim time passed: renew their claims, and drop those another
             // instance has reclaimed meanwhile, so that no job is worked by two instances at once.

@@ -1,5 +1,5 @@
-/// Writes one tweet into the home timelines of many followers: one script call per Redis master for all the
-/// followers whose timelines it serves, instead of three commands per follower.
+/// Writes tweets into the home timelines of their authors' followers: one script call per Redis master for all the
+/// timelines it serves, instead of three commands per follower and tweet.
 ///
 /// Only built timelines are written (those with ``TimelineKeys/homeBuilt(_:)``, complete or being rebuilt): a
 /// follower without one is idle or new, and the next read rebuilds the timeline from the store, which holds the tweet.
@@ -21,41 +21,73 @@ public struct HomeDelivery: Sendable {
         self.configuration = configuration
     }
 
-    /// The script. Arguments: the member, the capacity, the slack, the two key prefixes, then the follower ids.
-    /// Returns the 1-based positions, among the ids, of followers whose keys this node refused to touch.
+    /// One tweet for some of its author's followers.
+    public struct Item: Sendable {
+        public var tweetID: Int64
+        public var followers: [Int64]
+
+        public init(tweetID: Int64, followers: [Int64]) {
+            self.tweetID = tweetID
+            self.followers = followers
+        }
+    }
+
+    /// One home timeline to write: the follower and the tweet.
+    private struct Entry {
+        let follower: Int64
+        let tweetID: Int64
+    }
+
+    /// The script. Arguments: the capacity, the slack, the two key prefixes, then runs of entries, each the member,
+    /// how many followers follow, and the follower ids. Returns the 1-based positions, among all the entries, of those
+    /// whose keys this node refused to touch.
     static let script = """
         #!lua flags=allow-cross-slot-keys
-        local member, capacity = ARGV[1], tonumber(ARGV[2])
-        local limit = capacity + tonumber(ARGV[3])
-        local homePrefix, builtPrefix = ARGV[4], ARGV[5]
+        local capacity = tonumber(ARGV[1])
+        local limit = capacity + tonumber(ARGV[2])
+        local homePrefix, builtPrefix = ARGV[3], ARGV[4]
         local elsewhere = {}
-        for i = 6, #ARGV do
-            local built = redis.pcall('EXISTS', builtPrefix .. ARGV[i] .. '}')
-            if type(built) == 'table' then
-                elsewhere[#elsewhere + 1] = i - 5
-            elseif built == 1 then
-                local home = homePrefix .. ARGV[i] .. '}'
-                redis.call('ZADD', home, 0, member)
-                if redis.call('ZCARD', home) > limit then
-                    redis.call('ZREMRANGEBYRANK', home, 0, -capacity - 1)
+        local i, position = 5, 0
+        while i <= #ARGV do
+            local member, count = ARGV[i], tonumber(ARGV[i + 1])
+            for j = i + 2, i + 1 + count do
+                position = position + 1
+                local built = redis.pcall('EXISTS', builtPrefix .. ARGV[j] .. '}')
+                if type(built) == 'table' then
+                    elsewhere[#elsewhere + 1] = position
+                elseif built == 1 then
+                    local home = homePrefix .. ARGV[j] .. '}'
+                    redis.call('ZADD', home, 0, member)
+                    if redis.call('ZCARD', home) > limit then
+                        redis.call('ZREMRANGEBYRANK', home, 0, -capacity - 1)
+                    end
                 end
             end
+            i = i + 2 + count
         end
         return elsewhere
         """
 
     /// Adds `tweetID` to the built home timelines of `followers`.
+    /// - Throws: as ``add(_:)``.
+    public func add(_ tweetID: Int64, to followers: [Int64]) async throws(RedisError) {
+        try await add([Item(tweetID: tweetID, followers: followers)])
+    }
+
+    /// Adds each item's tweet to the built home timelines of its followers: one script call per master for all the
+    /// items.
     /// - Throws: ``RedisError`` when a master refused the script (`OOM`, `READONLY`, ...), a connection broke, or the
     ///   writes did not reach the replicas that ``TimelineConfiguration/replication`` asks for; some timelines may
     ///   have been written, and a retry writes them again harmlessly.
-    public func add(_ tweetID: Int64, to followers: [Int64]) async throws(RedisError) {
-        guard !followers.isEmpty else { return }
-        let shares = try await redis.sharesByNode(followers, key: TimelineKeys.homeBuilt)
+    public func add(_ items: [Item]) async throws(RedisError) {
+        let entries = items.flatMap { item in item.followers.map { Entry(follower: $0, tweetID: item.tweetID) } }
+        guard !entries.isEmpty else { return }
+        let shares = try await redis.sharesByNode(entries) { TimelineKeys.homeBuilt($0.follower) }
         let replies = try await redis.send(
-            shares.map { ($0.node, command(tweetID, for: $0.items, declaringKey: false)) },
+            shares.map { ($0.node, command(for: $0.items, declaringKey: false)) },
             replicatedTo: configuration.replication
         )
-        var elsewhere: [Int64] = []
+        var elsewhere: [Entry] = []
         for (share, reply) in zip(shares, replies) {
             if case .error(let text) = reply {
                 throw RedisError(RedisError.fromReply(text).code, "home delivery on \(share.node): \(text)")
@@ -65,30 +97,37 @@ public struct HomeDelivery: Sendable {
             }
         }
         guard !elsewhere.isEmpty else { return }
-        // One call per follower, each declaring its key, so that the pipeline routes it and follows redirects.
+        // One call per entry, each declaring its key, so that the pipeline routes it and follows redirects.
         let retried = try await redis.pipeline(
-            elsewhere.map { command(tweetID, for: [$0], declaringKey: true) }, replicatedTo: configuration.replication)
+            elsewhere.map { command(for: [$0], declaringKey: true) }, replicatedTo: configuration.replication)
         if retried.contains(where: { !($0.array ?? []).isEmpty }) {
             throw RedisError.unavailable("home delivery: a slot moved again while its followers were sent to it")
         }
     }
 
-    /// The script call for `followers`; with `declaringKey`, the one follower's marker key is declared, which routes
-    /// the call to the slot's owner.
-    private func command(_ tweetID: Int64, for followers: [Int64], declaringKey: Bool) -> RedisCommand {
+    /// The script call for `entries`; with `declaringKey`, the one entry's marker key is declared, which routes the
+    /// call to the slot's owner.
+    private func command(for entries: [Entry], declaringKey: Bool) -> RedisCommand {
         var arguments: [[UInt8]] = [Array("EVAL".utf8), Array(Self.script.utf8)]
-        arguments.reserveCapacity(followers.count + 9)
+        arguments.reserveCapacity(entries.count + 16)
         if declaringKey {
-            arguments += [Array("1".utf8), Array(TimelineKeys.homeBuilt(followers[0]).utf8)]
+            arguments += [Array("1".utf8), Array(TimelineKeys.homeBuilt(entries[0].follower).utf8)]
         } else {
             arguments.append(Array("0".utf8))
         }
         arguments += [
-            TimelineKeys.member(tweetID), configuration.homeCapacity.redisArgument,
-            configuration.homeTrimSlack.redisArgument, TimelineKeys.homePrefix.redisArgument,
-            TimelineKeys.homeBuiltPrefix.redisArgument,
+            configuration.homeCapacity.redisArgument, configuration.homeTrimSlack.redisArgument,
+            TimelineKeys.homePrefix.redisArgument, TimelineKeys.homeBuiltPrefix.redisArgument,
         ]
-        arguments += followers.map(\.redisArgument)
+        // Runs of entries of the same tweet (a share keeps the order of the items): the member once per run.
+        var start = entries.startIndex
+        while start < entries.endIndex {
+            let tweetID = entries[start].tweetID
+            let end = entries[start...].firstIndex { $0.tweetID != tweetID } ?? entries.endIndex
+            arguments += [TimelineKeys.member(tweetID), (end - start).redisArgument]
+            arguments += entries[start..<end].map(\.follower.redisArgument)
+            start = end
+        }
         return RedisCommand(arguments: arguments, keyPositions: declaringKey ? [3] : [])
     }
 }

@@ -57,7 +57,14 @@ struct TweetCache: Sendable {
 
     /// Whether the tweet's tombstone is in the cache. (A missing key says nothing: the tweet may be live or expired.)
     func isDeleted(_ tweetID: Int64) async throws -> Bool {
-        try await redis.send(RedisCommand("GET", key: TimelineKeys.tweet(tweetID))).bytes?.isEmpty == true
+        try await deleted(among: [tweetID]).contains(tweetID)
+    }
+
+    /// The ids among `tweetIDs` whose tombstones are in the cache, in one pipeline.
+    func deleted(among tweetIDs: [Int64]) async throws -> Set<Int64> {
+        guard !tweetIDs.isEmpty else { return [] }
+        let values = try await redis.pipeline(tweetIDs.map { RedisCommand("GET", key: TimelineKeys.tweet($0)) })
+        return Set(zip(tweetIDs, values).compactMap { id, value in value.bytes?.isEmpty == true ? id : nil })
     }
 
     /// Caches tweets, and tombstones for ids that no longer exist.

@@ -6,7 +6,7 @@ enum TweetStatements {
     static func allocate(schema: String) -> PreparedStatement {
         PreparedStatement(
             name: "allocate_tweet.\(schema)",
-            sql: "SELECT \(schema).next_id() AS id, username FROM \(schema).users WHERE id = $1"
+            sql: "SELECT \(schema).next_id() AS id, username, followers_count FROM \(schema).users WHERE id = $1"
         )
     }
 

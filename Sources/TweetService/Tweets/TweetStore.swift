@@ -29,7 +29,8 @@ public struct TweetStore: Sendable {
         if let replyTo = request.inReplyToID, try await tweets([replyTo]).isEmpty {
             throw WireError(.invalidArgument, reason: "invalid_in_reply_to_id", "the tweet replied to does not exist")
         }
-        // The id comes first, so that the event can carry the tweet; both statements run in one job on one
+        // The id comes first, so that the event can carry the tweet (and the author's follower count, which tells
+        // the fan-out whether the author is a celebrity without asking the store again); both statements run in one job on one
         // connection, each prepared once per connection and shard.
         let text = request.text
         let authorID = request.authorID
@@ -46,7 +47,9 @@ public struct TweetStore: Sendable {
                 TweetStatements.insert(schema: schema),
                 [
                     String(tweet.id), String(authorID), text, inReplyToID.map(String.init),
-                    String(tweet.createdAtMillis), OutboxPayload.bytea(for: .tweetCreated(tweet)),
+                    String(tweet.createdAtMillis),
+                    OutboxPayload.bytea(
+                        for: .tweetCreated(tweet, authorFollowers: try row.int64("followers_count"))),
                 ]
             )
             return tweet

@@ -2,7 +2,9 @@
 /// the consumer needs to apply them idempotently.
 public struct TimelineEvent: WireMessage, Hashable {
     public enum Change: Hashable, Sendable {
-        case tweetCreated(TweetRecord)
+        /// A new tweet, with its author's follower count when the tweet was made (`nil` in events written before the
+        /// count was carried): the consumer tells a celebrity's tweet from anyone else's without asking the store.
+        case tweetCreated(TweetRecord, authorFollowers: Int64?)
         case tweetDeleted(tweetID: Int64, authorID: Int64)
         case followed(FollowEdge)
         case unfollowed(FollowEdge)
@@ -23,10 +25,11 @@ public struct TimelineEvent: WireMessage, Hashable {
         id = try reader.read()
         shard = try reader.read()
         switch try reader.read(UInt8.self) {
-        case 1: change = .tweetCreated(try reader.read(TweetRecord.self))
+        case 1: change = .tweetCreated(try reader.read(TweetRecord.self), authorFollowers: nil)
         case 2: change = .tweetDeleted(tweetID: try reader.read(), authorID: try reader.read())
         case 3: change = .followed(try reader.read(FollowEdge.self))
         case 4: change = .unfollowed(try reader.read(FollowEdge.self))
+        case 5: change = .tweetCreated(try reader.read(TweetRecord.self), authorFollowers: try reader.read())
         case let kind:
             throw WireError(.invalidArgument, reason: "unknown_event_kind", "unknown timeline event kind \(kind)")
         }
@@ -36,9 +39,13 @@ public struct TimelineEvent: WireMessage, Hashable {
         writer.write(id)
         writer.write(shard)
         switch change {
-        case .tweetCreated(let tweet):
+        case .tweetCreated(let tweet, authorFollowers: nil):
             writer.write(1 as UInt8)
             writer.write(tweet)
+        case .tweetCreated(let tweet, authorFollowers: let count?):
+            writer.write(5 as UInt8)
+            writer.write(tweet)
+            writer.write(count)
         case .tweetDeleted(let tweetID, let authorID):
             writer.write(2 as UInt8)
             writer.write(tweetID)
