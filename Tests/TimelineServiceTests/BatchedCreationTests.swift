@@ -1,0 +1,61 @@
+import Foundation
+import Testing
+import TweetService
+import Wire
+
+@testable import TimelineService
+
+extension RedisLiveTests {
+    /// The created tweets a worker takes together are applied together (`FanOutProcessor.create`); one that fails for
+    /// good must not hold the others back or take them to the dead letters with it.
+    @Suite("Created tweets applied together")
+    struct BatchedCreationTests {
+        @Test func tweetsTakenTogetherReachTheirFollowersAndOneThatFailsForGoodIsDeadLetteredAlone() async throws {
+            try await TimelineWorld.with { world in
+                var pairs: [(author: UserRecord, reader: UserRecord)] = []
+                for _ in 0..<4 {
+                    let author = try await world.makeUser()
+                    let reader = try await world.makeUser()
+                    _ = try await world.tweets.call(
+                        Follow.self, FollowEdge(followerID: reader.id, followeeID: author.id))
+                    pairs.append((author, reader))
+                }
+                try await world.settle()
+                try await markHomesBuilt(pairs.map(\.reader.id), redis: world.redis)
+                let deadBefore =
+                    try await world.redis.send(RedisCommand("XLEN", key: FanOutQueue.deadLetters)).integer ?? 0
+
+                var tweets: [TweetRecord] = []
+                for (index, pair) in pairs.enumerated() {
+                    tweets.append(
+                        try await world.tweets.call(
+                            CreateTweet.self, NewTweet(authorID: pair.author.id, text: "together \(index)")))
+                }
+                // An author on a logical shard that no server holds: asking for its followers fails for good.
+                let now = Int64(Date().timeIntervalSince1970 * 1000)
+                let stranger = TweetRecord(
+                    id: TweeterID.make(unixMillis: now, shard: 4_000, sequence: 1),
+                    userID: TweeterID.make(unixMillis: now - 1_000, shard: 4_000, sequence: 2), username: "stranger",
+                    text: "nobody follows", createdAtMillis: now, inReplyToID: nil)
+                // Event ids 0...4 put the five events on five different streams: one `runOnce` takes them all.
+                let events = (tweets + [stranger]).enumerated().map { index, tweet in
+                    TimelineEvent(id: Int64(index), shard: 0, change: .tweetCreated(tweet, authorFollowers: 1))
+                }
+                _ = try await world.timelines.call(DeliverEvents.self, TimelineEventBatch(events: events))
+                let workers = world.service.workers(consumer: "together", logger: TimelineWorld.logger)
+                #expect(try await workers.runOnce(consumer: "together", count: 16) == 5, "all five taken at once")
+
+                for (pair, tweet) in zip(pairs, tweets) {
+                    let home = try await world.redis.send(
+                        RedisCommand("ZSCORE", key: TimelineKeys.home(pair.reader.id), TimelineKeys.member(tweet.id)))
+                    #expect(!home.isNull, "\(tweet.text) reached its author's follower")
+                }
+                let deadAfter =
+                    try await world.redis.send(RedisCommand("XLEN", key: FanOutQueue.deadLetters)).integer ?? 0
+                #expect(deadAfter == deadBefore + 1, "only the stranger's job was dead-lettered")
+                let stats = try await world.service.queue.stats()
+                #expect(stats.pending == 0 && stats.waiting == 0, "every job was acknowledged or parked")
+            }
+        }
+    }
+}
