@@ -48,6 +48,10 @@ public struct TweetServiceHandlers: Sendable {
             let page = try await handlers.graph.page(request, followers: false)
             return IDList(ids: page.ids, nextCursor: page.nextCursor)
         }
+        register(&router, ListFirstFollowerPages.self) { handlers, request in
+            let pages = try await handlers.graph.firstFollowerPages(of: request.userIDs, limit: request.limit)
+            return IDLists(lists: pages.map { IDList(ids: $0.ids, nextCursor: $0.nextCursor) })
+        }
         register(&router, CreateTweet.self) { handlers, request in
             let tweet = try await handlers.tweets.create(request)
             handlers.relay?.notify(shard: TweeterID.shard(of: tweet.id))

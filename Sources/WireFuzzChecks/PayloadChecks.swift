@@ -19,6 +19,7 @@ let methods: [MethodDecoder] = [
     MethodDecoder(ListFollowing.self),
     MethodDecoder(ListFollowerIDs.self),
     MethodDecoder(ListFollowingIDs.self),
+    MethodDecoder(ListFirstFollowerPages.self),
     MethodDecoder(CreateTweet.self),
     MethodDecoder(GetTweets.self),
     MethodDecoder(DeleteTweet.self),

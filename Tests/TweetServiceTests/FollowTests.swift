@@ -79,6 +79,36 @@ extension StoreTests {
             }
         }
 
+        @Test func firstFollowerPagesOfManyUsersAreTheirOwnFirstPagesInTheOrderAsked() async throws {
+            try await withTweetService { client in
+                // Stars on many shards (and both servers), with 0 to 5 fans each; pages of 3, so some continue.
+                let stars = try await makeUsers(6, client: client)
+                let fans = try await makeUsers(5, client: client)
+                for (index, star) in stars.enumerated() {
+                    for fan in fans.prefix(index) {
+                        _ = try await client.call(Follow.self, FollowEdge(followerID: fan.id, followeeID: star.id))
+                    }
+                }
+                let asked = stars.map(\.id).reversed() + [stars[4].id]
+                let together = try await client.call(
+                    ListFirstFollowerPages.self, FollowerPagesQuery(userIDs: Array(asked), limit: 3))
+                var alone: [IDList] = []
+                for star in asked {
+                    alone.append(try await client.call(ListFollowerIDs.self, PageRequest(userID: star, limit: 3)))
+                }
+                #expect(together.lists == alone)
+                #expect(together.lists.map(\.ids.count) == [3, 3, 3, 2, 1, 0, 3])
+                #expect(together.lists.map { $0.nextCursor != nil } == [true, true, false, false, false, false, true])
+
+                let unknown = TweeterID.make(unixMillis: TweeterID.epochMillis + 5, shard: 4_000, sequence: 3)
+                #expect(
+                    await reason {
+                        try await client.call(
+                            ListFirstFollowerPages.self, FollowerPagesQuery(userIDs: [stars[0].id, unknown], limit: 3))
+                    } == "not_found/unknown_user")
+            }
+        }
+
         @Test func crashBetweenShardsIsRepaired() async throws {
             try await withTweetService { client in
                 let database = try await TestStore.migrated()

@@ -94,6 +94,20 @@ extension StoreTests {
                 _ = try await $0.client.call(ListFollowingIDs.self, request)
             },
             Case(
+                "list_first_follower_pages", "user_ids", atBound: nil, pastBound: "invalid_argument/too_many_ids"
+            ) { context, past in
+                let users = [context.user.id] + ids.prefix(ListFirstFollowerPages.maxUserIDs - 1 + (past ? 1 : 0))
+                _ = try await context.client.call(
+                    ListFirstFollowerPages.self, FollowerPagesQuery(userIDs: users, limit: 500))
+            },
+            Case("list_first_follower_pages", "limit", atBound: nil, pastBound: "invalid_argument/invalid_limit") {
+                // The limit's bound is all the pages together: ten users take a tenth each.
+                let users = [$0.user.id] + ids.prefix(9)
+                let limit = UInt32(ListFirstFollowerPages.maxIDs / users.count) + ($1 ? 1 : 0)
+                _ = try await $0.client.call(
+                    ListFirstFollowerPages.self, FollowerPagesQuery(userIDs: users, limit: limit))
+            },
+            Case(
                 "create_tweet", "text", atBound: "invalid_argument/invalid_text", pastBound: "invalid_argument/too_long"
             ) {
                 _ = try await $0.client.call(

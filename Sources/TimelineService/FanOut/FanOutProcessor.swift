@@ -32,9 +32,9 @@ struct FanOutProcessor: Sendable {
     }
 
     /// Applies the creation of several tweets at once, as ``process(_:)`` would one by one, with the round trips of
-    /// one: a pipeline for the tombstones, one call per author for its first page of followers, one pipeline for the
-    /// cache and the authors' own timelines beside one script call per master for every follower's timeline, and one
-    /// pipeline to check the tombstones again.
+    /// one: a pipeline for the tombstones beside one call for the authors' first pages of followers (one per 10
+    /// authors at the default chunk of 5,000), one pipeline for the cache and the authors' own timelines beside one
+    /// script call per master for every follower's timeline, and one pipeline to check the tombstones again.
     func create(_ created: [CreatedTweet]) async throws {
         guard !created.isEmpty else { return }
         // Three questions at once: the tombstones, which authors are celebrities, and the first page of followers of
@@ -54,15 +54,18 @@ struct FanOutProcessor: Sendable {
         var commands = cache.storeCommands(live.map(\.tweet))
         var deliveries: [HomeDelivery.Item] = []
         var written: [(tweetID: Int64, keys: [String])] = []
-        for tweet in live.map(\.tweet) {
+        // Each timeline once, with all of its new tweets: the public one, and each author's profile and home.
+        commands += TimelineCommands.add(
+            live.map(\.tweet.id), to: TimelineKeys.publicTimeline, capacity: configuration.publicCapacity)
+        for (author, tweets) in Dictionary(grouping: live.map(\.tweet), by: \.userID) {
             commands += TimelineCommands.add(
-                tweet.id, to: TimelineKeys.publicTimeline, capacity: configuration.publicCapacity)
-            commands += TimelineCommands.add(
-                tweet.id, to: TimelineKeys.profile(tweet.userID), capacity: configuration.profileCapacity)
+                tweets.map(\.id), to: TimelineKeys.profile(author), capacity: configuration.profileCapacity)
             commands += TimelineCommands.addToHome(
-                [tweet.id], userID: tweet.userID, capacity: configuration.homeCapacity,
+                tweets.map(\.id), userID: author, capacity: configuration.homeCapacity,
                 ttlSeconds: configuration.idleTimelineTTL.redisSeconds
             )
+        }
+        for tweet in live.map(\.tweet) {
             var keys = [
                 TimelineKeys.publicTimeline, TimelineKeys.profile(tweet.userID), TimelineKeys.home(tweet.userID),
             ]
@@ -153,15 +156,33 @@ struct FanOutProcessor: Sendable {
         return celebrities
     }
 
-    /// The first page of followers of each author, all asked at once.
+    /// The first page of followers of each author: one ``ListFirstFollowerPages`` call per group of authors whose
+    /// pages fit one answer (one trip per PostgreSQL server each), the groups asked at once.
     private func firstFollowerPages(of authors: Set<Int64>) async throws -> [Int64: IDList] {
-        try await withThrowingTaskGroup(of: (Int64, IDList).self) { group in
-            for author in authors {
-                group.addTask { (author, try await followerPage(of: author, after: nil)) }
+        let limit = configuration.fanOutChunkSize
+        let perCall = max(1, min(ListFirstFollowerPages.maxUserIDs, ListFirstFollowerPages.maxIDs / limit))
+        let authors = Array(authors)
+        let groups = stride(from: 0, to: authors.count, by: perCall).map {
+            Array(authors[$0..<min($0 + perCall, authors.count)])
+        }
+        return try await withThrowingTaskGroup(of: [(Int64, IDList)].self) { group in
+            for authors in groups {
+                group.addTask {
+                    let pages = try await tweetService.call(
+                        ListFirstFollowerPages.self, FollowerPagesQuery(userIDs: authors, limit: UInt32(limit)),
+                        timeout: .seconds(30))
+                    guard pages.lists.count == authors.count else {
+                        throw WireError(
+                            .internal, reason: "bad_answer", "\(pages.lists.count) follower pages for \(authors.count)")
+                    }
+                    return Array(zip(authors, pages.lists))
+                }
             }
             var pages: [Int64: IDList] = [:]
-            for try await (author, page) in group {
-                pages[author] = page
+            for try await answered in group {
+                for (author, page) in answered {
+                    pages[author] = page
+                }
             }
             return pages
         }

@@ -2,19 +2,10 @@ import Wire
 
 /// The Redis commands that change timelines; callers put many into one pipeline.
 enum TimelineCommands {
-    /// Adds a tweet and trims the timeline to its newest `capacity` entries.
-    static func add(_ tweetID: Int64, to key: String, capacity: Int) -> [RedisCommand] {
-        [
-            RedisCommand("ZADD", key: key, 0, TimelineKeys.member(tweetID)),
-            RedisCommand("ZREMRANGEBYRANK", key: key, 0, -(capacity + 1)),
-        ]
-    }
-
-    /// Adds tweets to a home timeline (one `ZADD` for all of them), trims it, and keeps it alive for `ttlSeconds`
-    /// more; nothing for no tweets.
-    static func addToHome(_ tweetIDs: [Int64], userID: Int64, capacity: Int, ttlSeconds: Int) -> [RedisCommand] {
+    /// Adds tweets (one `ZADD` for all of them) and trims the timeline to its newest `capacity` entries; nothing for
+    /// no tweets.
+    static func add(_ tweetIDs: [Int64], to key: String, capacity: Int) -> [RedisCommand] {
         guard !tweetIDs.isEmpty else { return [] }
-        let key = TimelineKeys.home(userID)
         var zadd: [[UInt8]] = [Array("ZADD".utf8), Array(key.utf8)]
         zadd.reserveCapacity(2 + 2 * tweetIDs.count)
         for id in tweetIDs {
@@ -23,8 +14,14 @@ enum TimelineCommands {
         return [
             RedisCommand(arguments: zadd, keyPositions: [1]),
             RedisCommand("ZREMRANGEBYRANK", key: key, 0, -(capacity + 1)),
-            RedisCommand("EXPIRE", key: key, ttlSeconds),
         ]
+    }
+
+    /// Adds tweets to a home timeline as ``add(_:to:capacity:)`` does, and keeps it alive for `ttlSeconds` more.
+    static func addToHome(_ tweetIDs: [Int64], userID: Int64, capacity: Int, ttlSeconds: Int) -> [RedisCommand] {
+        guard !tweetIDs.isEmpty else { return [] }
+        let key = TimelineKeys.home(userID)
+        return add(tweetIDs, to: key, capacity: capacity) + [RedisCommand("EXPIRE", key: key, ttlSeconds)]
     }
 
     static func remove(_ tweetID: Int64, from key: String) -> RedisCommand {

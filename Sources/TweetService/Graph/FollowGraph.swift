@@ -156,4 +156,37 @@ public struct FollowGraph: Sendable {
         let page = rows.prefix(Int(request.limit))
         return (page.map(\.0), rows.count > page.count ? page.last?.1 : nil)
     }
+
+    /// The first page of followers of each of `users`, newest first, in the order given (a user asked twice gets the
+    /// same page twice): one statement per server, however many users and shards. The limit is bounded by
+    /// ``ListFirstFollowerPages/checkBounds(_:)``.
+    public func firstFollowerPages(of users: [Int64], limit: UInt32) async throws -> [(
+        ids: [Int64], nextCursor: Int64?
+    )] {
+        var idsByShard: [Int: [Int64]] = [:]
+        for user in Set(users) {
+            guard let shard = database.shardMap.shard(ofID: user) else {
+                throw WireError(.notFound, reason: "unknown_user", "no user \(user)")
+            }
+            idsByShard[shard, default: []].append(user)
+        }
+        let rows = try await database.select(idsByShard: idsByShard, sharedParameters: [String(limit + 1)]) {
+            schema, ids in
+            """
+            SELECT a.id AS owner, f.follower_id AS id, f.edge_id FROM unnest(\(ids)) AS a(id)
+            CROSS JOIN LATERAL (
+                SELECT follower_id, edge_id FROM \(schema).followers WHERE followee_id = a.id
+                ORDER BY edge_id DESC LIMIT $1::bigint
+            ) f
+            """
+        } decode: {
+            (owner: try $0.int64("owner"), id: try $0.int64("id"), edge: try $0.int64("edge_id"))
+        }
+        let byOwner = Dictionary(grouping: rows, by: \.owner).mapValues { $0.sorted { $0.edge > $1.edge } }
+        return users.map { user in
+            let rows = byOwner[user, default: []]
+            let page = rows.prefix(Int(limit))
+            return (page.map(\.id), rows.count > page.count ? page.last?.edge : nil)
+        }
+    }
 }
