@@ -24,6 +24,7 @@ from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
 
 PASSWORD = "correct horse battery"
@@ -110,16 +111,26 @@ def check(condition, message):
 def sign_up(visit, driver, username):
     visit.open("/signup", driver)
     fill(driver, {"username": username, "password": PASSWORD})
-    driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+    press(driver, "main form button[type=submit]")
     wait_for(driver, lambda d: d.find_element(By.TAG_NAME, "h1").text == "Home", message="sign-up did not land on Home")
+
+
+def submit_and_wait(driver, button, message):
+    """Clicks a form's button and waits until the next page has replaced this one."""
+    button.click()
+    wait_for(driver, staleness_of(button), message=message)
+
+
+def press(driver, selector):
+    """Presses the button (or link) that `selector` finds and waits for the page it loads."""
+    submit_and_wait(driver, driver.find_element(By.CSS_SELECTOR, selector), f"pressing {selector} loaded no page")
 
 
 def post_tweet(visit, driver, text):
     visit.open("/", driver)
-    box = driver.find_element(By.ID, "text")
-    box.send_keys(text)
-    driver.find_element(By.CSS_SELECTOR, "form.compose button[type=submit]").click()
-    wait_for(driver, lambda d: d.current_url.rstrip("/") == visit.base, message="posting did not return home")
+    driver.find_element(By.ID, "text").send_keys(text)
+    press(driver, "form.compose button[type=submit]")
+    check(driver.current_url.rstrip("/") == visit.base, f"posting went to {driver.current_url}, not home")
 
 
 # The tests, in the order of the visit.
@@ -130,13 +141,12 @@ def test_public_page_and_forms(visit):
     for field in ("signin-username", "signin-password", "signup-username", "signup-password"):
         label = driver.find_element(By.CSS_SELECTOR, f"label[for='{field}']")
         check(label.text, f"{field} has no label")
-    visit.shoot("public")
 
 
 def test_sign_up_errors_keep_values(visit):
     driver = visit.open("/signup")
     fill(driver, {"username": "no spaces!", "password": PASSWORD})
-    driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+    press(driver, "main form button[type=submit]")
     error = wait_for(driver, lambda d: d.find_element(By.ID, "signup-username-error"))
     check("letters" in error.text, f"unexpected error text {error.text!r}")
     field = driver.find_element(By.ID, "signup-username")
@@ -153,15 +163,15 @@ def test_sign_up(visit):
 
 def test_sign_out_and_sign_in(visit):
     driver = visit.browser
-    driver.find_element(By.CSS_SELECTOR, "header.site form[action='/signout'] button").click()
+    press(driver, "header.site form[action='/signout'] button")
     wait_for(driver, lambda d: d.find_element(By.TAG_NAME, "h1").text == "Tweeter", message="sign-out did not go home")
     check(driver.get_cookie("__Host-tweeter_session") is None, "the session cookie is still there")
     visit.open("/signin")
     fill(driver, {"username": visit.alice, "password": "wrong password"})
-    driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+    press(driver, "main form button[type=submit]")
     wait_for(driver, lambda d: d.find_element(By.CSS_SELECTOR, ".form-error"), message="no error for a wrong password")
     fill(driver, {"username": visit.alice, "password": PASSWORD})
-    driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+    press(driver, "main form button[type=submit]")
     wait_for(driver, lambda d: d.find_element(By.TAG_NAME, "h1").text == "Home", message="sign-in did not go Home")
     cookie = driver.get_cookie("__Host-tweeter_session")
     check(cookie and cookie["httpOnly"] and cookie["secure"] and cookie.get("sameSite") == "Lax",
@@ -193,11 +203,10 @@ def test_follow_and_see_new_tweet_on_home(visit):
     visit.bob_browser = new_browser()
     sign_up(visit, visit.bob_browser, visit.bob)
     driver = visit.open(f"/@{visit.bob}")
-    driver.find_element(By.CSS_SELECTOR, f"form[action='/@{visit.bob}/follow'] button").click()
+    press(driver, f"form[action='/@{visit.bob}/follow'] button")
     wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, f"form[action='/@{visit.bob}/unfollow']"),
              message="no Unfollow button after following")
     check("1 followers" in text_of(driver, ".counts").replace("\n", " "), "the follower count did not change")
-    visit.shoot("profile")
     post_tweet(visit, visit.bob_browser, "Bob says hello to his followers")
     deadline = time.monotonic() + 10
     while "Bob says hello to his followers" not in text_of(visit.open("/")):
@@ -219,9 +228,11 @@ def test_new_tweets_notice(visit):
 
 def test_reply(visit):
     check(visit.bob_tweet_id, "no tweet of Bob's to reply to (an earlier test failed)")
+    visit.open(f"/@{visit.bob}")
+    visit.shoot("profile")
     driver = visit.open(f"/tweets/{visit.bob_tweet_id}")
     driver.find_element(By.ID, "text").send_keys("Hello back, Bob")
-    driver.find_element(By.CSS_SELECTOR, "form.compose button[type=submit]").click()
+    press(driver, "form.compose button[type=submit]")
     wait_for(driver, lambda d: "/tweets/" in d.current_url and not d.current_url.endswith(visit.bob_tweet_id),
              message="the reply did not open its page")
     visit.reply_path = "/" + driver.current_url.split("/", 3)[3]
@@ -236,7 +247,7 @@ def test_delete(visit):
     driver = visit.open(visit.reply_path)
     own = driver.find_elements(By.CSS_SELECTOR, "article.tweet form[action$='/delete'] button")
     check(len(own) == 1, f"expected one delete button (the reply's), found {len(own)}")
-    own[0].click()
+    submit_and_wait(driver, own[0], "deleting did not load a page")
     wait_for(driver, lambda d: d.current_url.endswith(f"/@{visit.alice}"), message="deleting did not go to the profile")
     check("Hello back, Bob" not in text_of(driver), "the deleted reply is still on the profile")
     visit.open(visit.reply_path)
@@ -250,7 +261,7 @@ def test_older_pages(visit):
     first_page = tweet_texts(driver)
     expected = [f"Counting tweet {number}" for number in range(21, 1, -1)]
     check(first_page == expected, f"the first page is not the newest 20: {first_page}")
-    driver.find_element(By.LINK_TEXT, "Older").click()
+    submit_and_wait(driver, driver.find_element(By.LINK_TEXT, "Older"), "Older did not load a page")
     wait_for(driver, lambda d: "max_id=" in d.current_url, message="Older did not page on max_id")
     older = tweet_texts(driver)
     check(older and older[0] == "Counting tweet 1", f"the older page does not go on where the first ended: {older}")
@@ -264,7 +275,7 @@ def test_form_without_csrf_token_is_refused(visit):
     driver = visit.open("/")
     driver.execute_script("document.querySelector('form.compose input[name=csrf]').remove()")
     driver.find_element(By.ID, "text").send_keys("A forged tweet")
-    driver.find_element(By.CSS_SELECTOR, "form.compose button[type=submit]").click()
+    press(driver, "form.compose button[type=submit]")
     wait_for(driver, lambda d: d.find_element(By.TAG_NAME, "h1").text == "This form has expired",
              message="a form without its CSRF token was not refused")
     check("A forged tweet" not in text_of(visit.open(f"/@{visit.alice}")), "the forged tweet was posted")
@@ -310,7 +321,7 @@ def test_readable_at_375_px(visit):
 
 
 def test_keyboard_reaches_the_form(visit):
-    driver = visit.open("/signin")
+    driver = visit.open("/")
     body = driver.find_element(By.TAG_NAME, "body")
     body.send_keys(Keys.TAB)
     check(driver.switch_to.active_element.text == "Skip to content", "the skip link is not first")
@@ -318,7 +329,7 @@ def test_keyboard_reaches_the_form(visit):
     for _ in range(12):
         driver.switch_to.active_element.send_keys(Keys.TAB)
         seen.append(driver.switch_to.active_element.get_attribute("id") or driver.switch_to.active_element.text)
-    check("signin-username" in seen and "signin-password" in seen, f"tabbing never reached the fields: {seen}")
+    check("text" in seen, f"tabbing never reached the compose box: {seen}")
     levels = [int(h.tag_name[1]) for h in driver.find_elements(By.CSS_SELECTOR, "h1, h2, h3")]
     check(levels and levels[0] == 1 and all(b - a <= 1 for a, b in zip(levels, levels[1:])),
           f"headings skip levels: {levels}")
@@ -326,9 +337,10 @@ def test_keyboard_reaches_the_form(visit):
 
 def test_sign_out(visit):
     driver = visit.open("/")
-    driver.find_element(By.CSS_SELECTOR, "header.site form[action='/signout'] button").click()
+    press(driver, "header.site form[action='/signout'] button")
     wait_for(driver, lambda d: d.find_element(By.TAG_NAME, "h1").text == "Tweeter", message="sign-out did not go home")
     check(driver.get_cookie("__Host-tweeter_session") is None, "the session cookie is still there")
+    visit.shoot("public")
     visit.open("/signin")
     visit.shoot("signin")
 
