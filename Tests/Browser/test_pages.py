@@ -218,6 +218,13 @@ def test_follow_and_see_new_tweet_on_home(visit):
     visit.shoot("home")
 
 
+def test_find_a_user(visit):
+    driver = visit.open("/")
+    driver.find_element(By.ID, "find-username").send_keys(visit.bob)
+    press(driver, "form.find button[type=submit]")
+    check(driver.current_url.endswith(f"/@{visit.bob}"), f"finding {visit.bob} went to {driver.current_url}")
+
+
 def test_new_tweets_notice(visit):
     driver = visit.open("/")
     post_tweet(visit, visit.bob_browser, "Bob again, while Alice reads")
@@ -348,9 +355,9 @@ def test_sign_out(visit):
 TESTS = [
     test_public_page_and_forms, test_sign_up_errors_keep_values, test_sign_up, test_sign_out_and_sign_in,
     test_tweet_shows_on_profile, test_xss_attempt_stays_text, test_follow_and_see_new_tweet_on_home,
-    test_new_tweets_notice, test_reply, test_delete, test_older_pages, test_form_without_csrf_token_is_refused,
-    test_works_without_javascript, test_pages_send_security_headers, test_friendly_not_found,
-    test_readable_at_375_px, test_keyboard_reaches_the_form, test_sign_out,
+    test_find_a_user, test_new_tweets_notice, test_reply, test_delete, test_older_pages,
+    test_form_without_csrf_token_is_refused, test_works_without_javascript, test_pages_send_security_headers,
+    test_friendly_not_found, test_readable_at_375_px, test_keyboard_reaches_the_form, test_sign_out,
 ]
 
 

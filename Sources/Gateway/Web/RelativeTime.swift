@@ -9,6 +9,8 @@ struct RelativeTime: Sendable, Hashable {
     let machine: String
     /// The exact time for people, e.g. `2026-12-03 12:17 UTC`, for the title (a tooltip).
     let exact: String
+    /// The day, e.g. `Dec 3, 2026`: when an account was made.
+    let day: String
 
     private static let monthNames = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
@@ -21,6 +23,9 @@ struct RelativeTime: Sendable, Hashable {
         machine = RFC3339.string(fromUnixMillis: millis)
         // `2026-12-03T12:17:05.123Z` -> `2026-12-03 12:17 UTC`
         exact = String(machine.prefix(10)) + " " + String(machine.dropFirst(11).prefix(5)) + " UTC"
+        let date = RFC3339.civilDate(daysSinceEpoch: millis.floorDiv(86_400_000))
+        let monthAndDay = "\(Self.monthNames[Int(date.month) - 1]) \(date.day)"
+        day = "\(monthAndDay), \(date.year)"
         let seconds = max(0, (nowMillis - millis) / 1000)  // a clock a little behind the writer's shows "now"
         switch seconds {
         case ..<5: text = "now"
@@ -29,10 +34,8 @@ struct RelativeTime: Sendable, Hashable {
         case ..<86_400: text = "\(seconds / 3600)h"
         case ..<(7 * 86_400): text = "\(seconds / 86_400)d"
         default:
-            let date = RFC3339.civilDate(daysSinceEpoch: millis.floorDiv(86_400_000))
             let now = RFC3339.civilDate(daysSinceEpoch: nowMillis.floorDiv(86_400_000))
-            let day = "\(Self.monthNames[Int(date.month) - 1]) \(date.day)"
-            text = date.year == now.year ? day : "\(day), \(date.year)"
+            text = date.year == now.year ? monthAndDay : day
         }
     }
 }

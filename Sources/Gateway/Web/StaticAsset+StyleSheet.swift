@@ -55,6 +55,9 @@ extension StaticAsset {
         .notice { background: #e3f2fd; padding: .5rem 1rem; border-radius: .375rem; }
         .notice[hidden] { display: none; }
         .empty { color: var(--muted); }
+        .find { display: flex; flex-wrap: wrap; align-items: flex-end; gap: 0 .5rem; margin: 1rem 0; }
+        .find label { flex-basis: 100%; }
+        .find input { flex: 1 1 10rem; width: auto; }
         .whale { width: 100%; max-width: 20rem; height: auto; display: block; margin: 1rem auto; }
 
         """

@@ -1,7 +1,8 @@
 import Hummingbird
 import Wire
 
-// Profiles, follow lists and the follow button: the API's user, tweet-list and follow calls (``user(named:)``,
+// Profiles, finding a user, follow lists and the follow button: the API's user, tweet-list and follow calls
+// (``user(named:)``,
 // ``userTweets(of:_:)``, ``relationships(of:_:followers:)``, ``setFollowing(_:_:_:)``).
 extension APIHandlers {
     /// How many of the viewer's follows a profile looks through to tell Follow from Unfollow (pages of 200, newest
@@ -25,6 +26,17 @@ extension APIHandlers {
             user: UserView(user, nowMillis: now), isFollowing: following,
             showFollow: isOther && following != true, showUnfollow: isOther && following != false, list: list)
         return render("profile", request, title: "@\(user.username)", content)
+    }
+
+    /// `GET /find?username=`: the search box's answer (the API's `GET /api/v1/users?username=`): that user's
+    /// profile (303), or the 404 page. A leading `@` is allowed.
+    func findPage(_ request: APIRequest) async throws -> Response {
+        var username = Substring(request.query["username"] ?? "")
+        if username.hasPrefix("@") {
+            username = username.dropFirst()
+        }
+        let user = try await user(named: String(username))
+        return redirect(to: "/@\(user.username)")
     }
 
     /// `GET /@{username}/followers?cursor=` and `/following`.

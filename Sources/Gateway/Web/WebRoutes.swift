@@ -27,6 +27,7 @@ extension APIHandlers {
         add(.post, "/tweets") { try await $0.submitTweet($1) }
         add(.get, "/tweets/{id}") { try await $0.tweetPage($1) }
         add(.post, "/tweets/{id}/delete") { try await $0.submitDelete($1) }
+        add(.get, "/find") { try await $0.findPage($1) }
         add(.get, "/@{username}") { try await $0.profilePage($1) }
         add(.get, "/@{username}/followers") { try await $0.peoplePage($1, followers: true) }
         add(.get, "/@{username}/following") { try await $0.peoplePage($1, followers: false) }

@@ -26,6 +26,7 @@ struct RelativeTimeTests {
         let time = RelativeTime(millis: now, nowMillis: now)
         #expect(time.machine == "2026-12-03T12:13:20.000Z")
         #expect(time.exact == "2026-12-03 12:13 UTC")
+        #expect(time.day == "Dec 3, 2026")
     }
 }
 

@@ -20,6 +20,11 @@ extension PageTemplates {
         <h2 id="signup-heading">New here? Sign up</h2>
         <form method="post" action="/signup" novalidate>{{>accountFields}}<button type="submit">Sign up</button></form>
         </section>{{/signUp}}
+        <form method="get" action="/find" class="find" role="search">
+        <label for="find-username">Find someone by username</label>
+        <input id="find-username" name="username" autocapitalize="none" spellcheck="false" maxlength="16">
+        <button type="submit" class="secondary">Find</button>
+        </form>
         <section aria-labelledby="tweets-heading">
         <h2 id="tweets-heading">{{listHeading}}</h2>
         {{#list}}{{>tweetList}}{{/list}}
@@ -46,7 +51,7 @@ extension PageTemplates {
         {{<layout}}{{$main}}{{#content}}
         {{#user}}
         <h1>@{{username}}</h1>
-        <p class="meta">Joined <time datetime="{{joined.machine}}" title="{{joined.exact}}">{{joined.text}}</time></p>
+        <p class="meta">Joined <time datetime="{{joined.machine}}" title="{{joined.exact}}">{{joined.day}}</time></p>
         <ul class="counts">
         <li><strong>{{tweetsCount}}</strong> tweets</li>
         <li><a href="/@{{username}}/followers"><strong>{{followersCount}}</strong> followers</a></li>
