@@ -22,10 +22,12 @@ struct Endpoint: Sendable {
     let handle: @Sendable (APIHandlers, APIRequest) async throws -> Response
 
     /// Whether answers must not be stored by any cache (`Cache-Control: no-store`): they carry a token or what only
-    /// a token's owner may see.
+    /// a token's owner may see (a page, a redirect that sets the session cookie, the viewer's new-tweet count).
     var isPrivate: Bool {
-        if case .authenticated = access { return true }
-        return issuesCredentials
+        switch access {
+        case .authenticated, .page: true
+        case .anonymous, .operational: issuesCredentials
+        }
     }
 }
 
@@ -36,7 +38,7 @@ struct APIRequest: Sendable {
     var query: QueryParameters
     /// The whole body (at most the configured limit).
     var body: ByteBuffer
-    /// The token's owner on authenticated routes; `nil` elsewhere.
+    /// The token's owner on authenticated routes, and on pages with a valid session cookie; `nil` elsewhere.
     var caller: UserRecord?
     /// The bearer token (or, on pages, the session cookie's token) that authenticated ``caller``; `nil` where there
     /// is none.

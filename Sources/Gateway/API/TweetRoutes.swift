@@ -45,7 +45,8 @@ extension APIHandlers {
 
     /// `DELETE /api/v1/tweets/{id}` -> 204 for its author, 403 `forbidden` for anyone else, 404 when missing.
     func deleteTweet(_ request: APIRequest) async throws -> Response {
-        try await removeTweet(request.pathID(), by: request.authenticatedCaller())
+        let caller = try request.authenticatedCaller()
+        try await removeTweet(request.pathID(), by: caller)
         return .noContent
     }
 

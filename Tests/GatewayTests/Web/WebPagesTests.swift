@@ -57,6 +57,7 @@ struct WebPagesTests {
                 let token = try PageClient.csrfToken(in: try await browser.get("/signup"))
                 let answer = try await browser.post(
                     "/signup", [("username", "alice"), ("password", "password123"), ("csrf", token)])
+                #expect(answer.headers[.cacheControl] == "no-store")
                 let setCookie = try #require(
                     answer.headers[values: .setCookie].first { $0.hasPrefix(WebSession.sessionCookie) })
                 for attribute in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/"] {
@@ -84,6 +85,30 @@ struct WebPagesTests {
                     try await browser.post("/tweets", [("text", "forged"), ("csrf", otherToken)]).status == .forbidden)
                 #expect(try await browser.post("/signout", []).status == .forbidden)
                 #expect(!(try await browser.get("/@alice").html.contains("forged")))
+            }
+        }
+    }
+
+    @Test func aSessionEndedElsewhereLeavesAVisitorAndItsCookieIsCleared() async throws {
+        try await GatewayHarness.with { harness in
+            try await harness.withRouterClient { client in
+                let browser = PageClient(client: client)
+                try await browser.signUp("alice")
+                let token = try #require(browser.cookies[WebSession.sessionCookie])
+                let revoked = try await client.execute(
+                    uri: "/api/v1/sessions/current", method: .delete, headers: [.authorization: "Bearer \(token)"])
+                #expect(revoked.status == .noContent)
+                let home = try await browser.get("/")
+                #expect(home.html.contains(#"action="/signin""#))
+                #expect(browser.cookies[WebSession.sessionCookie] == nil)
+                // The sign-out button of a page loaded before: nothing left to end, so no refusal either.
+                try await browser.signUp("bob")
+                let bobToken = try #require(browser.cookies[WebSession.sessionCookie])
+                _ = try await client.execute(
+                    uri: "/api/v1/sessions/current", method: .delete, headers: [.authorization: "Bearer \(bobToken)"])
+                let signedOut = try await browser.post("/signout", [])
+                #expect(signedOut.status == .seeOther)
+                #expect(browser.cookies[WebSession.sessionCookie] == nil)
             }
         }
     }
