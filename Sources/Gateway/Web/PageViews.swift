@@ -21,7 +21,6 @@ struct Page<Content> {
 
 /// A user as the pages show one.
 struct UserView {
-    let id: String
     let username: String
     let followersCount: Int64
     let followingCount: Int64
@@ -29,7 +28,6 @@ struct UserView {
     let joined: RelativeTime
 
     init(_ user: UserRecord, nowMillis: Int64) {
-        id = String(user.id)
         username = user.username
         followersCount = user.followersCount
         followingCount = user.followingCount
