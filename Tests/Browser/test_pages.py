@@ -13,6 +13,7 @@ any test failed.
 import argparse
 import os
 import secrets
+import signal
 import ssl
 import sys
 import time
@@ -20,11 +21,10 @@ import traceback
 import urllib.request
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import TimeoutException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
 
 PASSWORD = "correct horse battery"
@@ -48,9 +48,10 @@ def new_browser(javascript=True, width=1280):
 class Visit:
     """The state the tests share: the browsers and the accounts and tweets made along the way."""
 
-    def __init__(self, base_url, screenshots):
+    def __init__(self, base_url, screenshots, timeline_pid_file):
         self.base = base_url.rstrip("/")
         self.screenshots = screenshots
+        self.timeline_pid_file = timeline_pid_file
         suffix = secrets.token_hex(3)
         self.alice = f"alice_{suffix}"
         self.bob = f"bob_{suffix}"
@@ -118,7 +119,19 @@ def sign_up(visit, driver, username):
 def submit_and_wait(driver, button, message):
     """Clicks a form's button and waits until the next page has replaced this one."""
     button.click()
-    wait_for(driver, staleness_of(button), message=message)
+    wait_for(driver, page_replaced(button), message=message)
+
+
+def page_replaced(element):
+    """Whether `element`'s page is gone. While a navigation commits, Chromium may answer a probe of the old page's
+    element with an inspector error rather than a stale reference; both mean that the old page is gone."""
+    def condition(_driver):
+        try:
+            element.is_enabled()
+        except WebDriverException:  # a stale reference, or the inspector's error
+            return True
+        return False
+    return condition
 
 
 def press(driver, selector):
@@ -206,7 +219,7 @@ def test_follow_and_see_new_tweet_on_home(visit):
     press(driver, f"form[action='/@{visit.bob}/follow'] button")
     wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, f"form[action='/@{visit.bob}/unfollow']"),
              message="no Unfollow button after following")
-    check("1 followers" in text_of(driver, ".counts").replace("\n", " "), "the follower count did not change")
+    check("1 follower" in text_of(driver, ".counts").replace("\n", " "), "the follower count did not change")
     post_tweet(visit, visit.bob_browser, "Bob says hello to his followers")
     deadline = time.monotonic() + 10
     while "Bob says hello to his followers" not in text_of(visit.open("/")):
@@ -352,12 +365,27 @@ def test_sign_out(visit):
     visit.shoot("signin")
 
 
+def test_fail_whale_when_timelines_are_down(visit):
+    check(visit.timeline_pid_file, "no --timeline-pid-file: this test needs to stop the TimelineService")
+    with open(visit.timeline_pid_file) as pid_file:
+        os.kill(int(pid_file.read().strip()), signal.SIGTERM)
+    deadline = time.monotonic() + 20
+    driver = visit.browser
+    while not visit.open("/").find_elements(By.CSS_SELECTOR, "svg.whale"):
+        check(time.monotonic() < deadline, "no fail whale within 20 s of stopping the TimelineService")
+        time.sleep(0.5)
+    check(driver.find_element(By.TAG_NAME, "h1").text == "Tweeter is over capacity", "the 503 page has no heading")
+    check("try again in" in text_of(driver), "the 503 page does not say when to retry")
+    visit.shoot("unavailable")
+
+
 TESTS = [
     test_public_page_and_forms, test_sign_up_errors_keep_values, test_sign_up, test_sign_out_and_sign_in,
     test_tweet_shows_on_profile, test_xss_attempt_stays_text, test_follow_and_see_new_tweet_on_home,
     test_find_a_user, test_new_tweets_notice, test_reply, test_delete, test_older_pages,
     test_form_without_csrf_token_is_refused, test_works_without_javascript, test_pages_send_security_headers,
     test_friendly_not_found, test_readable_at_375_px, test_keyboard_reaches_the_form, test_sign_out,
+    test_fail_whale_when_timelines_are_down,
 ]
 
 
@@ -365,8 +393,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base-url", required=True)
     parser.add_argument("--screenshots", help="write PNG screenshots of the main pages here")
+    parser.add_argument("--timeline-pid-file", help="the TimelineService's PID file: the last test stops it")
     arguments = parser.parse_args()
-    visit = Visit(arguments.base_url, arguments.screenshots)
+    visit = Visit(arguments.base_url, arguments.screenshots, arguments.timeline_pid_file)
     failed = 0
     try:
         for test in TESTS:

@@ -35,7 +35,7 @@ extension APIHandlers {
         case 503:
             return ErrorContent(
                 heading: "Tweeter is over capacity",
-                message: "Part of Tweeter is not answering right now. Nothing you sent was half done.",
+                message: "Part of Tweeter is not answering right now.",
                 retryAfterSeconds: retry ?? 1, whale: true)
         case 403 where error.code == "csrf_failed":
             return ErrorContent(

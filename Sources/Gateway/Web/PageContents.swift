@@ -71,7 +71,15 @@ struct TweetContent {
 struct ErrorContent {
     let heading: String
     let message: String
-    let retryAfterSeconds: Int?
+    /// When to retry, in words ("1 second", "90 seconds").
+    let retryAfter: String?
     /// The fail whale, for 503.
     let whale: Bool
+
+    init(heading: String, message: String, retryAfterSeconds: Int?, whale: Bool) {
+        self.heading = heading
+        self.message = message
+        retryAfter = retryAfterSeconds.map { $0 == 1 ? "1 second" : "\($0) seconds" }
+        self.whale = whale
+    }
 }

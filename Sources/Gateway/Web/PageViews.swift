@@ -25,6 +25,9 @@ struct UserView {
     let followersCount: Int64
     let followingCount: Int64
     let tweetsCount: Int64
+    /// "tweet" or "tweets", "follower" or "followers": the words after the counts.
+    let tweetsWord: String
+    let followersWord: String
     let joined: RelativeTime
 
     init(_ user: UserRecord, nowMillis: Int64) {
@@ -32,6 +35,8 @@ struct UserView {
         followersCount = user.followersCount
         followingCount = user.followingCount
         tweetsCount = user.tweetsCount
+        tweetsWord = user.tweetsCount == 1 ? "tweet" : "tweets"
+        followersWord = user.followersCount == 1 ? "follower" : "followers"
         joined = RelativeTime(millis: user.createdAtMillis, nowMillis: nowMillis)
     }
 }

@@ -121,9 +121,9 @@ struct PageTemplatesTests {
     @Test func errorPagesSayWhatHappenedInWords() {
         let unavailable = APIHandlers.errorContent(.unavailable())
         #expect(unavailable.whale)
-        #expect(unavailable.retryAfterSeconds == 1)
+        #expect(unavailable.retryAfter == "1 second")
         let limited = APIHandlers.errorContent(.rateLimited(retryAfterSeconds: 7))
-        #expect(limited.retryAfterSeconds == 7)
+        #expect(limited.retryAfter == "7 seconds")
         #expect(!limited.whale)
         #expect(APIHandlers.errorContent(.internal).message.contains("try again"))
         #expect(

@@ -44,7 +44,7 @@ struct WebPagesTests {
                 }
                 let profile = try await browser.get("/@alice")
                 #expect(profile.html.contains("<h1>@alice</h1>"))
-                #expect(profile.html.contains("<strong>1</strong> tweets"))
+                #expect(profile.html.contains("<strong>1</strong> tweet<"))
                 #expect(profile.html.contains(#"<time datetime=""#))
             }
         }
@@ -245,7 +245,8 @@ struct WebPagesTests {
                 #expect(limited.status == .tooManyRequests)
                 #expect(limited.html.contains("Slow down"))
                 let retry = try #require(limited.headers[.retryAfter])
-                #expect(limited.html.contains("try again in <strong>\(retry) seconds</strong>"))
+                let seconds = retry == "1" ? "1 second" : "\(retry) seconds"
+                #expect(limited.html.contains("try again in <strong>\(seconds)</strong>"))
             }
         }
     }

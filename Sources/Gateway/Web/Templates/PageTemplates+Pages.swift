@@ -53,8 +53,8 @@ extension PageTemplates {
         <h1>@{{username}}</h1>
         <p class="meta">Joined <time datetime="{{joined.machine}}" title="{{joined.exact}}">{{joined.day}}</time></p>
         <ul class="counts">
-        <li><strong>{{tweetsCount}}</strong> tweets</li>
-        <li><a href="/@{{username}}/followers"><strong>{{followersCount}}</strong> followers</a></li>
+        <li><strong>{{tweetsCount}}</strong> {{tweetsWord}}</li>
+        <li><a href="/@{{username}}/followers"><strong>{{followersCount}}</strong> {{followersWord}}</a></li>
         <li><a href="/@{{username}}/following"><strong>{{followingCount}}</strong> following</a></li>
         </ul>
         {{/user}}
@@ -75,7 +75,7 @@ extension PageTemplates {
         <h1>{{heading}}</h1>
         <p><a href="/@{{user.username}}">Back to @{{user.username}}</a></p>
         {{#hasUsers}}<ul class="people">
-        {{#users}}<li><a href="/@{{username}}">@{{username}}</a> <span class="meta">{{followersCount}} followers</span></li>
+        {{#users}}<li><a href="/@{{username}}">@{{username}}</a> <span class="meta">{{followersCount}} {{followersWord}}</span></li>
         {{/users}}
         </ul>{{/hasUsers}}
         {{^hasUsers}}<p class="empty">Nobody yet.</p>{{/hasUsers}}
@@ -115,7 +115,7 @@ extension PageTemplates {
         </svg>{{/whale}}
         <h1>{{heading}}</h1>
         <p>{{message}}</p>
-        {{#retryAfterSeconds}}<p>Please try again in <strong>{{retryAfterSeconds}} seconds</strong>.</p>{{/retryAfterSeconds}}
+        {{#retryAfter}}<p>Please try again in <strong>{{retryAfter}}</strong>.</p>{{/retryAfter}}
         <p><a href="/">Go to the home page</a></p>
         {{/content}}{{/main}}{{/layout}}
 
