@@ -5,8 +5,8 @@ import NIOCore
 import ServiceLifecycle
 import TLS
 
-/// The front door of Tweeter: TLS (OpenSSL), HTTP/1.1 with keep-alive (Hummingbird), and the public JSON API, each
-/// request turned into Wire calls to the TweetService and the TimelineService.
+/// The front door of Tweeter: TLS (OpenSSL), HTTP/1.1 with keep-alive (Hummingbird), the public JSON API and the web
+/// pages built on the same calls, each request turned into Wire calls to the TweetService and the TimelineService.
 ///
 /// A Gateway holds nothing that matters between requests (rate limit buckets and cached token checks can be lost at
 /// any time), so any number can run side by side. Run it in a `ServiceGroup`; on graceful shutdown it stops accepting,
@@ -52,10 +52,11 @@ public struct Gateway: Service {
             }
         let limits = configuration.limits
         let responder = GatewayResponder(
-            routes: APIHandlers.routeTable(),
+            routes: APIHandlers.siteRouteTable(),
             handlers: APIHandlers(
                 upstream: upstream, metrics: metrics, tokenCache: TokenCache(configuration: configuration.tokenCache),
-                signInGuard: SignInGuard(configuration: configuration.signInGuard)),
+                signInGuard: SignInGuard(configuration: configuration.signInGuard),
+                site: try WebSite(serviceKeys: upstream.serviceKeys)),
             maxBodyBytes: limits.maxBodyBytes,
             rateLimiter: RateLimiter(configuration: configuration.rateLimit)
         )

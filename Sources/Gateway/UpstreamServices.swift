@@ -12,6 +12,8 @@ public struct UpstreamServices: Sendable {
         case timelines = "timeline-service"
     }
 
+    /// The cluster's service key(s), which the clients prove; the web forms derive their CSRF key from it.
+    let serviceKeys: WireServiceKeys
     public let tweets: WireClient
     public let timelines: WireClient
     /// The budget of each call.
@@ -48,6 +50,7 @@ public struct UpstreamServices: Sendable {
             configuration: WireClientConfiguration(
                 endpoints: timelineService, role: .gateway, keys: keys, transportSecurity: transportSecurity
             ), logger: logger)
+        serviceKeys = keys
         self.tweets = tweets
         self.timelines = timelines
         readiness = SharedCheck { await Self.bothAnswer(tweets, timelines, timeout: .seconds(1)) }

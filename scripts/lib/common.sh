@@ -101,6 +101,9 @@ deb_installed() {
 tweeter_install_deps() {
     local wanted=(redis-server redis-tools libhiredis-dev libpq-dev libssl-dev
                   pkg-config openssl curl)
+    # The web pages' browser tests (scripts/check-pages): headless Chromium driven through WebDriver by Debian's
+    # Python Selenium.
+    wanted+=(chromium chromium-driver python3-selenium)
     # Any PostgreSQL 15 server installation will do; only pull the package in
     # when the binary is absent.
     if [[ ! -x "$TWEETER_PG_BIN/postgres" ]]; then

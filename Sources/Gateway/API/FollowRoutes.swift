@@ -8,13 +8,16 @@ extension APIHandlers {
     /// Both are idempotent. An unknown user is 404, oneself 422 `self_follow`.
     func follow(_ request: APIRequest, following: Bool) async throws -> Response {
         let caller = try request.authenticatedCaller()
-        let followee = try request.pathID()
+        let state = try await setFollowing(caller, request.pathID(), following)
+        return .json(FollowStateJSON(following: state.following))
+    }
+
+    /// Follows or unfollows `followee` as `caller` (the API's and the web pages' one way to do it).
+    func setFollowing(_ caller: UserRecord, _ followee: Int64, _ following: Bool) async throws -> FollowState {
         let edge = FollowEdge(followerID: caller.id, followeeID: followee)
-        let state =
-            following
+        return following
             ? try await upstream.call(.tweets, Follow.self, edge, idempotent: true)
             : try await upstream.call(.tweets, Unfollow.self, edge, idempotent: true)
-        return .json(FollowStateJSON(following: state.following))
     }
 
     /// `GET /api/v1/users/{id}/followers` and `/following` `?limit=1..200&cursor=` -> `{"users", "next_cursor"}`,
@@ -24,7 +27,12 @@ extension APIHandlers {
     /// (`invalid_limit`). Only an empty page needs to ask whether the user exists at all.
     func relationships(_ request: APIRequest, followers: Bool) async throws -> Response {
         let parameters = try PageParameters.parse(request.query)
-        let userID = try request.pathID()
+        let page = try await relationships(of: request.pathID(), parameters, followers: followers)
+        return .json(UserPageJSON(page: page))
+    }
+
+    /// A page of `userID`'s followers, or of whom they follow (the API's and the web pages').
+    func relationships(of userID: Int64, _ parameters: PageParameters, followers: Bool) async throws -> UserPage {
         let limit = try await validLimit(parameters, ofUser: userID)
         let pageRequest = PageRequest(userID: userID, limit: limit, cursor: parameters.cursor)
         let page =
@@ -34,6 +42,6 @@ extension APIHandlers {
         if page.users.isEmpty {
             _ = try await existingUser(userID)
         }
-        return .json(UserPageJSON(page: page))
+        return page
     }
 }

@@ -67,9 +67,13 @@ struct GatewayResponder: HTTPResponder {
 
     /// The response, the route template it was answered under (`unmatched` when there was none), and whether the
     /// route's answers are private (``Endpoint/isPrivate``).
+    ///
+    /// Errors are answered as the API's JSON, or as a page for people under the web pages' paths
+    /// (``WebSite/servesPages(_:)``).
     private func answer(_ request: Request, context: Context, logger: Logger) async -> (Response, String, Bool) {
         var route = "unmatched"
         var isPrivate = false
+        let forPeople = WebSite.servesPages(request.uri.path)
         do {
             let body = try await readBody(request)
             switch routes.resolve(request.method, path: request.uri.path[...]) {
@@ -81,26 +85,31 @@ struct GatewayResponder: HTTPResponder {
             case .found(let endpoint, let captures, let template):
                 route = template.description
                 isPrivate = endpoint.isPrivate
-                let caller = try await admit(request, to: endpoint, context: context)
+                let cookies = Cookies(from: request.headers[values: .cookie])
+                let (caller, token) = try await admit(request, cookies: cookies, to: endpoint, context: context)
                 let apiRequest = APIRequest(
                     captures: captures, query: QueryParameters(request.uri.query?[...]), body: body, caller: caller,
-                    token: caller == nil ? nil : BearerToken.parse(request.headers[.authorization]),
-                    clientAddress: ClientAddress.key(context.remoteAddress)
+                    token: token, clientAddress: ClientAddress.key(context.remoteAddress), path: request.uri.path,
+                    cookies: cookies
                 )
                 return (try await endpoint.handle(handlers, apiRequest), route, isPrivate)
             }
         } catch let error as APIError {
-            return (error.response(), route, isPrivate)
+            return (answer(error, forPeople: forPeople), route, isPrivate)
         } catch let error as WireError {
             let apiError = APIError(error)
             if apiError.status.code >= 500 {
                 logger.warning("service call failed", metadata: ["route": "\(route)", "error": "\(error)"])
             }
-            return (apiError.response(), route, isPrivate)
+            return (answer(apiError, forPeople: forPeople), route, isPrivate)
         } catch {
             logger.error("unexpected error", metadata: ["route": "\(route)", "error": "\(error)"])
-            return (APIError.internal.response(), route, isPrivate)
+            return (answer(APIError.internal, forPeople: forPeople), route, isPrivate)
         }
+    }
+
+    private func answer(_ error: APIError, forPeople: Bool) -> Response {
+        forPeople ? handlers.errorPage(error) : error.response()
     }
 
     /// The whole body, or 413 when it is over the limit (told by `Content-Length` before reading anything, or found
@@ -118,12 +127,20 @@ struct GatewayResponder: HTTPResponder {
         }
     }
 
-    /// Rate limits and, where the route needs it, authenticates; returns the caller of an authenticated route.
-    private func admit(_ request: Request, to endpoint: Endpoint, context: Context) async throws -> UserRecord? {
-        if case .operational = endpoint.access {
-            return nil
+    /// Rate limits and, where the route needs it, authenticates; returns the caller and their token (a page's
+    /// visitor, or a route that needs no token, has neither).
+    private func admit(
+        _ request: Request, cookies: Cookies, to endpoint: Endpoint, context: Context
+    ) async throws -> (UserRecord?, String?) {
+        let token: String?
+        switch endpoint.access {
+        case .operational:
+            return (nil, nil)
+        case .page:
+            token = WebSession.sessionToken(in: cookies)
+        case .anonymous, .authenticated:
+            token = BearerToken.parse(request.headers[.authorization])
         }
-        let token = BearerToken.parse(request.headers[.authorization])
         let cachedCaller = token.flatMap { tokenCache.user(for: $0) }
         let key: RateLimitKey =
             if let token, cachedCaller != nil { .token(token) } else {
@@ -132,16 +149,28 @@ struct GatewayResponder: HTTPResponder {
         if case .limited(let retryAfter) = rateLimiter.admit(key) {
             throw APIError.rateLimited(retryAfterSeconds: retryAfter)
         }
-        guard case .authenticated = endpoint.access else {
-            return nil
+        switch endpoint.access {
+        case .operational, .anonymous:
+            return (nil, nil)
+        case .page:
+            guard let token else { return (nil, nil) }
+            if let cachedCaller {
+                return (cachedCaller, token)
+            }
+            do {
+                return (try await resolve(token), token)
+            } catch let error as APIError where error.status == .unauthorized {
+                return (nil, nil)  // a revoked or expired session: a visitor now (the page clears the cookie)
+            }
+        case .authenticated:
+            guard let token else {
+                throw APIError.unauthorized()
+            }
+            if let cachedCaller {
+                return (cachedCaller, token)
+            }
+            return (try await resolve(token), token)
         }
-        guard let token else {
-            throw APIError.unauthorized()
-        }
-        if let cachedCaller {
-            return cachedCaller
-        }
-        return try await resolve(token)
     }
 
     /// Asks the TweetService whose token this is, and remembers the answer for a few seconds.

@@ -11,6 +11,9 @@ struct Endpoint: Sendable {
         case authenticated
         /// Health and metrics: neither authenticated nor rate limited, so that probes never see a 429.
         case operational
+        /// A web page or form: the session comes from the session cookie when there is a valid one (a visitor
+        /// otherwise, never a 401); rate limited by session or address (``WebSession``).
+        case page
     }
 
     let access: Access
@@ -19,10 +22,12 @@ struct Endpoint: Sendable {
     let handle: @Sendable (APIHandlers, APIRequest) async throws -> Response
 
     /// Whether answers must not be stored by any cache (`Cache-Control: no-store`): they carry a token or what only
-    /// a token's owner may see.
+    /// a token's owner may see (a page, a redirect that sets the session cookie, the viewer's new-tweet count).
     var isPrivate: Bool {
-        if case .authenticated = access { return true }
-        return issuesCredentials
+        switch access {
+        case .authenticated, .page: true
+        case .anonymous, .operational: issuesCredentials
+        }
     }
 }
 
@@ -33,12 +38,17 @@ struct APIRequest: Sendable {
     var query: QueryParameters
     /// The whole body (at most the configured limit).
     var body: ByteBuffer
-    /// The token's owner on authenticated routes; `nil` elsewhere.
+    /// The token's owner on authenticated routes, and on pages with a valid session cookie; `nil` elsewhere.
     var caller: UserRecord?
-    /// The bearer token that authenticated ``caller``; `nil` where there is none.
+    /// The bearer token (or, on pages, the session cookie's token) that authenticated ``caller``; `nil` where there
+    /// is none.
     var token: String?
     /// The client's address as the limits count it (``ClientAddress``).
     var clientAddress: String
+    /// The request's path, without the query.
+    var path: String = "/"
+    /// The request's cookies (the web pages' session and visitor cookies).
+    var cookies = Cookies(from: [])
 
     /// The `index`th capture as an id.
     ///
@@ -65,10 +75,25 @@ struct APIHandlers: Sendable {
     let tokenCache: TokenCache
     /// Limits on the routes that hash a password.
     let signInGuard: SignInGuard
+    /// The web pages' templates and form protection.
+    let site: WebSite
 
-    /// The whole public API.
+    /// The whole public API (what docs/openapi.yaml documents).
     static func routeTable() -> RouteTable<Endpoint> {
         var routes = RouteTable<Endpoint>()
+        addAPIRoutes(to: &routes)
+        return routes
+    }
+
+    /// Everything the Gateway serves: the API, then the web pages (``addPageRoutes(to:)``).
+    static func siteRouteTable() -> RouteTable<Endpoint> {
+        var routes = RouteTable<Endpoint>()
+        addAPIRoutes(to: &routes)
+        addPageRoutes(to: &routes)
+        return routes
+    }
+
+    private static func addAPIRoutes(to routes: inout RouteTable<Endpoint>) {
         func add(
             _ method: HTTPRequest.Method, _ template: String, _ access: Endpoint.Access,
             issuesCredentials: Bool = false,
@@ -95,7 +120,6 @@ struct APIHandlers: Sendable {
         add(.get, "/healthz", .operational) { _, _ in .json(StatusJSON(status: "ok")) }
         add(.get, "/readyz", .operational) { handlers, _ in await handlers.readiness() }
         add(.get, "/metrics", .operational) { handlers, _ in handlers.metricsExposition() }
-        return routes
     }
 
     /// The user with `id`.

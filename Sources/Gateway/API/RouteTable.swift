@@ -1,10 +1,12 @@
 import Hummingbird
 
-/// A path template such as `/api/v1/users/{id}/follow`: literal segments and `{name}` captures of one whole segment.
+/// A path template such as `/api/v1/users/{id}/follow` or `/@{username}`: literal segments, and `{name}` captures of
+/// a whole segment or of what follows a literal prefix in it (`@{username}` matches `@alice` and captures `alice`).
 struct RouteTemplate: Sendable, Hashable, CustomStringConvertible {
     enum Segment: Sendable, Hashable {
         case literal(String)
-        case capture(String)
+        /// A non-empty capture after `prefix` (empty for a whole segment).
+        case capture(prefix: String, name: String)
     }
 
     let segments: [Segment]
@@ -14,9 +16,11 @@ struct RouteTemplate: Sendable, Hashable, CustomStringConvertible {
     init(_ template: String) {
         precondition(template.hasPrefix("/"), "a route template starts with /")
         description = template
-        segments = template.split(separator: "/").map { segment in
-            if segment.hasPrefix("{"), segment.hasSuffix("}") {
-                .capture(String(segment.dropFirst().dropLast()))
+        // Split as paths are (``RouteTable/resolve(_:path:)``), so that `/` is one empty literal segment.
+        segments = template.dropFirst().split(separator: "/", omittingEmptySubsequences: false).map { segment in
+            if let open = segment.firstIndex(of: "{"), segment.hasSuffix("}") {
+                .capture(
+                    prefix: String(segment[..<open]), name: String(segment[segment.index(after: open)...].dropLast()))
             } else {
                 .literal(String(segment))
             }
@@ -31,9 +35,9 @@ struct RouteTemplate: Sendable, Hashable, CustomStringConvertible {
             switch segment {
             case .literal(let literal):
                 guard part == literal else { return nil }
-            case .capture:
-                guard !part.isEmpty else { return nil }
-                captures.append(part)
+            case .capture(let prefix, _):
+                guard part.count > prefix.count, part.hasPrefix(prefix) else { return nil }
+                captures.append(part.dropFirst(prefix.count))
             }
         }
         return captures

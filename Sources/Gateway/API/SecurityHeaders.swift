@@ -1,6 +1,6 @@
 import Hummingbird
 
-/// The headers a browser needs to treat the API's answers safely.
+/// The headers a browser needs to treat the answers (the API's and the pages') safely.
 ///
 /// - `X-Content-Type-Options: nosniff` on every answer: a browser never guesses a type other than the one sent (our
 ///   JSON is never run as a script or rendered as HTML).
@@ -15,12 +15,29 @@ enum SecurityHeaders {
     /// One year, the value browsers' preload lists expect at least.
     static let hstsValue = "max-age=31536000"
 
-    /// Adds the headers every answer carries, and `Cache-Control: no-store` when `isPrivate`.
+    static let contentSecurityPolicy = HTTPFields.Element.Name("Content-Security-Policy")!
+    static let frameOptions = HTTPFields.Element.Name("X-Frame-Options")!
+    static let referrerPolicy = HTTPFields.Element.Name("Referrer-Policy")!
+    /// The web pages' policy: nothing but our own style sheet, script and fetches; no inline script or style, no
+    /// plug-ins, no `<base>`, forms only to us, and no framing (clickjacking).
+    static let pagePolicy =
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+        + "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+    /// Adds the headers every answer carries, `Cache-Control: no-store` when `isPrivate`, and, on an HTML page, the
+    /// page headers: ``pagePolicy``, `X-Frame-Options: DENY`, `Referrer-Policy: same-origin`, and `no-store`
+    /// (pages carry a CSRF token and what only the viewer may see).
     static func apply(to headers: inout HTTPFields, isPrivate: Bool) {
         headers[contentTypeOptions] = "nosniff"
         headers[strictTransportSecurity] = hstsValue
-        if isPrivate {
+        let isPage = headers[.contentType]?.hasPrefix("text/html") == true
+        if isPrivate || isPage {
             headers[.cacheControl] = "no-store"
+        }
+        if isPage {
+            headers[contentSecurityPolicy] = pagePolicy
+            headers[frameOptions] = "DENY"
+            headers[referrerPolicy] = "same-origin"
         }
     }
 }

@@ -5,22 +5,28 @@ import Wire
 extension APIHandlers {
     /// `GET /api/v1/timelines/public`: everyone's tweets, from the TimelineService (may lag the store by seconds).
     func publicTimeline(_ request: APIRequest) async throws -> Response {
-        let parameters = try PageParameters.parse(request.query)
+        .json(TweetPageJSON(page: try await publicTimeline(PageParameters.parse(request.query))))
+    }
+
+    /// A page of the public timeline (the API's and the web pages').
+    func publicTimeline(_ parameters: PageParameters) async throws -> TweetPage {
         let query = TimelineQuery(
             limit: try parameters.validLimit(), maxID: parameters.maxID, sinceID: parameters.sinceID)
-        let page = try await upstream.call(.timelines, ReadPublicTimeline.self, query, idempotent: true)
-        return .json(TweetPageJSON(page: page))
+        return try await upstream.call(.timelines, ReadPublicTimeline.self, query, idempotent: true)
     }
 
     /// `GET /api/v1/timelines/home` (authenticated): the caller's tweets and those of the people they follow.
     func homeTimeline(_ request: APIRequest) async throws -> Response {
         let caller = try request.authenticatedCaller()
-        let parameters = try PageParameters.parse(request.query)
+        return .json(TweetPageJSON(page: try await homeTimeline(of: caller, PageParameters.parse(request.query))))
+    }
+
+    /// A page of `caller`'s home timeline (the API's and the web pages').
+    func homeTimeline(of caller: UserRecord, _ parameters: PageParameters) async throws -> TweetPage {
         let query = TimelineQuery(
             userID: caller.id, limit: try parameters.validLimit(), maxID: parameters.maxID, sinceID: parameters.sinceID
         )
-        let page = try await upstream.call(.timelines, ReadHomeTimeline.self, query, idempotent: true)
-        return .json(TweetPageJSON(page: page))
+        return try await upstream.call(.timelines, ReadHomeTimeline.self, query, idempotent: true)
     }
 
     /// `GET /api/v1/users/{id}/tweets`: one user's tweets straight from the TweetService's store, so a new tweet or a
@@ -28,13 +34,19 @@ extension APIHandlers {
     /// unknown user), 422.
     func userTweets(_ request: APIRequest) async throws -> Response {
         let parameters = try PageParameters.parse(request.query)
-        let userID = try request.pathID()
+        return .json(TweetPageJSON(page: try await userTweets(of: request.pathID(), parameters)))
+    }
+
+    /// A page of one user's tweets (the API's and the web pages').
+    ///
+    /// - Throws: ``APIError`` 404 for an unknown user, 422 `invalid_limit`.
+    func userTweets(of userID: Int64, _ parameters: PageParameters) async throws -> TweetPage {
         let limit = try await validLimit(parameters, ofUser: userID)
         let query = TimelineQuery(userID: userID, limit: limit, maxID: parameters.maxID, sinceID: parameters.sinceID)
         let page = try await upstream.call(.tweets, ListUserTweets.self, query, idempotent: true)
         if page.tweets.isEmpty {
             _ = try await existingUser(userID)  // an empty page of a user, or no such user
         }
-        return .json(TweetPageJSON(page: page))
+        return page
     }
 }

@@ -13,32 +13,51 @@ extension APIHandlers {
         let body = try JSONObjectBody(request.body)
         let replyTo = try body.optionalString("in_reply_to_id")
         let text = try body.requiredString("text")
+        return .json(TweetJSON(try await postTweet(by: caller, text: text, inReplyTo: replyTo)), status: .created)
+    }
+
+    /// Writes a tweet: the API's and the web pages' one way to do it.
+    ///
+    /// - Throws: ``APIError`` 422 `invalid_text`, `invalid_in_reply_to_id` (not decimal); the TweetService's
+    ///   ``WireError`` (`invalid_in_reply_to_id` for an unknown or deleted tweet).
+    func postTweet(by caller: UserRecord, text: String, inReplyTo replyTo: String?) async throws -> TweetRecord {
         try FieldRules.checkTweetText(text)
         let replyID = try replyTo.map { text throws(APIError) in try FieldRules.replyTarget(text) }
-        let tweet = try await upstream.call(
+        return try await upstream.call(
             .tweets, CreateTweet.self, NewTweet(authorID: caller.id, text: text, inReplyToID: replyID))
-        return .json(TweetJSON(tweet), status: .created)
     }
 
     /// `GET /api/v1/tweets/{id}` -> Tweet, or 404 (also once deleted). Reads the store, so it is never stale.
     func tweet(_ request: APIRequest) async throws -> Response {
-        let id = try request.pathID()
+        .json(TweetJSON(try await existingTweet(request.pathID())))
+    }
+
+    /// The tweet with `id`, from the store.
+    ///
+    /// - Throws: ``APIError`` 404 when there is none (or it was deleted).
+    func existingTweet(_ id: Int64) async throws -> TweetRecord {
         let list = try await upstream.call(.tweets, GetTweets.self, IDList(ids: [id]), idempotent: true)
         guard let tweet = list.tweets.first(where: { $0.id == id }) else {
             throw APIError.notFound("no tweet \(id)")
         }
-        return .json(TweetJSON(tweet))
+        return tweet
     }
 
     /// `DELETE /api/v1/tweets/{id}` -> 204 for its author, 403 `forbidden` for anyone else, 404 when missing.
     func deleteTweet(_ request: APIRequest) async throws -> Response {
         let caller = try request.authenticatedCaller()
-        let id = try request.pathID()
+        try await removeTweet(request.pathID(), by: caller)
+        return .noContent
+    }
+
+    /// Deletes a tweet of `caller`'s.
+    ///
+    /// - Throws: ``APIError`` 403 when `caller` is not its author; the TweetService's `not_found` when it is missing.
+    func removeTweet(_ id: Int64, by caller: UserRecord) async throws {
         do {
             _ = try await upstream.call(.tweets, DeleteTweet.self, TweetDeletion(tweetID: id, requesterID: caller.id))
         } catch let error where error.code == .permissionDenied {
             throw APIError.forbidden("only the author can delete a tweet")
         }
-        return .noContent
     }
 }

@@ -67,8 +67,8 @@ public struct WireServiceKeys: Sendable, Hashable, CustomStringConvertible {
     /// Every key a proof may have been made with, the current one first.
     var accepted: [[UInt8]] { [current] + (previous.map { [$0] } ?? []) }
 
-    /// HMAC-SHA256 of `message` under `key`.
-    static func hmac(key: [UInt8], _ message: [UInt8]) -> [UInt8] {
+    /// HMAC-SHA256 of `message` under `key`: the handshake's proofs, and keys the Gateway derives for its own use.
+    public static func hmac(key: [UInt8], _ message: [UInt8]) -> [UInt8] {
         var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length: UInt32 = 0
         let result = HMAC(EVP_sha256(), key, Int32(key.count), message, message.count, &digest, &length)
@@ -77,7 +77,7 @@ public struct WireServiceKeys: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Compares in time that does not depend on where the inputs differ.
-    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    public static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
         a.count == b.count && CRYPTO_memcmp(a, b, a.count) == 0
     }
 }

@@ -13,7 +13,7 @@ struct GatewayResponderTests {
             try await harness.withRouterClient { client in
                 let api = APIClient(client: client)
                 for uri in [
-                    "/", "/api/v1", "/api/v1/users/", "/api/v1/nothing", "/api/v2/users", "/api/v1/users/1/2/3",
+                    "/api", "/api/v1", "/api/v1/users/", "/api/v1/nothing", "/api/v2/users", "/api/v1/users/1/2/3",
                 ] {
                     expectError(try await api.call(.get, uri), .notFound, "not_found")
                 }

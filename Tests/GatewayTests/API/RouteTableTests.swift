@@ -47,6 +47,25 @@ struct RouteTableTests {
         }
     }
 
+    @Test func capturesWhatFollowsALiteralPrefixInASegment() {
+        var table = RouteTable<String>()
+        table.add(.get, "/signin", "sign in")
+        table.add(.get, "/@{username}", "profile")
+        table.add(.get, "/@{username}/followers", "followers")
+        guard case .found(let endpoint, let captures, _) = table.resolve(.get, path: "/@alice/followers") else {
+            Issue.record("not found")
+            return
+        }
+        #expect(endpoint == "followers")
+        #expect(captures == ["alice"])
+        for path in ["/@", "/alice", "/x@alice", "/@alice/"] {
+            guard case .notFound = table.resolve(.get, path: path[...]) else {
+                Issue.record("\(path) should be unknown")
+                continue
+            }
+        }
+    }
+
     @Test func listsEveryRouteWithItsMethods() {
         let routes = table().routes.map { ($0.template.description, $0.methods) }
         #expect(routes.count == 4)

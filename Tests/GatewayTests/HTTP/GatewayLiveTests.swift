@@ -58,7 +58,7 @@ struct GatewayLiveTests {
                     #expect(home.status == 200)
                     #expect(
                         try (home.jsonObject()["tweets"] as? [[String: Any]])?.first?["text"] as? String == "over TLS")
-                    #expect(try await connection.send(.GET, "/nowhere").errorCode == "not_found")
+                    #expect(try await connection.send(.GET, "/api/v1/nowhere").errorCode == "not_found")
                 }
             }
         }
