@@ -118,7 +118,8 @@ public final class OutboxRelay: Service, Sendable {
             let union = shards.map {
                 "SELECT \($0) AS shard WHERE EXISTS (SELECT 1 FROM \(ShardMap.schema(ofShard: $0)).outbox WHERE claimed_until IS NULL OR claimed_until < now())"
             }.joined(separator: " UNION ALL ")
-            return try connection.query(union).all.map { Int(try $0.int64("shard")) }
+            // The same text every sweep: planned once per connection, not parsed and planned every second.
+            return try connection.execute(PreparedStatement(sql: union)).all.map { Int(try $0.int64("shard")) }
         }
     }
 
@@ -181,17 +182,9 @@ public final class OutboxRelay: Service, Sendable {
         let claimMillis = String(configuration.claimTime.milliseconds)
         let limit = String(configuration.batchSize)
         var rows = try await database.withShard(shard) { connection, schema in
-            try connection.query(
-                """
-                UPDATE \(schema).outbox SET claimed_until = now() + $1::bigint * interval '1 millisecond'
-                WHERE id IN (
-                    SELECT id FROM \(schema).outbox WHERE claimed_until IS NULL OR claimed_until < now()
-                    ORDER BY id LIMIT $2::bigint FOR UPDATE SKIP LOCKED
-                )
-                RETURNING id, payload
-                """,
-                [claimMillis, limit]
-            ).all.map { Row(id: try $0.int64("id"), payload: try $0.string("payload")) }
+            try connection.execute(OutboxStatements.claim(schema: schema), [claimMillis, limit]).all.map {
+                Row(id: try $0.int64("id"), payload: try $0.string("payload"))
+            }
         }.sorted { $0.id < $1.id }
         guard !rows.isEmpty else { return .drained }
         let claimedFullBatch = rows.count == configuration.batchSize
@@ -240,7 +233,7 @@ public final class OutboxRelay: Service, Sendable {
         }
         let ids = events.map(\.0.id).postgresArray
         _ = try await database.withShard(shard) { connection, schema in
-            try connection.query("DELETE FROM \(schema).outbox WHERE id = ANY($1::bigint[])", [ids])
+            try connection.execute(OutboxStatements.delete(schema: schema), [ids])
         }
         delivered.increment(by: events.count)
     }
