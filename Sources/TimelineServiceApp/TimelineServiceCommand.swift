@@ -45,6 +45,12 @@ struct TimelineServiceCommand: AsyncParsableCommand {
     @Option(help: "Milliseconds a master waits for those replicas before the write counts as failed.")
     var replicaTimeoutMs: Int = 1000
 
+    @Option(
+        help:
+            "Followers from which an author's tweets are merged into homes at read time instead of fanned out; 0 fans out every author (benchmarks)."
+    )
+    var celebrityThreshold: Int64 = 100_000
+
     func run() async throws {
         let process = ServiceProcess.bootstrap(label: "timeline-service")
         let logger = process.logger
@@ -68,6 +74,7 @@ struct TimelineServiceCommand: AsyncParsableCommand {
         var configuration = TimelineConfiguration()
         configuration.homeCapacity = homeCapacity
         configuration.workers = workers
+        configuration.celebrityThreshold = celebrityThreshold > 0 ? celebrityThreshold : nil
         let acks = replicaAcks ?? (standaloneRedis ? 0 : 1)
         configuration.replication =
             acks > 0 ? RedisReplication(replicas: acks, timeout: .milliseconds(replicaTimeoutMs)) : nil

@@ -10,7 +10,8 @@ extension EndToEnd {
     struct APIEndToEndTests {
         @Test func accountsAndLookups() async throws {
             try await withSystem { system in
-                try await HTTPSConnection.with(port: system.gatewayPort, tls: system.tls) { connection in
+                try await HTTPSConnection.with(host: system.host, port: system.gatewayPort, tls: system.tls) {
+                    connection in
                     let api = TweeterAPI(connection: connection)
                     #expect(try await api.call(.GET, "/healthz").status == 200)
                     #expect(try await api.call(.GET, "/readyz").status == 200)
@@ -74,7 +75,8 @@ extension EndToEnd {
 
         @Test func followingAndItsLists() async throws {
             try await withSystem { system in
-                try await HTTPSConnection.with(port: system.gatewayPort, tls: system.tls) { connection in
+                try await HTTPSConnection.with(host: system.host, port: system.gatewayPort, tls: system.tls) {
+                    connection in
                     let api = TweeterAPI(connection: connection)
                     let star = try await api.signUp("star")
                     var fans: [Account] = []
@@ -131,7 +133,8 @@ extension EndToEnd {
 
         @Test func tweetsAndTheirErrors() async throws {
             try await withSystem { system in
-                try await HTTPSConnection.with(port: system.gatewayPort, tls: system.tls) { connection in
+                try await HTTPSConnection.with(host: system.host, port: system.gatewayPort, tls: system.tls) {
+                    connection in
                     let api = TweeterAPI(connection: connection)
                     let alice = try await api.signUp("alice")
                     let bob = try await api.signUp("bob")
@@ -201,7 +204,8 @@ extension EndToEnd {
 
         @Test func timelineQueryErrorsAndLimits() async throws {
             try await withSystem { system in
-                try await HTTPSConnection.with(port: system.gatewayPort, tls: system.tls) { connection in
+                try await HTTPSConnection.with(host: system.host, port: system.gatewayPort, tls: system.tls) {
+                    connection in
                     let api = TweeterAPI(connection: connection)
                     let alice = try await api.signUp("q")
                     for route in [
@@ -230,7 +234,7 @@ extension EndToEnd {
                 let strict = try await system.startExtraGateway(
                     name: "strict-gateway", port: port, arguments: ["--rate-limit", "1", "--rate-burst", "3"])
                 do {
-                    try await HTTPSConnection.with(port: port, tls: system.tls) { connection in
+                    try await HTTPSConnection.with(host: system.host, port: port, tls: system.tls) { connection in
                         let api = TweeterAPI(connection: connection)
                         var statuses: [Int] = []
                         var retryAfter: String?

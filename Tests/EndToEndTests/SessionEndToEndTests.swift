@@ -22,7 +22,7 @@ extension EndToEnd {
         private func becomesUnauthorized(
             _ uri: String, as account: Account, port: Int, system: SystemUnderTest, within timeout: Duration
         ) async throws -> Bool {
-            try await HTTPSConnection.with(port: port, tls: system.tls) { connection in
+            try await HTTPSConnection.with(host: system.host, port: port, tls: system.tls) { connection in
                 let api = TweeterAPI(connection: connection)
                 let deadline = ContinuousClock.now + timeout
                 while ContinuousClock.now < deadline {
@@ -39,17 +39,21 @@ extension EndToEnd {
                 let other = try await system.startExtraGateway(name: "second-gateway", port: otherPort, arguments: [])
                 do {
                     let home = "/api/v1/timelines/home"
-                    let (phone, laptop) = try await HTTPSConnection.with(port: system.gatewayPort, tls: system.tls) {
+                    let (phone, laptop) = try await HTTPSConnection.with(
+                        host: system.host, port: system.gatewayPort, tls: system.tls
+                    ) {
                         let api = TweeterAPI(connection: $0)
                         let phone = try await api.signUp("out")
                         return (phone, try await signInAgain(phone, api: api))
                     }
                     // The second Gateway confirms (and caches) the phone's token before it is revoked elsewhere.
-                    let cached = try await HTTPSConnection.with(port: otherPort, tls: system.tls) { connection in
+                    let cached = try await HTTPSConnection.with(host: system.host, port: otherPort, tls: system.tls) {
+                        connection in
                         try await TweeterAPI(connection: connection).call(.GET, home, as: phone).status
                     }
                     #expect(cached == 200)
-                    try await HTTPSConnection.with(port: system.gatewayPort, tls: system.tls) { connection in
+                    try await HTTPSConnection.with(host: system.host, port: system.gatewayPort, tls: system.tls) {
+                        connection in
                         let api = TweeterAPI(connection: connection)
                         #expect(try await api.call(.GET, home, as: phone).status == 200)
                         let signOut = try await api.call(.DELETE, "/api/v1/sessions/current", as: phone)
@@ -79,7 +83,8 @@ extension EndToEnd {
                 tweetServiceArguments: ["--session-lifetime-seconds", "3", "--session-renewal-seconds", "0"],
                 gatewayArguments: ["--token-cache-seconds", "0"]
             ) { system in
-                try await HTTPSConnection.with(port: system.gatewayPort, tls: system.tls) { connection in
+                try await HTTPSConnection.with(host: system.host, port: system.gatewayPort, tls: system.tls) {
+                    connection in
                     let api = TweeterAPI(connection: connection)
                     let home = "/api/v1/timelines/home"
                     let used = try await api.signUp("exp")
@@ -98,7 +103,8 @@ extension EndToEnd {
 
         @Test func everyAnswerCarriesBrowserHeadersAndPrivateOnesAreNotStored() async throws {
             try await withSystem { system in
-                try await HTTPSConnection.with(port: system.gatewayPort, tls: system.tls) { connection in
+                try await HTTPSConnection.with(host: system.host, port: system.gatewayPort, tls: system.tls) {
+                    connection in
                     let api = TweeterAPI(connection: connection)
                     let account = try await api.signUp("hdr")
                     let privateReplies = [

@@ -26,11 +26,14 @@ extension EndToEnd {
 
         @Test func aFloodOfWrongPasswordsNeitherDelaysAnotherUserNorQueues() async throws {
             try await withSystem(tweetServiceArguments: ["--scrypt-log-n", "17"]) { system in
-                let (victim, owner) = try await HTTPSConnection.with(port: system.gatewayPort, tls: system.tls) {
+                let (victim, owner) = try await HTTPSConnection.with(
+                    host: system.host, port: system.gatewayPort, tls: system.tls
+                ) {
                     let api = TweeterAPI(connection: $0)
                     return (try await api.signUp("victim"), try await api.signUp("owner"))
                 }
                 let tally = Tally()
+                let host = system.host
                 let port = system.gatewayPort
                 let tls = system.tls
                 // Bounded, so that a Gateway that queues the flood fails this test in minutes instead of hours.
@@ -39,7 +42,7 @@ extension EndToEnd {
                     try await withThrowingTaskGroup(of: Void.self) { group in
                         for _ in 0..<Self.floodConnections {
                             group.addTask {
-                                try await HTTPSConnection.with(port: port, tls: tls) { connection in
+                                try await HTTPSConnection.with(host: host, port: port, tls: tls) { connection in
                                     let api = TweeterAPI(connection: connection)
                                     for index in 0..<Self.floodRequestsPerConnection
                                     where ContinuousClock.now < floodDeadline {
@@ -66,7 +69,9 @@ extension EndToEnd {
                 }
 
                 // Another user, from another address, while the flood goes on.
-                let during = try await HTTPSConnection.with(port: port, tls: tls, sourceAddress: "127.0.0.2") {
+                let during = try await HTTPSConnection.with(
+                    host: host, port: port, tls: tls, sourceAddress: system.otherClientAddresses[0]
+                ) {
                     connection in
                     let api = TweeterAPI(connection: connection)
                     let health = try await api.call(.GET, "/healthz").status
@@ -102,7 +107,8 @@ extension EndToEnd {
 
         @Test func failedSignInsAreLimitedPerUsernameAndAddressAndASuccessElsewhereStillWorks() async throws {
             try await withSystem { system in
-                try await HTTPSConnection.with(port: system.gatewayPort, tls: system.tls) { connection in
+                try await HTTPSConnection.with(host: system.host, port: system.gatewayPort, tls: system.tls) {
+                    connection in
                     let api = TweeterAPI(connection: connection)
                     let account = try await api.signUp("limited")
                     let wrong = #"{"username":"\#(account.username)","password":"not the password"}"#
@@ -115,7 +121,8 @@ extension EndToEnd {
                     #expect(limited.headers["Retry-After"].first.flatMap(Int.init).map { $0 >= 1 } == true)
                     // The owner, from another address, is not locked out.
                     let elsewhere = try await HTTPSConnection.with(
-                        port: system.gatewayPort, tls: system.tls, sourceAddress: "127.0.0.3"
+                        host: system.host, port: system.gatewayPort, tls: system.tls,
+                        sourceAddress: system.otherClientAddresses[1]
                     ) { try await TweeterAPI(connection: $0).call(.POST, "/api/v1/sessions", json: right).status }
                     #expect(elsewhere == 201)
                 }

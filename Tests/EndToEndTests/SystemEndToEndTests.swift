@@ -14,7 +14,8 @@ extension EndToEnd {
     struct SystemEndToEndTests {
         @Test func pagingThrough120TweetsNeverRepeatsOrSkips() async throws {
             try await withSystem { system in
-                try await HTTPSConnection.with(port: system.gatewayPort, tls: system.tls) { connection in
+                try await HTTPSConnection.with(host: system.host, port: system.gatewayPort, tls: system.tls) {
+                    connection in
                     let api = TweeterAPI(connection: connection)
                     let author = try await api.signUp("pager")
                     var posted: [String] = []
@@ -52,7 +53,8 @@ extension EndToEnd {
         /// the service key. The whole path works, and a Wire client without TLS reaches no service.
         @Test func theSystemWorksWithMutualTLSOnEveryWireConnection() async throws {
             try await withSystem(wireTLS: true) { system in
-                try await HTTPSConnection.with(port: system.gatewayPort, tls: system.tls) { connection in
+                try await HTTPSConnection.with(host: system.host, port: system.gatewayPort, tls: system.tls) {
+                    connection in
                     let api = TweeterAPI(connection: connection)
                     let author = try await api.signUp("tlsa")
                     let reader = try await api.signUp("tlsr")
@@ -63,14 +65,14 @@ extension EndToEnd {
                 for address in [system.tweetServiceAddress]
                     + system.timelineServiceAddresses.split(separator: ",").map(String.init)
                 {
-                    let port = try #require(WireEndpoint(address)?.port)
-                    let plain = try system.wireClient(port: port, security: .some(nil))
+                    let endpoint = try #require(WireEndpoint(address))
+                    let plain = try system.wireClient(endpoint, security: .some(nil))
                     defer { plain.closeConnections() }
                     let error = await #expect(throws: WireError.self) {
                         try await plain.call(HealthCheck.self, WireEmpty())
                     }
                     #expect(error?.code == .unavailable, "\(address) refuses plain TCP")
-                    let secured = try system.wireClient(port: port)
+                    let secured = try system.wireClient(endpoint)
                     defer { secured.closeConnections() }
                     let health = try await secured.call(HealthCheck.self, WireEmpty())
                     #expect(!health.service.isEmpty, "\(address) answers beneath TLS")
@@ -80,7 +82,8 @@ extension EndToEnd {
 
         @Test func aTweetReachesThreeFollowersAndADeletionLeavesEveryTimeline() async throws {
             try await withSystem { system in
-                try await HTTPSConnection.with(port: system.gatewayPort, tls: system.tls) { connection in
+                try await HTTPSConnection.with(host: system.host, port: system.gatewayPort, tls: system.tls) {
+                    connection in
                     let api = TweeterAPI(connection: connection)
                     let author = try await api.signUp("author")
                     let stranger = try await api.signUp("stranger")
@@ -117,7 +120,8 @@ extension EndToEnd {
 
         @Test func theGatewayKeepsAnsweringWhenATimelineServiceDies() async throws {
             try await withSystem { system in
-                try await HTTPSConnection.with(port: system.gatewayPort, tls: system.tls) { connection in
+                try await HTTPSConnection.with(host: system.host, port: system.gatewayPort, tls: system.tls) {
+                    connection in
                     let api = TweeterAPI(connection: connection)
                     let author = try await api.signUp("survivor")
                     let reader = try await api.signUp("watcher")
@@ -158,7 +162,7 @@ extension EndToEnd {
                 ]
                 for bytes in junk {
                     let raw = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                        .connect(host: "127.0.0.1", port: system.gatewayPort) { channel in
+                        .connect(host: system.host, port: system.gatewayPort) { channel in
                             channel.eventLoop.makeCompletedFuture {
                                 try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                             }
@@ -173,16 +177,18 @@ extension EndToEnd {
                         } catch {}
                         #expect(!String(buffer: answer).contains("HTTP/1.1 200"), "no plaintext answer on the TLS port")
                     }
-                    try await HTTPSConnection.with(port: system.gatewayPort, tls: system.tls) { connection in
+                    try await HTTPSConnection.with(host: system.host, port: system.gatewayPort, tls: system.tls) {
+                        connection in
                         let health = try await connection.send(.GET, "/healthz")
                         #expect(health.status == 200)
                     }
                 }
                 // A client that connects and says nothing must not hold up anyone else.
                 let silent = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(
-                    host: "127.0.0.1", port: system.gatewayPort
+                    host: system.host, port: system.gatewayPort
                 ).get()
-                try await HTTPSConnection.with(port: system.gatewayPort, tls: system.tls) { connection in
+                try await HTTPSConnection.with(host: system.host, port: system.gatewayPort, tls: system.tls) {
+                    connection in
                     let health = try await connection.send(.GET, "/healthz")
                     #expect(health.status == 200)
                 }
@@ -195,13 +201,15 @@ extension EndToEnd {
             try await withSystem { system in
                 let big = ByteBuffer(repeating: UInt8(ascii: "x"), count: 65_537)
                 for chunkSize in [nil, 8_192] {
-                    try await HTTPSConnection.with(port: system.gatewayPort, tls: system.tls) { connection in
+                    try await HTTPSConnection.with(host: system.host, port: system.gatewayPort, tls: system.tls) {
+                        connection in
                         let reply = try await connection.send(.POST, "/api/v1/tweets", body: big, chunkSize: chunkSize)
                         expectError(reply, 413, "payload_too_large")
                         #expect(await connection.closedCleanly(), "closed with close_notify, not a reset")
                     }
                 }
-                try await HTTPSConnection.with(port: system.gatewayPort, tls: system.tls) { connection in
+                try await HTTPSConnection.with(host: system.host, port: system.gatewayPort, tls: system.tls) {
+                    connection in
                     let api = TweeterAPI(connection: connection)
                     let alice = try await api.signUp("big")
                     let text = String(repeating: "a", count: 281)

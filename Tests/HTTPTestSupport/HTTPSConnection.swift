@@ -48,12 +48,13 @@ public final class HTTPSConnection {
         self.outbound = outbound
     }
 
-    /// Connects to 127.0.0.1:`port`, runs `body` on the connection and closes it.
+    /// Connects to `host`:`port` (127.0.0.1 unless said otherwise), runs `body` on the connection and closes it.
     ///
     /// - Parameter sourceAddress: the local address to connect from, such as `127.0.0.2` (Linux routes all of
     ///   127.0.0.0/8 to loopback), so that a test can be another client address; the system's choice when `nil`.
     public static func with<T>(
-        port: Int, tls: TLSContext?, sourceAddress: String? = nil, _ body: (HTTPSConnection) async throws -> T
+        host: String = "127.0.0.1", port: Int, tls: TLSContext?, sourceAddress: String? = nil,
+        _ body: (HTTPSConnection) async throws -> T
     ) async throws -> T {
         var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
         if let sourceAddress {
@@ -61,7 +62,7 @@ public final class HTTPSConnection {
         }
         let channel =
             try await bootstrap
-            .connect(host: "127.0.0.1", port: port) { channel in
+            .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let tls {
                         try channel.pipeline.syncOperations.addHandler(

@@ -27,7 +27,16 @@ public enum ScriptsInfra {
             var pid: pid_t = 0
             let cArguments = argv.map { strdup($0) } + [nil]
             defer { cArguments.forEach { free($0) } }
-            guard posix_spawn(&pid, argv[0], nil, nil, cArguments, environ) == 0 else { return -1 }
+            // A thread of NIO's pool blocks signals, and a child inherits its mask: a Redis server that the script
+            // starts would then never see the SIGTERM that stops it. So the script starts with none blocked.
+            var attributes = posix_spawnattr_t()
+            posix_spawnattr_init(&attributes)
+            defer { posix_spawnattr_destroy(&attributes) }
+            var none = sigset_t()
+            sigemptyset(&none)
+            posix_spawnattr_setsigmask(&attributes, &none)
+            posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
+            guard posix_spawn(&pid, argv[0], nil, &attributes, cArguments, environ) == 0 else { return -1 }
             var status: Int32 = 0
             while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
             return status

@@ -12,13 +12,16 @@ import WireTestSupport
 
 /// The whole system, as `scripts/up` runs it but on free loopback ports: one TweetService, two TimelineServices and a
 /// Gateway over TLS with a fresh self-signed certificate, against the PostgreSQL shards and Redis Cluster that
-/// `scripts/test` started. Binaries come from `TWEETER_BIN_DIR`.
+/// `scripts/test` started. Binaries come from `TWEETER_BIN_DIR`. With `TWEETER_E2E_TARGET=cluster` the same processes
+/// run on the hosts of `scripts/cluster` instead, against its PostgreSQL and Redis hosts (``Placement``).
 struct SystemUnderTest: Sendable {
     /// Where certificate and logs go; removed at the end unless a test failed.
     let directory: String
     let tweetService: ServiceProcess
     let timelineServices: [ServiceProcess]
     let gateway: ServiceProcess
+    /// The Gateway's address (and its extra Gateways'), and its port.
+    let host: String
     let gatewayPort: Int
     /// A client context that trusts exactly the Gateway's certificate.
     let tls: TLSContext
@@ -28,6 +31,10 @@ struct SystemUnderTest: Sendable {
     let timelineServiceAddresses: String
     /// The `--wire-tls-*` flags every process got; empty for plain TCP between the services.
     let wireTLSArguments: [String]
+    let placement: Placement
+
+    /// Addresses of this process to be other clients from (the tests of limits per client address).
+    var otherClientAddresses: [String] { placement.otherClientAddresses }
 
     var processes: [ServiceProcess] { [tweetService] + timelineServices + [gateway] }
 
@@ -44,7 +51,10 @@ struct SystemUnderTest: Sendable {
     /// A loopback port that was free a moment ago, from 20000-26999: below the kernel's ephemeral range, so no
     /// outgoing connection takes it before the process that is told it binds it, and clear of the ports
     /// `scripts/infra` uses (Redis 17001+ or 18001+ and its bus 27001+ or 28001+, PostgreSQL 55431+ or 56431+).
+    /// On the cluster's hosts, where this process cannot bind, any port of that range (a port taken after all is
+    /// retried by ``start(wireTLS:tweetServiceArguments:gatewayArguments:)``).
     static func freePort() async throws -> Int {
+        if try Placement.fromEnvironment().isCluster { return Int.random(in: 20_000..<27_000) }
         for _ in 0..<100 {
             let port = Int.random(in: 20_000..<27_000)
             guard
@@ -85,6 +95,7 @@ struct SystemUnderTest: Sendable {
     private static func startOnce(wireTLS: Bool, tweetServiceArguments: [String], gatewayArguments: [String])
         async throws -> SystemUnderTest
     {
+        let placement = try Placement.fromEnvironment()
         let bin = try environment("TWEETER_BIN_DIR")
         let postgres = try environment("TWEETER_PG_URLS")
         let redis = try environment("TWEETER_REDIS_CLUSTER")
@@ -93,42 +104,49 @@ struct SystemUnderTest: Sendable {
         ).path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try await makeCertificate(in: directory)
-        let wireTLSArguments = wireTLS ? try await makeWireCertificates(in: directory) : []
+        let wireTLSArguments =
+            wireTLS || placement.isCluster
+            ? try await makeWireCertificates(in: directory, addresses: placement.serviceAddresses) : []
 
         let tweetPort = try await freePort()
         let timelinePorts = [try await freePort(), try await freePort()]
         let gatewayPort = try await freePort()
-        let tweetAddress = "127.0.0.1:\(tweetPort)"
-        let timelineAddresses = timelinePorts.map { "127.0.0.1:\($0)" }.joined(separator: ",")
+        let tweetAddress = "\(placement.tweetService.address):\(tweetPort)"
+        let timelineAddresses = zip(placement.timelineServices, timelinePorts).map { "\($0.address):\($1)" }
+            .joined(separator: ",")
 
         var started: [ServiceProcess] = []
         do {
-            let tweetService = try ServiceProcess.start(
-                name: "tweet-service", executable: "\(bin)/tweet-service",
-                arguments: [
+            let (tweetExecutable, tweetArguments) = placement.command(
+                "\(bin)/tweet-service",
+                [
                     "serve", "--service-key-file", TestServiceKeys.file, "--listen", tweetAddress, "--postgres",
                     postgres,
                     "--timeline-service", timelineAddresses,
                 ] + (tweetServiceArguments.contains("--scrypt-log-n") ? [] : ["--scrypt-log-n", "10"])
-                    + tweetServiceArguments + wireTLSArguments,
+                    + tweetServiceArguments + wireTLSArguments, on: placement.tweetService)
+            let tweetService = try ServiceProcess.start(
+                name: "tweet-service", executable: tweetExecutable, arguments: tweetArguments,
                 logPath: "\(directory)/tweet-service.log"
             )
             started.append(tweetService)
             var timelineServices: [ServiceProcess] = []
-            for (index, port) in timelinePorts.enumerated() {
+            for (index, (host, port)) in zip(placement.timelineServices, timelinePorts).enumerated() {
+                let (executable, arguments) = placement.command(
+                    "\(bin)/timeline-service",
+                    [
+                        "--service-key-file", TestServiceKeys.file, "--listen", "\(host.address):\(port)", "--redis",
+                        redis, "--tweet-service", tweetAddress,
+                    ] + wireTLSArguments, on: host)
                 let process = try ServiceProcess.start(
-                    name: "timeline-service-\(index + 1)", executable: "\(bin)/timeline-service",
-                    arguments: [
-                        "--service-key-file", TestServiceKeys.file, "--listen", "127.0.0.1:\(port)", "--redis", redis,
-                        "--tweet-service", tweetAddress,
-                    ] + wireTLSArguments,
+                    name: "timeline-service-\(index + 1)", executable: executable, arguments: arguments,
                     logPath: "\(directory)/timeline-service-\(index + 1).log"
                 )
                 started.append(process)
                 timelineServices.append(process)
             }
             let gateway = try startGateway(
-                bin: bin, directory: directory, port: gatewayPort, tweetService: tweetAddress,
+                bin: bin, directory: directory, placement: placement, port: gatewayPort, tweetService: tweetAddress,
                 timelineServices: timelineAddresses,
                 extraArguments: ["--rate-limit", "0", "--sign-ups-per-address-per-hour", "0"] + gatewayArguments
                     + wireTLSArguments,
@@ -137,14 +155,15 @@ struct SystemUnderTest: Sendable {
             started.append(gateway)
             let system = SystemUnderTest(
                 directory: directory, tweetService: tweetService, timelineServices: timelineServices, gateway: gateway,
-                gatewayPort: gatewayPort,
+                host: placement.gateway.address, gatewayPort: gatewayPort,
                 tls: try TLSContext(
                     configuration: TLSConfiguration(role: .client(trustRootsPath: "\(directory)/cert.pem"))),
                 binDirectory: bin, tweetServiceAddress: tweetAddress, timelineServiceAddresses: timelineAddresses,
-                wireTLSArguments: wireTLSArguments
+                wireTLSArguments: wireTLSArguments, placement: placement
             )
             try await system.waitUntilReady(port: gatewayPort)
-            try await system.waitUntilFanOutIsIdle(timelinePort: timelinePorts[0])
+            try await system.waitUntilFanOutIsIdle(
+                timelineService: WireEndpoint(host: placement.timelineServices[0].address, port: timelinePorts[0]))
             return system
         } catch {
             let logs = started.map { $0.logTail() }.joined(separator: "\n")
@@ -158,7 +177,8 @@ struct SystemUnderTest: Sendable {
     /// Starts another Gateway in front of the same services (for example with a tight rate limit).
     func startExtraGateway(name: String, port: Int, arguments: [String]) async throws -> ServiceProcess {
         let gateway = try Self.startGateway(
-            bin: binDirectory, directory: directory, port: port, tweetService: tweetServiceAddress,
+            bin: binDirectory, directory: directory, placement: placement, port: port,
+            tweetService: tweetServiceAddress,
             timelineServices: timelineServiceAddresses, extraArguments: arguments + wireTLSArguments, name: name
         )
         do {
@@ -171,19 +191,18 @@ struct SystemUnderTest: Sendable {
     }
 
     private static func startGateway(
-        bin: String, directory: String, port: Int, tweetService: String, timelineServices: String,
-        extraArguments: [String], name: String
+        bin: String, directory: String, placement: Placement, port: Int, tweetService: String,
+        timelineServices: String, extraArguments: [String], name: String
     ) throws -> ServiceProcess {
-        try ServiceProcess.start(
-            name: name, executable: "\(bin)/gateway",
-            arguments: [
-                "--service-key-file", TestServiceKeys.file, "--listen", "127.0.0.1:\(port)", "--tls-certificate",
-                "\(directory)/cert.pem", "--tls-key",
-                "\(directory)/key.pem",
+        let (executable, arguments) = placement.command(
+            "\(bin)/gateway",
+            [
+                "--service-key-file", TestServiceKeys.file, "--listen", "\(placement.gateway.address):\(port)",
+                "--tls-certificate", "\(directory)/cert.pem", "--tls-key", "\(directory)/key.pem",
                 "--tweet-service", tweetService, "--timeline-service", timelineServices,
-            ] + extraArguments,
-            logPath: "\(directory)/\(name).log"
-        )
+            ] + extraArguments, on: placement.gateway)
+        return try ServiceProcess.start(
+            name: name, executable: executable, arguments: arguments, logPath: "\(directory)/\(name).log")
     }
 
     /// Polls `/readyz` over TLS until it is 200 (every service answers), for up to a minute.
@@ -195,7 +214,9 @@ struct SystemUnderTest: Sendable {
                 throw EndToEndFailure("\(process.name) exited during startup\n\(process.logTail())")
             }
             do {
-                let reply = try await HTTPSConnection.with(port: port, tls: tls) { try await $0.send(.GET, "/readyz") }
+                let reply = try await HTTPSConnection.with(host: host, port: port, tls: tls) {
+                    try await $0.send(.GET, "/readyz")
+                }
                 if reply.status == 200 { return }
                 last = "status \(reply.status)"
             } catch {
@@ -215,8 +236,8 @@ struct SystemUnderTest: Sendable {
     /// store without one), and the first TweetService started here delivers them all at once. A test that starts
     /// while thousands of those jobs are queued would measure their backlog, not "a tweet reaches its followers
     /// within seconds".
-    func waitUntilFanOutIsIdle(timelinePort: Int) async throws {
-        let client = try wireClient(port: timelinePort)
+    func waitUntilFanOutIsIdle(timelineService: WireEndpoint) async throws {
+        let client = try wireClient(timelineService)
         defer { client.closeConnections() }
         let deadline = ContinuousClock.now + .seconds(120)
         var idlePolls = 0
@@ -233,21 +254,22 @@ struct SystemUnderTest: Sendable {
     }
 
     /// An operator's Wire client of one service, beneath the same TLS as the services when they use it.
-    func wireClient(port: Int, security: WireTransportSecurity?? = nil) throws -> WireClient {
+    func wireClient(_ endpoint: WireEndpoint, security: WireTransportSecurity?? = nil) throws -> WireClient {
         let configured = try WireTLSOptions.parse(wireTLSArguments).clientSecurity()
         return WireClient(
             configuration: WireClientConfiguration(
-                endpoints: [WireEndpoint(host: "127.0.0.1", port: port)], role: .operator, keys: TestServiceKeys.shared,
+                endpoints: [endpoint], role: .operator, keys: TestServiceKeys.shared,
                 transportSecurity: security ?? configured
             ),
             logger: Logger(label: "end-to-end-tests")
         )
     }
 
-    /// A private CA and one certificate for 127.0.0.1 that every service presents; the flags that use them.
-    private static func makeWireCertificates(in directory: String) async throws -> [String] {
+    /// A private CA and one certificate for the services' `addresses` that every service presents; the flags that
+    /// use them.
+    private static func makeWireCertificates(in directory: String, addresses: [String]) async throws -> [String] {
         let authority = try await TestCertificateAuthority.make(in: URL(fileURLWithPath: directory))
-        let services = try await authority.issue("services")
+        let services = try await authority.issue("services", addresses: addresses)
         return [
             "--wire-tls-ca", authority.certificatePath, "--wire-tls-certificate", services.certificatePath,
             "--wire-tls-key", services.keyPath, "--wire-tls-mutual",
