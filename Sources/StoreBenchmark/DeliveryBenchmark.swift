@@ -32,11 +32,8 @@ struct DeliveryBenchmark: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var logger = Logger(label: "store-benchmark")
-        logger.logLevel = .warning
-        let scratch = try ScratchDirectory.make()
+        let (logger, scratch) = try startBenchmark("delivery")
         defer { scratch.remove() }
-        printMachineLine("delivery")
         guard let seed = RedisNodeAddress.list(servers.redis)?.first else {
             throw BenchmarkFailure("--redis names no node")
         }

@@ -66,11 +66,8 @@ struct FanOutBenchmark: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var logger = Logger(label: "store-benchmark")
-        logger.logLevel = .warning
-        let scratch = try ScratchDirectory.make()
+        let (logger, scratch) = try startBenchmark("fanout")
         defer { scratch.remove() }
-        printMachineLine("fanout")
         // Fan-out on write for every author: with the default hybrid (celebrityThreshold 100,000) an author this large
         // would be merged into home timelines at read time instead, and there would be no fan-out to measure.
         let modes: [RedisReplication?] =

@@ -42,11 +42,8 @@ struct FollowerLatencyBenchmark: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var logger = Logger(label: "store-benchmark")
-        logger.logLevel = .warning
-        let scratch = try ScratchDirectory.make()
+        let (logger, scratch) = try startBenchmark("follower-latency")
         defer { scratch.remove() }
-        printMachineLine("follower-latency")
         try await TweetServiceHarness.with(servers, scratch: scratch, logger: logger) { tweets in
             try await TimelineServiceHarness.with(
                 tweets: tweets, redisSeeds: servers.redis, configuration: TimelineConfiguration(workers: workers),

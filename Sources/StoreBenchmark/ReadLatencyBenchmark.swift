@@ -55,11 +55,8 @@ struct ReadLatencyBenchmark: AsyncParsableCommand {
     ]
 
     func run() async throws {
-        var logger = Logger(label: "store-benchmark")
-        logger.logLevel = .warning
-        let scratch = try ScratchDirectory.make()
+        let (logger, scratch) = try startBenchmark("read-latency")
         defer { scratch.remove() }
-        printMachineLine("read-latency")
         let errors = try await TweetServiceHarness.with(servers, scratch: scratch, logger: logger) { tweets in
             let authors = try await tweets.makeUsers(onShards: (0..<16).map { $0 * 64 + 7 })
             let pool = try await tweets.makeTweets((tweetPool + authors.count - 1) / authors.count, by: authors).map(

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 
 /// Measures the tweet store and the timelines beside the raw tools for the same servers (pgbench, redis-benchmark),
 /// each baseline run by the same process in the same minute. Every subcommand stops by itself and cleans up what it
@@ -82,6 +83,16 @@ func printMachineLine(_ name: String) {
     report(
         "# store-benchmark \(name): \(ProcessInfo.processInfo.activeProcessorCount) cores, loopback, "
             + "load average \(loadAverage()) at start")
+}
+
+/// What every subcommand starts with: its header line, a logger that lets warnings through, and a scratch folder for
+/// the run's files (the caller removes it).
+func startBenchmark(_ name: String) throws -> (Logger, ScratchDirectory) {
+    var logger = Logger(label: "store-benchmark")
+    logger.logLevel = .warning
+    let scratch = try ScratchDirectory.make()
+    printMachineLine(name)
+    return (logger, scratch)
 }
 
 /// Prints a line of the report and flushes it at once, so that a long run shows its progress even into a pipe.

@@ -39,11 +39,8 @@ struct TweetsBenchmark: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var logger = Logger(label: "store-benchmark")
-        logger.logLevel = .warning
-        let scratch = try ScratchDirectory.make()
+        let (logger, scratch) = try startBenchmark("tweets")
         defer { scratch.remove() }
-        printMachineLine("tweets")
         let errors = try await TweetServiceHarness.with(servers, scratch: scratch, logger: logger) { harness in
             let creationErrors = try await measureCreation(harness, scratch: scratch)
             let getErrors = try await measureBatchGets(harness, scratch: scratch)

@@ -86,6 +86,7 @@ private final class ReshardTraffic: Sendable {
                         outcome.failures.append("home of \(reader.username): \(reply.summary)")
                     }
                 }
+                // Pacing, not a wait for a condition: the traffic reads each home about 20 times a second.
                 try await Task.sleep(for: .milliseconds(50))
             }
             return outcome

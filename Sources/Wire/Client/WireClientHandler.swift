@@ -31,7 +31,7 @@ final class WireClientHandler: ChannelInboundHandler {
     private var nextRequestID: UInt64 = 1
     private var maxInFlight = Int.max
     private var closed = false
-    private var flushScheduled = false
+    private let endOfTurnFlush = EndOfTurnFlush()
 
     init(
         handshake: ClientHandshake, completion: EventLoopPromise<WireHelloAck>, state: WireClientConnectionState,
@@ -174,12 +174,8 @@ final class WireClientHandler: ChannelInboundHandler {
 
     /// One flush at the end of this event-loop turn for every request written in it.
     private func flushSoon() {
-        guard !flushScheduled, let context else { return }
-        flushScheduled = true
-        context.eventLoop.assumeIsolated().execute {
-            self.flushScheduled = false
-            self.context?.flush()
-        }
+        guard let context else { return }
+        endOfTurnFlush.request(on: context.eventLoop) { self.context }
     }
 
     private func failEverything(_ error: WireError) {

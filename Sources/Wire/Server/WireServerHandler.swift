@@ -41,7 +41,7 @@ final class WireServerHandler: ChannelInboundHandler {
     /// Set once an error frame is on its way out before the close: nothing more is read.
     private var closing = false
     private var closed = false
-    private var flushScheduled = false
+    private let endOfTurnFlush = EndOfTurnFlush()
 
     /// Completed once the connection is closed and every task it started has ended.
     let finished: EventLoopPromise<Void>
@@ -325,12 +325,8 @@ final class WireServerHandler: ChannelInboundHandler {
 
     /// One flush at the end of this event-loop turn for every answer written in it.
     private func flushSoon() {
-        guard !flushScheduled, let context else { return }
-        flushScheduled = true
-        context.eventLoop.assumeIsolated().execute {
-            self.flushScheduled = false
-            self.context?.flush()
-        }
+        guard let context else { return }
+        endOfTurnFlush.request(on: context.eventLoop) { self.context }
     }
 
     private func closeIfDrained() {
