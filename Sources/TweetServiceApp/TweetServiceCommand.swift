@@ -7,19 +7,24 @@ import ServiceRuntime
 import TweetService
 import Wire
 
-/// `tweet-service`: serves the tweet store over Wire; `tweet-service migrate` brings every shard's schema up to date.
+/// `tweet-service`: serves the tweet store over Wire; `tweet-service migrate` brings every shard's schema up to date;
+/// `move-shard` and `rebalance` move logical shards between PostgreSQL servers while it serves.
 @main
 struct TweetServiceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tweet-service",
         abstract: "The source of truth: users, sessions, tweets and the follow graph on sharded PostgreSQL.",
-        subcommands: [Serve.self, Migrate.self],
+        subcommands: [Serve.self, Migrate.self, MoveShard.self, Rebalance.self],
         defaultSubcommand: Serve.self
     )
 }
 
 struct StoreOptions: ParsableArguments {
-    @Option(help: "Comma-separated libpq URLs of the physical servers, in shard-map order.")
+    @Option(
+        help: """
+            Comma-separated libpq URLs of the physical servers, in shard-map order. The first holds the shard catalog, \
+            which names the servers from then on (moves and rebalances add servers to it).
+            """)
     var postgres: String = "postgresql://postgres@127.0.0.1:55431/tweeter,postgresql://postgres@127.0.0.1:55432/tweeter"
 
     @Option(help: "Logical shards spread over the servers (fixed for the life of the data).")
@@ -28,12 +33,12 @@ struct StoreOptions: ParsableArguments {
     @Option(help: "Connections (and threads) per PostgreSQL server.")
     var connectionsPerServer: Int = 8
 
-    func database(logger: Logger) -> ShardedDatabase {
-        let servers = postgres.split(separator: ",").map(String.init)
-        return ShardedDatabase(
-            servers: servers, shardMap: ShardMap(logicalShards: logicalShards, servers: servers.count),
-            connectionsPerServer: connectionsPerServer, logger: logger
-        )
+    var servers: [String] { postgres.split(separator: ",").map(String.init) }
+
+    /// The servers and shard map of the catalog (created on first use).
+    func database(logger: Logger) async throws -> ShardedDatabase {
+        try await ShardedDatabase.open(
+            servers: servers, logicalShards: logicalShards, connectionsPerServer: connectionsPerServer, logger: logger)
     }
 }
 
@@ -45,7 +50,7 @@ struct Migrate: AsyncParsableCommand {
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let logger = Logger(label: "tweet-service")
-        let database = store.database(logger: logger)
+        let database = try await store.database(logger: logger)
         try await SchemaMigrator(database: database, logger: logger).migrate()
         try await database.shutdown()
     }
@@ -86,7 +91,7 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--listen and --timeline-service take host:port")
         }
         let keys = try serviceKey.keys()
-        let database = store.database(logger: logger)
+        let database = try await store.database(logger: logger)
         try await SchemaMigrator(database: database, logger: logger).migrate()
         let timelineClient = WireClient(
             configuration: WireClientConfiguration(
@@ -111,7 +116,8 @@ struct Serve: AsyncParsableCommand {
             logger: logger
         )
         let repairer = FollowRepairer(graph: FollowGraph(database: database), logger: logger)
-        try await process.run([server, relay, repairer])
+        let watcher = ShardMapWatcher(database: database, logger: logger)
+        try await process.run([server, relay, repairer, watcher])
         try await database.shutdown()
         try await hasher.shutdown()
     }

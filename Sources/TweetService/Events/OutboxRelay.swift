@@ -1,6 +1,7 @@
 import Logging
 import Metrics
 import ServiceLifecycle
+import Synchronization
 import Wire
 
 /// Moves events from every shard's outbox to the TimelineService, at least once and in outbox order per shard.
@@ -55,8 +56,8 @@ public final class OutboxRelay: Service, Sendable {
     private let deliver: Deliver
     private let configuration: Configuration
     private let logger: Logger
-    /// One set of woken shards per physical server.
-    private let wakeUps: [ShardWakeUps]
+    /// One set of woken shards per physical server, by server number; grows when the shard map names a new server.
+    private let wakeUps = Mutex<[ShardWakeUps]>([])
     private let delivered = Counter(label: "tweet_service_outbox_events_delivered_total")
     private let deadLettered = Counter(label: "tweet_service_outbox_dead_letters_total")
 
@@ -68,24 +69,39 @@ public final class OutboxRelay: Service, Sendable {
         self.deliver = deliver
         self.configuration = configuration
         self.logger = logger
-        self.wakeUps = (0..<database.shardMap.serverCount).map { _ in ShardWakeUps() }
     }
 
     /// Asks for a prompt pass over `shard`, after a write put events in its outbox.
     public func notify(shard: Int) {
-        wakeUps[database.shardMap.server(ofShard: shard)].wake(shard)
+        wakeUps(ofServer: database.shardMap.server(ofShard: shard)).wake(shard)
     }
 
+    private func wakeUps(ofServer server: Int) -> ShardWakeUps {
+        wakeUps.withLock { wakeUps in
+            while wakeUps.count <= server {
+                wakeUps.append(ShardWakeUps())
+            }
+            return wakeUps[server]
+        }
+    }
+
+    /// Sweeps and drains every server, and each server the shard map names later from the sweep after it appears.
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
-                for server in self.wakeUps.indices {
-                    group.addTask { await self.sweepForever(server: server) }
-                    group.addTask {
-                        for await shards in self.wakeUps[server] {
-                            await self.drain(shards: shards)
+                var served = 0
+                while !Task.isCancelled {
+                    for server in served..<self.database.shardMap.serverCount {
+                        let wakeUps = self.wakeUps(ofServer: server)
+                        group.addTask { await self.sweepForever(server: server) }
+                        group.addTask {
+                            for await shards in wakeUps {
+                                await self.drain(shards: shards)
+                            }
                         }
+                        served = server + 1
                     }
+                    try? await Task.sleep(for: self.configuration.sweepInterval)
                 }
             }
         }
@@ -105,7 +121,7 @@ public final class OutboxRelay: Service, Sendable {
     /// The shards of every server whose outbox has rows not claimed right now (servers that fail are left out).
     func shardsWithEvents() async -> [Int] {
         var shards: [Int] = []
-        for server in wakeUps.indices {
+        for server in 0..<database.shardMap.serverCount {
             shards += (try? await shardsWithEvents(onServer: server)) ?? []
         }
         return shards

@@ -38,6 +38,12 @@ public struct PostgresError: Error, Sendable, Hashable, CustomStringConvertible 
         self.message = message
     }
 
+    /// The statement named a schema, or a table or function in one, that does not exist: on a shard's server, the
+    /// sign that the shard moved away (SQLSTATE 3F000, 42P01, 42883).
+    public var isMissingSchema: Bool {
+        ["3F000", "42P01", "42883"].contains(sqlState ?? "")
+    }
+
     public var description: String {
         "postgres \(code)\(sqlState.map { " [\($0)]" } ?? ""): \(message)"
     }

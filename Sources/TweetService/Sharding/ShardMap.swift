@@ -3,8 +3,8 @@ import Wire
 /// Which physical PostgreSQL server holds each logical shard.
 ///
 /// Logical shards are many (1024 by default) and each is a schema, `shard_0042`, so moving one to another server is
-/// a dump, a restore and a change to this map; ids never change. By default the shards are split into contiguous,
-/// equal ranges over the servers.
+/// a copy of one schema and a change to this map (``ShardMover``); ids never change. By default the shards are split
+/// into contiguous, equal ranges over the servers.
 public struct ShardMap: Sendable, Hashable {
     /// `serverOfShard[s]` is the index of the server holding logical shard `s`.
     public let serverOfShard: [Int]
@@ -38,6 +38,11 @@ public struct ShardMap: Sendable, Hashable {
 
     public func server(ofShard shard: Int) -> Int {
         serverOfShard[shard]
+    }
+
+    /// The shards on one server, in ascending order.
+    public func shards(onServer server: Int) -> [Int] {
+        serverOfShard.indices.filter { serverOfShard[$0] == server }
     }
 
     /// The schema that holds a logical shard. Built from an integer, never from input.

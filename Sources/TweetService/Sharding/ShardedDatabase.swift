@@ -3,21 +3,153 @@ import Metrics
 import Synchronization
 
 /// The tweet store's PostgreSQL servers behind a ``ShardMap``: routes work for a logical shard to its server's pool.
+///
+/// The map is either fixed for the life of the object (tests, benchmarks) or read from a ``ShardCatalog`` and
+/// refreshed while serving (``open(servers:logicalShards:connectionsPerServer:logger:)``). With a catalog, a shard
+/// can move to another server under traffic: its old location refuses every statement from the moment the move
+/// freezes it (its schema is renamed), and work that meets such a refusal reads the catalog again and runs once more
+/// where the shard is now, for up to ``moveRetryWindow``. Work that failed has not taken effect, so running it again
+/// is safe; callers see at most a short delay, not an error.
 public final class ShardedDatabase: Sendable {
-    public let shardMap: ShardMap
-    private let pools: [PostgresPool]
+    /// Where each shard is, and a pool for every server the map names.
+    private struct Placement: Sendable {
+        var map: ShardMap
+        var version: Int64
+        var pools: [PostgresPool]
+    }
+
+    private let placement: Mutex<Placement>
+    private let catalog: ShardCatalog?
+    /// The refresh under way, which every caller that needs one awaits instead of reading the catalog itself.
+    private let refreshing = Mutex<Task<Bool, any Error>?>(nil)
+    private let connectionsPerServer: Int
+    private let logger: Logger
     private let trips = Atomic<Int>(0)
     private let tripCounter = Counter(label: "tweet_service_server_trips_total")
+    private let mapRefreshes = Counter(label: "tweet_service_shard_map_refreshes_total")
+    private let movedShardRetries = Counter(label: "tweet_service_moved_shard_retries_total")
+    /// Whether every shard's schema was created where the catalog first placed it (always, without a catalog).
+    let schemasCreated: Atomic<Bool>
 
+    /// How long work keeps retrying a shard whose schema is missing where the map says it is: a move renames the old
+    /// schema a moment before it changes the catalog.
+    public static let moveRetryWindow: Duration = .seconds(2)
+
+    /// A fixed map, with no catalog.
     /// - Parameters:
     ///   - servers: one libpq connection string per physical server, in shard-map order.
     public init(servers: [String], shardMap: ShardMap, connectionsPerServer: Int = 8, logger: Logger) {
         precondition(servers.count == shardMap.serverCount, "the shard map names \(shardMap.serverCount) servers")
-        self.shardMap = shardMap
-        self.pools = servers.map {
-            PostgresPool(
-                configuration: PostgresPool.Configuration(conninfo: $0, connections: connectionsPerServer),
-                logger: logger)
+        self.connectionsPerServer = connectionsPerServer
+        self.logger = logger
+        self.catalog = nil
+        self.schemasCreated = Atomic(false)
+        self.placement = Mutex(Placement(map: shardMap, version: 0, pools: []))
+        placement.withLock { $0.pools = servers.map(makePool) }
+    }
+
+    private init(catalog: ShardCatalog, snapshot: ShardCatalog.Snapshot, connectionsPerServer: Int, logger: Logger) {
+        self.connectionsPerServer = connectionsPerServer
+        self.logger = logger
+        self.catalog = catalog
+        self.schemasCreated = Atomic(snapshot.schemasCreated)
+        self.placement = Mutex(Placement(map: snapshot.map, version: snapshot.version, pools: []))
+        placement.withLock { $0.pools = snapshot.servers.map(makePool) }
+    }
+
+    /// The servers and map that the catalog on `servers[0]` holds, creating the catalog (the map: equal contiguous
+    /// ranges over `servers`) if there is none yet. Once it exists, the catalog names the servers; the rest of
+    /// `servers` is not read again.
+    public static func open(
+        servers: [String], logicalShards: Int = 1024, connectionsPerServer: Int = 8, logger: Logger
+    ) async throws -> ShardedDatabase {
+        precondition(!servers.isEmpty, "at least one server")
+        let catalog = ShardCatalog(conninfo: servers[0], logger: logger)
+        let snapshot = try await catalog.bootstrap(servers: servers, logicalShards: logicalShards)
+        if snapshot.servers != servers {
+            logger.notice(
+                "the shard catalog names other servers than those given; using the catalog's",
+                metadata: ["catalog": "\(snapshot.servers.map(PostgresPool.redacted))"])
+        }
+        return ShardedDatabase(
+            catalog: catalog, snapshot: snapshot, connectionsPerServer: connectionsPerServer, logger: logger)
+    }
+
+    /// The map now.
+    public var shardMap: ShardMap { placement.withLock { $0.map } }
+
+    /// The catalog version of the map now (0 without a catalog).
+    public var shardMapVersion: Int64 { placement.withLock { $0.version } }
+
+    /// Reads the catalog's version and, when it moved, the whole map; returns whether the map changed. Callers that
+    /// ask while a refresh runs share it.
+    @discardableResult
+    public func refreshShardMap() async throws -> Bool {
+        guard let catalog else { return false }
+        let task = refreshing.withLock { current in
+            if let current { return current }
+            let task = Task {
+                defer { self.refreshing.withLock { $0 = nil } }
+                guard try await catalog.version() != self.shardMapVersion else { return false }
+                return self.apply(try await catalog.snapshot())
+            }
+            current = task
+            return task
+        }
+        return try await task.value
+    }
+
+    private func apply(_ snapshot: ShardCatalog.Snapshot) -> Bool {
+        let changed = placement.withLock { placement in
+            guard snapshot.version > placement.version else { return false }
+            placement.map = snapshot.map
+            placement.version = snapshot.version
+            for conninfo in snapshot.servers.dropFirst(placement.pools.count) {
+                placement.pools.append(makePool(conninfo))
+            }
+            return true
+        }
+        if changed {
+            mapRefreshes.increment()
+            schemasCreated.store(snapshot.schemasCreated, ordering: .relaxed)
+            logger.info("shard map changed", metadata: ["version": "\(snapshot.version)"])
+        }
+        return changed
+    }
+
+    /// Records in the catalog that every shard's schema exists (see ``SchemaMigrator``).
+    func markSchemasCreated() async throws {
+        guard let catalog else { return }
+        try await catalog.markSchemasCreated()
+        schemasCreated.store(true, ordering: .relaxed)
+    }
+
+    private func makePool(_ conninfo: String) -> PostgresPool {
+        PostgresPool(
+            configuration: PostgresPool.Configuration(conninfo: conninfo, connections: connectionsPerServer),
+            logger: logger)
+    }
+
+    /// Runs `operation`, and again after reading the catalog when a shard's schema was missing where the map said:
+    /// the shard moved, or is moving. Without a catalog, runs it once.
+    private func followingMoves<Result>(_ operation: () async throws -> Result) async throws -> Result {
+        guard catalog != nil else { return try await operation() }
+        let deadline = ContinuousClock.now + Self.moveRetryWindow
+        while true {
+            do {
+                return try await operation()
+            } catch let error as PostgresError where error.isMissingSchema {
+                guard ContinuousClock.now < deadline else {
+                    // A move that stopped between its freeze and its flip: the shard waits for the mover's re-run.
+                    throw PostgresError(.unavailable, sqlState: error.sqlState, "shard moving: \(error.message)")
+                }
+                movedShardRetries.increment()
+                // The map changed: try the new location at once. It did not: the move froze the shard a moment
+                // before it changes the catalog, so wait a little.
+                if (try? await refreshShardMap()) != true {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+            }
         }
     }
 
@@ -28,7 +160,9 @@ public final class ShardedDatabase: Sendable {
         _ body: @escaping @Sendable (PostgresConnection, _ schema: String) throws -> Result
     ) async throws -> Result {
         let schema = ShardMap.schema(ofShard: shard)
-        return try await trip(toServer: shardMap.server(ofShard: shard)) { try body($0, schema) }
+        return try await followingMoves {
+            try await trip(toServer: shardMap.server(ofShard: shard)) { try body($0, schema) }
+        }
     }
 
     /// Runs `body` once on each server that holds any of `shards`, concurrently, with those of its shards: one trip
@@ -37,16 +171,19 @@ public final class ShardedDatabase: Sendable {
         holding shards: some Sequence<Int>,
         _ body: @escaping @Sendable (PostgresConnection, _ shards: [Int]) throws -> Result
     ) async throws -> [Result] {
-        let byServer = Dictionary(grouping: Set(shards), by: shardMap.server(ofShard:))
-        return try await withThrowingTaskGroup(of: Result.self) { group in
-            for (server, serverShards) in byServer {
-                group.addTask { try await self.trip(toServer: server) { try body($0, serverShards.sorted()) } }
+        let shards = Set(shards)
+        return try await followingMoves {
+            let byServer = Dictionary(grouping: shards, by: shardMap.server(ofShard:))
+            return try await withThrowingTaskGroup(of: Result.self) { group in
+                for (server, serverShards) in byServer {
+                    group.addTask { try await self.trip(toServer: server) { try body($0, serverShards.sorted()) } }
+                }
+                var results: [Result] = []
+                for try await result in group {
+                    results.append(result)
+                }
+                return results
             }
-            var results: [Result] = []
-            for try await result in group {
-                results.append(result)
-            }
-            return results
         }
     }
 
@@ -54,24 +191,28 @@ public final class ShardedDatabase: Sendable {
     public func onServer<Result: Sendable>(
         _ server: Int, _ body: @escaping @Sendable (PostgresConnection, _ shards: [Int]) throws -> Result
     ) async throws -> Result {
-        let shards = shardMap.serverOfShard.indices.filter { shardMap.serverOfShard[$0] == server }
-        return try await trip(toServer: server) { try body($0, shards) }
+        try await followingMoves {
+            try await trip(toServer: server) { try body($0, self.shardMap.shards(onServer: server)) }
+        }
     }
 
     /// Runs `body` on every physical server at once, with the shards it holds.
     public func onEveryServer<Result: Sendable>(
         _ body: @escaping @Sendable (PostgresConnection, _ shards: [Int]) throws -> Result
     ) async throws -> [Result] {
-        try await withThrowingTaskGroup(of: (Int, Result).self) { group in
-            for server in pools.indices {
-                let shards = shardMap.serverOfShard.indices.filter { shardMap.serverOfShard[$0] == server }
-                group.addTask { (server, try await self.trip(toServer: server) { try body($0, shards) }) }
+        try await followingMoves {
+            let map = shardMap
+            return try await withThrowingTaskGroup(of: (Int, Result).self) { group in
+                for server in 0..<map.serverCount {
+                    let shards = map.shards(onServer: server)
+                    group.addTask { (server, try await self.trip(toServer: server) { try body($0, shards) }) }
+                }
+                var results: [(Int, Result)] = []
+                for try await result in group {
+                    results.append(result)
+                }
+                return results.sorted { $0.0 < $1.0 }.map(\.1)
             }
-            var results: [(Int, Result)] = []
-            for try await result in group {
-                results.append(result)
-            }
-            return results.sorted { $0.0 < $1.0 }.map(\.1)
         }
     }
 
@@ -86,11 +227,12 @@ public final class ShardedDatabase: Sendable {
             for shard in shards {
                 group.addTask {
                     let schema = ShardMap.schema(ofShard: shard)
-                    let server = self.shardMap.server(ofShard: shard)
-                    return (
-                        shard,
-                        try await self.trip(toServer: server, waitingAtMost: maxWait) { try body($0, shard, schema) }
-                    )
+                    let result = try await self.followingMoves {
+                        try await self.trip(toServer: self.shardMap.server(ofShard: shard), waitingAtMost: maxWait) {
+                            try body($0, shard, schema)
+                        }
+                    }
+                    return (shard, result)
                 }
             }
             var results: [Int: Result] = [:]
@@ -139,12 +281,13 @@ public final class ShardedDatabase: Sendable {
     ) async throws -> Result {
         trips.add(1, ordering: .relaxed)
         tripCounter.increment()
-        return try await pools[server].withConnection(waitingAtMost: maxWait, body)
+        return try await placement.withLock { $0.pools[server] }.withConnection(waitingAtMost: maxWait, body)
     }
 
     public func shutdown() async throws {
-        for pool in pools {
+        for pool in placement.withLock({ $0.pools }) {
             try await pool.shutdown()
         }
+        try await catalog?.shutdown()
     }
 }

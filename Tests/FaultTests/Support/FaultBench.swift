@@ -16,11 +16,16 @@ struct FaultBench {
 
 /// Starts the system, runs `body` on a bench around it, and stops every process whatever happens (keeping the logs
 /// if `body` threw, or always when `TWEETER_KEEP_LOGS` is set).
-func withSystem<T: Sendable>(_ body: (FaultBench) async throws -> T) async throws -> T {
-    let store = try TruthStore.shared()
+/// - Parameters:
+///   - postgres: the TweetService's `--postgres` and the store the invariants read; `TWEETER_PG_URLS` unless given.
+func withSystem<T: Sendable>(
+    postgres: String? = nil, tweetServiceArguments: [String] = [], store: TruthStore? = nil,
+    _ body: (FaultBench) async throws -> T
+) async throws -> T {
+    let store = try store ?? TruthStore.shared()
     let redis = try RedisProbe.cluster()
     defer { redis.close() }
-    let system = try await SystemUnderTest.start()
+    let system = try await SystemUnderTest.start(postgres: postgres, tweetServiceArguments: tweetServiceArguments)
     do {
         let result = try await HTTPSConnection.with(port: system.gatewayPort, tls: system.tls) { connection in
             try await body(

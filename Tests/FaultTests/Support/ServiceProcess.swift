@@ -19,6 +19,8 @@ final class ServiceProcess: Sendable {
     let arguments: [String]
     let logPath: String
     private let current = Mutex<pid_t?>(nil)
+    /// How the last run ended (`waitpid`'s status), once it was reaped.
+    private let lastStatus = Mutex<Int32?>(nil)
 
     /// Prepares the process without starting it.
     init(name: String, executable: String, arguments: [String], logPath: String) {
@@ -71,8 +73,25 @@ final class ServiceProcess: Sendable {
             var status: Int32 = 0
             if waitpid(child, &status, WNOHANG) == 0 { return true }
             current = nil
+            lastStatus.withLock { $0 = status }
             return false
         }
+    }
+
+    /// Waits for a command to exit by itself and returns its exit code.
+    /// - Throws: ``FaultFailure`` when it runs longer than `limit` (it is then killed) or ends by a signal.
+    func exitCode(within limit: Duration) async throws -> Int32 {
+        let deadline = ContinuousClock.now + limit
+        while isRunning() {
+            guard ContinuousClock.now < deadline else {
+                await crash()
+                throw FaultFailure("\(name) ran longer than \(limit)\n\(logTail())")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let status = lastStatus.withLock { $0 } ?? -1
+        guard status & 0x7f == 0 else { throw FaultFailure("\(name) ended by signal \(status & 0x7f)\n\(logTail())") }
+        return (status >> 8) & 0xff
     }
 
     /// SIGTERM, then SIGKILL if it is still there after `grace`; returns once the process is gone.

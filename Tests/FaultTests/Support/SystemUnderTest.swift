@@ -33,11 +33,14 @@ struct SystemUnderTest: Sendable {
     func timelineConsumer(_ index: Int) -> String { "127.0.0.1:\(timelineServicePorts[index])" }
 
     /// Starts the system; when a process lost its port to someone else in the meantime, tries again with new ones.
-    static func start() async throws -> SystemUnderTest {
+    /// - Parameters:
+    ///   - postgres: the TweetService's `--postgres`; `TWEETER_PG_URLS` unless given.
+    ///   - tweetServiceArguments: more arguments for the TweetService.
+    static func start(postgres: String? = nil, tweetServiceArguments: [String] = []) async throws -> SystemUnderTest {
         var attempt = 1
         while true {
             do {
-                return try await startOnce()
+                return try await startOnce(postgres: postgres, tweetServiceArguments: tweetServiceArguments)
             } catch let error as FaultFailure where attempt < 3 && error.description.contains("Address already in use")
             {
                 attempt += 1
@@ -45,9 +48,9 @@ struct SystemUnderTest: Sendable {
         }
     }
 
-    private static func startOnce() async throws -> SystemUnderTest {
+    private static func startOnce(postgres: String?, tweetServiceArguments: [String]) async throws -> SystemUnderTest {
         let bin = try FaultEnvironment.value("TWEETER_BIN_DIR")
-        let postgres = try FaultEnvironment.value("TWEETER_PG_URLS")
+        let postgres = try postgres ?? FaultEnvironment.value("TWEETER_PG_URLS")
         let redis = try FaultEnvironment.value("TWEETER_REDIS_CLUSTER")
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "tweeter-faults-\(UUID().uuidString)"
@@ -67,7 +70,7 @@ struct SystemUnderTest: Sendable {
                 "serve", "--service-key-file", TestServiceKeys.file, "--listen", tweetAddress, "--postgres", postgres,
                 "--timeline-service", timelineAddresses,
                 "--scrypt-log-n", "10",
-            ],
+            ] + tweetServiceArguments,
             logPath: "\(directory)/tweet-service.log"
         )
         let timelineServices = timelinePorts.enumerated().map { index, port in
