@@ -45,12 +45,15 @@ final class ShardMoveSession {
             // The shard moves again: its previous old copy goes now rather than after the grace period.
             try dropOldCopy(pending)
         }
-        let targetServer = try catalog.register(server: target)
         let source = snapshot.map.server(ofShard: shard)
-        guard source != targetServer else {
-            logger.notice("the shard is on that server already", metadata: ["shard": "\(shard)"])
+        // Compared as databases, not as URLs: two URLs may name one database, and copying onto the database that
+        // holds the shard would first drop it.
+        let sourceIdentity = try identity(of: PostgresConnection(conninfo: snapshot.servers[source]))
+        guard try identity(of: PostgresConnection(conninfo: target)) != sourceIdentity else {
+            logger.notice("the shard is in that database already", metadata: ["shard": "\(shard)"])
             return
         }
+        let targetServer = try catalog.register(server: target)
         try withMoveLock(of: shard) {
             try catalog.start(shard: shard, source: source, target: targetServer)
             try run(
@@ -234,6 +237,13 @@ final class ShardMoveSession {
     private func tables(of schema: String, on connection: PostgresConnection) throws -> [String] {
         try connection.query("SELECT tablename FROM pg_tables WHERE schemaname = $1 ORDER BY tablename", [schema]).all
             .map { "\(schema).\(try $0.string("tablename"))" }
+    }
+
+    /// The cluster's system identifier and the database's name: equal for two connections to one database.
+    private func identity(of connection: PostgresConnection) throws -> String {
+        try connection.query(
+            "SELECT system_identifier::text || '/' || current_database() AS identity FROM pg_control_system()"
+        )[0].string("identity")
     }
 
     private func exists(schema: String, on connection: PostgresConnection) throws -> Bool {
