@@ -16,6 +16,9 @@ public struct TimelineConfiguration: Sendable {
     /// Follower ids fetched and written per fan-out job: at most a page of `list_follower_ids`
     /// (``ListFollowerIDs/limitRange``).
     public var fanOutChunkSize: Int
+    /// Pages of followers one fan-out job queues at once (``ListFollowerPageBounds``): past it, the rest is split by
+    /// a next job. Bounds the call to `chunk` × this many index entries (1,000,000 by default).
+    public var fanOutSplitPages: Int
     /// Fan-out jobs one instance works on at once.
     public var workers: Int
     /// A job a worker claimed but did not acknowledge for this long is taken over by another worker.
@@ -54,6 +57,7 @@ public struct TimelineConfiguration: Sendable {
         publicCapacity: Int = 10_000,
         publicMaxAge: Duration = .seconds(30 * 86_400),
         fanOutChunkSize: Int = 5_000,
+        fanOutSplitPages: Int = 200,
         workers: Int = 4,
         reclaimAfter: Duration = .seconds(10),
         maxDeliveries: Int = 20,
@@ -77,6 +81,10 @@ public struct TimelineConfiguration: Sendable {
             "fanOutChunkSize must be within list_follower_ids's \(ListFollowerIDs.limitRange)"
         )
         self.fanOutChunkSize = fanOutChunkSize
+        precondition(
+            ListFollowerPageBounds.maxBoundsRange.contains(UInt32(clamping: fanOutSplitPages)),
+            "fanOutSplitPages must be within list_follower_page_bounds's \(ListFollowerPageBounds.maxBoundsRange)")
+        self.fanOutSplitPages = fanOutSplitPages
         self.workers = workers
         self.reclaimAfter = reclaimAfter
         self.maxDeliveries = maxDeliveries

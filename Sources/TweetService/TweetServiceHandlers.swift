@@ -52,6 +52,9 @@ public struct TweetServiceHandlers: Sendable {
             let pages = try await handlers.graph.firstFollowerPages(of: request.userIDs, limit: request.limit)
             return IDLists(lists: pages.map { IDList(ids: $0.ids, nextCursor: $0.nextCursor) })
         }
+        register(&router, ListFollowerPageBounds.self) { handlers, request in
+            IDList(ids: try await handlers.graph.followerPageBounds(request), nextCursor: nil)
+        }
         register(&router, CreateTweet.self) { handlers, request in
             let tweet = try await handlers.tweets.create(request)
             handlers.relay?.notify(shard: TweeterID.shard(of: tweet.id))

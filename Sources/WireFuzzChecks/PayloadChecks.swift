@@ -20,6 +20,7 @@ let methods: [MethodDecoder] = [
     MethodDecoder(ListFollowerIDs.self),
     MethodDecoder(ListFollowingIDs.self),
     MethodDecoder(ListFirstFollowerPages.self),
+    MethodDecoder(ListFollowerPageBounds.self),
     MethodDecoder(CreateTweet.self),
     MethodDecoder(GetTweets.self),
     MethodDecoder(DeleteTweet.self),

@@ -154,7 +154,8 @@ extension FaultInjectionTests {
             let authors = users
             async let load = traffic.run(system: system, authors: authors, reader: authors[0])
             let arguments = [
-                "rebalance", "--postgres", databases.primaries[0], "--add-server", databases.spare, "--grace-seconds", "1",
+                "rebalance", "--postgres", databases.primaries[0], "--add-server", databases.spare, "--grace-seconds",
+                "1",
             ]
             let executable = "\(try FaultEnvironment.value("TWEETER_BIN_DIR"))/tweet-service"
             // The first run crashes as its first move has flipped; the second completes that move and the plan.

@@ -27,7 +27,9 @@ struct FanOutProcessor: Sendable {
         case .event(let event):
             try await apply(event)
         case .followerChunk(let tweetID, let authorID, let cursor, let remove):
-            try await fanOut(tweetID: tweetID, authorID: authorID, cursor: cursor, remove: remove)
+            try await fanOutToAll(tweetID: tweetID, authorID: authorID, after: cursor, remove: remove)
+        case .followerRange(let tweetID, let authorID, let cursor, let until, let remove):
+            try await fanOut(tweetID: tweetID, authorID: authorID, cursor: cursor, until: until, remove: remove)
         }
     }
 
@@ -200,16 +202,40 @@ struct FanOutProcessor: Sendable {
         }
     }
 
-    /// One page of followers: write (or remove) the tweet in each home timeline, then queue the next page.
-    private func fanOut(tweetID: Int64, authorID: Int64, cursor: Int64?, remove: Bool) async throws {
+    /// Every follower after `cursor`: reads where their pages begin (one call, however many pages), queues all pages
+    /// but the first at once, then does the first. Past ``TimelineConfiguration/fanOutSplitPages`` pages, the rest is
+    /// one more job like this one.
+    private func fanOutToAll(tweetID: Int64, authorID: Int64, after cursor: Int64?, remove: Bool) async throws {
+        if !remove, try await cache.isDeleted(tweetID) {
+            return  // deleted meanwhile: the delete's own chunks remove whatever earlier chunks added
+        }
+        let bounds = try await tweetService.call(
+            ListFollowerPageBounds.self,
+            FollowerPageBoundsQuery(
+                userID: authorID, below: cursor, every: UInt32(configuration.fanOutChunkSize),
+                maxBounds: UInt32(configuration.fanOutSplitPages)),
+            timeout: .seconds(30)
+        ).ids
+        let split = FollowerRanges(
+            tweetID: tweetID, authorID: authorID, after: cursor, bounds: bounds,
+            isComplete: bounds.count < configuration.fanOutSplitPages, remove: remove)
+        // The other pages are queued first, so that other workers start on them while this one writes the first.
+        if !split.queued.isEmpty {
+            _ = try await redis.pipeline(split.queued.map(FanOutQueue.addOnce), replicatedTo: configuration.replication)
+        }
+        try await fanOut(tweetID: tweetID, authorID: authorID, cursor: cursor, until: split.firstUntil, remove: remove)
+    }
+
+    /// The followers after `cursor` down to the edge `until`: write (or remove) the tweet in each home timeline. A
+    /// range that holds more than a page (follows made inside it since its bounds were read) goes on in a next job.
+    private func fanOut(tweetID: Int64, authorID: Int64, cursor: Int64?, until: Int64, remove: Bool) async throws {
         if !remove, try await cache.isDeleted(tweetID) {
             return  // deleted meanwhile: the delete's own chunks remove whatever earlier chunks added
         }
         let page = try await followerPage(of: authorID, after: cursor)
-        // The next page is queued first, so that another worker starts on it while this page is written: the chunks
-        // of one tweet run in parallel over every worker of every instance, not one after another.
-        if let next = page.nextCursor {
-            let job = FanOutJob(.followerChunk(tweetID: tweetID, authorID: authorID, cursor: next, remove: remove))
+        if let next = page.nextCursor, next > until {
+            let job = FanOutJob(
+                .followerRange(tweetID: tweetID, authorID: authorID, cursor: next, until: until, remove: remove))
             _ = try await redis.pipeline([FanOutQueue.addOnce(job)], replicatedTo: configuration.replication)
         }
         if remove {

@@ -89,9 +89,16 @@ struct FanOutQueue: Sendable {
     /// of the rest of the fan-out each time, multiplying the work for as long as the fault lasts. A marker beside the
     /// stream (same hash tag, so one script does both atomically) records that the chunk was queued.
     static func addOnce(_ job: FanOutJob) -> RedisCommand {
-        guard case .followerChunk(let tweetID, _, let cursor, let remove) = job.work else { return add(job) }
         let stream = FanOutStreams.key(for: job)
-        let marker = "\(stream):queued:\(tweetID):\(cursor.map(String.init) ?? "first"):\(remove ? "remove" : "add")"
+        let marker: String
+        switch job.work {
+        case .event: return add(job)
+        case .followerChunk(let tweetID, _, let cursor, let remove):
+            marker = "\(stream):queued:\(tweetID):\(cursor.map(String.init) ?? "first"):\(remove ? "remove" : "add")"
+        case .followerRange(let tweetID, _, let cursor, _, let remove):
+            marker =
+                "\(stream):queued:\(tweetID):\(cursor.map(String.init) ?? "first"):\(remove ? "remove" : "add"):range"
+        }
         return RedisCommand(
             arguments: [
                 Array("EVAL".utf8), Array(queueOnceScript.utf8), Array("2".utf8), Array(stream.utf8),

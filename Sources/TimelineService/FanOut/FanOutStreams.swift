@@ -35,7 +35,7 @@ public enum FanOutStreams {
             switch job.work {
             case .event(let event):
                 UInt64(bitPattern: event.id)  // outbox row ids count up: consecutive events take every stream in turn
-            case .followerChunk(let tweetID, _, let cursor, _):
+            case .followerChunk(let tweetID, _, let cursor, _), .followerRange(let tweetID, _, let cursor, _, _):
                 mixed(UInt64(bitPattern: tweetID) ^ UInt64(bitPattern: cursor ?? 0))
             }
         return keys[Int(spread % UInt64(keys.count))]

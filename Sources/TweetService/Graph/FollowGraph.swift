@@ -157,6 +157,30 @@ public struct FollowGraph: Sendable {
         return (page.map(\.0), rows.count > page.count ? page.last?.1 : nil)
     }
 
+    /// Where the user's follower pages of `every` begin below `below`: the edge ids at ranks `every`, 2 × `every`, …,
+    /// newest first, at most `maxBounds` of them. One index-only scan of at most `every` × `maxBounds` entries.
+    public func followerPageBounds(_ query: FollowerPageBoundsQuery) async throws -> [Int64] {
+        guard let shard = database.shardMap.shard(ofID: query.userID) else {
+            throw WireError(.notFound, reason: "unknown_user", "no user \(query.userID)")
+        }
+        let parameters = [
+            String(query.userID), query.below.map(String.init), String(query.every), String(query.maxBounds),
+        ]
+        return try await database.withShard(shard) { connection, schema in
+            let statement = PreparedStatement(
+                name: "follower_page_bounds.\(schema)",
+                sql: """
+                    SELECT edge_id FROM (
+                        SELECT edge_id, row_number() OVER (ORDER BY edge_id DESC) AS rank FROM \(schema).followers
+                        WHERE followee_id = $1::bigint AND ($2::bigint IS NULL OR edge_id < $2::bigint)
+                        ORDER BY edge_id DESC LIMIT $3::bigint * $4::bigint
+                    ) ranked WHERE rank % $3::bigint = 0 ORDER BY edge_id DESC
+                    """
+            )
+            return try connection.execute(statement, parameters).all.map { try $0.int64("edge_id") }
+        }
+    }
+
     /// The first page of followers of each of `users`, newest first, in the order given (a user asked twice gets the
     /// same page twice): one statement per server, however many users and shards. The limit is bounded by
     /// ``ListFirstFollowerPages/checkBounds(_:)``.
