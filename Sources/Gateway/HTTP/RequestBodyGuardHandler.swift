@@ -19,6 +19,11 @@ typealias ResponsePart = HTTP1Channel.Value.OutboundElement
 /// Enforces, on one connection, the body limit (``RequestBodyGuard``), the time a request may take to arrive and the
 /// time its answer may take to leave (a client that stops reading holds no connection for ever).
 ///
+/// Deadlines cost no timer per request: each kind has at most one timer per connection, which is not cancelled when a
+/// request or answer completes in time. When it fires it looks at what is under way now, closes the connection if
+/// that is overdue, and otherwise sets itself for that one's deadline. A keep-alive connection answering a thousand
+/// requests within a timeout sets one timer, not two thousand (each a heap insert and removal on the event loop).
+///
 /// Sits between the HTTP codec and Hummingbird's request handling. After answering an oversized request it closes
 /// gently: it ends its own sending side (after TLS close_notify), drops what the client still sends, and closes once
 /// the client does or ``GatewayConfiguration/Limits/lingerTimeout`` passes. Closing at once, with unread bytes in the
@@ -36,6 +41,9 @@ final class RequestBodyGuardHandler: ChannelDuplexHandler, RemovableChannelHandl
     private let logger: Logger
     private var readTimer: Scheduled<Void>?
     private var writeTimer: Scheduled<Void>?
+    /// When the request being read began to arrive, and when the answer being written began to leave.
+    private var readStarted: NIODeadline?
+    private var writeStarted: NIODeadline?
     private var lingerTimer: Scheduled<Void>?
     private var isLingering = false
     /// Set while Hummingbird's own answer to an unparsable request (a bodiless 400) goes out, to give it our JSON body.
@@ -99,7 +107,7 @@ final class RequestBodyGuardHandler: ChannelDuplexHandler, RemovableChannelHandl
             let written = context.eventLoop.makePromise(of: Void.self)
             context.write(data, promise: written)
             written.futureResult.assumeIsolated().whenComplete { [weak self] result in
-                self?.cancelWriteTimer()
+                self?.writeFinished()
                 promise?.completeWith(result)
             }
         case .end:
@@ -108,13 +116,13 @@ final class RequestBodyGuardHandler: ChannelDuplexHandler, RemovableChannelHandl
             case .forward:
                 context.write(data, promise: written)
                 written.futureResult.assumeIsolated().whenComplete { [weak self] result in
-                    self?.cancelWriteTimer()
+                    self?.writeFinished()
                     promise?.completeWith(result)
                 }
             case .forwardThenClose:
                 context.writeAndFlush(data, promise: written)
                 written.futureResult.assumeIsolated().whenComplete { [weak self] result in
-                    self?.cancelWriteTimer()
+                    self?.writeFinished()
                     promise?.completeWith(result)
                     self?.linger(context: context)
                 }
@@ -150,29 +158,53 @@ final class RequestBodyGuardHandler: ChannelDuplexHandler, RemovableChannelHandl
         context.fireChannelInactive()
     }
 
-    /// The read timer runs from a request's head to its end.
+    /// The read deadline runs from a request's head to its end.
     private func updateReadTimer(context: ChannelHandlerContext) {
         guard bodyGuard.isReadingRequest else {
-            readTimer?.cancel()
-            readTimer = nil
+            readStarted = nil
             return
         }
-        guard readTimer == nil else { return }
-        readTimer = context.eventLoop.assumeIsolated().scheduleTask(in: readTimeout) { [weak self] in
+        guard readStarted == nil else { return }
+        let now = context.eventLoop.now
+        readStarted = now
+        if readTimer == nil {
+            armReadTimer(at: now + readTimeout, context: context)
+        }
+    }
+
+    private func armReadTimer(at deadline: NIODeadline, context: ChannelHandlerContext) {
+        readTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [weak self] in
             guard let self else { return }
             readTimer = nil
+            guard let started = readStarted else { return }  // nothing being read: no timer until the next head
+            guard context.eventLoop.now >= started + readTimeout else {
+                armReadTimer(at: started + readTimeout, context: context)
+                return
+            }
             logger.info(
                 "closing a connection whose request did not arrive in time", metadata: ["limit": "\(readTimeout)"])
             context.close(promise: nil)
         }
     }
 
-    /// The write timer runs from a response's head until its end is written to the socket.
+    /// The write deadline runs from a response's head until its end is written to the socket.
     private func startWriteTimer(context: ChannelHandlerContext) {
-        writeTimer?.cancel()
-        writeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: writeTimeout) { [weak self] in
+        let now = context.eventLoop.now
+        writeStarted = now
+        if writeTimer == nil {
+            armWriteTimer(at: now + writeTimeout, context: context)
+        }
+    }
+
+    private func armWriteTimer(at deadline: NIODeadline, context: ChannelHandlerContext) {
+        writeTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [weak self] in
             guard let self else { return }
             writeTimer = nil
+            guard let started = writeStarted else { return }  // nothing being written: no timer until the next head
+            guard context.eventLoop.now >= started + writeTimeout else {
+                armWriteTimer(at: started + writeTimeout, context: context)
+                return
+            }
             logger.info(
                 "closing a connection whose client did not read its answer in time",
                 metadata: ["limit": "\(writeTimeout)"])
@@ -180,9 +212,9 @@ final class RequestBodyGuardHandler: ChannelDuplexHandler, RemovableChannelHandl
         }
     }
 
-    private func cancelWriteTimer() {
-        writeTimer?.cancel()
-        writeTimer = nil
+    /// The answer under way was written in time.
+    private func writeFinished() {
+        writeStarted = nil
     }
 
     private func linger(context: ChannelHandlerContext) {
@@ -201,7 +233,10 @@ final class RequestBodyGuardHandler: ChannelDuplexHandler, RemovableChannelHandl
     private func cancelTimers() {
         readTimer?.cancel()
         readTimer = nil
-        cancelWriteTimer()
+        readStarted = nil
+        writeTimer?.cancel()
+        writeTimer = nil
+        writeStarted = nil
         lingerTimer?.cancel()
         lingerTimer = nil
     }
