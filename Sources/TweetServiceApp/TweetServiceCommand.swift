@@ -28,11 +28,12 @@ struct StoreOptions: ParsableArguments {
     @Option(help: "Connections (and threads) per PostgreSQL server.")
     var connectionsPerServer: Int = 8
 
-    func database(logger: Logger) -> ShardedDatabase {
-        let servers = postgres.split(separator: ",").map(String.init)
-        return ShardedDatabase(
+    var servers: [String] { postgres.split(separator: ",").map(String.init) }
+
+    func database(replicas: ReplicaReads? = nil, logger: Logger) -> ShardedDatabase {
+        ShardedDatabase(
             servers: servers, shardMap: ShardMap(logicalShards: logicalShards, servers: servers.count),
-            connectionsPerServer: connectionsPerServer, logger: logger
+            connectionsPerServer: connectionsPerServer, replicas: replicas, logger: logger
         )
     }
 }
@@ -55,6 +56,7 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Serve the TweetService over Wire.")
 
     @OptionGroup var store: StoreOptions
+    @OptionGroup var replicaOptions: ReplicaOptions
     @OptionGroup var serviceKey: ServiceKeyOptions
     @OptionGroup var wireTLS: WireTLSOptions
 
@@ -86,7 +88,8 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--listen and --timeline-service take host:port")
         }
         let keys = try serviceKey.keys()
-        let database = store.database(logger: logger)
+        let replicas = try replicaOptions.reads(primaries: store.servers, logger: logger)
+        let database = store.database(replicas: replicas, logger: logger)
         try await SchemaMigrator(database: database, logger: logger).migrate()
         let timelineClient = WireClient(
             configuration: WireClientConfiguration(
@@ -111,8 +114,13 @@ struct Serve: AsyncParsableCommand {
             logger: logger
         )
         let repairer = FollowRepairer(graph: FollowGraph(database: database), logger: logger)
-        try await process.run([server, relay, repairer])
+        var services: [any Service] = [server, relay, repairer]
+        if let replicas {
+            services.append(ReplicaMonitor(reads: replicas))
+        }
+        try await process.run(services)
         try await database.shutdown()
+        try await replicas?.shutdown()
         try await hasher.shutdown()
     }
 }

@@ -6,14 +6,21 @@ import Synchronization
 public final class ShardedDatabase: Sendable {
     public let shardMap: ShardMap
     private let pools: [PostgresPool]
+    /// Where ``ReadSource/caughtUpReplica`` reads go first; without it they go to the primaries.
+    private let replicas: ReplicaReads?
     private let trips = Atomic<Int>(0)
     private let tripCounter = Counter(label: "tweet_service_server_trips_total")
 
     /// - Parameters:
     ///   - servers: one libpq connection string per physical server, in shard-map order.
-    public init(servers: [String], shardMap: ShardMap, connectionsPerServer: Int = 8, logger: Logger) {
+    ///   - replicas: the servers' streaming replicas, for lag-tolerant reads.
+    public init(
+        servers: [String], shardMap: ShardMap, connectionsPerServer: Int = 8, replicas: ReplicaReads? = nil,
+        logger: Logger
+    ) {
         precondition(servers.count == shardMap.serverCount, "the shard map names \(shardMap.serverCount) servers")
         self.shardMap = shardMap
+        self.replicas = replicas
         self.pools = servers.map {
             PostgresPool(
                 configuration: PostgresPool.Configuration(conninfo: $0, connections: connectionsPerServer),
@@ -21,26 +28,29 @@ public final class ShardedDatabase: Sendable {
         }
     }
 
-    /// Runs `body` on the server holding `shard`, with the shard's schema name.
+    /// Runs `body` on the server holding `shard` (on its replica if `source` allows and it has caught up), with the
+    /// shard's schema name.
     @discardableResult
     public func withShard<Result: Sendable>(
-        _ shard: Int,
+        _ shard: Int, from source: ReadSource = .primary,
         _ body: @escaping @Sendable (PostgresConnection, _ schema: String) throws -> Result
     ) async throws -> Result {
         let schema = ShardMap.schema(ofShard: shard)
-        return try await trip(toServer: shardMap.server(ofShard: shard)) { try body($0, schema) }
+        return try await trip(toServer: shardMap.server(ofShard: shard), from: source) { try body($0, schema) }
     }
 
     /// Runs `body` once on each server that holds any of `shards`, concurrently, with those of its shards: one trip
     /// per server, however many shards, for reads that can ask all of a server's shards in one statement.
     public func onServers<Result: Sendable>(
-        holding shards: some Sequence<Int>,
+        holding shards: some Sequence<Int>, from source: ReadSource = .primary,
         _ body: @escaping @Sendable (PostgresConnection, _ shards: [Int]) throws -> Result
     ) async throws -> [Result] {
         let byServer = Dictionary(grouping: Set(shards), by: shardMap.server(ofShard:))
         return try await withThrowingTaskGroup(of: Result.self) { group in
             for (server, serverShards) in byServer {
-                group.addTask { try await self.trip(toServer: server) { try body($0, serverShards.sorted()) } }
+                group.addTask {
+                    try await self.trip(toServer: server, from: source) { try body($0, serverShards.sorted()) }
+                }
             }
             var results: [Result] = []
             for try await result in group {
@@ -111,10 +121,11 @@ public final class ShardedDatabase: Sendable {
     public func select<Row: Sendable>(
         idsByShard: [Int: [Int64]],
         sharedParameters: [String?] = [],
+        from source: ReadSource = .primary,
         branch: @escaping @Sendable (_ schema: String, _ ids: String) -> String,
         decode: @escaping @Sendable (PostgresRow) throws -> Row
     ) async throws -> [Row] {
-        try await onServers(holding: idsByShard.keys) { connection, shards in
+        try await onServers(holding: idsByShard.keys, from: source) { connection, shards in
             let first = sharedParameters.count + 1
             let parameters = sharedParameters + shards.map { idsByShard[$0, default: []].postgresArray }
             if shards.count == 1 {
@@ -134,12 +145,17 @@ public final class ShardedDatabase: Sendable {
     public var tripCount: Int { trips.load(ordering: .relaxed) }
 
     private func trip<Result: Sendable>(
-        toServer server: Int, waitingAtMost maxWait: Duration? = nil,
+        toServer server: Int, waitingAtMost maxWait: Duration? = nil, from source: ReadSource = .primary,
         _ body: @escaping @Sendable (PostgresConnection) throws -> Result
     ) async throws -> Result {
         trips.add(1, ordering: .relaxed)
         tripCounter.increment()
-        return try await pools[server].withConnection(waitingAtMost: maxWait, body)
+        guard source == .caughtUpReplica, let replicas else {
+            return try await pools[server].withConnection(waitingAtMost: maxWait, body)
+        }
+        return try await replicas.read(onServer: server, body) {
+            try await pools[server].withConnection(waitingAtMost: maxWait, body)
+        }
     }
 
     public func shutdown() async throws {
