@@ -81,7 +81,7 @@ public final class ReplicaReads: Sendable {
     private let servers: [Server?]
     private let states: Mutex<[ServerState]>
     private let replicaReads = Atomic<Int>(0)
-    private let primaryReads = Atomic<Int>(0)
+    private let primaryReads = Mutex<[ReplicaHealth.Reason: Int]>([:])
     private let servedByReplica: [Counter]
     private let servedByPrimary: [[ReplicaHealth.Reason: Counter]]
     private let lagGauges: [Gauge]
@@ -139,7 +139,20 @@ public final class ReplicaReads: Sendable {
     /// Lag-tolerant reads answered by a replica so far.
     public var readsServedByReplicas: Int { replicaReads.load(ordering: .relaxed) }
     /// Lag-tolerant reads answered by a primary so far (no replica, or it was skipped, behind, or failed).
-    public var readsServedByPrimaries: Int { primaryReads.load(ordering: .relaxed) }
+    public var readsServedByPrimaries: Int { primaryReads.withLock { $0.values.reduce(0, +) } }
+
+    /// Lag-tolerant reads answered by a primary so far for `reason`.
+    func readsServedByPrimaries(because reason: ReplicaHealth.Reason) -> Int {
+        primaryReads.withLock { $0[reason, default: 0] }
+    }
+
+    /// The route a lag-tolerant read on `server` would take now, before its fence.
+    func route(onServer server: Int) -> ReplicaHealth.Route {
+        guard servers[server] != nil else { return .primary(.none) }
+        return states.withLock {
+            $0[server].health.route(at: .now, maxLag: configuration.maxLag, maxAge: configuration.maxMeasurementAge)
+        }
+    }
 
     /// Runs the read `body` on `server`'s replica when it has caught up, and otherwise (or when it fails there) with
     /// `onPrimary`, which runs it on the primary.
@@ -148,16 +161,14 @@ public final class ReplicaReads: Sendable {
         _ body: @escaping @Sendable (PostgresConnection) throws -> Result,
         onPrimary: () async throws -> Result
     ) async throws -> Result {
-        guard let pools = servers[server] else {
-            return try await servedByThePrimary(server, .none, onPrimary)
-        }
-        let route = states.withLock {
-            $0[server].health.route(
-                at: .now, maxLag: configuration.maxLag, maxAge: configuration.maxMeasurementAge)
-        }
-        guard route == .replica else {
-            guard case .primary(let reason) = route else { preconditionFailure("a route is one or the other") }
+        let pools: Server
+        switch (route(onServer: server), servers[server]) {
+        case (.replica, let server?):
+            pools = server
+        case (.primary(let reason), _):
             return try await servedByThePrimary(server, reason, onPrimary)
+        case (.replica, nil):
+            return try await servedByThePrimary(server, .none, onPrimary)
         }
         let fence: Int64
         do {
@@ -191,7 +202,8 @@ public final class ReplicaReads: Sendable {
     }
 
     /// Measures every replica once, concurrently: the primary's WAL position, then the replica's replay position.
-    func measure() async {
+    /// ``ReplicaMonitor`` calls it every ``Configuration/measurementInterval``.
+    public func measure() async {
         await withTaskGroup(of: Void.self) { group in
             for (server, pools) in servers.enumerated() {
                 guard let pools else { continue }
@@ -229,7 +241,7 @@ public final class ReplicaReads: Sendable {
     private func servedByThePrimary<Result>(
         _ server: Int, _ reason: ReplicaHealth.Reason, _ onPrimary: () async throws -> Result
     ) async throws -> Result {
-        primaryReads.add(1, ordering: .relaxed)
+        primaryReads.withLock { $0[reason, default: 0] += 1 }
         servedByPrimary[server][reason]?.increment()
         return try await onPrimary()
     }
