@@ -96,7 +96,9 @@ struct ReplicaReadsTests {
                     try await Task.sleep(for: .milliseconds(100))
                     await reads.measure()
                 }
-                let (byReplica, lagging) = (reads.readsServedByReplicas, reads.readsServedByPrimaries(because: .lagging))
+                let (byReplica, lagging) = (
+                    reads.readsServedByReplicas, reads.readsServedByPrimaries(because: .lagging)
+                )
                 for _ in 0..<10 {
                     _ = try await graph.set(FollowEdge(followerID: follower.id, followeeID: author.id), following: true)
                     let page = try await graph.page(PageRequest(userID: author.id, limit: 10), followers: true)

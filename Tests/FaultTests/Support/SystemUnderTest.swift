@@ -60,13 +60,15 @@ struct SystemUnderTest: Sendable {
         let gatewayPort = try await freePort()
         let tweetAddress = "127.0.0.1:\(tweetPort)"
         let timelineAddresses = timelinePorts.map { "127.0.0.1:\($0)" }.joined(separator: ",")
+        // The replicas that scripts/infra started beside the primaries serve the lag-tolerant reads.
+        let replicas = ProcessInfo.processInfo.environment["TWEETER_PG_REPLICA_URLS"] ?? ""
 
         let tweetService = ServiceProcess(
             name: "tweet-service", executable: "\(bin)/tweet-service",
             arguments: [
                 "serve", "--service-key-file", TestServiceKeys.file, "--listen", tweetAddress, "--postgres", postgres,
                 "--timeline-service", timelineAddresses,
-                "--scrypt-log-n", "10",
+                "--scrypt-log-n", "10", "--postgres-replicas", replicas,
             ],
             logPath: "\(directory)/tweet-service.log"
         )
