@@ -62,6 +62,8 @@ public final class ReplicaReads: Sendable {
     private struct Server: Sendable {
         /// To the primary: its WAL position, for fences and measurements (never a row read).
         let primaryProbe: PostgresPool
+        /// The primary's position after a read began, one statement shared by the reads that wait for it.
+        let fence: WALFence
         /// To the replica: the reads.
         let replica: PostgresPool
         /// To the replica: the monitor's measurements, so that they never wait behind reads.
@@ -93,11 +95,15 @@ public final class ReplicaReads: Sendable {
         self.configuration = configuration
         self.servers = zip(primaries, configuration.replicas).map { primary, replica in
             replica.map { replica in
+                let probe = PostgresPool(
+                    configuration: PostgresPool.Configuration(conninfo: primary, connections: 2), logger: logger)
                 // Reads on a replica wait less for a connection and run shorter than on a primary: the primary that
                 // answers when they fail still has its whole bound inside the caller's deadline.
-                Server(
-                    primaryProbe: PostgresPool(
-                        configuration: PostgresPool.Configuration(conninfo: primary, connections: 2), logger: logger),
+                return Server(
+                    primaryProbe: probe,
+                    fence: WALFence {
+                        try await probe.withConnection { try Self.position(Self.primaryPosition, on: $0) }
+                    },
                     replica: PostgresPool(
                         configuration: PostgresPool.Configuration(
                             conninfo: replica, connections: configuration.connectionsPerReplica,
@@ -172,7 +178,7 @@ public final class ReplicaReads: Sendable {
         }
         let fence: Int64
         do {
-            fence = try await pools.primaryProbe.withConnection { try Self.position(Self.primaryPosition, on: $0) }
+            fence = try await pools.fence.position()
         } catch {
             return try await servedByThePrimary(server, .unmeasured, onPrimary)
         }
