@@ -53,20 +53,22 @@ struct ReplicaReadsBenchmark: AsyncParsableCommand {
             }
             let primaryStats = ServerStatistics(urls: harness.serverURLs, logger: logger)
             let replicaStats = ServerStatistics(urls: replicaURLs, logger: logger)
+            // The baseline names no replica, so that its reads are counted as the replicated run's are.
+            let noReads = ReplicaReads(
+                primaries: harness.serverURLs,
+                configuration: ReplicaReads.Configuration(replicas: replicaURLs.map { _ in nil }), logger: logger)
             let reads = ReplicaReads(
                 primaries: harness.serverURLs, configuration: ReplicaReads.Configuration(replicas: replicaURLs),
                 logger: logger)
-            let replicated = ShardedDatabase(
-                servers: harness.serverURLs, shardMap: harness.database.shardMap,
-                connectionsPerServer: servers.pgConnections, replicas: reads, logger: logger)
+            let (unreplicated, replicated) = (database(harness, noReads, logger), database(harness, reads, logger))
             let phases = try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await ReplicaMonitor(reads: reads).run() }
                 defer { group.cancelAll() }
                 let baseline = try await measure(
-                    "primaries only", database: harness.database, replicaReads: nil, workload: workload,
+                    "primaries only", database: unreplicated, reads: noReads, workload: workload,
                     primaries: primaryStats, replicas: replicaStats)
                 let withReplicas = try await measure(
-                    "replicas", database: replicated, replicaReads: reads, workload: workload, primaries: primaryStats,
+                    "replicas", database: replicated, reads: reads, workload: workload, primaries: primaryStats,
                     replicas: replicaStats)
                 return (baseline, withReplicas)
             }
@@ -91,11 +93,11 @@ struct ReplicaReadsBenchmark: AsyncParsableCommand {
             report(
                 "primary load with replicas / without: transactions "
                     + ratio(phases.1.primaries.transactions, phases.0.primaries.transactions) + ", tuples read "
-                    + ratio(phases.1.primaries.tuples, phases.0.primaries.tuples)
-                    + " (reads served by replicas: \(reads.readsServedByReplicas), by primaries: "
-                    + "\(reads.readsServedByPrimaries))")
-            try await replicated.shutdown()
-            try await reads.shutdown()
+                    + ratio(phases.1.primaries.tuples, phases.0.primaries.tuples))
+            for (database, reads) in [(unreplicated, noReads), (replicated, reads)] {
+                try await database.shutdown()
+                try await reads.shutdown()
+            }
             try await primaryStats.shutdown()
             try await replicaStats.shutdown()
         }
@@ -110,14 +112,21 @@ struct ReplicaReadsBenchmark: AsyncParsableCommand {
         var seconds: Double
     }
 
+    /// A store on the benchmark database with `reads` for its lag-tolerant reads.
+    private func database(_ harness: TweetServiceHarness, _ reads: ReplicaReads, _ logger: Logger) -> ShardedDatabase {
+        ShardedDatabase(
+            servers: harness.serverURLs, shardMap: harness.database.shardMap,
+            connectionsPerServer: servers.pgConnections, replicas: reads, logger: logger)
+    }
+
     private func measure(
-        _ name: String, database: ShardedDatabase, replicaReads: ReplicaReads?, workload: ReplicaWorkload,
+        _ name: String, database: ShardedDatabase, reads: ReplicaReads, workload: ReplicaWorkload,
         primaries: ServerStatistics, replicas: ServerStatistics
     ) async throws -> Phase {
         let (primariesBefore, replicasBefore) = (try await primaries.counts(), try await replicas.counts())
         let clock = ContinuousClock()
         let started = clock.now
-        let reads = try await workload.run(rounds: rounds, concurrency: concurrency, database: database)
+        try await workload.run(rounds: rounds, concurrency: concurrency, database: database)
         let seconds = (clock.now - started).inSeconds
         // An idle backend reports its counters within 10 s (PGSTAT_IDLE_INTERVAL); the pools' connections stay open.
         try await Task.sleep(for: .seconds(11))
@@ -125,8 +134,7 @@ struct ReplicaReadsBenchmark: AsyncParsableCommand {
         report("# \(name): \(rounds) rounds in \(fixed(seconds, decimals: 1)) s")
         return Phase(
             name: name, primaries: primariesAfter - primariesBefore, replicas: replicasAfter - replicasBefore,
-            served: replicaReads.map { "\($0.readsServedByReplicas) / \($0.readsServedByPrimaries)" } ?? "0 / \(reads)",
-            seconds: seconds)
+            served: "\(reads.readsServedByReplicas) / \(reads.readsServedByPrimaries)", seconds: seconds)
     }
 
     private func ratio(_ part: Int64, _ whole: Int64) -> String {
