@@ -2,7 +2,8 @@ import ServiceLifecycle
 
 /// Measures the replicas' lag every ``ReplicaReads/Configuration/measurementInterval``, off the request path: each
 /// measurement is two statements on connections of the monitor's own (on the pools' threads, never the cooperative
-/// pool), so a replica that hangs delays only its own measurement, and then is skipped for being unmeasured.
+/// pool), and each server is measured by a loop of its own, so a replica that hangs delays only its own
+/// measurements, and is then skipped for being unmeasured.
 public struct ReplicaMonitor: Service {
     let reads: ReplicaReads
 
@@ -11,9 +12,15 @@ public struct ReplicaMonitor: Service {
     }
 
     public func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            await reads.measure()
-            try? await Task.sleep(for: reads.configuration.measurementInterval)
+        await withDiscardingTaskGroup { group in
+            for server in reads.serversWithReplicas {
+                group.addTask {
+                    while !Task.isShuttingDownGracefully && !Task.isCancelled {
+                        await reads.measure(server: server)
+                        try? await Task.sleep(for: reads.configuration.measurementInterval)
+                    }
+                }
+            }
         }
     }
 }

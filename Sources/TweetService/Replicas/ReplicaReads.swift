@@ -207,18 +207,22 @@ public final class ReplicaReads: Sendable {
         }
     }
 
-    /// Measures every replica once, concurrently: the primary's WAL position, then the replica's replay position.
-    /// ``ReplicaMonitor`` calls it every ``Configuration/measurementInterval``.
+    /// The servers that have a replica.
+    var serversWithReplicas: [Int] { servers.indices.filter { servers[$0] != nil } }
+
+    /// Measures every replica once, concurrently.
     public func measure() async {
         await withTaskGroup(of: Void.self) { group in
-            for (server, pools) in servers.enumerated() {
-                guard let pools else { continue }
-                group.addTask { await self.measure(server, pools) }
+            for server in serversWithReplicas {
+                group.addTask { await self.measure(server: server) }
             }
         }
     }
 
-    private func measure(_ server: Int, _ pools: Server) async {
+    /// Measures the replica of `server`: the primary's WAL position, then the replica's replay position.
+    /// ``ReplicaMonitor`` calls it every ``Configuration/measurementInterval``.
+    func measure(server: Int) async {
+        guard let pools = servers[server] else { return }
         do {
             let primary = try await pools.primaryProbe.withConnection {
                 try Self.position(Self.primaryPosition, on: $0)
