@@ -5,7 +5,8 @@ struct ReplicaHealth: Sendable, Hashable {
         /// The server has no replica.
         case none
         /// No measurement within ``ReplicaReads/Configuration/maxMeasurementAge`` (the monitor cannot reach the
-        /// replica or its primary, or has not measured yet).
+        /// replica or its primary, or has not measured yet), or the primary's position for the read's fence could
+        /// not be read.
         case unmeasured
         /// The last measurement, or a read since it, failed to reach the replica.
         case down
