@@ -54,8 +54,8 @@ struct FollowerLatencyBenchmark: AsyncParsableCommand {
                 var homes: [Int64] = []
                 var lastFollowers: [Int64] = []
                 for (index, author) in authors.enumerated() {
-                    let ids = try await addFollowers(
-                        index == 0 ? followers : creatorFollowers, to: author, database: tweets.database)
+                    let ids = try await tweets.addSyntheticFollowers(
+                        index == 0 ? followers : creatorFollowers, to: author)
                     homes += ids
                     lastFollowers.append(ids[0])
                 }
@@ -130,19 +130,6 @@ struct FollowerLatencyBenchmark: AsyncParsableCommand {
     }
 
     /// Inserts `count` follower rows for `author` with made-up ids; the first id is on the edge written last.
-    private func addFollowers(_ count: Int, to author: UserRecord, database: ShardedDatabase) async throws -> [Int64] {
-        let ids = BenchmarkKeys.syntheticUserIDs(count: count)
-        try await database.withShard(TweeterID.shard(of: author.id)) { connection, schema in
-            try connection.query(
-                """
-                INSERT INTO \(schema).followers (followee_id, follower_id, edge_id)
-                SELECT $1, $2::bigint + g, g FROM generate_series(1, $3::bigint) g
-                """,
-                [String(author.id), String(ids[0] - 1), String(count)]
-            )
-        }
-        return ids
-    }
 }
 
 /// Tweets as one author and times each until one follower's home timeline holds it.

@@ -12,7 +12,7 @@ struct StoreBenchmarkCommand: AsyncParsableCommand {
         abstract: "The tweet store and the timelines against pgbench and redis-benchmark, measured in the same run.",
         subcommands: [
             TweetsBenchmark.self, FanOutBenchmark.self, DeliveryBenchmark.self, ReadLatencyBenchmark.self,
-            MemoryBenchmark.self, FollowerLatencyBenchmark.self,
+            MemoryBenchmark.self, FollowerLatencyBenchmark.self, ReplicaReadsBenchmark.self,
         ]
     )
 }

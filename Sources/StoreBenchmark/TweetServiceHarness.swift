@@ -122,6 +122,22 @@ struct TweetServiceHarness: Sendable {
         return tweets.sorted { $0.id < $1.id }
     }
 
+    /// Inserts `count` follower rows for `author` with synthetic follower ids (``BenchmarkKeys/syntheticUserIDs(count:)``)
+    /// and returns those ids.
+    func addSyntheticFollowers(_ count: Int, to author: UserRecord) async throws -> [Int64] {
+        let ids = BenchmarkKeys.syntheticUserIDs(count: count)
+        try await database.withShard(TweeterID.shard(of: author.id)) { connection, schema in
+            try connection.query(
+                """
+                INSERT INTO \(schema).followers (followee_id, follower_id, edge_id)
+                SELECT $1, $2::bigint + g, g FROM generate_series(1, $3::bigint) g
+                """,
+                [String(author.id), String(ids[0] - 1), String(count)]
+            )
+        }
+        return ids
+    }
+
     /// Empties every shard's outbox in the benchmark database, so that events of one benchmark (no relay runs) are
     /// never delivered by a later one that reuses the database (`--keep-database`).
     func clearOutboxes() async throws {

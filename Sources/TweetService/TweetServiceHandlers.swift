@@ -34,7 +34,9 @@ public struct TweetServiceHandlers: Sendable {
             try await handlers.accounts.revoke(token: request.value)
             return WireEmpty()
         }
-        register(&router, GetUsers.self) { UserPage(users: try await $0.users.users($1.ids), nextCursor: nil) }
+        register(&router, GetUsers.self) {
+            UserPage(users: try await $0.users.users($1.ids, from: .caughtUpReplica), nextCursor: nil)
+        }
         register(&router, GetUserByUsername.self) { try await $0.users.user(named: $1.value) }
         register(&router, Follow.self) { try await $0.changeFollow($1, following: true) }
         register(&router, Unfollow.self) { try await $0.changeFollow($1, following: false) }
@@ -83,7 +85,7 @@ public struct TweetServiceHandlers: Sendable {
 
     private func userPage(_ request: PageRequest, followers: Bool) async throws -> UserPage {
         let page = try await graph.page(request, followers: followers)
-        return UserPage(users: try await users.users(page.ids), nextCursor: page.nextCursor)
+        return UserPage(users: try await users.users(page.ids, from: .caughtUpReplica), nextCursor: page.nextCursor)
     }
 
     private func register<Method: WireMethod>(

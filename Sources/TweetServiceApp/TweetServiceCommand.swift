@@ -36,9 +36,11 @@ struct StoreOptions: ParsableArguments {
     var servers: [String] { postgres.split(separator: ",").map(String.init) }
 
     /// The servers and shard map of the catalog (created on first use).
-    func database(logger: Logger) async throws -> ShardedDatabase {
+    /// - Parameter replicas: by server number, as `--postgres` lists the servers (the catalog's first servers).
+    func database(replicas: ReplicaReads? = nil, logger: Logger) async throws -> ShardedDatabase {
         try await ShardedDatabase.open(
-            servers: servers, logicalShards: logicalShards, connectionsPerServer: connectionsPerServer, logger: logger)
+            servers: servers, logicalShards: logicalShards, connectionsPerServer: connectionsPerServer,
+            replicas: replicas, logger: logger)
     }
 }
 
@@ -60,6 +62,7 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Serve the TweetService over Wire.")
 
     @OptionGroup var store: StoreOptions
+    @OptionGroup var replicaOptions: ReplicaOptions
     @OptionGroup var serviceKey: ServiceKeyOptions
     @OptionGroup var wireTLS: WireTLSOptions
 
@@ -91,7 +94,8 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--listen and --timeline-service take host:port")
         }
         let keys = try serviceKey.keys()
-        let database = try await store.database(logger: logger)
+        let replicas = try replicaOptions.reads(primaries: store.servers, logger: logger)
+        let database = try await store.database(replicas: replicas, logger: logger)
         try await SchemaMigrator(database: database, logger: logger).migrate()
         let timelineClient = WireClient(
             configuration: WireClientConfiguration(
@@ -116,9 +120,13 @@ struct Serve: AsyncParsableCommand {
             logger: logger
         )
         let repairer = FollowRepairer(graph: FollowGraph(database: database), logger: logger)
-        let watcher = ShardMapWatcher(database: database, logger: logger)
-        try await process.run([server, relay, repairer, watcher])
+        var services: [any Service] = [server, relay, repairer, ShardMapWatcher(database: database, logger: logger)]
+        if let replicas {
+            services.append(ReplicaMonitor(reads: replicas))
+        }
+        try await process.run(services)
         try await database.shutdown()
+        try await replicas?.shutdown()
         try await hasher.shutdown()
     }
 }

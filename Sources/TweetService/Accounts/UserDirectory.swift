@@ -9,14 +9,25 @@ public struct UserDirectory: Sendable {
     }
 
     /// The users with these ids, in the order asked; unknown ids are left out. One round trip per server involved.
-    public func users(_ ids: [Int64]) async throws -> [UserRecord] {
-        let rows = try await database.select(idsByShard: database.shardMap.group(ids)) { schema, ids in
+    ///
+    /// From a replica (`source`), a user it did not return is asked of the primary before it is left out: a miss on
+    /// a replica is never taken as proof that a user does not exist.
+    public func users(_ ids: [Int64], from source: ReadSource = .primary) async throws -> [UserRecord] {
+        var found = try await select(ids, from: source)
+        let missing = ids.filter { found[$0] == nil }
+        if source != .primary, !missing.isEmpty {
+            found.merge(try await select(missing, from: .primary)) { first, _ in first }
+        }
+        return ids.compactMap { found[$0] }
+    }
+
+    private func select(_ ids: [Int64], from source: ReadSource) async throws -> [Int64: UserRecord] {
+        let rows = try await database.select(idsByShard: database.shardMap.group(ids), from: source) { schema, ids in
             "SELECT \(UserColumns.list("u")) FROM \(schema).users u WHERE u.id = ANY(\(ids))"
         } decode: {
             try UserColumns.decode($0)
         }
-        let found = Dictionary(rows.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        return ids.compactMap { found[$0] }
+        return Dictionary(rows.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     public func user(_ id: Int64) async throws -> UserRecord {

@@ -133,6 +133,7 @@ public struct FollowGraph: Sendable {
 
     /// A page of relationships, newest first: `followers` of the user, or those the user is `following`. The limit
     /// is bounded by the method that asks (``ListFollowers/checkBounds(_:)``, ``ListFollowerIDs/checkBounds(_:)``).
+    /// Read from a caught-up replica when there is one: it holds every edge committed before the request arrived.
     public func page(_ request: PageRequest, followers: Bool) async throws -> (ids: [Int64], nextCursor: Int64?) {
         guard let shard = database.shardMap.shard(ofID: request.userID) else {
             throw WireError(.notFound, reason: "unknown_user", "no user \(request.userID)")
@@ -140,7 +141,7 @@ public struct FollowGraph: Sendable {
         let (table, owner, other) =
             followers ? ("followers", "followee_id", "follower_id") : ("following", "follower_id", "followee_id")
         let parameters = [String(request.userID), request.cursor.map(String.init), String(request.limit + 1)]
-        let rows = try await database.withShard(shard) { connection, schema in
+        let rows = try await database.withShard(shard, from: .caughtUpReplica) { connection, schema in
             let statement = PreparedStatement(
                 name: "\(table)_page.\(schema)",
                 sql: """
@@ -194,8 +195,8 @@ public struct FollowGraph: Sendable {
     }
 
     /// The first page of followers of each of `users`, newest first, in the order given (a user asked twice gets the
-    /// same page twice): one statement per server, however many users and shards. The limit is bounded by
-    /// ``ListFirstFollowerPages/checkBounds(_:)``.
+    /// same page twice): one statement per server, however many users and shards, on its caught-up replica when
+    /// there is one. The limit is bounded by ``ListFirstFollowerPages/checkBounds(_:)``.
     public func firstFollowerPages(of users: [Int64], limit: UInt32) async throws -> [(
         ids: [Int64], nextCursor: Int64?
     )] {
@@ -206,8 +207,9 @@ public struct FollowGraph: Sendable {
             }
             idsByShard[shard, default: []].append(user)
         }
-        let rows = try await database.select(idsByShard: idsByShard, sharedParameters: [String(limit + 1)]) {
-            schema, ids in
+        let rows = try await database.select(
+            idsByShard: idsByShard, sharedParameters: [String(limit + 1)], from: .caughtUpReplica
+        ) { schema, ids in
             """
             SELECT a.id AS owner, f.follower_id AS id, f.edge_id FROM unnest(\(ids)) AS a(id)
             CROSS JOIN LATERAL (

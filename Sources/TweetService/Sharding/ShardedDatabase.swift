@@ -23,6 +23,8 @@ public final class ShardedDatabase: Sendable {
     /// The refresh under way, which every caller that needs one awaits instead of reading the catalog itself.
     private let refreshing = Mutex<Task<Bool, any Error>?>(nil)
     private let connectionsPerServer: Int
+    /// Where ``ReadSource/caughtUpReplica`` reads go first; without it they go to the primaries.
+    private let replicas: ReplicaReads?
     private let logger: Logger
     private let trips = Atomic<Int>(0)
     private let tripCounter = Counter(label: "tweet_service_server_trips_total")
@@ -38,9 +40,14 @@ public final class ShardedDatabase: Sendable {
     /// A fixed map, with no catalog.
     /// - Parameters:
     ///   - servers: one libpq connection string per physical server, in shard-map order.
-    public init(servers: [String], shardMap: ShardMap, connectionsPerServer: Int = 8, logger: Logger) {
+    ///   - replicas: the servers' streaming replicas, for lag-tolerant reads.
+    public init(
+        servers: [String], shardMap: ShardMap, connectionsPerServer: Int = 8, replicas: ReplicaReads? = nil,
+        logger: Logger
+    ) {
         precondition(servers.count == shardMap.serverCount, "the shard map names \(shardMap.serverCount) servers")
         self.connectionsPerServer = connectionsPerServer
+        self.replicas = replicas
         self.logger = logger
         self.catalog = nil
         self.schemasCreated = Atomic(false)
@@ -48,8 +55,12 @@ public final class ShardedDatabase: Sendable {
         placement.withLock { $0.pools = servers.map(makePool) }
     }
 
-    private init(catalog: ShardCatalog, snapshot: ShardCatalog.Snapshot, connectionsPerServer: Int, logger: Logger) {
+    private init(
+        catalog: ShardCatalog, snapshot: ShardCatalog.Snapshot, connectionsPerServer: Int, replicas: ReplicaReads?,
+        logger: Logger
+    ) {
         self.connectionsPerServer = connectionsPerServer
+        self.replicas = replicas
         self.logger = logger
         self.catalog = catalog
         self.schemasCreated = Atomic(snapshot.schemasCreated)
@@ -60,8 +71,11 @@ public final class ShardedDatabase: Sendable {
     /// The servers and map that the catalog on `servers[0]` holds, creating the catalog (the map: equal contiguous
     /// ranges over `servers`) if there is none yet. Once it exists, the catalog names the servers; the rest of
     /// `servers` is not read again.
+    /// - Parameter replicas: streaming replicas of the catalog's servers by server number, for lag-tolerant reads (a
+    ///   server added later has none: its reads go to it).
     public static func open(
-        servers: [String], logicalShards: Int = 1024, connectionsPerServer: Int = 8, logger: Logger
+        servers: [String], logicalShards: Int = 1024, connectionsPerServer: Int = 8, replicas: ReplicaReads? = nil,
+        logger: Logger
     ) async throws -> ShardedDatabase {
         precondition(!servers.isEmpty, "at least one server")
         let catalog = ShardCatalog(conninfo: servers[0], logger: logger)
@@ -72,7 +86,8 @@ public final class ShardedDatabase: Sendable {
                 metadata: ["catalog": "\(snapshot.servers.map(PostgresPool.redacted))"])
         }
         return ShardedDatabase(
-            catalog: catalog, snapshot: snapshot, connectionsPerServer: connectionsPerServer, logger: logger)
+            catalog: catalog, snapshot: snapshot, connectionsPerServer: connectionsPerServer, replicas: replicas,
+            logger: logger)
     }
 
     /// The map now.
@@ -153,22 +168,23 @@ public final class ShardedDatabase: Sendable {
         }
     }
 
-    /// Runs `body` on the server holding `shard`, with the shard's schema name.
+    /// Runs `body` on the server holding `shard` (on its replica if `source` allows and it has caught up), with the
+    /// shard's schema name.
     @discardableResult
     public func withShard<Result: Sendable>(
-        _ shard: Int,
+        _ shard: Int, from source: ReadSource = .primary,
         _ body: @escaping @Sendable (PostgresConnection, _ schema: String) throws -> Result
     ) async throws -> Result {
         let schema = ShardMap.schema(ofShard: shard)
         return try await followingMoves {
-            try await trip(toServer: shardMap.server(ofShard: shard)) { try body($0, schema) }
+            try await trip(toServer: shardMap.server(ofShard: shard), from: source) { try body($0, schema) }
         }
     }
 
     /// Runs `body` once on each server that holds any of `shards`, concurrently, with those of its shards: one trip
     /// per server, however many shards, for reads that can ask all of a server's shards in one statement.
     public func onServers<Result: Sendable>(
-        holding shards: some Sequence<Int>,
+        holding shards: some Sequence<Int>, from source: ReadSource = .primary,
         _ body: @escaping @Sendable (PostgresConnection, _ shards: [Int]) throws -> Result
     ) async throws -> [Result] {
         let shards = Set(shards)
@@ -176,7 +192,9 @@ public final class ShardedDatabase: Sendable {
             let byServer = Dictionary(grouping: shards, by: shardMap.server(ofShard:))
             return try await withThrowingTaskGroup(of: Result.self) { group in
                 for (server, serverShards) in byServer {
-                    group.addTask { try await self.trip(toServer: server) { try body($0, serverShards.sorted()) } }
+                    group.addTask {
+                        try await self.trip(toServer: server, from: source) { try body($0, serverShards.sorted()) }
+                    }
                 }
                 var results: [Result] = []
                 for try await result in group {
@@ -253,10 +271,11 @@ public final class ShardedDatabase: Sendable {
     public func select<Row: Sendable>(
         idsByShard: [Int: [Int64]],
         sharedParameters: [String?] = [],
+        from source: ReadSource = .primary,
         branch: @escaping @Sendable (_ schema: String, _ ids: String) -> String,
         decode: @escaping @Sendable (PostgresRow) throws -> Row
     ) async throws -> [Row] {
-        try await onServers(holding: idsByShard.keys) { connection, shards in
+        try await onServers(holding: idsByShard.keys, from: source) { connection, shards in
             let first = sharedParameters.count + 1
             let parameters = sharedParameters + shards.map { idsByShard[$0, default: []].postgresArray }
             if shards.count == 1 {
@@ -276,12 +295,18 @@ public final class ShardedDatabase: Sendable {
     public var tripCount: Int { trips.load(ordering: .relaxed) }
 
     private func trip<Result: Sendable>(
-        toServer server: Int, waitingAtMost maxWait: Duration? = nil,
+        toServer server: Int, waitingAtMost maxWait: Duration? = nil, from source: ReadSource = .primary,
         _ body: @escaping @Sendable (PostgresConnection) throws -> Result
     ) async throws -> Result {
         trips.add(1, ordering: .relaxed)
         tripCounter.increment()
-        return try await placement.withLock { $0.pools[server] }.withConnection(waitingAtMost: maxWait, body)
+        let pool = placement.withLock { $0.pools[server] }
+        guard source == .caughtUpReplica, let replicas else {
+            return try await pool.withConnection(waitingAtMost: maxWait, body)
+        }
+        return try await replicas.read(onServer: server, body) {
+            try await pool.withConnection(waitingAtMost: maxWait, body)
+        }
     }
 
     public func shutdown() async throws {

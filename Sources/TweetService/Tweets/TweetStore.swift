@@ -126,10 +126,14 @@ public struct TweetStore: Sendable {
     /// The newest tweets of several authors older than `maxID` (if given), merged newest first: one round trip per
     /// server. Cut to ``TweetListBudget/maxBytes``: a caller that wants more asks again below the last one. Authors
     /// and limit are bounded by ``ListRecentTweets/checkBounds(_:)``.
+    ///
+    /// Read from a caught-up replica when there is one. A home rebuild needs every tweet committed before it set its
+    /// marker, and it asks after setting it: the replica has replayed the primary's position of the request's
+    /// arrival, so it holds them all (docs/tweet-store.md, "Read replicas").
     public func recent(by authors: [Int64], limit: UInt32, maxID: Int64? = nil) async throws -> [TweetRecord] {
         let parameters = [String(limit), maxID.map(String.init)]
         let rows = try await database.select(
-            idsByShard: database.shardMap.group(authors), sharedParameters: parameters
+            idsByShard: database.shardMap.group(authors), sharedParameters: parameters, from: .caughtUpReplica
         ) {
             schema, authors in
             """

@@ -123,6 +123,8 @@ struct SystemUnderTest: Sendable {
                     "serve", "--service-key-file", TestServiceKeys.file, "--listen", tweetAddress, "--postgres",
                     postgres,
                     "--timeline-service", timelineAddresses,
+                    // The replicas scripts/infra started beside the primaries, when it did (not on the cluster's hosts).
+                    "--postgres-replicas", ProcessInfo.processInfo.environment["TWEETER_PG_REPLICA_URLS"] ?? "",
                 ] + (tweetServiceArguments.contains("--scrypt-log-n") ? [] : ["--scrypt-log-n", "10"])
                     + tweetServiceArguments + wireTLSArguments, on: placement.tweetService)
             let tweetService = try ServiceProcess.start(

@@ -12,4 +12,14 @@ enum Infrastructure {
     static func startPostgres(_ number: Int) async throws {
         try await ScriptsInfra.run("pg-start", String(number))
     }
+
+    /// Stops the streaming replica of PostgreSQL server `number` (1-based) in fast mode.
+    static func stopReplica(_ number: Int) async throws {
+        try await ScriptsInfra.run("pg-replica-stop", String(number))
+    }
+
+    /// Starts the replica of PostgreSQL server `number` (1-based) and waits until it streams from its primary.
+    static func startReplica(_ number: Int) async throws {
+        try await ScriptsInfra.run("pg-replica-start", String(number))
+    }
 }

@@ -50,6 +50,7 @@ struct SystemUnderTest: Sendable {
 
     private static func startOnce(postgres: String?, tweetServiceArguments: [String]) async throws -> SystemUnderTest {
         let bin = try FaultEnvironment.value("TWEETER_BIN_DIR")
+        let ownDatabase = postgres != nil
         let postgres = try postgres ?? FaultEnvironment.value("TWEETER_PG_URLS")
         let redis = try FaultEnvironment.value("TWEETER_REDIS_CLUSTER")
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
@@ -63,13 +64,16 @@ struct SystemUnderTest: Sendable {
         let gatewayPort = try await freePort()
         let tweetAddress = "127.0.0.1:\(tweetPort)"
         let timelineAddresses = timelinePorts.map { "127.0.0.1:\($0)" }.joined(separator: ",")
+        // The replicas that scripts/infra started beside the primaries serve the lag-tolerant reads (of the test
+        // servers' database: a system on a database of its own has none).
+        let replicas = ownDatabase ? "" : ProcessInfo.processInfo.environment["TWEETER_PG_REPLICA_URLS"] ?? ""
 
         let tweetService = ServiceProcess(
             name: "tweet-service", executable: "\(bin)/tweet-service",
             arguments: [
                 "serve", "--service-key-file", TestServiceKeys.file, "--listen", tweetAddress, "--postgres", postgres,
                 "--timeline-service", timelineAddresses,
-                "--scrypt-log-n", "10",
+                "--scrypt-log-n", "10", "--postgres-replicas", replicas,
             ] + tweetServiceArguments,
             logPath: "\(directory)/tweet-service.log"
         )

@@ -1,0 +1,158 @@
+import Foundation
+import InfraTestSupport
+import Testing
+import Wire
+
+@testable import TweetService
+
+/// Lag-tolerant reads on the real streaming replicas that `scripts/infra` starts beside the primaries
+/// (`TWEETER_PG_REPLICA_URLS`): served by a replica when it has caught up, by the primary otherwise, and never
+/// missing a row committed before the read.
+@Suite("Read replicas", .serialized)
+struct ReplicaReadsTests {
+    static let replicaURLs: [String] = {
+        guard let urls = ProcessInfo.processInfo.environment["TWEETER_PG_REPLICA_URLS"], !urls.isEmpty else {
+            fatalError("TWEETER_PG_REPLICA_URLS is not set: run the tests through scripts/test, which starts replicas")
+        }
+        return urls.split(separator: ",").map(String.init)
+    }()
+
+    /// A store whose lag-tolerant reads go to the replicas, measured once before `body` runs.
+    func withReplicatedStore<Result>(
+        _ body: (ShardedDatabase, ReplicaReads) async throws -> Result
+    ) async throws -> Result {
+        _ = try await TestStore.migrated()
+        let reads = ReplicaReads(
+            primaries: TestStore.servers, configuration: ReplicaReads.Configuration(replicas: Self.replicaURLs),
+            logger: TestStore.logger)
+        let database = ShardedDatabase(
+            servers: TestStore.servers, shardMap: TestStore.database.shardMap, replicas: reads,
+            logger: TestStore.logger)
+        do {
+            await reads.measure()
+            let result = try await body(database, reads)
+            try await database.shutdown()
+            try await reads.shutdown()
+            return result
+        } catch {
+            try await database.shutdown()
+            try await reads.shutdown()
+            throw error
+        }
+    }
+
+    /// A user on physical server `server`.
+    func user(onServer server: Int, _ database: ShardedDatabase) async throws -> UserRecord {
+        var name = TestStore.uniqueName("rep")
+        while database.shardMap.server(ofShard: database.shardMap.shard(ofUsername: name)) != server {
+            name = TestStore.uniqueName("rep")
+        }
+        return try await AccountStore(database: database, hasher: TestStore.hasher).createUser(
+            Credentials(username: name, password: "correct horse"))
+    }
+
+    @Test func aCaughtUpReplicaServesReadsThatSeeEveryWriteCommittedBeforeThem() async throws {
+        try await withReplicatedStore { database, reads in
+            let graph = FollowGraph(database: database)
+            let tweets = TweetStore(database: database)
+            let author = try await user(onServer: 0, database)
+            // Each read comes right after the write it must see: the fence makes the replica wait for it.
+            for round in 1...20 {
+                await reads.measure()  // as the monitor does every 100 ms
+                let follower = try await user(onServer: round % 2, database)
+                _ = try await graph.set(FollowEdge(followerID: follower.id, followeeID: author.id), following: true)
+                let page = try await graph.page(PageRequest(userID: author.id, limit: 100), followers: true)
+                #expect(page.ids.first == follower.id, "round \(round): the newest follower is on the first page")
+                let tweet = try await tweets.create(NewTweet(authorID: author.id, text: "round \(round)"))
+                #expect(try await tweets.recent(by: [author.id], limit: 1).map(\.id) == [tweet.id])
+                let users = try await UserDirectory(database: database).users([follower.id], from: .caughtUpReplica)
+                #expect(users.map(\.id) == [follower.id])
+            }
+            // The other suites load the servers meanwhile, so a replica is sometimes behind its fence for longer than
+            // the catch-up wait; those reads go to the primary, as they should.
+            let behind = reads.readsServedByPrimaries(because: .behind)
+            #expect(
+                reads.readsServedByReplicas >= 30,
+                "most of 60 reads served by a replica: \(reads.readsServedByReplicas); \(behind) behind")
+        }
+    }
+
+    @Test func aPausedReplicaIsSkippedOnceMeasuredAndUsedAgainWhenItResumes() async throws {
+        try await withReplicatedStore { database, reads in
+            let graph = FollowGraph(database: database)
+            let author = try await user(onServer: 0, database)
+            let replica = PostgresPool(
+                configuration: PostgresPool.Configuration(conninfo: Self.replicaURLs[0]), logger: TestStore.logger)
+            try await replica.withConnection { try $0.query("SELECT pg_wal_replay_pause()") }
+            do {
+                // Writes move the primary on while its replica stands still; measured every 100 ms as the monitor does,
+                // it is lagging past the bound of one second within about a second.
+                var follower = try await user(onServer: 1, database)
+                var measurements = 0
+                while reads.route(onServer: 0) != .primary(.lagging) {
+                    measurements += 1
+                    #expect(measurements <= 20, "skipped within two seconds")
+                    guard measurements <= 20 else { break }
+                    _ = try await graph.set(FollowEdge(followerID: follower.id, followeeID: author.id), following: true)
+                    follower = try await user(onServer: 1, database)
+                    try await Task.sleep(for: .milliseconds(100))
+                    await reads.measure()
+                }
+                let (byReplica, lagging) = (
+                    reads.readsServedByReplicas, reads.readsServedByPrimaries(because: .lagging)
+                )
+                for _ in 0..<10 {
+                    _ = try await graph.set(FollowEdge(followerID: follower.id, followeeID: author.id), following: true)
+                    let page = try await graph.page(PageRequest(userID: author.id, limit: 10), followers: true)
+                    #expect(page.ids.first == follower.id)
+                    follower = try await user(onServer: 1, database)
+                }
+                #expect(reads.readsServedByPrimaries(because: .lagging) - lagging == 10, "all ten went to the primary")
+                #expect(reads.readsServedByReplicas == byReplica, "none to the paused replica")
+            } catch {
+                try await replica.withConnection { try $0.query("SELECT pg_wal_replay_resume()") }
+                throw error
+            }
+            try await replica.withConnection { try $0.query("SELECT pg_wal_replay_resume()") }
+            try await replica.shutdown()
+            var measurements = 0
+            repeat {
+                measurements += 1
+                try await Task.sleep(for: .milliseconds(100))
+                await reads.measure()
+            } while reads.route(onServer: 0) != .replica && measurements < 50
+            let byReplica = reads.readsServedByReplicas
+            _ = try await graph.page(PageRequest(userID: author.id, limit: 10), followers: true)
+            #expect(reads.readsServedByReplicas == byReplica + 1, "the resumed replica serves again")
+        }
+    }
+
+    @Test func aStoppedReplicaSendsItsReadsToThePrimaryWithoutAnError() async throws {
+        try await withReplicatedStore { database, reads in
+            let graph = FollowGraph(database: database)
+            let author = try await user(onServer: 1, database)
+            let follower = try await user(onServer: 0, database)
+            _ = try await graph.set(FollowEdge(followerID: follower.id, followeeID: author.id), following: true)
+            try await ScriptsInfra.run("pg-replica-stop", "2")
+            do {
+                // Measured as up a moment ago: the first read finds it down, and the primary answers it.
+                let failedBefore = reads.readsServedByPrimaries(because: .failed)
+                for _ in 0..<5 {
+                    let page = try await graph.page(PageRequest(userID: author.id, limit: 10), followers: true)
+                    #expect(page.ids == [follower.id])
+                }
+                #expect(reads.readsServedByPrimaries(because: .failed) == failedBefore + 1, "one read found it down")
+                #expect(reads.readsServedByPrimaries(because: .down) >= 4, "the others skipped it")
+                await reads.measure()
+                #expect(reads.route(onServer: 1) == .primary(.down))
+            } catch {
+                try await ScriptsInfra.run("pg-replica-start", "2")
+                throw error
+            }
+            try await ScriptsInfra.run("pg-replica-start", "2")
+            try await Task.sleep(for: .milliseconds(600))  // the replica pool's pause after a failed connect
+            await reads.measure()
+            #expect(reads.route(onServer: 1) == .replica)
+        }
+    }
+}
