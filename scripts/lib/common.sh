@@ -8,7 +8,8 @@
 #   TWEETER_DATA_DIR      where local servers keep their data (see below)
 #   TWEETER_PG_BIN        PostgreSQL 15 binaries
 #   log / warn / die / section
-#   tweeter_install_deps  apt-get install whatever is missing
+#   tweeter_install_deps [PACKAGE...]
+#                         apt-get install whatever is missing (the PACKAGEs too: tools only one script needs)
 #   wait_for_port HOST PORT TIMEOUT_SECONDS
 #   pid_alive PID, wait_pid_gone PID TIMEOUT_SECONDS
 #   as_pg_user CMD...     run CMD as the OS user that owns the PostgreSQL data
@@ -97,10 +98,11 @@ deb_installed() {
 }
 
 # Install, via apt-get, only the packages that are missing. `apt-get update`
-# only runs when something actually has to be installed.
+# only runs when something actually has to be installed. Arguments are more
+# packages that only the calling script needs (scripts/scaling: haproxy, wrk).
 tweeter_install_deps() {
     local wanted=(redis-server redis-tools libhiredis-dev libpq-dev libssl-dev
-                  pkg-config openssl curl)
+                  pkg-config openssl curl "$@")
     # The web pages' browser tests (scripts/check-pages): headless Chromium driven through WebDriver by Debian's
     # Python Selenium.
     wanted+=(chromium chromium-driver python3-selenium)
