@@ -41,6 +41,11 @@ struct ReplicaReadsTests {
         }
     }
 
+    /// Lag-tolerant reads the primaries answered so far, whatever the reason.
+    static func readsServedByPrimaries(_ reads: ReplicaReads) -> Int {
+        ReplicaHealth.Reason.allCases.reduce(0) { $0 + reads.readsServedByPrimaries(because: $1) }
+    }
+
     /// A user on physical server `server`.
     func user(onServer server: Int, _ database: ShardedDatabase) async throws -> UserRecord {
         var name = TestStore.uniqueName("rep")
@@ -98,16 +103,16 @@ struct ReplicaReadsTests {
                     try await Task.sleep(for: .milliseconds(100))
                     await reads.measure()
                 }
-                let (byReplica, lagging) = (
-                    reads.readsServedByReplicas, reads.readsServedByPrimaries(because: .lagging)
-                )
+                let (byReplica, byPrimary) = (reads.readsServedByReplicas, Self.readsServedByPrimaries(reads))
                 for _ in 0..<10 {
                     _ = try await graph.set(FollowEdge(followerID: follower.id, followeeID: author.id), following: true)
                     let page = try await graph.page(PageRequest(userID: author.id, limit: 10), followers: true)
                     #expect(page.ids.first == follower.id)
                     follower = try await user(onServer: 1, database)
                 }
-                #expect(reads.readsServedByPrimaries(because: .lagging) - lagging == 10, "all ten went to the primary")
+                // By the primary, for whatever reason it is skipped: lagging while its measurement is fresh, unmeasured
+                // once it is older than half a second (no monitor runs here, and a loaded machine is slow).
+                #expect(Self.readsServedByPrimaries(reads) - byPrimary == 10, "all ten went to the primary")
                 #expect(reads.readsServedByReplicas == byReplica, "none to the paused replica")
             } catch {
                 try await replica.withConnection { try $0.query("SELECT pg_wal_replay_resume()") }
@@ -135,14 +140,17 @@ struct ReplicaReadsTests {
             _ = try await graph.set(FollowEdge(followerID: follower.id, followeeID: author.id), following: true)
             try await ScriptsInfra.run("pg-replica-stop", "2")
             do {
-                // Measured as up a moment ago: the first read finds it down, and the primary answers it.
-                let failedBefore = reads.readsServedByPrimaries(because: .failed)
+                // Measured as up a moment ago (or, on a slow machine, no longer measured at all): a read that finds
+                // it down, and every one after, is answered by the primary, with no error.
+                let (byReplica, byPrimary) = (reads.readsServedByReplicas, Self.readsServedByPrimaries(reads))
                 for _ in 0..<5 {
                     let page = try await graph.page(PageRequest(userID: author.id, limit: 10), followers: true)
                     #expect(page.ids == [follower.id])
                 }
-                #expect(reads.readsServedByPrimaries(because: .failed) == failedBefore + 1, "one read found it down")
-                #expect(reads.readsServedByPrimaries(because: .down) >= 4, "the others skipped it")
+                #expect(reads.readsServedByReplicas == byReplica, "none was served by the stopped replica")
+                #expect(Self.readsServedByPrimaries(reads) - byPrimary == 5, "the primary answered all five")
+                #expect(
+                    reads.readsServedByPrimaries(because: .failed) <= 1, "at most one read tried the replica first")
                 await reads.measure()
                 #expect(reads.route(onServer: 1) == .primary(.down))
             } catch {
