@@ -221,10 +221,8 @@ def test_follow_and_see_new_tweet_on_home(visit):
              message="no Unfollow button after following")
     check("1 follower" in text_of(driver, ".counts").replace("\n", " "), "the follower count did not change")
     post_tweet(visit, visit.bob_browser, "Bob says hello to his followers")
-    deadline = time.monotonic() + 10
-    while "Bob says hello to his followers" not in text_of(visit.open("/")):
-        check(time.monotonic() < deadline, "Bob's tweet did not reach Alice's home within 10 s")
-        time.sleep(0.5)
+    wait_for(visit.browser, lambda _: "Bob says hello to his followers" in text_of(visit.open("/")),
+             message="Bob's tweet did not reach Alice's home within 10 s")
     link = visit.browser.find_element(By.XPATH, "//ol[@class='tweets']//article[.//p[@class='text' and "
                                                 "text()='Bob says hello to his followers']]//a[@class='when']")
     visit.bob_tweet_id = link.get_attribute("href").rsplit("/", 1)[-1]
@@ -369,11 +367,9 @@ def test_fail_whale_when_timelines_are_down(visit):
     check(visit.timeline_pid_file, "no --timeline-pid-file: this test needs to stop the TimelineService")
     with open(visit.timeline_pid_file) as pid_file:
         os.kill(int(pid_file.read().strip()), signal.SIGTERM)
-    deadline = time.monotonic() + 20
     driver = visit.browser
-    while not visit.open("/").find_elements(By.CSS_SELECTOR, "svg.whale"):
-        check(time.monotonic() < deadline, "no fail whale within 20 s of stopping the TimelineService")
-        time.sleep(0.5)
+    wait_for(driver, lambda _: visit.open("/").find_elements(By.CSS_SELECTOR, "svg.whale"), seconds=20,
+             message="no fail whale within 20 s of stopping the TimelineService")
     check(driver.find_element(By.TAG_NAME, "h1").text == "Tweeter is over capacity", "the 503 page has no heading")
     check("try again in" in text_of(driver), "the 503 page does not say when to retry")
     visit.shoot("unavailable")

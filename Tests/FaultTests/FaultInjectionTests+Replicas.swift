@@ -29,7 +29,6 @@ extension FaultInjectionTests {
                     if round == 1 {
                         try await Infrastructure.stopReplica(1)
                     }
-                    try await Task.sleep(for: .milliseconds(300))  // pacing: the fan-outs overlap the stop
                 }
                 var missing: [Int64: Int] = [:]
                 let reached = try await poll(within: .seconds(60)) {

@@ -34,9 +34,10 @@ extension FaultInjectionTests {
             let traffic = MoveTraffic()
             let system = bench.system
             async let load = traffic.run(system: system, authors: movers + others, reader: reader)
-            try await Task.sleep(for: .seconds(1))  // pacing: some traffic before the move starts
+            // Traffic before the move starts and after it ends: a round of posts by every author each time.
+            #expect(try await traffic.waitForPosts(5), "traffic runs before the move")
             let output = try await MoveDatabases.moveShard(moving, to: databases.spare, in: databases, bench: bench)
-            try await Task.sleep(for: .seconds(1))  // pacing: some traffic after the move
+            #expect(try await traffic.waitForPosts(traffic.posts + 5), "traffic runs after the move")
             traffic.stop()
             let outcome = try await load
 
@@ -250,8 +251,17 @@ private final class MoveTraffic: Sendable {
     }
 
     private let stopped = Atomic(false)
+    private let acknowledged = Atomic(0)
 
     func stop() { stopped.store(true, ordering: .relaxed) }
+
+    /// Posts acknowledged so far.
+    var posts: Int { acknowledged.load(ordering: .relaxed) }
+
+    /// Whether `count` posts were acknowledged within 60 s.
+    func waitForPosts(_ count: Int) async throws -> Bool {
+        try await poll(within: .seconds(60), every: .milliseconds(20)) { posts >= count }
+    }
 
     func run(system: SystemUnderTest, authors: [Account], reader: Account) async throws -> Outcome {
         try await HTTPSConnection.with(port: system.gatewayPort, tls: system.tls) { connection in
@@ -266,6 +276,7 @@ private final class MoveTraffic: Sendable {
                 outcome.slowestMovingPost = max(outcome.slowestMovingPost, started.duration(to: .now))
                 if reply.status == 201, let id = reply.tweetID {
                     outcome.tweets.append((id, author.id))
+                    acknowledged.add(1, ordering: .relaxed)
                 } else {
                     outcome.failures.append("tweet by \(author.username): \(reply.summary)")
                 }

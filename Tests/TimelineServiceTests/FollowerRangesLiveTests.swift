@@ -16,7 +16,8 @@ extension RedisLiveTests {
             try await TimelineWorld.with(configuration) { world in
                 let author = try await world.makeUser()
                 // 3,000 followers on even edges 2…6,000: pages end at edges 4,002, 2,002 and 2.
-                let first = try await addFollowers(to: author, edges: (1...3_000).map { 2 * $0 }, world: world)
+                let first = try await addSyntheticFollowers(
+                    to: author, edges: (1...3_000).map { 2 * $0 }, database: world.database)
                 try await markHomesBuilt(first, redis: world.redis)
                 // A tweet id of its own, with no event: only the jobs this test runs write it.
                 let tweetID = TweeterID.make(
@@ -25,27 +26,12 @@ extension RedisLiveTests {
                     FanOutJob(.followerChunk(tweetID: tweetID, authorID: author.id, cursor: nil, remove: false)))
                 // The other pages are queued now, with their bounds. 500 follows land inside the second page's range
                 // (odd edges 2,003…3,001) before its job runs: that page now holds 1,500.
-                let late = try await addFollowers(to: author, edges: (0..<500).map { 2_003 + 2 * $0 }, world: world)
+                let late = try await addSyntheticFollowers(
+                    to: author, edges: (0..<500).map { 2_003 + 2 * $0 }, database: world.database)
                 try await markHomesBuilt(late, redis: world.redis)
                 try await world.settle()
                 try await expectEveryHome(of: first + late, holds: tweetID, redis: world.redis)
             }
         }
     }
-}
-
-/// Synthetic followers of `author` with the given edge ids (known only to PostgreSQL and Redis).
-private func addFollowers(to author: UserRecord, edges: [Int64], world: TimelineWorld) async throws -> [Int64] {
-    let base =
-        TweeterID.make(unixMillis: TweeterID.epochMillis + 2, shard: 0, sequence: 0)
-        + Int64.random(in: 1...1_000_000_000) * 100_000
-    try await world.database.withShard(TweeterID.shard(of: author.id)) { connection, schema in
-        try connection.query(
-            """
-            INSERT INTO \(schema).followers (followee_id, follower_id, edge_id)
-            SELECT $1, $2::bigint + edge, edge FROM unnest($3::bigint[]) AS edge
-            """,
-            [String(author.id), String(base), "{" + edges.map(String.init).joined(separator: ",") + "}"])
-    }
-    return edges.map { base + $0 }
 }

@@ -283,8 +283,14 @@ func celebrityScenario(_ world: TimelineWorld) async throws -> [String] {
     return texts
 }
 
-/// Inserts `count` follower rows for `author` with made-up follower ids (only their timelines matter here).
+/// Inserts `count` follower rows for `author` with made-up follower ids (only their timelines matter here), on edges
+/// 1…`count`.
 func addSyntheticFollowers(to author: UserRecord, count: Int, database: ShardedDatabase) async throws -> [Int64] {
+    try await addSyntheticFollowers(to: author, edges: (1...count).map(Int64.init), database: database)
+}
+
+/// Inserts a follower row for `author` on each of `edges`, with made-up follower ids; returns them in that order.
+func addSyntheticFollowers(to author: UserRecord, edges: [Int64], database: ShardedDatabase) async throws -> [Int64] {
     let base =
         TweeterID.make(unixMillis: TweeterID.epochMillis + 1, shard: 0, sequence: 0) + Int64.random(
             in: 1...1_000_000_000) * 100_000
@@ -292,12 +298,12 @@ func addSyntheticFollowers(to author: UserRecord, count: Int, database: ShardedD
         try connection.query(
             """
             INSERT INTO \(schema).followers (followee_id, follower_id, edge_id)
-            SELECT $1, $2::bigint + g, g FROM generate_series(1, $3::bigint) g
+            SELECT $1, $2::bigint + edge, edge FROM unnest($3::bigint[]) AS edge
             """,
-            [String(author.id), String(base), String(count)]
+            [String(author.id), String(base), "{" + edges.map(String.init).joined(separator: ",") + "}"]
         )
     }
-    return (1...count).map { base + Int64($0) }
+    return edges.map { base + $0 }
 }
 
 /// Marks the home timelines of `users` built, as reading them once would: fan-out writes only to those (see
