@@ -72,7 +72,7 @@ public struct Gateway: Service {
         let server = HTTPServerBuilder { respond in
             TLSHTTP1Channel(
                 base: HTTP1Channel(responder: respond, configuration: http1), tlsContext: tlsContext,
-                connections: connections)
+                connections: connections, inlineAnswers: [.health], metrics: metrics)
         }
         application = Application(
             responder: responder,

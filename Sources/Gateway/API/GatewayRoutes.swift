@@ -117,7 +117,7 @@ struct APIHandlers: Sendable {
         add(.delete, "/api/v1/tweets/{id}", .authenticated) { try await $0.deleteTweet($1) }
         add(.get, "/api/v1/timelines/public", .anonymous) { try await $0.publicTimeline($1) }
         add(.get, "/api/v1/timelines/home", .authenticated) { try await $0.homeTimeline($1) }
-        add(.get, "/healthz", .operational) { _, _ in .json(StatusJSON(status: "ok")) }
+        add(.get, "/healthz", .operational) { _, _ in .json(StatusJSON.healthy) }
         add(.get, "/readyz", .operational) { handlers, _ in await handlers.readiness() }
         add(.get, "/metrics", .operational) { handlers, _ in handlers.metricsExposition() }
     }

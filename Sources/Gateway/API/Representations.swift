@@ -115,6 +115,9 @@ struct FollowStateJSON: JSONRepresentable {
 struct StatusJSON: JSONRepresentable {
     var status: String
 
+    /// `GET /healthz`'s answer.
+    static let healthy = StatusJSON(status: "ok")
+
     func write(to json: inout JSONWriter) {
         json.object { json in
             json.key("status")

@@ -4,7 +4,7 @@ import NIOCore
 import TLS
 
 /// Hummingbird's HTTP/1.1 child channel with our OpenSSL ``TLSHandler`` in front, in the place Hummingbird's own
-/// `TLSChannel` gives NIOSSL.
+/// `TLSChannel` gives NIOSSL, and an ``InlineAnswerHandler`` that answers `GET /healthz` on the event loop.
 ///
 /// Without a ``TLSContext`` it is plain HTTP (tests and loopback tools). A failed handshake, a plain-HTTP client on
 /// the TLS port, or a stalled handshake ends in an error on this channel's inbound stream; Hummingbird's connection
@@ -15,11 +15,18 @@ struct TLSHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
     private let base: HTTP1Channel
     private let tlsContext: TLSContext?
     private let connections: ConnectionsPerAddress
+    private let inlineAnswers: [InlineAnswer]
+    private let metrics: GatewayMetrics
 
-    init(base: HTTP1Channel, tlsContext: TLSContext?, connections: ConnectionsPerAddress) {
+    init(
+        base: HTTP1Channel, tlsContext: TLSContext?, connections: ConnectionsPerAddress,
+        inlineAnswers: [InlineAnswer], metrics: GatewayMetrics
+    ) {
         self.base = base
         self.tlsContext = tlsContext
         self.connections = connections
+        self.inlineAnswers = inlineAnswers
+        self.metrics = metrics
     }
 
     var responder: HTTPChannelHandler.Responder { base.responder }
@@ -33,6 +40,14 @@ struct TLSHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
             }
         }.flatMap {
             base.setup(channel: channel, logger: logger)
+        }.flatMapThrowing { value in
+            // After Hummingbird's connection state handler (so that an inline answer counts for the idle timeout and
+            // graceful shutdown like any other), before the handlers that hand requests to its connection loop.
+            let pipeline = channel.pipeline.syncOperations
+            let state = try pipeline.handler(type: HTTPConnectionStateHandler.self)
+            try pipeline.addHandler(
+                InlineAnswerHandler(answers: inlineAnswers, metrics: metrics), position: .after(state))
+            return value
         }
     }
 
