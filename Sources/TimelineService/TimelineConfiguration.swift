@@ -49,6 +49,9 @@ public struct TimelineConfiguration: Sendable {
     /// Replicas that must hold the queue's entries and the fan-out's writes before they are acknowledged (`WAIT`),
     /// so that a master's crash loses nothing that was acknowledged. `nil` for a Redis without replicas.
     public var replication: RedisReplication?
+    /// Tweets each instance keeps in its own memory in front of the Redis cache (``LocalTweetCache``): a read whose
+    /// tweets are all there makes no round trip for them. Deletes reach it through the ``DeletionLog``. 0 turns it off.
+    public var localCacheCapacity: Int
 
     public init(
         homeCapacity: Int = 800,
@@ -69,7 +72,8 @@ public struct TimelineConfiguration: Sendable {
         celebrityThreshold: Int64? = 100_000,
         followedCelebritiesTTL: Duration = .seconds(60),
         maxConcurrentRebuilds: Int = 64,
-        replication: RedisReplication? = RedisReplication()
+        replication: RedisReplication? = RedisReplication(),
+        localCacheCapacity: Int = 20_000
     ) {
         self.homeCapacity = homeCapacity
         self.homeTrimSlack = homeTrimSlack
@@ -97,6 +101,7 @@ public struct TimelineConfiguration: Sendable {
         self.followedCelebritiesTTL = followedCelebritiesTTL
         self.maxConcurrentRebuilds = maxConcurrentRebuilds
         self.replication = replication
+        self.localCacheCapacity = localCacheCapacity
     }
 }
 

@@ -41,7 +41,8 @@ public struct TimelineService: Sendable {
         router.registerHealthCheck(service: Self.serviceName)
         register(&router, DeliverEvents.self) { service, batch in
             // Acknowledged once queued: the queue is durable, and the work is done later by any instance. A delete's
-            // tombstone is written before the acknowledgement, so a deleted tweet is hidden everywhere from then on.
+            // tombstone and its deletion-log entries are written before the acknowledgement, so a deleted tweet is
+            // hidden everywhere from then on.
             let deleted = batch.events.compactMap { event -> Int64? in
                 if case .tweetDeleted(let tweetID, _) = event.change { return tweetID }
                 return nil
@@ -49,6 +50,11 @@ public struct TimelineService: Sendable {
             try await service.queue.enqueue(
                 batch.events.map { FanOutJob(.event($0)) }, after: service.cache.storeCommands([], tombstones: deleted)
             )
+            // Announced to every instance's in-process cache only once the tombstones hold (LocalTweetCache).
+            if !deleted.isEmpty {
+                _ = try await service.cache.redis.pipeline(
+                    DeletionLog.appendCommands(deleted), replicatedTo: service.configuration.replication)
+            }
             return WireEmpty()
         }
         register(&router, ReadPublicTimeline.self) { try await $0.reader.publicTimeline($1) }

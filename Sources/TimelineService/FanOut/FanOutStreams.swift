@@ -14,17 +14,7 @@ public enum FanOutStreams {
 
     /// `count` stream keys spread evenly over the slot space.
     static func keys(count: Int) -> [String] {
-        (0..<count).map { index in
-            let slots = (index * HashSlot.count / count)..<((index + 1) * HashSlot.count / count)
-            var attempt = 0
-            while true {
-                let tag = "fq\(index).\(attempt)"
-                if slots.contains(Int(HashSlot(key: tag).rawValue)) {
-                    return "fanout:{\(tag)}"
-                }
-                attempt += 1
-            }
-        }
+        HashSlot.spreadTags(prefix: "fq", count: count).map { "fanout:{\($0)}" }
     }
 
     /// The stream a job is queued on: spread by the job's identity, so that consecutive events, and the chunks of one

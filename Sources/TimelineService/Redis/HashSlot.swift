@@ -27,6 +27,23 @@ public struct HashSlot: Sendable, Hashable, Comparable, CustomStringConvertible 
         self.init(key: Array(key.utf8))
     }
 
+    /// `count` hash tags spread evenly over the slot space: tag `i` (`prefix` `i`.`attempt`) has its slot in
+    /// `[i * 16384 / count, (i + 1) * 16384 / count)`, so that on a cluster whose masters own equal contiguous slot
+    /// ranges (as `redis-cli --cluster create` makes them) each master serves its share of the keys tagged with them.
+    static func spreadTags(prefix: String, count: Int) -> [String] {
+        (0..<count).map { index in
+            let slots = (index * Self.count / count)..<((index + 1) * Self.count / count)
+            var attempt = 0
+            while true {
+                let tag = "\(prefix)\(index).\(attempt)"
+                if slots.contains(Int(HashSlot(key: tag).rawValue)) {
+                    return tag
+                }
+                attempt += 1
+            }
+        }
+    }
+
     /// The bytes that are hashed for `key`: its hash tag when it has a non-empty one, else all of it.
     static func hashedPart<Key: Collection<UInt8>>(of key: Key) -> Key.SubSequence {
         guard let open = key.firstIndex(of: UInt8(ascii: "{")) else { return key[...] }

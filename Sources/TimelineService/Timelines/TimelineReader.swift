@@ -12,7 +12,7 @@ struct TimelineReader: Sendable {
     let rebuilds: RebuildFlights
 
     func publicTimeline(_ query: TimelineQuery) async throws -> TweetPage {
-        try await page([TimelineKeys.publicTimeline], query)
+        try await page([TimelineKeys.publicTimeline], query, log: nil)
     }
 
     /// A page of the user's home timeline. A built timeline with no followed celebrity takes two round trips: the
@@ -34,7 +34,10 @@ struct TimelineReader: Sendable {
                 RedisCommand("GET", key: TimelineKeys.followedCelebrities(userID)),
             ]
         }
-        // One pipeline: the user's keys share a slot; the celebrity set may sit on another node, asked in parallel.
+        let log = DeletionLog.index(near: home)
+        commands.append(DeletionLog.probe(log))
+        // One pipeline: the user's keys share a slot; the celebrity set and the deletion log may sit on other nodes,
+        // asked in parallel.
         let replies = try await redis.pipeline(commands)
         // The ids read beside the marker stand unless the timeline had to be rebuilt first.
         var known = [home: replies[3]]
@@ -50,7 +53,8 @@ struct TimelineReader: Sendable {
                 celebrities = try await followedCelebrities(of: userID)
             }
         }
-        return try await page([home] + celebrities.map(TimelineKeys.profile), query, known: known)
+        return try await page(
+            [home] + celebrities.map(TimelineKeys.profile), query, known: known, log: (log, replies[replies.count - 1]))
     }
 
     /// The celebrities (see ``TimelineConfiguration/celebrityThreshold``) that `userID` follows, whose tweets are
@@ -137,18 +141,25 @@ struct TimelineReader: Sendable {
     /// Reads one more id than asked from each timeline, merges them newest first without repeats, and hydrates the
     /// page; the extra id tells whether an older page exists inside the window.
     /// The limit is bounded by the read methods' ``ReadHomeTimeline/checkBounds(_:)``.
-    /// - Parameter known: replies to ``rangeCommand(_:_:)`` already read for some of `keys`.
-    private func page(_ keys: [String], _ query: TimelineQuery, known: [String: RedisValue] = [:]) async throws
-        -> TweetPage
-    {
+    /// - Parameters:
+    ///   - known: replies to ``rangeCommand(_:_:)`` already read for some of `keys`.
+    ///   - log: the deletion log's stream and its probe's reply, when the read asked already; otherwise it is asked
+    ///     here, beside the ranges (``TweetCache/hydrate(_:log:)``).
+    private func page(
+        _ keys: [String], _ query: TimelineQuery, known: [String: RedisValue] = [:],
+        log: (index: Int, probe: RedisValue)?
+    ) async throws -> TweetPage {
         let unread = keys.filter { known[$0] == nil }
-        let read = try await redis.pipeline(unread.map { rangeCommand($0, query) })
+        let logIndex = log?.index ?? DeletionLog.index(near: keys[0])
+        let probe = log == nil ? [DeletionLog.probe(logIndex)] : []
+        var read = try await redis.pipeline(unread.map { rangeCommand($0, query) } + probe)
+        let logReply = log?.probe ?? read.removeLast()
         let replies = Array(known.values) + read
         let merged = Set(
             replies.flatMap { ($0.array ?? []).compactMap { $0.bytes.flatMap(TimelineKeys.id(fromMember:)) } })
         let ids = merged.sorted(by: >).prefix(Int(query.limit) + 1)
         let pageIDs = Array(ids.prefix(Int(query.limit)))
-        let hydration = try await cache.hydrate(pageIDs)
+        let hydration = try await cache.hydrate(pageIDs, log: (logIndex, logReply))
         if !hydration.deleted.isEmpty {
             // Left behind by a create that raced its delete, or by a rebuild that read the store before the delete.
             _ = try await redis.pipeline(

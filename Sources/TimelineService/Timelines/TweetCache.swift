@@ -20,39 +20,96 @@ struct TweetCache: Sendable {
     let redis: RedisClient
     let tweetService: WireClient
     let configuration: TimelineConfiguration
+    /// This instance's hot tweets, in front of Redis.
+    let local: LocalTweetCache
+
+    init(redis: RedisClient, tweetService: WireClient, configuration: TimelineConfiguration) {
+        self.redis = redis
+        self.tweetService = tweetService
+        self.configuration = configuration
+        local = LocalTweetCache(capacity: configuration.localCacheCapacity)
+    }
 
     /// The tweets with these ids that still exist, in the order given, and the ids that do not.
-    func hydrate(_ ids: [Int64]) async throws -> Hydration {
+    ///
+    /// - Parameters:
+    ///   - log: the ``DeletionLog`` stream the read asked about, and the reply to its ``DeletionLog/probe(_:)``,
+    ///     sent after the read began: deletes announced before it are applied to ``local`` first.
+    func hydrate(_ ids: [Int64], log: (index: Int, probe: RedisValue)) async throws -> Hydration {
+        try await synchronize(log: log.index, newest: DeletionLog.newestID(in: log.probe))
         guard !ids.isEmpty else { return Hydration(tweets: [], deleted: []) }
-        let cached = try await redis.pipeline(ids.map { RedisCommand("GET", key: TimelineKeys.tweet($0)) })
-        var found: [Int64: TweetRecord] = [:]
+        var (found, generation) = local.lookup(ids)
+        let wanted = found.isEmpty ? ids : ids.filter { found[$0] == nil }
+        guard !wanted.isEmpty else { return Hydration(tweets: ids.compactMap { found[$0] }, deleted: []) }
+        let cached = try await redis.pipeline(wanted.map { RedisCommand("GET", key: TimelineKeys.tweet($0)) })
+        var fetched: [TweetRecord] = []
         var misses: [Int64] = []
         var deleted: [Int64] = []
-        for (id, value) in zip(ids, cached) {
+        for (id, value) in zip(wanted, cached) {
             guard let bytes = value.bytes else {
                 misses.append(id)
                 continue
             }
             if !bytes.isEmpty, let tweet = try? TweetRecord(payload: ByteBuffer(bytes: bytes)) {
-                found[id] = tweet
+                fetched.append(tweet)
             } else {
                 deleted.append(id)
             }
         }
         if !misses.isEmpty {
-            var fetched: [TweetRecord] = []
+            var stored: [TweetRecord] = []
             for start in stride(from: 0, to: misses.count, by: TweetListBudget.maxIDsPerCall) {
                 let chunk = Array(misses[start..<min(start + TweetListBudget.maxIDsPerCall, misses.count)])
-                fetched += try await tweetService.call(GetTweets.self, IDList(ids: chunk)).tweets
+                stored += try await tweetService.call(GetTweets.self, IDList(ids: chunk)).tweets
             }
-            for tweet in fetched {
-                found[tweet.id] = tweet
-            }
-            let gone = Set(misses).subtracting(fetched.map(\.id))
+            let gone = Set(misses).subtracting(stored.map(\.id))
             deleted += gone
-            try await store(fetched, tombstones: Array(gone))
+            try await store(stored, tombstones: Array(gone))
+            fetched += stored
+        }
+        local.insert(fetched, ifGeneration: generation)
+        for tweet in fetched {
+            found[tweet.id] = tweet
         }
         return Hydration(tweets: ids.compactMap { found[$0] }, deleted: deleted)
+    }
+
+    /// Brings ``local`` up to the newest entry of stream `log` that the read saw (`newest`): evicts the tweets
+    /// announced since this instance last read that stream, or forgets every tweet when it cannot tell what it missed
+    /// (first read of the stream, the stream lost or trimmed past its position, too far behind).
+    private func synchronize(log: Int, newest: StreamEntryID?) async throws {
+        let position = local.position(log)
+        let start: StreamEntryID?
+        switch (position, newest) {
+        case (.at(let seen), .some(let newest)) where newest <= seen:
+            return
+        case (.empty, .none):
+            return
+        case (.at(let seen), .some):
+            start = seen
+        case (.empty, .some):
+            start = nil
+        case (.unknown, _), (.at, .none):
+            local.apply(log: log, to: newest.map { .at($0) } ?? .empty, deleted: [], forgetAll: true)
+            return
+        }
+        let reply = try await redis.send(
+            start.map { DeletionLog.entries(log, from: $0) }
+                ?? RedisCommand("XRANGE", key: DeletionLog.keys[log], "-", "+", "COUNT", DeletionLog.maxCatchUp + 1))
+        var entries = try DeletionLog.parse(reply)
+        guard let last = entries.last?.id else {
+            local.apply(log: log, to: .empty, deleted: [], forgetAll: true)  // emptied since the probe: lost
+            return
+        }
+        if let start {
+            guard entries.first?.id == start else {
+                local.apply(log: log, to: .at(last), deleted: [], forgetAll: true)  // trimmed past, or lost
+                return
+            }
+            entries.removeFirst()
+        }
+        let behind = entries.count >= DeletionLog.maxCatchUp
+        local.apply(log: log, to: .at(last), deleted: entries.flatMap(\.tweetIDs), forgetAll: behind)
     }
 
     /// Whether the tweet's tombstone is in the cache. (A missing key says nothing: the tweet may be live or expired.)
