@@ -3,6 +3,12 @@ import NIOCore
 /// A value that writes itself as JSON.
 protocol JSONRepresentable {
     func write(to json: inout JSONWriter)
+    /// About how many bytes ``write(to:)`` writes, so that the buffer is allocated once (a timeline page is kilobytes).
+    var estimatedByteCount: Int { get }
+}
+
+extension JSONRepresentable {
+    var estimatedByteCount: Int { 256 }
 }
 
 /// Writes compact JSON straight into a `ByteBuffer`, keys in the order they are written.
@@ -53,7 +59,46 @@ struct JSONWriter {
 
     mutating func int(_ value: Int64) {
         separate()
-        buffer.writeString(String(value))
+        writeDecimal(value)
+    }
+
+    /// An integer as a JSON string (the API's ids: JavaScript numbers cannot hold every `Int64`).
+    mutating func decimalString(_ value: Int64) {
+        separate()
+        buffer.writeInteger(UInt8(ascii: "\""))
+        writeDecimal(value)
+        buffer.writeInteger(UInt8(ascii: "\""))
+    }
+
+    /// A time as the API writes it: an RFC 3339 string (``RFC3339``).
+    mutating func timestamp(unixMillis: Int64) {
+        separate()
+        buffer.writeInteger(UInt8(ascii: "\""))
+        RFC3339.withFormatted(unixMillis) { buffer.writeBytes($0) }
+        buffer.writeInteger(UInt8(ascii: "\""))
+    }
+
+    /// An id as a JSON string, or `null` for `nil`.
+    mutating func optionalDecimalString(_ value: Int64?) {
+        if let value { decimalString(value) } else { null() }
+    }
+
+    /// The digits of `value`, written without an intermediate `String`.
+    private mutating func writeDecimal(_ value: Int64) {
+        if value < 0 {
+            buffer.writeInteger(UInt8(ascii: "-"))
+        }
+        var magnitude = value.magnitude
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: room for the 20 digits of any UInt64
+        withUnsafeMutableBytes(of: &digits) { room in
+            var start = room.count
+            repeat {
+                start -= 1
+                room[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: room[start...]))
+        }
     }
 
     mutating func bool(_ value: Bool) {
@@ -98,26 +143,30 @@ struct JSONWriter {
 
     /// RFC 8259 escaping: `"`, `\` and control characters; everything else is written as its UTF-8.
     private mutating func writeQuoted(_ value: String) {
-        buffer.writeInteger(UInt8(ascii: "\""))
-        var utf8 = value.utf8[...]
-        while let special = utf8.firstIndex(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }
-        ) {
-            buffer.writeBytes(utf8[..<special])
-            let byte = utf8[special]
-            switch byte {
-            case UInt8(ascii: "\""): buffer.writeStaticString("\\\"")
-            case UInt8(ascii: "\\"): buffer.writeStaticString("\\\\")
-            case UInt8(ascii: "\n"): buffer.writeStaticString("\\n")
-            case UInt8(ascii: "\r"): buffer.writeStaticString("\\r")
-            case UInt8(ascii: "\t"): buffer.writeStaticString("\\t")
-            default:
-                let hex = Array("0123456789abcdef".utf8)
-                buffer.writeStaticString("\\u00")
-                buffer.writeBytes([hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+        var value = value
+        value.withUTF8 { utf8 in
+            buffer.reserveCapacity(minimumWritableBytes: utf8.count + 2)
+            buffer.writeInteger(UInt8(ascii: "\""))
+            var start = 0
+            for (index, byte) in utf8.enumerated()
+            where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                buffer.writeBytes(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(utf8)[start..<index]))
+                start = index + 1
+                switch byte {
+                case UInt8(ascii: "\""): buffer.writeStaticString("\\\"")
+                case UInt8(ascii: "\\"): buffer.writeStaticString("\\\\")
+                case UInt8(ascii: "\n"): buffer.writeStaticString("\\n")
+                case UInt8(ascii: "\r"): buffer.writeStaticString("\\r")
+                case UInt8(ascii: "\t"): buffer.writeStaticString("\\t")
+                default:
+                    let hex: StaticString = "0123456789abcdef"
+                    buffer.writeStaticString("\\u00")
+                    buffer.writeInteger(hex.utf8Start[Int(byte >> 4)])
+                    buffer.writeInteger(hex.utf8Start[Int(byte & 0xF)])
+                }
             }
-            utf8 = utf8[utf8.index(after: special)...]
+            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(utf8)[start...]))
+            buffer.writeInteger(UInt8(ascii: "\""))
         }
-        buffer.writeBytes(utf8)
-        buffer.writeInteger(UInt8(ascii: "\""))
     }
 }

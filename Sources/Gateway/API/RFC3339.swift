@@ -5,16 +5,47 @@
 enum RFC3339 {
     /// Formats Unix milliseconds.
     static func string(fromUnixMillis millis: Int64) -> String {
+        withFormatted(millis) { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Calls `body` with the UTF-8 bytes of the formatted time. Years 0 to 9999 are formatted in a buffer on the stack,
+    /// with no `String` in between (a timeline page formats one per tweet).
+    static func withFormatted<Result>(_ millis: Int64, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
         let (days, millisOfDay) = floorDivide(millis, 86_400_000)
         let (year, month, day) = civilDate(daysSinceEpoch: days)
-        let seconds = millisOfDay / 1000
-        var text = ""
-        text.reserveCapacity(24)
-        text += year >= 0 && year <= 9999 ? pad(year, 4) : String(year)
-        text += "-" + pad(month, 2) + "-" + pad(day, 2)
-        text += "T" + pad(seconds / 3600, 2) + ":" + pad(seconds / 60 % 60, 2) + ":" + pad(seconds % 60, 2)
-        text += "." + pad(millisOfDay % 1000, 3) + "Z"
-        return text
+        guard (0...9999).contains(year) else {
+            // Outside four-digit years (RFC 3339 leaves them open): the year as its plain decimal.
+            var text = String(year)
+            text += withFourDigitYear(0, month, day, millisOfDay) { String(decoding: $0.dropFirst(4), as: UTF8.self) }
+            return text.withUTF8 { body(UnsafeRawBufferPointer($0)) }
+        }
+        return withFourDigitYear(year, month, day, millisOfDay, body)
+    }
+
+    private static func withFourDigitYear<Result>(
+        _ year: Int64, _ month: Int64, _ day: Int64, _ millisOfDay: Int64, _ body: (UnsafeRawBufferPointer) -> Result
+    ) -> Result {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { bytes in
+            var end = 0
+            func put(_ value: Int64, width: Int, then separator: UInt8) {
+                var value = value
+                for index in stride(from: end + width - 1, through: end, by: -1) {
+                    bytes[index] = UInt8(ascii: "0") + UInt8(value % 10)
+                    value /= 10
+                }
+                bytes[end + width] = separator
+                end += width + 1
+            }
+            let seconds = millisOfDay / 1000
+            put(year, width: 4, then: UInt8(ascii: "-"))
+            put(month, width: 2, then: UInt8(ascii: "-"))
+            put(day, width: 2, then: UInt8(ascii: "T"))
+            put(seconds / 3600, width: 2, then: UInt8(ascii: ":"))
+            put(seconds / 60 % 60, width: 2, then: UInt8(ascii: ":"))
+            put(seconds % 60, width: 2, then: UInt8(ascii: "."))
+            put(millisOfDay % 1000, width: 3, then: UInt8(ascii: "Z"))
+            return body(UnsafeRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(bytes)[..<end]))
+        }
     }
 
     /// Year, month (1-12) and day (1-31) of a day counted from 1970-01-01 (Howard Hinnant's `civil_from_days`).
@@ -34,10 +65,5 @@ enum RFC3339 {
     private static func floorDivide(_ value: Int64, _ divisor: Int64) -> (quotient: Int64, remainder: Int64) {
         let remainder = value % divisor
         return remainder < 0 ? (value / divisor - 1, remainder + divisor) : (value / divisor, remainder)
-    }
-
-    private static func pad(_ value: Int64, _ width: Int) -> String {
-        let digits = String(value)
-        return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
     }
 }

@@ -15,11 +15,11 @@ struct UserJSON: JSONRepresentable {
     func write(to json: inout JSONWriter) {
         json.object { json in
             json.key("id")
-            json.string(String(record.id))
+            json.decimalString(record.id)
             json.key("username")
             json.string(record.username)
             json.key("created_at")
-            json.string(RFC3339.string(fromUnixMillis: record.createdAtMillis))
+            json.timestamp(unixMillis: record.createdAtMillis)
             json.key("followers_count")
             json.int(record.followersCount)
             json.key("following_count")
@@ -41,17 +41,17 @@ struct TweetJSON: JSONRepresentable {
     func write(to json: inout JSONWriter) {
         json.object { json in
             json.key("id")
-            json.string(String(record.id))
+            json.decimalString(record.id)
             json.key("user_id")
-            json.string(String(record.userID))
+            json.decimalString(record.userID)
             json.key("username")
             json.string(record.username)
             json.key("text")
             json.string(record.text)
             json.key("created_at")
-            json.string(RFC3339.string(fromUnixMillis: record.createdAtMillis))
+            json.timestamp(unixMillis: record.createdAtMillis)
             json.key("in_reply_to_id")
-            json.optionalString(record.inReplyToID.map(String.init))
+            json.optionalDecimalString(record.inReplyToID)
         }
     }
 }
@@ -65,7 +65,7 @@ struct UserPageJSON: JSONRepresentable {
             json.key("users")
             json.array(page.users) { json, user in json.value(UserJSON(user)) }
             json.key("next_cursor")
-            json.optionalString(page.nextCursor.map(String.init))
+            json.optionalDecimalString(page.nextCursor)
         }
     }
 }
@@ -74,12 +74,17 @@ struct UserPageJSON: JSONRepresentable {
 struct TweetPageJSON: JSONRepresentable {
     var page: TweetPage
 
+    /// The fields' names and fixed-size values (about 140 bytes a tweet) plus each tweet's text and username.
+    var estimatedByteCount: Int {
+        page.tweets.reduce(48) { $0 + 160 + $1.text.utf8.count + $1.username.utf8.count }
+    }
+
     func write(to json: inout JSONWriter) {
         json.object { json in
             json.key("tweets")
             json.array(page.tweets) { json, tweet in json.value(TweetJSON(tweet)) }
             json.key("next_max_id")
-            json.optionalString(page.nextMaxID.map(String.init))
+            json.optionalDecimalString(page.nextMaxID)
         }
     }
 }
@@ -147,7 +152,7 @@ struct ErrorJSON: JSONRepresentable {
 extension JSONRepresentable {
     /// This value as a JSON document.
     var jsonBuffer: ByteBuffer {
-        var writer = JSONWriter()
+        var writer = JSONWriter(capacity: estimatedByteCount)
         write(to: &writer)
         return writer.buffer
     }

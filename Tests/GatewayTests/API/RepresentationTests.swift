@@ -37,6 +37,17 @@ struct RepresentationTests {
         #expect(json(UserPageJSON(page: UserPage(users: [], nextCursor: 77))) == #"{"users":[],"next_cursor":"77"}"#)
     }
 
+    @Test func integersAndIDsAreWrittenAsTheirDecimals() {
+        var writer = JSONWriter()
+        writer.array([Int64.min, -1, 0, 7, 1_234_567_890, Int64.max]) { json, value in json.int(value) }
+        #expect(
+            String(buffer: writer.buffer)
+                == "[-9223372036854775808,-1,0,7,1234567890,9223372036854775807]")
+        var ids = JSONWriter()
+        ids.array([Int64.max, 0, nil] as [Int64?]) { json, value in json.optionalDecimalString(value) }
+        #expect(String(buffer: ids.buffer) == #"["9223372036854775807","0",null]"#)
+    }
+
     @Test func stringsAreEscapedAsRFC8259Asks() {
         #expect(
             json(StatusJSON(status: "a\"b\\c\n\r\t\u{1}\u{1F} é😀/")) == #"{"status":"a\"b\\c\n\r\t\u0001\u001f é😀/"}"#)
