@@ -44,6 +44,8 @@ struct FanOutQueue: Sendable {
     let configuration: TimelineConfiguration
     /// Which streams this instance reads next, and where its walk over the pending entries stands.
     let schedule = FanOutSchedule(streams: FanOutStreams.keys)
+    /// Wakes this instance's idle workers when work is queued here.
+    let wakeUps = FanOutWakeUps()
 
     /// Creates the consumer group on every stream that lacks it, and lets every master keep timelines up to 1024
     /// entries in the compact listpack encoding (about 11 bytes per entry instead of about 80 in a skiplist).
@@ -75,6 +77,7 @@ struct FanOutQueue: Sendable {
             throw WireError(.resourceExhausted, reason: "queue_full", "the fan-out queue is full; retry later")
         }
         _ = try await redis.pipeline(writes + jobs.map(Self.add), replicatedTo: configuration.replication)
+        wakeUps.signal()
     }
 
     static func add(_ job: FanOutJob) -> RedisCommand {

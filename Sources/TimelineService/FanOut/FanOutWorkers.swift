@@ -36,10 +36,17 @@ public struct FanOutWorkers: Service {
     }
 
     private func work(name: String) async {
+        var emptyReads = 0
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
+                let seen = queue.wakeUps.current
                 if try await runOnce(consumer: name) == 0 {
-                    try await Task.sleep(for: .milliseconds(20))
+                    emptyReads += 1
+                    try await queue.wakeUps.pause(
+                        for: FanOutWakeUps.idleDelay(afterEmptyReads: emptyReads), since: seen)
+                } else {
+                    emptyReads = 0
+                    queue.wakeUps.signal()  // the jobs may have queued more (a large fan-out's pages): share them out
                 }
             } catch is CancellationError {
                 return
