@@ -29,6 +29,17 @@ import Testing
                 + Array("\r\n$0\r\n\r\n".utf8))
     }
 
+    @Test func encodesLengthsAndCountsOfSeveralDigits() throws {
+        let long = [UInt8](repeating: UInt8(ascii: "x"), count: 12_345)
+        let words = [Array("RPUSH".utf8), Array("k".utf8)] + (0..<10).map { Array(String($0).utf8) } + [long]
+        var buffer = ByteBuffer()
+        try RedisCommand(arguments: words, keyPositions: [1]).encode(into: &buffer)
+        let expected =
+            "*13\r\n$5\r\nRPUSH\r\n$1\r\nk\r\n" + (0..<10).map { "$1\r\n\($0)\r\n" }.joined()
+            + "$12345\r\n" + String(repeating: "x", count: 12_345) + "\r\n"
+        #expect(String(buffer: buffer) == expected)
+    }
+
     @Test func encodesSeveralCommandsBackToBack() throws {
         #expect(
             try encoded(RedisCommand("GET", key: "a"), RedisCommand("GET", key: "b"))

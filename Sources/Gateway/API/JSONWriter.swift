@@ -1,4 +1,5 @@
 import NIOCore
+import Wire
 
 /// A value that writes itself as JSON.
 protocol JSONRepresentable {
@@ -59,14 +60,14 @@ struct JSONWriter {
 
     mutating func int(_ value: Int64) {
         separate()
-        writeDecimal(value)
+        buffer.writeDecimal(value)
     }
 
     /// An integer as a JSON string (the API's ids: JavaScript numbers cannot hold every `Int64`).
     mutating func decimalString(_ value: Int64) {
         separate()
         buffer.writeInteger(UInt8(ascii: "\""))
-        writeDecimal(value)
+        buffer.writeDecimal(value)
         buffer.writeInteger(UInt8(ascii: "\""))
     }
 
@@ -81,24 +82,6 @@ struct JSONWriter {
     /// An id as a JSON string, or `null` for `nil`.
     mutating func optionalDecimalString(_ value: Int64?) {
         if let value { decimalString(value) } else { null() }
-    }
-
-    /// The digits of `value`, written without an intermediate `String`.
-    private mutating func writeDecimal(_ value: Int64) {
-        if value < 0 {
-            buffer.writeInteger(UInt8(ascii: "-"))
-        }
-        var magnitude = value.magnitude
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: room for the 20 digits of any UInt64
-        withUnsafeMutableBytes(of: &digits) { room in
-            var start = room.count
-            repeat {
-                start -= 1
-                room[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-                magnitude /= 10
-            } while magnitude > 0
-            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: room[start...]))
-        }
     }
 
     mutating func bool(_ value: Bool) {

@@ -1,5 +1,5 @@
-import CHiredis
 import NIOCore
+import Wire
 
 /// A value that can be one argument of a ``RedisCommand``: its bytes as Redis should see them.
 public protocol RedisArgumentConvertible: Sendable {
@@ -42,8 +42,7 @@ extension Double: RedisArgumentConvertible {
 /// One Redis command: its words as binary-safe byte strings, and which of them are keys.
 ///
 /// The keys decide where a cluster client sends the command: all keys of one command must hash to the same
-/// ``HashSlot`` (use hash tags for multi-key commands), and a command with no key goes to any node. The wire form is
-/// made by hiredis's `redisFormatCommandArgv`.
+/// ``HashSlot`` (use hash tags for multi-key commands), and a command with no key goes to any node.
 public struct RedisCommand: Sendable, Hashable {
     /// The command name followed by its arguments.
     public var arguments: [[UInt8]]
@@ -105,38 +104,30 @@ public struct RedisCommand: Sendable, Hashable {
         return slot
     }
 
-    /// Appends the command in RESP (an array of bulk strings), as formatted by hiredis.
-    /// - Throws: ``RedisError/Code/protocolError`` for a command of 1 GiB or more, which hiredis cannot format.
+    /// Appends the command in RESP: an array of bulk strings, `*<count>\r\n` then `$<length>\r\n<bytes>\r\n` for each
+    /// word, written straight into `buffer` (one reservation, no intermediate copy).
+    /// - Throws: ``RedisError/Code/protocolError`` for a command of 1 GiB or more (Redis takes at most 512 MiB a word).
     func encode(into buffer: inout ByteBuffer) throws(RedisError) {
-        let lengths = arguments.map(\.count)
-        let total = lengths.reduce(0, +)
+        var total = 0
+        for argument in arguments {
+            total += argument.count
+        }
         guard total < 1 << 30 else {
             throw .protocolError("a \(name) command of 1 GiB or more cannot be sent")
         }
-        // One contiguous copy gives every argument a stable address for the C call; the extra byte keeps the base
-        // address non-nil when all arguments are empty.
-        var flat: [UInt8] = []
-        flat.reserveCapacity(total + 1)
+        buffer.reserveCapacity(minimumWritableBytes: total + 16 + arguments.count * 16)
+        Self.writeHeader(UInt8(ascii: "*"), arguments.count, into: &buffer)
         for argument in arguments {
-            flat += argument
+            Self.writeHeader(UInt8(ascii: "$"), argument.count, into: &buffer)
+            buffer.writeBytes(argument)
+            buffer.writeStaticString("\r\n")
         }
-        flat.append(0)
-        let written: Int32 = flat.withUnsafeBytes { raw in
-            let base = raw.baseAddress!.assumingMemoryBound(to: CChar.self)
-            var offset = 0
-            var pointers: [UnsafePointer<CChar>?] = []
-            pointers.reserveCapacity(lengths.count)
-            for length in lengths {
-                pointers.append(base + offset)
-                offset += length
-            }
-            var target: UnsafeMutablePointer<CChar>?
-            let count = redisFormatCommandArgv(&target, Int32(lengths.count), &pointers, lengths)
-            guard count >= 0, let target else { return -1 }
-            defer { redisFreeCommand(target) }
-            buffer.writeBytes(UnsafeRawBufferPointer(start: target, count: Int(count)))
-            return count
-        }
-        guard written >= 0 else { throw .protocolError("hiredis could not format a \(name) command") }
+    }
+
+    /// `<marker><decimal>\r\n`.
+    private static func writeHeader(_ marker: UInt8, _ count: Int, into buffer: inout ByteBuffer) {
+        buffer.writeInteger(marker)
+        buffer.writeDecimal(Int64(count))
+        buffer.writeStaticString("\r\n")
     }
 }
