@@ -46,6 +46,22 @@ struct ReplicaReadsTests {
         ReplicaHealth.Reason.allCases.reduce(0) { $0 + reads.readsServedByPrimaries(because: $1) }
     }
 
+    /// Measures the replicas as the monitor does, `between` running before each measurement, until `server`'s reads
+    /// route as `expected`; `false` when they do not within `timeout`.
+    func measure(
+        _ reads: ReplicaReads, untilServer server: Int, routes expected: ReplicaHealth.Route,
+        within timeout: Duration = .seconds(10), between: () async throws -> Void = {}
+    ) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            try await between()
+            await reads.measure()
+            if reads.route(onServer: server) == expected { return true }
+            guard ContinuousClock.now < deadline else { return false }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
     /// A user on physical server `server`.
     func user(onServer server: Int, _ database: ShardedDatabase) async throws -> UserRecord {
         var name = TestStore.uniqueName("rep")
@@ -90,19 +106,16 @@ struct ReplicaReadsTests {
                 configuration: PostgresPool.Configuration(conninfo: Self.replicaURLs[0]), logger: TestStore.logger)
             try await replica.withConnection { try $0.query("SELECT pg_wal_replay_pause()") }
             do {
-                // Writes move the primary on while its replica stands still; measured every 100 ms as the monitor does,
-                // it is lagging past the bound of one second within about a second.
+                // Writes move the primary on while its replica stands still; measured as the monitor does, it is
+                // lagging past the bound of one second a second or so later.
                 var follower = try await user(onServer: 1, database)
-                var measurements = 0
-                while reads.route(onServer: 0) != .primary(.lagging) {
-                    measurements += 1
-                    #expect(measurements <= 20, "skipped within two seconds")
-                    guard measurements <= 20 else { break }
-                    _ = try await graph.set(FollowEdge(followerID: follower.id, followeeID: author.id), following: true)
-                    follower = try await user(onServer: 1, database)
-                    try await Task.sleep(for: .milliseconds(100))
-                    await reads.measure()
+                var following = false
+                let lagging = try await measure(reads, untilServer: 0, routes: .primary(.lagging)) {
+                    following.toggle()
+                    let edge = FollowEdge(followerID: follower.id, followeeID: author.id)
+                    _ = try await graph.set(edge, following: following)
                 }
+                #expect(lagging, "skipped within ten seconds")
                 let (byReplica, byPrimary) = (reads.readsServedByReplicas, Self.readsServedByPrimaries(reads))
                 for _ in 0..<10 {
                     _ = try await graph.set(FollowEdge(followerID: follower.id, followeeID: author.id), following: true)
@@ -120,12 +133,7 @@ struct ReplicaReadsTests {
             }
             try await replica.withConnection { try $0.query("SELECT pg_wal_replay_resume()") }
             try await replica.shutdown()
-            var measurements = 0
-            repeat {
-                measurements += 1
-                try await Task.sleep(for: .milliseconds(100))
-                await reads.measure()
-            } while reads.route(onServer: 0) != .replica && measurements < 50
+            #expect(try await measure(reads, untilServer: 0, routes: .replica), "measured as caught up again")
             let byReplica = reads.readsServedByReplicas
             _ = try await graph.page(PageRequest(userID: author.id, limit: 10), followers: true)
             #expect(reads.readsServedByReplicas == byReplica + 1, "the resumed replica serves again")
@@ -158,9 +166,8 @@ struct ReplicaReadsTests {
                 throw error
             }
             try await ScriptsInfra.run("pg-replica-start", "2")
-            try await Task.sleep(for: .milliseconds(600))  // the replica pool's pause after a failed connect
-            await reads.measure()
-            #expect(reads.route(onServer: 1) == .replica)
+            // Once the replica pool's pause after a failed connect has passed.
+            #expect(try await measure(reads, untilServer: 1, routes: .replica))
         }
     }
 }

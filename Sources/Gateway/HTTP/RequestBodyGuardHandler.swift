@@ -19,10 +19,7 @@ typealias ResponsePart = HTTP1Channel.Value.OutboundElement
 /// Enforces, on one connection, the body limit (``RequestBodyGuard``), the time a request may take to arrive and the
 /// time its answer may take to leave (a client that stops reading holds no connection for ever).
 ///
-/// Deadlines cost no timer per request: each kind has at most one timer per connection, which is not cancelled when a
-/// request or answer completes in time. When it fires it looks at what is under way now, closes the connection if
-/// that is overdue, and otherwise sets itself for that one's deadline. A keep-alive connection answering a thousand
-/// requests within a timeout sets one timer, not two thousand (each a heap insert and removal on the event loop).
+/// Deadlines cost no timer per request: each kind is a ``ConnectionDeadline``, at most one timer per connection.
 ///
 /// Sits between the HTTP codec and Hummingbird's request handling. After answering an oversized request it closes
 /// gently: it ends its own sending side (after TLS close_notify), drops what the client still sends, and closes once
@@ -35,15 +32,11 @@ final class RequestBodyGuardHandler: ChannelDuplexHandler, RemovableChannelHandl
     typealias OutboundOut = ResponsePart
 
     private var bodyGuard: RequestBodyGuard
-    private let readTimeout: TimeAmount
-    private let writeTimeout: TimeAmount
+    /// From a request's head to its end.
+    private let readDeadline: ConnectionDeadline
+    /// From an answer's head until its end is written to the socket.
+    private let writeDeadline: ConnectionDeadline
     private let lingerTimeout: TimeAmount
-    private let logger: Logger
-    private var readTimer: Scheduled<Void>?
-    private var writeTimer: Scheduled<Void>?
-    /// When the request being read began to arrive, and when the answer being written began to leave.
-    private var readStarted: NIODeadline?
-    private var writeStarted: NIODeadline?
     private var lingerTimer: Scheduled<Void>?
     private var isLingering = false
     /// Set while Hummingbird's own answer to an unparsable request (a bodiless 400) goes out, to give it our JSON body.
@@ -51,10 +44,20 @@ final class RequestBodyGuardHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     init(limits: GatewayConfiguration.Limits, logger: Logger) {
         bodyGuard = RequestBodyGuard(maxBodyBytes: limits.maxBodyBytes)
-        readTimeout = TimeAmount(limits.requestReadTimeout)
-        writeTimeout = TimeAmount(limits.responseWriteTimeout)
+        let readTimeout = TimeAmount(limits.requestReadTimeout)
+        readDeadline = ConnectionDeadline(timeout: readTimeout) { context in
+            logger.info(
+                "closing a connection whose request did not arrive in time", metadata: ["limit": "\(readTimeout)"])
+            context.close(promise: nil)
+        }
+        let writeTimeout = TimeAmount(limits.responseWriteTimeout)
+        writeDeadline = ConnectionDeadline(timeout: writeTimeout) { context in
+            logger.info(
+                "closing a connection whose client did not read its answer in time",
+                metadata: ["limit": "\(writeTimeout)"])
+            context.close(promise: nil)
+        }
         lingerTimeout = TimeAmount(limits.lingerTimeout)
-        self.logger = logger
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -76,7 +79,11 @@ final class RequestBodyGuardHandler: ChannelDuplexHandler, RemovableChannelHandl
         case .drop:
             break
         }
-        updateReadTimer(context: context)
+        if !bodyGuard.isReadingRequest {
+            readDeadline.finish()
+        } else if !readDeadline.isRunning {
+            readDeadline.start(context: context)
+        }
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -84,7 +91,7 @@ final class RequestBodyGuardHandler: ChannelDuplexHandler, RemovableChannelHandl
         case .head(var head) where Self.isParseErrorAnswer(head):
             // Hummingbird answers a request line or header block that HTTP/1 cannot parse itself, with an empty 400.
             // The API promises a JSON error on every answer, so the body is added here.
-            startWriteTimer(context: context)
+            writeDeadline.start(context: context)
             isRewritingParseError = true
             head.headerFields[.contentType] = "application/json"
             head.headerFields[.contentLength] = String(Self.parseErrorBody.readableBytes)
@@ -92,7 +99,7 @@ final class RequestBodyGuardHandler: ChannelDuplexHandler, RemovableChannelHandl
             SecurityHeaders.apply(to: &head.headerFields, isPrivate: false)
             context.write(wrapOutboundOut(.head(head)), promise: promise)
         case .head(var head):
-            startWriteTimer(context: context)
+            writeDeadline.start(context: context)
             if bodyGuard.responseHead() == .forwardClosing {
                 head.headerFields[.connection] = "close"
                 context.write(wrapOutboundOut(.head(head)), promise: promise)
@@ -104,28 +111,28 @@ final class RequestBodyGuardHandler: ChannelDuplexHandler, RemovableChannelHandl
         case .end where isRewritingParseError:
             isRewritingParseError = false
             context.write(wrapOutboundOut(.body(Self.parseErrorBody)), promise: nil)
-            let written = context.eventLoop.makePromise(of: Void.self)
-            context.write(data, promise: written)
-            written.futureResult.assumeIsolated().whenComplete { [weak self] result in
-                self?.writeFinished()
-                promise?.completeWith(result)
-            }
+            writeEnd(data, promise: promise, closing: false, context: context)
         case .end:
-            let written = context.eventLoop.makePromise(of: Void.self)
-            switch bodyGuard.responseEnd() {
-            case .forward:
-                context.write(data, promise: written)
-                written.futureResult.assumeIsolated().whenComplete { [weak self] result in
-                    self?.writeFinished()
-                    promise?.completeWith(result)
-                }
-            case .forwardThenClose:
-                context.writeAndFlush(data, promise: written)
-                written.futureResult.assumeIsolated().whenComplete { [weak self] result in
-                    self?.writeFinished()
-                    promise?.completeWith(result)
-                    self?.linger(context: context)
-                }
+            writeEnd(data, promise: promise, closing: bodyGuard.responseEnd() == .forwardThenClose, context: context)
+        }
+    }
+
+    /// Writes an answer's end; once it is written the write deadline is met and, when `closing`, the connection
+    /// lingers to a close.
+    private func writeEnd(
+        _ end: NIOAny, promise: EventLoopPromise<Void>?, closing: Bool, context: ChannelHandlerContext
+    ) {
+        let written = context.eventLoop.makePromise(of: Void.self)
+        if closing {
+            context.writeAndFlush(end, promise: written)
+        } else {
+            context.write(end, promise: written)
+        }
+        written.futureResult.assumeIsolated().whenComplete { [weak self] result in
+            self?.writeDeadline.finish()
+            promise?.completeWith(result)
+            if closing {
+                self?.linger(context: context)
             }
         }
     }
@@ -158,65 +165,6 @@ final class RequestBodyGuardHandler: ChannelDuplexHandler, RemovableChannelHandl
         context.fireChannelInactive()
     }
 
-    /// The read deadline runs from a request's head to its end.
-    private func updateReadTimer(context: ChannelHandlerContext) {
-        guard bodyGuard.isReadingRequest else {
-            readStarted = nil
-            return
-        }
-        guard readStarted == nil else { return }
-        let now = context.eventLoop.now
-        readStarted = now
-        if readTimer == nil {
-            armReadTimer(at: now + readTimeout, context: context)
-        }
-    }
-
-    private func armReadTimer(at deadline: NIODeadline, context: ChannelHandlerContext) {
-        readTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [weak self] in
-            guard let self else { return }
-            readTimer = nil
-            guard let started = readStarted else { return }  // nothing being read: no timer until the next head
-            guard context.eventLoop.now >= started + readTimeout else {
-                armReadTimer(at: started + readTimeout, context: context)
-                return
-            }
-            logger.info(
-                "closing a connection whose request did not arrive in time", metadata: ["limit": "\(readTimeout)"])
-            context.close(promise: nil)
-        }
-    }
-
-    /// The write deadline runs from a response's head until its end is written to the socket.
-    private func startWriteTimer(context: ChannelHandlerContext) {
-        let now = context.eventLoop.now
-        writeStarted = now
-        if writeTimer == nil {
-            armWriteTimer(at: now + writeTimeout, context: context)
-        }
-    }
-
-    private func armWriteTimer(at deadline: NIODeadline, context: ChannelHandlerContext) {
-        writeTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [weak self] in
-            guard let self else { return }
-            writeTimer = nil
-            guard let started = writeStarted else { return }  // nothing being written: no timer until the next head
-            guard context.eventLoop.now >= started + writeTimeout else {
-                armWriteTimer(at: started + writeTimeout, context: context)
-                return
-            }
-            logger.info(
-                "closing a connection whose client did not read its answer in time",
-                metadata: ["limit": "\(writeTimeout)"])
-            context.close(promise: nil)
-        }
-    }
-
-    /// The answer under way was written in time.
-    private func writeFinished() {
-        writeStarted = nil
-    }
-
     private func linger(context: ChannelHandlerContext) {
         guard !isLingering else { return }
         isLingering = true
@@ -231,12 +179,8 @@ final class RequestBodyGuardHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     private func cancelTimers() {
-        readTimer?.cancel()
-        readTimer = nil
-        readStarted = nil
-        writeTimer?.cancel()
-        writeTimer = nil
-        writeStarted = nil
+        readDeadline.cancel()
+        writeDeadline.cancel()
         lingerTimer?.cancel()
         lingerTimer = nil
     }

@@ -33,9 +33,10 @@ enum DeletionLog {
         RedisCommand("XREVRANGE", key: keys[index], "+", "-", "COUNT", 1)
     }
 
-    /// The entries of stream `index` from `entryID` on, itself included, and one more than ``maxCatchUp``.
-    static func entries(_ index: Int, from entryID: StreamEntryID) -> RedisCommand {
-        RedisCommand("XRANGE", key: keys[index], entryID.description, "+", "COUNT", maxCatchUp + 1)
+    /// The entries of stream `index` from `entryID` on, itself included (from the first when `nil`), at most one more
+    /// than ``maxCatchUp``.
+    static func entries(_ index: Int, from entryID: StreamEntryID?) -> RedisCommand {
+        RedisCommand("XRANGE", key: keys[index], entryID?.description ?? "-", "+", "COUNT", maxCatchUp + 1)
     }
 
     /// The id of the newest entry in a ``probe(_:)``'s reply; `nil` for an empty (or missing) stream.

@@ -93,9 +93,7 @@ struct TweetCache: Sendable {
             local.apply(log: log, to: newest.map { .at($0) } ?? .empty, deleted: [], forgetAll: true)
             return
         }
-        let reply = try await redis.send(
-            start.map { DeletionLog.entries(log, from: $0) }
-                ?? RedisCommand("XRANGE", key: DeletionLog.keys[log], "-", "+", "COUNT", DeletionLog.maxCatchUp + 1))
+        let reply = try await redis.send(DeletionLog.entries(log, from: start))
         var entries = try DeletionLog.parse(reply)
         guard let last = entries.last?.id else {
             local.apply(log: log, to: .empty, deleted: [], forgetAll: true)  // emptied since the probe: lost
