@@ -31,7 +31,7 @@ let package = Package(
     ],
     targets: [
         // The C libraries, each reached through as few Swift modules as possible: libpq by TweetService, hiredis by
-        // TimelineService, OpenSSL's libssl by TLS; libcrypto alone (HMAC, scrypt, the CSPRNG) by Wire's peer
+        // RedisCluster (the TimelineService's client), OpenSSL's libssl by TLS; libcrypto alone (HMAC, scrypt, the CSPRNG) by Wire's peer
         // authentication and TweetService's password hashing.
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
@@ -72,11 +72,25 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The Redis Cluster client on SwiftNIO: slot routing, MOVED/ASK, pipelines per node, replication waits.
+        // Commands are written as RESP directly; hiredis's reader parses the replies. Used only by TimelineService
+        // (and the store benchmark); it takes from Wire only the decimal writer it shares with the Gateway's JSON.
+        .target(
+            name: "RedisCluster",
+            dependencies: [
+                "Wire", "CHiredis",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Materialized timelines, the tweet cache and the fan-out, on a Redis Cluster.
         .target(
             name: "TimelineService",
             dependencies: [
-                "Wire", "CHiredis",
+                "Wire", "RedisCluster",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -178,7 +192,7 @@ let package = Package(
         .executableTarget(
             name: "StoreBenchmark",
             dependencies: [
-                "Wire", "TweetService", "TimelineService", "BenchmarkSupport",
+                "Wire", "TweetService", "TimelineService", "RedisCluster", "BenchmarkSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -260,8 +274,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Pure logic of the two services (ids, RESP, hash slots, pipeline plans, the Redis handler on an
-        // EmbeddedChannel): no PostgreSQL, no Redis, seconds to run.
+        // Pure logic of the two services (ids, keys, the local tweet cache, fan-out ranges and wake-ups): no
+        // PostgreSQL, no Redis, seconds to run.
         .testTarget(
             name: "TweetServiceUnitTests",
             dependencies: ["TweetService", "Wire"],
@@ -270,7 +284,19 @@ let package = Package(
         .testTarget(
             name: "TimelineServiceUnitTests",
             dependencies: [
-                "TimelineService", "Wire",
+                "TimelineService", "RedisCluster", "Wire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The Redis client's pure logic (RESP, hash slots, topology, pipeline plans, the connection handler on an
+        // EmbeddedChannel): no Redis, seconds to run.
+        .testTarget(
+            name: "RedisClusterTests",
+            dependencies: [
+                "RedisCluster",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -291,7 +317,7 @@ let package = Package(
         .testTarget(
             name: "TimelineServiceTests",
             dependencies: [
-                "InfraTestSupport", "WireTestSupport", "TimelineService", "Wire", "TweetService",
+                "InfraTestSupport", "WireTestSupport", "TimelineService", "RedisCluster", "Wire", "TweetService",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -332,7 +358,7 @@ let package = Package(
             name: "FaultTests",
             dependencies: [
                 "InfraTestSupport", "TLS", "WireTestSupport", "Gateway", "Wire", "HTTPTestSupport", "TweetService",
-                "TimelineService",
+                "TimelineService", "RedisCluster",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,3 +1,4 @@
+import RedisCluster
 import TimelineService
 import Wire
 

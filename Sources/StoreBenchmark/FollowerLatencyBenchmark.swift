@@ -1,6 +1,7 @@
 import ArgumentParser
 import BenchmarkSupport
 import Logging
+import RedisCluster
 import Synchronization
 import TimelineService
 import TweetService

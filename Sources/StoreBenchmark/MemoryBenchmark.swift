@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import RedisCluster
 import TimelineService
 import Wire
 

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import RedisCluster
 import TimelineService
 import TweetService
 import Wire

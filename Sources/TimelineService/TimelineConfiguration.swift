@@ -1,3 +1,4 @@
+import RedisCluster
 import Wire
 
 /// How long and how old timelines may grow, and how fan-out work is cut up.

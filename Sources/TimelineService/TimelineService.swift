@@ -1,4 +1,5 @@
 import Logging
+import RedisCluster
 import Wire
 
 /// The TimelineService in one value: its Wire methods and the fan-out workers that every instance runs.

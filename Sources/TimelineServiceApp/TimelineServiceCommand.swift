@@ -2,6 +2,7 @@ import ArgumentParser
 import Logging
 import Metrics
 import Prometheus
+import RedisCluster
 import ServiceLifecycle
 import ServiceRuntime
 import TimelineService

@@ -2,6 +2,7 @@ import Testing
 import TweetService
 import Wire
 
+@testable import RedisCluster
 @testable import TimelineService
 
 extension RedisLiveTests {

@@ -4,6 +4,7 @@ import Testing
 import TweetService
 import Wire
 
+@testable import RedisCluster
 @testable import TimelineService
 
 #if canImport(Glibc)

@@ -1,5 +1,6 @@
 import Testing
 
+@testable import RedisCluster
 @testable import TimelineService
 
 /// Tests against the live Redis Cluster (`TWEETER_REDIS_CLUSTER`). They fail, not skip, without it. Serialized,

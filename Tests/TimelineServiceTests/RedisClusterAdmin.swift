@@ -1,5 +1,6 @@
 import Testing
 
+@testable import RedisCluster
 @testable import TimelineService
 
 /// Moves slots between the masters of the live cluster the way `redis-cli --cluster reshard` does, through one

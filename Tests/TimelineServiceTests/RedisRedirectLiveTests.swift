@@ -1,5 +1,6 @@
 import Testing
 
+@testable import RedisCluster
 @testable import TimelineService
 
 extension RedisLiveTests {

@@ -3,6 +3,7 @@ import TweetService
 import Wire
 import WireTestSupport
 
+@testable import RedisCluster
 @testable import TimelineService
 
 /// A live TimelineService (with its TweetService) and a user in it, for the requests of ``TimelineServiceBoundsTests``.

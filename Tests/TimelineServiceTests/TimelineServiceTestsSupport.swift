@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Testing
 
+@testable import RedisCluster
 @testable import TimelineService
 
 /// The live Redis Cluster the integration tests use, from `TWEETER_REDIS_CLUSTER` (`scripts/infra env`).

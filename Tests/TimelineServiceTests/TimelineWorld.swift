@@ -5,6 +5,7 @@ import TweetService
 import Wire
 import WireTestSupport
 
+@testable import RedisCluster
 @testable import TimelineService
 
 /// A TweetService (on the real PostgreSQL servers) and a TimelineService (on the real Redis Cluster), each behind a

@@ -2,6 +2,7 @@ import NIOCore
 import Testing
 import Wire
 
+@testable import RedisCluster
 @testable import TimelineService
 
 /// ``LocalTweetCache`` and the ``DeletionLog`` it learns deletes from, without Redis.

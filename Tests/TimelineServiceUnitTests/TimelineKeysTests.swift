@@ -1,6 +1,7 @@
 import Testing
 import Wire
 
+@testable import RedisCluster
 @testable import TimelineService
 
 @Suite("Timeline keys and members")

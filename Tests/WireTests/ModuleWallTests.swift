@@ -39,9 +39,17 @@ struct ModuleWallTests {
 
     @Test func eachNativeLibraryIsReachedOnlyWhereItBelongs() {
         #expect(Self.users(of: "CLibPQ") == ["TweetService"])
-        #expect(Self.users(of: "CHiredis") == ["TimelineService"])
+        #expect(Self.users(of: "CHiredis") == ["RedisCluster"])
         #expect(Self.users(of: "COpenSSL") == ["TLS"], "only TLS code links libssl")
         #expect(Self.users(of: "CLibCrypto") == ["Wire", "TweetService"], "hashing needs libcrypto alone")
+    }
+
+    @Test func theRedisClientServesOnlyTheTimelineService() throws {
+        let client = try #require(Self.dependencies["RedisCluster"])
+        #expect(client.isDisjoint(with: ["TweetService", "TimelineService", "Gateway", "TLS", "ServiceRuntime"]))
+        let users = Self.users(of: "RedisCluster")
+        #expect(users.contains("TimelineService"))
+        #expect(users.isDisjoint(with: ["Wire", "TweetService", "Gateway", "TLS", "ServiceRuntime", "GatewayApp"]))
     }
 
     @Test func servicesReachEachOtherOnlyThroughWire() {

@@ -1,4 +1,5 @@
 import Foundation
+import RedisCluster
 import Wire
 
 /// Does the work of one ``FanOutJob``. Every write is idempotent (set adds and removes), so a job that runs twice,

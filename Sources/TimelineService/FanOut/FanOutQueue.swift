@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import RedisCluster
 import Wire
 
 /// The durable queue of ``FanOutJob``s: the Redis streams of ``FanOutStreams``, each read through the same consumer

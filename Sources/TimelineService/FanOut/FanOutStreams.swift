@@ -1,3 +1,5 @@
+import RedisCluster
+
 /// Where the fan-out queue lives: several Redis streams, each hash-tagged into its own part of the slot space, so
 /// that the queue is spread over every master (no single hot key, no single point of failure) and every
 /// TimelineService instance reads from all of them.

@@ -1,3 +1,5 @@
+import RedisCluster
+
 /// Writes tweets into the home timelines of their authors' followers: one script call per Redis master for all the
 /// timelines it serves, instead of three commands per follower and tweet.
 ///

@@ -1,3 +1,5 @@
+import RedisCluster
+
 /// Where deletes are announced to the instances' in-process tweet caches (``LocalTweetCache``): several Redis streams,
 /// spread over the slot space like the fan-out queue (``HashSlot/spreadTags(prefix:count:)``), each holding every
 /// delete. A read asks, in a pipeline it sends anyway, for the newest entry of the stream on the node of the timeline

@@ -1,3 +1,4 @@
+import RedisCluster
 import Wire
 
 /// The Redis commands that change timelines; callers put many into one pipeline.

@@ -1,3 +1,4 @@
+import RedisCluster
 import Wire
 
 /// Reads timelines: ids from a sorted set, tweets from the cache (misses from the TweetService), pages by exclusive

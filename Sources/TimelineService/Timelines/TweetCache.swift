@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import RedisCluster
 import Wire
 
 /// Cache-aside tweet objects: one Redis key per tweet holding its Wire encoding; misses are fetched from the

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import TimelineService
+@testable import RedisCluster
 
 @Suite struct RedisClusterTopologyTests {
     private static let node1 = RedisNodeAddress(host: "127.0.0.1", port: 17001)

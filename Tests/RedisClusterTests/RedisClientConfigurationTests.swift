@@ -1,6 +1,6 @@
 import Testing
 
-@testable import TimelineService
+@testable import RedisCluster
 
 @Suite struct RedisClientConfigurationTests {
     @Test func configurationReadsASeedList() {

@@ -30,7 +30,7 @@ public struct HashSlot: Sendable, Hashable, Comparable, CustomStringConvertible 
     /// `count` hash tags spread evenly over the slot space: tag `i` (`prefix` `i`.`attempt`) has its slot in
     /// `[i * 16384 / count, (i + 1) * 16384 / count)`, so that on a cluster whose masters own equal contiguous slot
     /// ranges (as `redis-cli --cluster create` makes them) each master serves its share of the keys tagged with them.
-    static func spreadTags(prefix: String, count: Int) -> [String] {
+    public static func spreadTags(prefix: String, count: Int) -> [String] {
         (0..<count).map { index in
             let slots = (index * Self.count / count)..<((index + 1) * Self.count / count)
             var attempt = 0

@@ -68,24 +68,24 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
 }
 
 extension RedisError {
-    static func connectionClosed(_ detail: String = "the connection to Redis closed") -> RedisError {
+    public static func connectionClosed(_ detail: String = "the connection to Redis closed") -> RedisError {
         RedisError(.connectionClosed, detail)
     }
 
-    static func protocolError(_ detail: String) -> RedisError {
+    public static func protocolError(_ detail: String) -> RedisError {
         RedisError(.protocolError, detail)
     }
 
-    static func serverError(_ text: String) -> RedisError {
+    public static func serverError(_ text: String) -> RedisError {
         RedisError(.serverError, text)
     }
 
-    static func unavailable(_ detail: String) -> RedisError {
+    public static func unavailable(_ detail: String) -> RedisError {
         RedisError(.unavailable, detail)
     }
 
     /// The error a single-command API throws for an error reply: `CLUSTERDOWN` gets its own code.
-    static func fromReply(_ text: String) -> RedisError {
+    public static func fromReply(_ text: String) -> RedisError {
         text.hasPrefix("CLUSTERDOWN") ? RedisError(.clusterDown, text) : .serverError(text)
     }
 }

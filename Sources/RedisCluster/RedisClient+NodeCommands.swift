@@ -4,14 +4,15 @@
 /// and the script reports those for the caller to send through the slot-routed ``RedisClient/pipeline(_:replicatedTo:)``.
 extension RedisClient {
     /// One master's share of a list of items, by the slot of each item's key.
-    struct NodeShare<Item> {
-        var node: RedisNodeAddress
-        var items: [Item]
+    public struct NodeShare<Item> {
+        public var node: RedisNodeAddress
+        public var items: [Item]
     }
 
     /// Splits `items` by the master that serves each item's key in the current slot map. A key whose slot no node
     /// claims goes with the first master, which will refuse it.
-    func sharesByNode<Item>(_ items: [Item], key: (Item) -> String) async throws(RedisError) -> [NodeShare<Item>] {
+    public func sharesByNode<Item>(_ items: [Item], key: (Item) -> String) async throws(RedisError) -> [NodeShare<Item>]
+    {
         let topology = try await currentTopology()
         let fallback = topology.masters.first ?? topology.nodes[0]
         var shares: [NodeShare<Item>] = []
@@ -36,7 +37,7 @@ extension RedisClient {
     /// - Throws: ``RedisError/Code/notReplicated`` when a node's replicas did not confirm in time; the transport
     ///   errors of ``pipelineReplies(_:replicatedTo:)`` (after which the slot map is refreshed, so that a retry goes
     ///   to the new owners).
-    func send(
+    public func send(
         _ commands: [(node: RedisNodeAddress, command: RedisCommand)], replicatedTo replication: RedisReplication?
     ) async throws(RedisError) -> [RedisValue] {
         let batches = commands.enumerated().map { index, addressed in

@@ -1,7 +1,7 @@
 import NIOCore
 import Testing
 
-@testable import TimelineService
+@testable import RedisCluster
 
 @Suite struct RedisCommandTests {
     private func encoded(_ commands: RedisCommand...) throws -> String {

@@ -1,7 +1,7 @@
 import NIOCore
 import Testing
 
-@testable import TimelineService
+@testable import RedisCluster
 
 @Suite struct RedisValueTests {
     @Test func accessorsReadTheMatchingKinds() {

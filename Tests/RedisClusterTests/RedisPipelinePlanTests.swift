@@ -1,6 +1,6 @@
 import Testing
 
-@testable import TimelineService
+@testable import RedisCluster
 
 @Suite struct RedisPipelinePlanTests {
     private static let a = RedisNodeAddress(host: "127.0.0.1", port: 1)

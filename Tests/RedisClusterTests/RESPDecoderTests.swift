@@ -2,7 +2,7 @@ import NIOCore
 import NIOEmbedded
 import Testing
 
-@testable import TimelineService
+@testable import RedisCluster
 
 @Suite struct RESPDecoderTests {
     /// Every kind of reply, nested arrays with nulls and errors inside, and a bulk string holding CRLF.

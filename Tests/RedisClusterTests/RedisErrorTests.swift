@@ -1,6 +1,6 @@
 import Testing
 
-@testable import TimelineService
+@testable import RedisCluster
 
 @Suite struct RedisErrorTests {
     @Test func codesHaveStableNames() {

@@ -3,7 +3,7 @@ import NIOCore
 import NIOEmbedded
 import Testing
 
-@testable import TimelineService
+@testable import RedisCluster
 
 @Suite struct RedisConnectionHandlerTests {
     private static let address = RedisNodeAddress(host: "127.0.0.1", port: 6379)
