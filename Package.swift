@@ -278,7 +278,7 @@ let package = Package(
         // PostgreSQL, no Redis, seconds to run.
         .testTarget(
             name: "TweetServiceUnitTests",
-            dependencies: ["TweetService", "Wire"],
+            dependencies: ["TweetService", "Wire", "WireTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -32,6 +32,13 @@ struct FollowerLatencyBenchmark: AsyncParsableCommand {
     @Option(help: "Fan-out workers in the in-process TimelineService.")
     var workers: Int = TimelineConfiguration().workers
 
+    @Option(
+        help: """
+            The TweetService holds creations back (up to 500 ms each) while the oldest untaken fan-out job is older \
+            than this, as the tweet-service's flag of the same name (milliseconds; 0 turns it off).
+            """)
+    var fanOutDelayLimitMillis: Int = 300
+
     @Option(help: "The logical shard of the probe author.")
     var shard: Int = 300
 
@@ -45,12 +52,27 @@ struct FollowerLatencyBenchmark: AsyncParsableCommand {
     func run() async throws {
         let (logger, scratch) = try startBenchmark("follower-latency")
         defer { scratch.remove() }
-        try await TweetServiceHarness.with(servers, scratch: scratch, logger: logger) { tweets in
+        // The backpressure asks the in-process TimelineService, which starts after the TweetService it serves.
+        let monitor = LateClient()
+        let backpressure =
+            fanOutDelayLimitMillis > 0
+            ? FanOutBackpressure(
+                configuration: FanOutBackpressure.Configuration(delayLimit: .milliseconds(fanOutDelayLimitMillis)),
+                logger: logger
+            ) {
+                let delay = try await monitor.client().call(ReadFanOutDelay.self, WireEmpty(), timeout: .seconds(1))
+                return .milliseconds(delay.oldestWaitMillis)
+            } : nil
+        try await TweetServiceHarness.with(servers, scratch: scratch, logger: logger, backpressure: backpressure) {
+            tweets in
             try await TimelineServiceHarness.with(
                 tweets: tweets, redisSeeds: servers.redis, configuration: TimelineConfiguration(workers: workers),
                 runWorkers: true,
                 logger: logger
             ) { timelines in
+                monitor.set(timelines.monitor)
+                let pressure = Task { try await backpressure?.run() }
+                defer { pressure.cancel() }
                 let authors = try await tweets.makeUsers(onShards: (0...creators).map { (shard + $0) % 1024 })
                 var homes: [Int64] = []
                 var lastFollowers: [Int64] = []
@@ -75,7 +97,10 @@ struct FollowerLatencyBenchmark: AsyncParsableCommand {
                 report()
                 report(
                     "## a \(followers)-follower author's tweet until its last follower's home holds it "
-                        + "(in-process TweetService and TimelineService, \(workers) workers, WAIT for 1 replica)"
+                        + "(in-process TweetService and TimelineService, \(workers) workers, WAIT for 1 replica, "
+                        + (fanOutDelayLimitMillis > 0
+                            ? "creation held back while the fan-out is over \(fanOutDelayLimitMillis) ms behind)"
+                            : "no backpressure)")
                 )
                 report()
                 let table = MarkdownTable(
@@ -163,6 +188,18 @@ private struct Probe: Sendable {
             try await Task.sleep(for: .milliseconds(50))
         }
         return LatencySummary(latencies: latencies, perSecond: 0)
+    }
+}
+
+/// A client set once the server it reaches has started.
+private final class LateClient: Sendable {
+    private let value = Mutex<WireClient?>(nil)
+
+    func set(_ client: WireClient) { value.withLock { $0 = client } }
+
+    func client() throws -> WireClient {
+        guard let client = value.withLock({ $0 }) else { throw BenchmarkFailure("the TimelineService is not up yet") }
+        return client
     }
 }
 

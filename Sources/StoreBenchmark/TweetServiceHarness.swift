@@ -23,6 +23,7 @@ struct TweetServiceHarness: Sendable {
         _ options: ServerOptions,
         scratch: ScratchDirectory,
         logger: Logger,
+        backpressure: FanOutBackpressure? = nil,
         _ body: (TweetServiceHarness) async throws -> Result
     ) async throws -> Result {
         let storage = BenchmarkDatabase(name: options.database, serverURLs: options.serverURLs, psql: options.psql)
@@ -42,7 +43,8 @@ struct TweetServiceHarness: Sendable {
             "# database \(storage.name) on \(storage.urls.count) servers (1024 logical shards), ready in "
                 + "\(fixed((clock.now - started).inSeconds, decimals: 1)) s")
         let hasher = PasswordHasher(configuration: PasswordHasher.Configuration(logN: 10))
-        let handlers = TweetServiceHandlers(database: database, hasher: hasher, relay: nil)
+        let handlers = TweetServiceHandlers(
+            database: database, hasher: hasher, relay: nil, backpressure: backpressure)
         let keys = WireServiceKeys.generate()
         let server = try await WireServer.bind(
             configuration: WireServerConfiguration(serverName: TweetServiceHandlers.serviceName, keys: keys),

@@ -61,6 +61,7 @@ public struct TimelineService: Sendable {
         register(&router, ReadPublicTimeline.self) { try await $0.reader.publicTimeline($1) }
         register(&router, ReadHomeTimeline.self) { try await $0.reader.home($1) }
         register(&router, ReadQueueStats.self) { service, _ in try await service.queue.stats() }
+        register(&router, ReadFanOutDelay.self) { service, _ in try await service.queue.delay() }
         return router
     }
 

@@ -72,6 +72,13 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Comma-separated host:port list of TimelineService instances that receive events.")
     var timelineService: String = "127.0.0.1:7200"
 
+    @Option(
+        help: """
+            Hold tweet creation back (up to 500 ms each) while the oldest fan-out job no worker has taken has \
+            waited longer than this (milliseconds; 0 turns it off).
+            """)
+    var fanOutDelayLimitMillis: Int = 300
+
     @Option(help: "log2 of scrypt's N for new password hashes (17 is OWASP's minimum).")
     var scryptLogN: Int = 17
 
@@ -82,6 +89,9 @@ struct Serve: AsyncParsableCommand {
     var sessionRenewalSeconds: Int = 86_400
 
     func validate() throws {
+        guard fanOutDelayLimitMillis >= 0 else {
+            throw ValidationError("--fan-out-delay-limit-millis must be 0 (off) or positive")
+        }
         guard sessionLifetimeSeconds > 0, (0...sessionLifetimeSeconds).contains(sessionRenewalSeconds) else {
             throw ValidationError("--session-lifetime-seconds must be positive and --session-renewal-seconds within it")
         }
@@ -108,7 +118,17 @@ struct Serve: AsyncParsableCommand {
         let hasher = PasswordHasher(configuration: PasswordHasher.Configuration(logN: scryptLogN))
         let sessions = SessionPolicy(
             lifetime: .seconds(sessionLifetimeSeconds), renewalInterval: .seconds(sessionRenewalSeconds))
-        let handlers = TweetServiceHandlers(database: database, hasher: hasher, relay: relay, sessions: sessions)
+        let backpressure =
+            fanOutDelayLimitMillis > 0
+            ? FanOutBackpressure(
+                configuration: FanOutBackpressure.Configuration(delayLimit: .milliseconds(fanOutDelayLimitMillis)),
+                logger: logger
+            ) {
+                let delay = try await timelineClient.call(ReadFanOutDelay.self, WireEmpty(), timeout: .seconds(1))
+                return .milliseconds(delay.oldestWaitMillis)
+            } : nil
+        let handlers = TweetServiceHandlers(
+            database: database, hasher: hasher, relay: relay, backpressure: backpressure, sessions: sessions)
         var router = handlers.router()
         router.registerMetrics(process.metricsExposition)
         let server = try await WireServer.bind(
@@ -121,6 +141,9 @@ struct Serve: AsyncParsableCommand {
         )
         let repairer = FollowRepairer(graph: FollowGraph(database: database), logger: logger)
         var services: [any Service] = [server, relay, repairer, ShardMapWatcher(database: database, logger: logger)]
+        if let backpressure {
+            services.append(backpressure)
+        }
         if let replicas {
             services.append(ReplicaMonitor(reads: replicas))
         }

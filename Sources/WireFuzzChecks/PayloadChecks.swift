@@ -31,6 +31,7 @@ let methods: [MethodDecoder] = [
     MethodDecoder(ReadPublicTimeline.self),
     MethodDecoder(ReadHomeTimeline.self),
     MethodDecoder(ReadQueueStats.self),
+    MethodDecoder(ReadFanOutDelay.self),
 ]
 
 /// Messages that travel only inside others, decoded from raw inputs on their own too.

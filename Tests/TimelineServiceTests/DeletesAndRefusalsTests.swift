@@ -1,6 +1,7 @@
 import Testing
 import TweetService
 import Wire
+import WireTestSupport
 
 @testable import RedisCluster
 @testable import TimelineService
@@ -124,7 +125,7 @@ extension RedisLiveTests {
                 _ = try await world.redis.onAllMasters(RedisCommand("CONFIG", "SET", "maxmemory", 1))
                 let refused: (delivery: String?, outbox: Int64)
                 do {
-                    let delivery = await outcome {
+                    let delivery = await wireOutcome {
                         try await world.timelines.call(
                             DeliverEvents.self, Self.event(.tweetCreated(tweet, authorFollowers: 0)))
                     }
@@ -257,7 +258,7 @@ extension RedisLiveTests {
                 _ = try await world.redis.send(RedisCommand("SET", key: TimelineKeys.homeBuilt(user.id), "1"))
                 let query = TimelineQuery(userID: user.id, limit: 10)
                 #expect(
-                    await outcome { try await world.timelines.call(ReadHomeTimeline.self, query) }
+                    await wireOutcome { try await world.timelines.call(ReadHomeTimeline.self, query) }
                         == "unavailable/redis_unavailable")
                 _ = try await world.redis.send(RedisCommand("DEL", key: TimelineKeys.home(user.id)))
             }

@@ -1,6 +1,7 @@
 import Testing
 import TweetService
 import Wire
+import WireTestSupport
 
 @testable import RedisCluster
 @testable import TimelineService
@@ -61,7 +62,9 @@ extension RedisLiveTests {
                     ReadHomeTimeline.self, TimelineQuery(userID: reader.id, limit: 2, sinceID: created[26]))
                 #expect(window.tweets.map(\.id) == [created[29], created[28]] && window.nextMaxID == created[28])
                 #expect(
-                    await outcome { try await world.timelines.call(ReadPublicTimeline.self, TimelineQuery(limit: 201)) }
+                    await wireOutcome {
+                        try await world.timelines.call(ReadPublicTimeline.self, TimelineQuery(limit: 201))
+                    }
                         == "invalid_argument/invalid_limit")
             }
         }
@@ -242,6 +245,31 @@ extension RedisLiveTests {
             }
         }
 
+        @Test func fanOutDelayIsHowLongTheOldestUntakenJobWaited() async throws {
+            try await TimelineWorld.with { world in
+                try await world.settle()
+                let idle = try await world.timelines.call(ReadFanOutDelay.self, WireEmpty())
+                #expect(idle == ReadFanOutDelay.Response(waiting: 0, oldestWaitMillis: 0))
+
+                let author = try await world.makeUser()
+                _ = try await world.tweet(author, "waits for a worker")
+                await world.relay.drain(shards: Array(0..<1024))
+                try await Task.sleep(for: .milliseconds(300))
+                let behind = try await world.timelines.call(ReadFanOutDelay.self, WireEmpty())
+                #expect(behind.waiting == 1)
+                #expect(behind.oldestWaitMillis >= 300, "measured by Redis's clock from the job's stream id")
+
+                // Taken by a worker that then died: no longer waiting, so it does not make the fan-out look behind
+                // (the queue's lag, which counts it, does).
+                let taken = try await world.service.queue.next(consumer: "a-worker-that-died", count: 16)
+                #expect(!taken.deliveries.isEmpty)
+                let afterTaking = try await world.timelines.call(ReadFanOutDelay.self, WireEmpty())
+                #expect(afterTaking == ReadFanOutDelay.Response(waiting: 0, oldestWaitMillis: 0))
+                #expect(try await world.timelines.call(ReadQueueStats.self, WireEmpty()).lagMillis >= 300)
+                try await world.service.queue.finish(taken.deliveries)
+            }
+        }
+
         @Test func queueStatsReportDepth() async throws {
             try await TimelineWorld.with { world in
                 let stats = try await world.timelines.call(ReadQueueStats.self, WireEmpty())
@@ -327,16 +355,4 @@ func expectEveryHome(of followers: [Int64], holds tweetID: Int64, redis: RedisCl
         missing += replies.filter(\.isNull).count
     }
     #expect(missing == 0, "\(missing) of \(followers.count) home timelines lack the tweet")
-}
-
-/// The `code/reason` of the WireError `body` throws, or nil when it succeeds.
-func outcome<T>(_ body: () async throws -> T) async -> String? {
-    do {
-        _ = try await body()
-        return nil
-    } catch let error as WireError {
-        return "\(error.code)/\(error.reason)"
-    } catch {
-        return "\(error)"
-    }
 }

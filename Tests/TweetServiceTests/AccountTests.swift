@@ -22,7 +22,7 @@ extension StoreTests {
 
                 _ = try await client.call(RevokeToken.self, Name(session.token))
                 #expect(
-                    await reason { try await client.call(ResolveToken.self, Name(session.token)) }
+                    await wireOutcome { try await client.call(ResolveToken.self, Name(session.token)) }
                         == "unauthenticated/invalid_token")
             }
         }
@@ -32,11 +32,11 @@ extension StoreTests {
                 let name = TestStore.uniqueName()
                 _ = try await client.call(CreateUser.self, Credentials(username: name, password: "password1"))
                 #expect(
-                    await reason {
+                    await wireOutcome {
                         try await client.call(Authenticate.self, Credentials(username: name, password: "password2"))
                     } == "unauthenticated/invalid_credentials")
                 #expect(
-                    await reason {
+                    await wireOutcome {
                         try await client.call(
                             Authenticate.self, Credentials(username: TestStore.uniqueName(), password: "password1"))
                     } == "unauthenticated/invalid_credentials")
@@ -47,7 +47,7 @@ extension StoreTests {
         func invalidUsernamesAreRefused(username: String) async throws {
             try await withTweetService { client in
                 #expect(
-                    await reason {
+                    await wireOutcome {
                         try await client.call(CreateUser.self, Credentials(username: username, password: "password1"))
                     } == "invalid_argument/invalid_username")
             }
@@ -57,7 +57,7 @@ extension StoreTests {
         func invalidPasswordsAreRefused(password: String) async throws {
             try await withTweetService { client in
                 #expect(
-                    await reason {
+                    await wireOutcome {
                         try await client.call(
                             CreateUser.self, Credentials(username: TestStore.uniqueName(), password: password))
                     } == "invalid_argument/invalid_password")
@@ -85,7 +85,7 @@ extension StoreTests {
                 let outcomes = await withTaskGroup(of: String.self) { group in
                     for variant in variants {
                         group.addTask {
-                            await reason {
+                            await wireOutcome {
                                 try await client.call(
                                     CreateUser.self, Credentials(username: variant, password: "password1"))
                             } ?? "created"
@@ -105,7 +105,7 @@ extension StoreTests {
         func malformedOrForeignTokensAreUnauthenticated(token: String) async throws {
             try await withTweetService { client in
                 #expect(
-                    await reason { try await client.call(ResolveToken.self, Name(token)) }
+                    await wireOutcome { try await client.call(ResolveToken.self, Name(token)) }
                         == "unauthenticated/invalid_token")
             }
         }
@@ -118,7 +118,7 @@ extension StoreTests {
                 let found = try await client.call(GetUsers.self, IDList(ids: [user.id, user.id + 1, -3]))
                 #expect(found.users.map(\.id) == [user.id])
                 #expect(
-                    await reason { try await client.call(GetUserByUsername.self, Name(TestStore.uniqueName())) }
+                    await wireOutcome { try await client.call(GetUserByUsername.self, Name(TestStore.uniqueName())) }
                         == "not_found/unknown_user")
             }
         }

@@ -155,7 +155,7 @@ extension StoreTests {
                     let outcomes = try await withThrowingTaskGroup(of: String?.self) { writes in
                         for index in 0..<12 {
                             writes.addTask {
-                                await reason {
+                                await wireOutcome {
                                     try await client.call(
                                         CreateTweet.self, NewTweet(authorID: locked.id, text: "\(text) \(index)"))
                                 }

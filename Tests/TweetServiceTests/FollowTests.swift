@@ -34,16 +34,16 @@ extension StoreTests {
             try await withTweetService { client in
                 let user = try await makeUsers(1, client: client)[0]
                 #expect(
-                    await reason {
+                    await wireOutcome {
                         try await client.call(Follow.self, FollowEdge(followerID: user.id, followeeID: user.id))
                     } == "invalid_argument/self_follow")
                 let unknown = TweeterID.make(unixMillis: TweeterID.epochMillis + 5, shard: 3, sequence: 3)
                 #expect(
-                    await reason {
+                    await wireOutcome {
                         try await client.call(Follow.self, FollowEdge(followerID: user.id, followeeID: unknown))
                     } == "not_found/unknown_user")
                 #expect(
-                    await reason {
+                    await wireOutcome {
                         try await client.call(Unfollow.self, FollowEdge(followerID: user.id, followeeID: unknown))
                     } == "not_found/unknown_user")
             }
@@ -71,10 +71,14 @@ extension StoreTests {
                 let following = try await client.call(ListFollowing.self, PageRequest(userID: fans[0].id, limit: 10))
                 #expect(following.users.map(\.id) == [star.id] && following.nextCursor == nil)
                 #expect(
-                    await reason { try await client.call(ListFollowers.self, PageRequest(userID: star.id, limit: 0)) }
+                    await wireOutcome {
+                        try await client.call(ListFollowers.self, PageRequest(userID: star.id, limit: 0))
+                    }
                         == "invalid_argument/invalid_limit")
                 #expect(
-                    await reason { try await client.call(ListFollowers.self, PageRequest(userID: star.id, limit: 201)) }
+                    await wireOutcome {
+                        try await client.call(ListFollowers.self, PageRequest(userID: star.id, limit: 201))
+                    }
                         == "invalid_argument/invalid_limit")
             }
         }
@@ -102,7 +106,7 @@ extension StoreTests {
 
                 let unknown = TweeterID.make(unixMillis: TweeterID.epochMillis + 5, shard: 4_000, sequence: 3)
                 #expect(
-                    await reason {
+                    await wireOutcome {
                         try await client.call(
                             ListFirstFollowerPages.self, FollowerPagesQuery(userIDs: [stars[0].id, unknown], limit: 3))
                     } == "not_found/unknown_user")

@@ -1,5 +1,6 @@
 import Testing
 import Wire
+import WireTestSupport
 
 @testable import TweetService
 
@@ -52,14 +53,7 @@ struct HashingAdmissionTests {
         let outcomes = await withTaskGroup(of: String.self) { group in
             for _ in 0..<40 {
                 group.addTask {
-                    do {
-                        _ = try await hasher.hash("correct horse")
-                        return "hashed"
-                    } catch let error as WireError {
-                        return "\(error.code)/\(error.reason)"
-                    } catch {
-                        return "\(error)"
-                    }
+                    await wireOutcome { try await hasher.hash("correct horse") } ?? "hashed"
                 }
             }
             return await group.reduce(into: [String: Int]()) { $0[$1, default: 0] += 1 }

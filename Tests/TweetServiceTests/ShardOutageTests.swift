@@ -25,10 +25,12 @@ extension StoreTests {
                 // The server is started again whatever happens meanwhile: a failure here must not cascade into every
                 // later test that needs it.
                 do {
-                    let outcome = await reason { try await client.call(GetUsers.self, IDList(ids: [onSecond!.id])) }
+                    let outcome = await wireOutcome {
+                        try await client.call(GetUsers.self, IDList(ids: [onSecond!.id]))
+                    }
                     #expect(outcome == "unavailable/database_unavailable")
                     // Still failing fast on the next call, and the other server still serves.
-                    let again = await reason {
+                    let again = await wireOutcome {
                         try await client.call(CreateTweet.self, NewTweet(authorID: onSecond!.id, text: "down"))
                     }
                     #expect(again == "unavailable/database_unavailable")

@@ -162,14 +162,14 @@ extension StoreTests {
                 let user = try await makeUsers(1, client: client)[0]
                 let page = PageRequest(userID: user.id, limit: 0)
                 let expected = "invalid_argument/invalid_limit"
-                #expect(await reason { try await client.call(ListFollowerIDs.self, page) } == expected)
-                #expect(await reason { try await client.call(ListFollowingIDs.self, page) } == expected)
+                #expect(await wireOutcome { try await client.call(ListFollowerIDs.self, page) } == expected)
+                #expect(await wireOutcome { try await client.call(ListFollowingIDs.self, page) } == expected)
                 #expect(
-                    await reason {
+                    await wireOutcome {
                         try await client.call(ListUserTweets.self, TimelineQuery(userID: user.id, limit: 0))
                     } == expected)
                 #expect(
-                    await reason {
+                    await wireOutcome {
                         try await client.call(ListRecentTweets.self, RecentTweetsQuery(authorIDs: [user.id], limit: 0))
                     } == expected)
             }

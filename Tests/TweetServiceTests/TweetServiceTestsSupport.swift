@@ -35,8 +35,10 @@ enum TestStore {
     /// Cheap scrypt for tests (N = 2^10); the production default is checked separately.
     static let hasher = PasswordHasher(configuration: PasswordHasher.Configuration(logN: 10))
 
-    static func handlers(relay: OutboxRelay? = nil) async throws -> TweetServiceHandlers {
-        TweetServiceHandlers(database: try await migrated(), hasher: hasher, relay: relay)
+    static func handlers(
+        relay: OutboxRelay? = nil, backpressure: FanOutBackpressure? = nil
+    ) async throws -> TweetServiceHandlers {
+        TweetServiceHandlers(database: try await migrated(), hasher: hasher, relay: relay, backpressure: backpressure)
     }
 
     /// A username no other test or run uses.
@@ -49,9 +51,10 @@ enum TestStore {
 /// A Wire server running the TweetService's handlers on 127.0.0.1, and a client to it.
 func withTweetService<Result: Sendable>(
     relay: OutboxRelay? = nil,
+    backpressure: FanOutBackpressure? = nil,
     _ body: (AnyRoleClient) async throws -> Result
 ) async throws -> Result {
-    let handlers = try await TestStore.handlers(relay: relay)
+    let handlers = try await TestStore.handlers(relay: relay, backpressure: backpressure)
     let server = try await WireServer.bind(
         configuration: WireServerConfiguration(
             serverName: TweetServiceHandlers.serviceName, keys: TestServiceKeys.shared),
@@ -66,17 +69,5 @@ func withTweetService<Result: Sendable>(
             group.cancelAll()
         }
         return try await body(client)
-    }
-}
-
-/// The `invalid_argument`-style reason of the error `body` throws.
-func reason<T>(_ body: () async throws -> T) async -> String? {
-    do {
-        _ = try await body()
-        return nil
-    } catch let error as WireError {
-        return "\(error.code)/\(error.reason)"
-    } catch {
-        return "\(error)"
     }
 }

@@ -19,19 +19,19 @@ extension StoreTests {
                 #expect(reply.inReplyToID == tweet.id)
 
                 #expect(
-                    await reason {
+                    await wireOutcome {
                         try await client.call(
                             DeleteTweet.self, TweetDeletion(tweetID: tweet.id, requesterID: users[1].id))
                     } == "permission_denied/not_owner")
                 _ = try await client.call(DeleteTweet.self, TweetDeletion(tweetID: tweet.id, requesterID: users[0].id))
                 #expect(try await client.call(GetTweets.self, IDList(ids: [tweet.id])).tweets.isEmpty)
                 #expect(
-                    await reason {
+                    await wireOutcome {
                         try await client.call(
                             DeleteTweet.self, TweetDeletion(tweetID: tweet.id, requesterID: users[0].id))
                     } == "not_found/unknown_tweet")
                 #expect(
-                    await reason {
+                    await wireOutcome {
                         try await client.call(
                             CreateTweet.self, NewTweet(authorID: users[1].id, text: "late", inReplyToID: tweet.id))
                     } == "invalid_argument/invalid_in_reply_to_id")
@@ -52,7 +52,7 @@ extension StoreTests {
         func textLengthCountsGraphemeClusters(text: String, valid: Bool) async throws {
             try await withTweetService { client in
                 let user = try await makeUsers(1, client: client)[0]
-                let outcome = await reason {
+                let outcome = await wireOutcome {
                     try await client.call(CreateTweet.self, NewTweet(authorID: user.id, text: text))
                 }
                 #expect(outcome == (valid ? nil : "invalid_argument/invalid_text"))
@@ -79,7 +79,7 @@ extension StoreTests {
                 let found = try await TweetStore(database: database).tweets(ids.shuffled() + [ids[0] + 1])
                 #expect(database.tripCount - before == servers.count)
                 #expect(Set(found.map(\.id)) == Set(ids))
-                let tooMany = await reason {
+                let tooMany = await wireOutcome {
                     try await client.call(GetTweets.self, IDList(ids: ids + [ids[0] + 1, ids[0] + 2]))
                 }
                 #expect(

@@ -29,17 +29,6 @@ public struct RequestBoundCase<Context: Sendable>: Sendable, CustomStringConvert
 
     /// What the request at the bound and the one past it got back, each as `code/reason` (`nil` for success).
     public func outcomes(_ context: Context) async -> (atBound: String?, pastBound: String?) {
-        (await Self.outcome { try await send(context, false) }, await Self.outcome { try await send(context, true) })
-    }
-
-    private static func outcome(_ body: () async throws -> Void) async -> String? {
-        do {
-            try await body()
-            return nil
-        } catch let error as WireError {
-            return "\(error.code)/\(error.reason)"
-        } catch {
-            return "\(error)"
-        }
+        (await wireOutcome { try await send(context, false) }, await wireOutcome { try await send(context, true) })
     }
 }

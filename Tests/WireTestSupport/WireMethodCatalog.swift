@@ -12,6 +12,6 @@ public enum WireMethodCatalog {
         ListFirstFollowerPages.self,
         ListFollowerPageBounds.self,
         DeliverEvents.self, ReadPublicTimeline.self, ReadHomeTimeline.self,
-        ReadQueueStats.self,
+        ReadQueueStats.self, ReadFanOutDelay.self,
     ]
 }

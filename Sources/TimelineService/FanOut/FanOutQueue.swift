@@ -267,28 +267,6 @@ struct FanOutQueue: Sendable {
             })
     }
 
-    /// Jobs not yet handed out, jobs handed out and not finished, and the age of the oldest unfinished one, over all
-    /// the streams.
-    func stats() async throws -> ReadQueueStats.Response {
-        let replies = try await redis.pipeline(
-            FanOutStreams.keys.flatMap {
-                [RedisCommand("XLEN", key: $0), RedisCommand("XPENDING", key: $0, FanOutStreams.group)]
-            })
-        var length: Int64 = 0
-        var pending: Int64 = 0
-        var oldestMillis: Int64?
-        for index in stride(from: 0, to: replies.count, by: 2) {
-            length += replies[index].integer ?? 0
-            let summary = replies[index + 1].array ?? []
-            pending += summary.first?.integer ?? 0
-            if let oldest = summary.dropFirst().first?.string.flatMap({ Int64($0.split(separator: "-").first ?? "") }) {
-                oldestMillis = min(oldestMillis ?? oldest, oldest)
-            }
-        }
-        let lag = oldestMillis.map { max(0, Int64(Date().timeIntervalSince1970 * 1000) - $0) } ?? 0
-        return ReadQueueStats.Response(waiting: max(0, length - pending), pending: pending, lagMillis: lag)
-    }
-
     /// A stream entry's id and its `job` field.
     private static func entry(_ entry: RedisValue) -> (id: String, payload: [UInt8])? {
         guard let parts = entry.array, parts.count == 2, let id = parts[0].string, let fields = parts[1].array,

@@ -61,3 +61,35 @@ public enum ReadQueueStats: WireMethod {
         }
     }
 }
+
+/// How far the fan-out is behind: how long the oldest job no worker has taken yet has waited. The TweetService asks
+/// it to hold tweet creation back while followers' timelines fall behind (see docs/timelines.md, "Backpressure").
+public enum ReadFanOutDelay: WireMethod {
+    public static let id = WireMethodID(rawValue: 205), name = "read_fan_out_delay"
+    public static let callers = WireCallers(.tweetService, .operator)
+    public typealias Request = WireEmpty
+
+    public static func checkBounds(_ request: Request) {}
+
+    public struct Response: WireMessage, Hashable {
+        /// Jobs in the queue no worker has taken yet.
+        public var waiting: Int64
+        /// How long the oldest of them has waited, in milliseconds (0 when none waits).
+        public var oldestWaitMillis: Int64
+
+        public init(waiting: Int64, oldestWaitMillis: Int64) {
+            self.waiting = waiting
+            self.oldestWaitMillis = oldestWaitMillis
+        }
+
+        public init(from reader: inout WireReader) throws(WireError) {
+            waiting = try reader.read()
+            oldestWaitMillis = try reader.read()
+        }
+
+        public func encode(to writer: inout WireWriter) {
+            writer.write(waiting)
+            writer.write(oldestWaitMillis)
+        }
+    }
+}
