@@ -61,8 +61,10 @@ public struct TweetServiceHandlers: Sendable {
             IDList(ids: try await handlers.graph.followerPageBounds(request), nextCursor: nil)
         }
         register(&router, CreateTweet.self) { handlers, request in
+            let arrived = ContinuousClock.now
+            try Validation.checkTweetText(request.text)  // before holding it back: a bad request waits for nothing
             try await handlers.backpressure?.admit()
-            let tweet = try await handlers.tweets.create(request)
+            let tweet = try await handlers.tweets.create(request, storeBy: arrived + TweetStore.storeStartBudget)
             handlers.relay?.notify(shard: TweeterID.shard(of: tweet.id))
             return tweet
         }

@@ -245,6 +245,8 @@ extension RedisLiveTests {
             }
         }
 
+        /// Counts the whole queue: nothing else queues meanwhile (`RedisLiveTests` run one at a time, and
+        /// `scripts/test` runs one target at a time; `settle()` first empties what earlier targets left).
         @Test func fanOutDelayIsHowLongTheOldestUntakenJobWaited() async throws {
             try await TimelineWorld.with { world in
                 try await world.settle()

@@ -35,7 +35,9 @@ extension StoreTests {
                 _ = try await client.call(CreateTweet.self, NewTweet(authorID: author.id, text: "before any reading"))
                 await held.readIfAsked()
                 #expect(held.holdsBack)
+                let started = ContinuousClock.now
                 _ = try await client.call(CreateTweet.self, NewTweet(authorID: author.id, text: "held, then stored"))
+                #expect(ContinuousClock.now - started >= .milliseconds(100), "held for its whole wait")
                 #expect(try await tweetCount(of: author.id, client: client) == 2)
             }
 
@@ -69,6 +71,19 @@ extension StoreTests {
                 #expect(!backpressure.holdsBack, "a delay that cannot be read holds nothing back")
                 _ = try await client.call(CreateTweet.self, NewTweet(authorID: author.id, text: "monitor down"))
                 #expect(try await tweetCount(of: author.id, client: client) == 3)
+            }
+        }
+
+        @Test func aCreationThatCannotStartStoringInTimeStoresNothing() async throws {
+            try await withTweetService { client in
+                let author = try await makeUsers(1, client: client)[0]
+                let store = TweetStore(database: try await TestStore.migrated())
+                #expect(
+                    await wireOutcome {
+                        try await store.create(
+                            NewTweet(authorID: author.id, text: "too late"), storeBy: ContinuousClock.now - .seconds(1))
+                    } == "unavailable/too_late")
+                #expect(try await tweetCount(of: author.id, client: client) == 0)
             }
         }
 

@@ -6,83 +6,106 @@ import WireTestSupport
 
 @testable import TweetService
 
-/// ``FanOutBackpressure`` with a delay the test sets, and its polling loop running: no database, no Redis.
+/// ``FanOutBackpressure`` with a delay the test sets and readings the test takes (`readIfAsked()`, no polling loop;
+/// a reading stays fresh for four poll intervals, 4 s here): no database, no Redis, no dependence on scheduling.
 @Suite("Fan-out backpressure")
 struct FanOutBackpressureTests {
     private static let logger = Logger(label: "backpressure-test")
 
-    /// The fan-out delay the stand-in TimelineService reports.
+    /// The fan-out delay the stand-in TimelineService reports; nil: the call fails.
     final class Dial: Sendable {
-        private let value: Mutex<Duration>
+        private let value: Mutex<Duration?>
 
-        init(_ value: Duration) { self.value = Mutex(value) }
+        init(_ value: Duration?) { self.value = Mutex(value) }
 
-        var delay: Duration {
+        var delay: Duration? {
             get { value.withLock { $0 } }
             set { value.withLock { $0 = newValue } }
         }
-    }
 
-    /// Runs `body` with a backpressure whose readings `dial` decides, its polling loop running.
-    private func withBackpressure(
-        _ configuration: FanOutBackpressure.Configuration, delay dial: Dial,
-        _ body: (FanOutBackpressure) async throws -> Void
-    ) async throws {
-        let backpressure = FanOutBackpressure(configuration: configuration, logger: Self.logger) {
-            dial.delay
-        }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await backpressure.run() }
-            defer { group.cancelAll() }
-            try await body(backpressure)
+        func read() throws -> Duration {
+            guard let delay else { throw WireError(.unavailable, "the TimelineService is out of reach") }
+            return delay
         }
     }
 
-    /// Asks once (admitted: nothing was read yet, and nothing is read while nobody asks), then waits for the
-    /// polling loop to take a reading that holds creations back.
-    private func untilHeldBack(_ backpressure: FanOutBackpressure) async throws {
+    private func backpressure(
+        _ dial: Dial, maxWait: Duration = .seconds(60), maxWaiting: Int = 1_000
+    ) -> FanOutBackpressure {
+        FanOutBackpressure(
+            configuration: FanOutBackpressure.Configuration(
+                delayLimit: .milliseconds(500), pollInterval: .seconds(1), maxWait: maxWait, maxWaiting: maxWaiting),
+            logger: Self.logger
+        ) { try dial.read() }
+    }
+
+    /// A creation asks (admitted: nothing was read yet), then a reading of the dial is taken.
+    private func askAndRead(_ backpressure: FanOutBackpressure) async throws {
         try await backpressure.admit()
-        while !backpressure.holdsBack {
-            try await Task.sleep(for: .milliseconds(5))
-        }
+        await backpressure.readIfAsked()
     }
 
     @Test func aHeldCreationGoesAheadOnceTheDelayFalls() async throws {
-        let delay = Dial(.seconds(5))
-        let configuration = FanOutBackpressure.Configuration(
-            delayLimit: .milliseconds(500), pollInterval: .milliseconds(10), maxWait: .seconds(60))
-        try await withBackpressure(configuration, delay: delay) { backpressure in
-            try await untilHeldBack(backpressure)
-            let held = Task { try await backpressure.admit() }
-            delay.delay = .milliseconds(100)
-            try await held.value
-            #expect(!backpressure.holdsBack)
+        let dial = Dial(.seconds(5))
+        let backpressure = backpressure(dial)
+        try await askAndRead(backpressure)
+        #expect(backpressure.holdsBack)
+        let held = Task { try await backpressure.admit() }
+        while backpressure.waitingCount == 0 {
+            try await Task.sleep(for: .milliseconds(1))
         }
+        dial.delay = .milliseconds(100)
+        await backpressure.readIfAsked()
+        try await held.value  // within half a poll interval, long before its 60 s
+        #expect(!backpressure.holdsBack && backpressure.waitingCount == 0)
     }
 
     @Test func aCreationStillHeldAtItsDeadlineGoesAhead() async throws {
-        let delay = Dial(.seconds(5))
-        let configuration = FanOutBackpressure.Configuration(
-            delayLimit: .milliseconds(500), pollInterval: .milliseconds(10), maxWait: .milliseconds(50))
-        try await withBackpressure(configuration, delay: delay) { backpressure in
-            try await untilHeldBack(backpressure)
-            let started = ContinuousClock.now
-            #expect(await wireOutcome { try await backpressure.admit() } == nil)
-            #expect(ContinuousClock.now - started >= .milliseconds(50), "held for its whole wait first")
-            #expect(backpressure.holdsBack)
-        }
+        let backpressure = backpressure(Dial(.seconds(5)), maxWait: .milliseconds(50))
+        try await askAndRead(backpressure)
+        let started = ContinuousClock.now
+        #expect(await wireOutcome { try await backpressure.admit() } == nil)
+        #expect(ContinuousClock.now - started >= .milliseconds(50), "held for its whole wait first")
+        #expect(backpressure.holdsBack)
     }
 
     @Test func creationsBeyondTheWaitingBoundAreRefusedAtOnce() async throws {
-        let delay = Dial(.seconds(5))
-        let configuration = FanOutBackpressure.Configuration(
-            delayLimit: .milliseconds(500), pollInterval: .milliseconds(10), maxWait: .seconds(60), maxWaiting: 0)
-        try await withBackpressure(configuration, delay: delay) { backpressure in
-            try await untilHeldBack(backpressure)
-            let started = ContinuousClock.now
-            #expect(await wireOutcome { try await backpressure.admit() } == "resource_exhausted/fan_out_behind")
-            #expect(ContinuousClock.now - started < .seconds(60), "refused without waiting for the deadline")
+        let backpressure = backpressure(Dial(.seconds(5)), maxWaiting: 0)
+        try await askAndRead(backpressure)
+        let started = ContinuousClock.now
+        #expect(await wireOutcome { try await backpressure.admit() } == "resource_exhausted/fan_out_behind")
+        #expect(ContinuousClock.now - started < .seconds(60), "refused without waiting for the deadline")
+    }
+
+    @Test func aDelayThatCannotBeReadHoldsNothingBack() async throws {
+        let dial = Dial(.seconds(5))
+        let backpressure = backpressure(dial)
+        try await askAndRead(backpressure)
+        #expect(backpressure.holdsBack)
+        dial.delay = nil
+        await backpressure.readIfAsked()
+        #expect(!backpressure.holdsBack)
+    }
+
+    @Test func aStaleReadingHoldsNothingBack() async throws {
+        let backpressure = FanOutBackpressure(
+            configuration: FanOutBackpressure.Configuration(pollInterval: .milliseconds(1)), logger: Self.logger
+        ) { .seconds(5) }
+        try await askAndRead(backpressure)
+        try await Task.sleep(for: .milliseconds(10))  // four poll intervals are 4 ms; a sleep never ends early
+        #expect(!backpressure.holdsBack)
+    }
+
+    @Test func aCancelledCreationIsAnErrorAndLeavesTheWaitingCount() async throws {
+        let backpressure = backpressure(Dial(.seconds(5)))
+        try await askAndRead(backpressure)
+        let held = Task { await wireOutcome { try await backpressure.admit() } }
+        while backpressure.waitingCount == 0 {
+            try await Task.sleep(for: .milliseconds(1))
         }
+        held.cancel()
+        #expect(await held.value == "unavailable/cancelled")
+        #expect(backpressure.waitingCount == 0)
     }
 
     @Test func nothingIsReadWhileNobodyCreates() async throws {

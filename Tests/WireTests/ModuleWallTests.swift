@@ -44,7 +44,7 @@ struct ModuleWallTests {
         #expect(Self.users(of: "CLibCrypto") == ["Wire", "TweetService"], "hashing needs libcrypto alone")
     }
 
-    @Test func theRedisClientServesOnlyTheTimelineService() throws {
+    @Test func theRedisClientDependsOnNoServiceAndNoOtherServiceUsesIt() throws {
         let client = try #require(Self.dependencies["RedisCluster"])
         #expect(client.isDisjoint(with: ["TweetService", "TimelineService", "Gateway", "TLS", "ServiceRuntime"]))
         let users = Self.users(of: "RedisCluster")

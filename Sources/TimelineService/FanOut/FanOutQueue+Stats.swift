@@ -28,11 +28,13 @@ extension FanOutQueue {
         return ReadQueueStats.Response(waiting: max(0, length - pending), pending: pending, lagMillis: lag)
     }
 
-    /// Jobs no worker has taken yet, and how long the oldest of them has waited, over all the streams. Jobs a worker
-    /// took and has not finished do not count: one left by a dead instance waits for its reclaim, and must not make
-    /// the whole fan-out look behind.
+    /// Jobs no worker has taken yet, and how long the oldest of them has waited, over the streams that answered.
+    /// Jobs a worker took and has not finished do not count: one left by a dead instance waits for its reclaim, and
+    /// must not make the whole fan-out look behind. A stream whose script failed is left out (as the workers skip a
+    /// stream they cannot read); a missing stream counts as empty.
+    /// - Throws: ``RedisError`` when a node could not be reached or no stream answered.
     func delay() async throws -> ReadFanOutDelay.Response {
-        let replies = try await redis.pipeline(
+        let replies = try await redis.pipelineReplies(
             FanOutStreams.keys.map {
                 RedisCommand(
                     arguments: [
@@ -44,19 +46,28 @@ extension FanOutQueue {
             })
         var waiting: Int64 = 0
         var oldestWait: Int64 = 0
+        var answered = 0
         for reply in replies {
             guard let values = reply.array, values.count == 2, let count = values[0].integer,
                 let wait = values[1].integer
-            else { throw WireError(.internal, reason: "bad_queue_reply", "unexpected reply to the queue's delay") }
+            else { continue }
+            answered += 1
             waiting += count
             oldestWait = max(oldestWait, wait)
+        }
+        guard answered > 0 else {
+            throw RedisError.unavailable(
+                "no stream of the fan-out queue answered: \(replies.first.map(String.init(describing:)) ?? "")")
         }
         return ReadFanOutDelay.Response(waiting: waiting, oldestWaitMillis: oldestWait)
     }
 
-    /// `{waiting, ms}` for stream `KEYS[1]` and group `ARGV[1]`: the entries after the group's last delivered one,
-    /// and the age of the first of them by the Redis server's clock (its id is its creation time in ms).
+    /// `{waiting, ms}` for stream `KEYS[1]` and group `ARGV[1]`: the stream's entries less those handed out and not
+    /// acknowledged (finished jobs are deleted when acknowledged, so these are the entries after the group's last
+    /// delivered one), and the age of the first entry after that one by the Redis server's clock (a stream id starts
+    /// with its creation time in ms). A missing stream answers `{0, 0}`.
     private static let delayScript = """
+        if redis.call('EXISTS', KEYS[1]) == 0 then return {0, 0} end
         local pending, last = 0, nil
         for _, group in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
             local fields = {}

@@ -10,20 +10,24 @@ import Wire
 /// Without it, creation on a busy machine outruns the fan-out and the queue, and with it every follower's wait, grows
 /// for as long as the load lasts. With it, ``admit()`` (called before a tweet is stored) lets a creation through at
 /// once while the oldest fan-out job no worker has taken is younger than ``Configuration/delayLimit``; otherwise the
-/// creation waits until the delay falls, at most ``Configuration/maxWait``, and then goes ahead. So creators slow to
-/// the rate the fan-out sustains, and nothing is refused for it: a fan-out that is behind because of a fault (a
-/// locked shard, a lost master) costs creation at most ``Configuration/maxWait`` of latency, never an error. Only when
-/// ``Configuration/maxWaiting`` creations already wait is one refused, at once, with
-/// `resource_exhausted/fan_out_behind` (the Gateway's 503), before anything is stored.
+/// creation waits until the delay falls, at most ``Configuration/maxWait``, and then goes ahead. Callers that wait
+/// for each answer before sending the next (a user, a connection, a benchmark's closed loop) so slow to the rate the
+/// fan-out sustains. Only when ``Configuration/maxWaiting`` creations already wait is one refused, at once, with
+/// `resource_exhausted/fan_out_behind` (the Gateway's 503), before anything is stored: that is what bounds creations
+/// that arrive on their own schedule (with the 500 ms hold, past about 2,000 a second on one instance).
 ///
-/// ``Configuration/maxWait`` is part of a creation's time budget: with the pool's wait (1 s) and two statements
-/// (1.5 s each) it must stay inside the Gateway's 5-second call deadline, so that a creation never commits after its
-/// caller gave up (see docs/guarantees.md, section 3).
+/// A fan-out that is behind because of a fault on its path while the TimelineService still answers (a locked shard
+/// under its follower pages, slow replicas) costs creation at most ``Configuration/maxWait`` per tweet, not an error.
+/// The hold is part of a creation's time budget: ``TweetStore/create(_:storeBy:)`` refuses to start storing once the
+/// budget for reaching the store is spent, so that a creation never commits after its caller gave up
+/// (see docs/guarantees.md, section 3).
 ///
 /// The delay is read from the TimelineService (`read_fan_out_delay`) every ``Configuration/pollInterval`` while
-/// tweets are being created, and not at all while none are. It fails open: a reading that failed, or is older than
-/// four intervals, holds nothing back (the events wait in the outbox; creation must not slow down because a monitor
-/// could not ask).
+/// tweets are being created (within the last second, or while the last reading was behind), and not at all
+/// otherwise. It fails open: a reading that failed (the TimelineService or a Redis master out of reach), or one
+/// older than four intervals, holds nothing back (the events wait in the outbox; creation must not stop because a
+/// monitor could not ask). Metrics: `tweet_service_creations_held_total`, `tweet_service_creations_refused_total`
+/// (`reason="fan_out_behind"`), `tweet_service_fan_out_delay_reads_failed_total`.
 public final class FanOutBackpressure: Service, Sendable {
     public struct Configuration: Sendable {
         /// How long the oldest untaken fan-out job may have waited before creations are held back.
@@ -50,8 +54,9 @@ public final class FanOutBackpressure: Service, Sendable {
     public typealias ReadDelay = @Sendable () async throws -> Duration
 
     private struct State {
-        /// Whether the last reading was over the limit, and when it was taken.
+        /// Whether the last reading was over the limit.
         var behind = false
+        /// When the last reading was asked for (nil: the last one failed).
         var readAt: ContinuousClock.Instant?
         /// When a creation last asked to be admitted.
         var askedAt: ContinuousClock.Instant?
@@ -68,6 +73,9 @@ public final class FanOutBackpressure: Service, Sendable {
     private let held = Counter(label: "tweet_service_creations_held_total")
     private let refused = Counter(
         label: "tweet_service_creations_refused_total", dimensions: [("reason", "fan_out_behind")])
+    private let failedReads = Counter(label: "tweet_service_fan_out_delay_reads_failed_total")
+    /// How recently a creation must have asked for the delay to be read.
+    private static let askedWithin: Duration = .seconds(1)
 
     public init(configuration: Configuration = Configuration(), logger: Logger, readDelay: @escaping ReadDelay) {
         self.configuration = configuration
@@ -80,9 +88,14 @@ public final class FanOutBackpressure: Service, Sendable {
         state.withLock { isBehind($0, at: clock.now) }
     }
 
+    /// Creations waiting in ``admit()`` now.
+    var waitingCount: Int {
+        state.withLock { $0.waiting }
+    }
+
     /// Returns when a creation may go ahead: at once, when the fan-out caught up, or after ``Configuration/maxWait``.
-    /// - Throws: `resource_exhausted/fan_out_behind` when ``Configuration/maxWaiting`` creations already wait, or when
-    ///   the caller was cancelled while waiting.
+    /// - Throws: `resource_exhausted/fan_out_behind` when ``Configuration/maxWaiting`` creations already wait;
+    ///   `unavailable/cancelled` when the caller was cancelled while waiting.
     public func admit() async throws(WireError) {
         let now = clock.now
         let decision = state.withLock { state -> (behind: Bool, mayWait: Bool) in
@@ -97,18 +110,20 @@ public final class FanOutBackpressure: Service, Sendable {
         held.increment()
         defer { state.withLock { $0.waiting -= 1 } }
         let deadline = now + configuration.maxWait
-        while clock.now < deadline {
+        while true {
+            let remaining = deadline - clock.now
+            guard remaining > .zero else { return }
             do {
-                try await Task.sleep(for: min(configuration.pollInterval / 2, deadline - clock.now))
+                try await Task.sleep(for: min(configuration.pollInterval / 2, remaining))
             } catch {
-                throw refusal()
+                throw WireError(.unavailable, reason: "cancelled", "the creation was cancelled while held back")
             }
             if !holdsBack { return }
         }
     }
 
-    /// Reads the delay every ``Configuration/pollInterval`` while creations ask to be admitted (or are held), until
-    /// shutdown.
+    /// Reads the delay every ``Configuration/pollInterval`` while creations ask to be admitted (or the last reading
+    /// was behind), until shutdown.
     public func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             try? await Task.sleep(for: configuration.pollInterval)
@@ -116,21 +131,23 @@ public final class FanOutBackpressure: Service, Sendable {
         }
     }
 
-    /// One reading, when a creation asked within the last second or creations are being held.
+    /// One reading, when a creation asked within the last second or the last reading was behind. A reading counts
+    /// as taken when it was asked for, so that a slow answer does not look fresh.
     func readIfAsked() async {
-        let now = clock.now
+        let asked = clock.now
         let wanted = state.withLock { state in
-            state.behind || state.askedAt.map { now - $0 < .seconds(1) } == true
+            state.behind || state.askedAt.map { asked - $0 < Self.askedWithin } == true
         }
         guard wanted else { return }
         do {
             let delay = try await readDelay()
             state.withLock { state in
                 state.behind = delay > configuration.delayLimit
-                state.readAt = clock.now
+                state.readAt = asked
                 state.failing = false
             }
         } catch {
+            failedReads.increment()
             let first = state.withLock { state in
                 defer { state.failing = true }
                 state.behind = false

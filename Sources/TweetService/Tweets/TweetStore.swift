@@ -21,13 +21,27 @@ public struct TweetStore: Sendable {
         )
     }
 
-    public func create(_ request: NewTweet) async throws -> TweetRecord {
+    /// How long after a creation arrives it may still start storing its tweet. Storing takes at most the pool's
+    /// wait (1 s) and two statements (1.5 s each): 4 s, so a creation that starts storing within 0.9 s has committed
+    /// or failed inside its caller's 5-second call deadline (Wire's default, the Gateway's), even after being held
+    /// back by the fan-out (``FanOutBackpressure``) or slowed by the check of the tweet it replies to.
+    public static let storeStartBudget: Duration = .milliseconds(900)
+
+    /// Stores a tweet, its counter and its event.
+    /// - Parameter storeBy: when storing may start at the latest (``storeStartBudget`` after the creation arrived);
+    ///   past it the creation is refused with `unavailable/too_late` and nothing is stored.
+    public func create(_ request: NewTweet, storeBy: ContinuousClock.Instant? = nil) async throws -> TweetRecord {
         try Validation.checkTweetText(request.text)
         guard let shard = database.shardMap.shard(ofID: request.authorID) else {
             throw WireError(.notFound, reason: "unknown_user", "no user \(request.authorID)")
         }
         if let replyTo = request.inReplyToID, try await tweets([replyTo]).isEmpty {
             throw WireError(.invalidArgument, reason: "invalid_in_reply_to_id", "the tweet replied to does not exist")
+        }
+        if let storeBy, ContinuousClock.now > storeBy {
+            throw WireError(
+                .unavailable, reason: "too_late",
+                "the tweet could not be stored within the caller's deadline; nothing was stored, retry")
         }
         // The id comes first, so that the event can carry the tweet (and the author's follower count, which tells
         // the fan-out whether the author is a celebrity without asking the store again); both statements run in one job on one
