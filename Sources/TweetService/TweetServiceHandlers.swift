@@ -12,8 +12,6 @@ public struct TweetServiceHandlers: Sendable {
     let tweets: TweetStore
     /// Woken after each write that put events in a shard's outbox.
     let relay: OutboxRelay?
-    /// Asked before each tweet is stored; nil lets every creation through.
-    let backpressure: FanOutBackpressure?
 
     public init(
         database: ShardedDatabase, hasher: PasswordHasher, relay: OutboxRelay?,
@@ -22,9 +20,8 @@ public struct TweetServiceHandlers: Sendable {
         self.accounts = AccountStore(database: database, hasher: hasher, sessions: sessions)
         self.users = UserDirectory(database: database)
         self.graph = FollowGraph(database: database)
-        self.tweets = TweetStore(database: database)
+        self.tweets = TweetStore(database: database, backpressure: backpressure)
         self.relay = relay
-        self.backpressure = backpressure
     }
 
     public func router() -> WireRouter {
@@ -61,10 +58,7 @@ public struct TweetServiceHandlers: Sendable {
             IDList(ids: try await handlers.graph.followerPageBounds(request), nextCursor: nil)
         }
         register(&router, CreateTweet.self) { handlers, request in
-            let arrived = ContinuousClock.now
-            try Validation.checkTweetText(request.text)  // before holding it back: a bad request waits for nothing
-            try await handlers.backpressure?.admit()
-            let tweet = try await handlers.tweets.create(request, storeBy: arrived + TweetStore.storeStartBudget)
+            let tweet = try await handlers.tweets.create(request)
             handlers.relay?.notify(shard: TweeterID.shard(of: tweet.id))
             return tweet
         }

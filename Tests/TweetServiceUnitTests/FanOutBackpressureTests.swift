@@ -51,9 +51,7 @@ struct FanOutBackpressureTests {
         try await askAndRead(backpressure)
         #expect(backpressure.holdsBack)
         let held = Task { try await backpressure.admit() }
-        while backpressure.waitingCount == 0 {
-            try await Task.sleep(for: .milliseconds(1))
-        }
+        #expect(try await eventually { backpressure.waitingCount == 1 }, "the creation is held")
         dial.delay = .milliseconds(100)
         await backpressure.readIfAsked()
         try await held.value  // within half a poll interval, long before its 60 s
@@ -92,17 +90,14 @@ struct FanOutBackpressureTests {
             configuration: FanOutBackpressure.Configuration(pollInterval: .milliseconds(1)), logger: Self.logger
         ) { .seconds(5) }
         try await askAndRead(backpressure)
-        try await Task.sleep(for: .milliseconds(10))  // four poll intervals are 4 ms; a sleep never ends early
-        #expect(!backpressure.holdsBack)
+        #expect(try await eventually { !backpressure.holdsBack }, "a reading four poll intervals (4 ms) old is stale")
     }
 
     @Test func aCancelledCreationIsAnErrorAndLeavesTheWaitingCount() async throws {
         let backpressure = backpressure(Dial(.seconds(5)))
         try await askAndRead(backpressure)
         let held = Task { await wireOutcome { try await backpressure.admit() } }
-        while backpressure.waitingCount == 0 {
-            try await Task.sleep(for: .milliseconds(1))
-        }
+        #expect(try await eventually { backpressure.waitingCount == 1 }, "the creation is held")
         held.cancel()
         #expect(await held.value == "unavailable/cancelled")
         #expect(backpressure.waitingCount == 0)

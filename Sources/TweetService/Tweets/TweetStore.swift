@@ -4,9 +4,12 @@ import Wire
 /// routes to its row with no lookup.
 public struct TweetStore: Sendable {
     let database: ShardedDatabase
+    /// Asked before each tweet is stored; nil lets every creation through.
+    let backpressure: FanOutBackpressure?
 
-    public init(database: ShardedDatabase) {
+    public init(database: ShardedDatabase, backpressure: FanOutBackpressure? = nil) {
         self.database = database
+        self.backpressure = backpressure
     }
 
     /// Columns for ``TweetRecord`` from `tweets t JOIN users u`.
@@ -27,18 +30,21 @@ public struct TweetStore: Sendable {
     /// back by the fan-out (``FanOutBackpressure``) or slowed by the check of the tweet it replies to.
     public static let storeStartBudget: Duration = .milliseconds(900)
 
-    /// Stores a tweet, its counter and its event.
-    /// - Parameter storeBy: when storing may start at the latest (``storeStartBudget`` after the creation arrived);
-    ///   past it the creation is refused with `unavailable/too_late` and nothing is stored.
+    /// Stores a tweet, its counter and its event, once the fan-out's ``backpressure`` lets it (a valid one: a bad
+    /// request waits for nothing).
+    /// - Parameter storeBy: when storing may start at the latest (default: ``storeStartBudget`` from now); past it
+    ///   the creation is refused with `unavailable/too_late` and nothing is stored.
     public func create(_ request: NewTweet, storeBy: ContinuousClock.Instant? = nil) async throws -> TweetRecord {
+        let storeBy = storeBy ?? ContinuousClock.now + Self.storeStartBudget
         try Validation.checkTweetText(request.text)
         guard let shard = database.shardMap.shard(ofID: request.authorID) else {
             throw WireError(.notFound, reason: "unknown_user", "no user \(request.authorID)")
         }
+        try await backpressure?.admit()
         if let replyTo = request.inReplyToID, try await tweets([replyTo]).isEmpty {
             throw WireError(.invalidArgument, reason: "invalid_in_reply_to_id", "the tweet replied to does not exist")
         }
-        if let storeBy, ContinuousClock.now > storeBy {
+        if ContinuousClock.now > storeBy {
             throw WireError(
                 .unavailable, reason: "too_late",
                 "the tweet could not be stored within the caller's deadline; nothing was stored, retry")
