@@ -131,6 +131,38 @@ struct FanOutBenchmark: AsyncParsableCommand {
         return ids
     }
 
+    /// Marks the follows of every `step`th follower as reaching a home (as a rebuild does) and the others' as
+    /// passed (as for users idle longer than a home lives), then vacuums, so that the fan-out's pages are read from
+    /// the index alone as on a table that autovacuum keeps.
+    private func markHomes(
+        every step: Int, of followerIDs: [Int64], following author: UserRecord, database: ShardedDatabase
+    ) async throws {
+        let clock = ContinuousClock()
+        let started = clock.now
+        try await database.withShard(shard) { connection, schema in
+            try connection.transaction { connection in
+                try connection.query("SET LOCAL statement_timeout = 0")
+                try connection.query("SET LOCAL lock_timeout = 0")
+                try connection.query(
+                    """
+                    UPDATE \(schema).followers SET home_until = CASE WHEN (follower_id - $2::bigint) % $3::bigint = 0
+                        THEN now() + interval '1 hour' ELSE now() - interval '1 day' END
+                    WHERE followee_id = $1::bigint
+                    """,
+                    [String(author.id), String(followerIDs[0]), String(step)]
+                )
+            }
+            // VACUUM cannot run in a transaction, so the timeouts are the session's for its length.
+            try connection.query("SET statement_timeout = 0")
+            try connection.query("SET lock_timeout = 0")
+            try connection.query("VACUUM ANALYZE \(schema).followers")
+            try connection.query("RESET statement_timeout")
+            try connection.query("RESET lock_timeout")
+        }
+        report(
+            "# follows marked (every \(step)) and vacuumed in \(fixed((clock.now - started).inSeconds, decimals: 1)) s")
+    }
+
     private func measure(
         author: UserRecord,
         followerIDs: [Int64],
@@ -155,8 +187,18 @@ struct FanOutBenchmark: AsyncParsableCommand {
         for percent in activePercent {
             // Every (100 / percent)th follower is active, spread over the edge order; the first (written last) is one.
             let active = Array(stride(from: 0, to: followerIDs.count, by: 100 / percent).map { followerIDs[$0] })
+            try await markHomes(every: 100 / percent, of: followerIDs, following: author, database: tweets.database)
+            // Each active follower has a home timeline, as a rebuild leaves it: the marker, and one older tweet.
+            let olderTweet = BenchmarkKeys.member(
+                TweeterID.make(unixMillis: TweeterID.epochMillis + 1, shard: 0, sequence: 0))
             _ = try await redis.pipelined(
-                active.map { RedisCommand("SET", key: BenchmarkKeys.homeBuilt($0), "1", "EX", 3_600) })
+                active.flatMap {
+                    [
+                        RedisCommand("SET", key: BenchmarkKeys.homeBuilt($0), "1", "EX", 3_600),
+                        RedisCommand("ZADD", key: BenchmarkKeys.home($0), 0, olderTweet),
+                        RedisCommand("EXPIRE", key: BenchmarkKeys.home($0), 3_600),
+                    ]
+                })
             let idleReader = try await tweets.makeUsers(1, onShard: (shard + 1) % 1024)[0]
             _ = try await tweets.client.call(Follow.self, FollowEdge(followerID: idleReader.id, followeeID: author.id))
             if !(try await timelines.waitForIdleQueue(limit: .seconds(30))) {

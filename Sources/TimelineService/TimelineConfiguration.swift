@@ -32,7 +32,11 @@ public struct TimelineConfiguration: Sendable {
     public var maxQueueLength: Int
     /// How long a cached tweet and an idle home timeline live in Redis.
     public var cacheTTL: Duration
+    /// At most ``ExtendHomeLifetime/maxHomeLifetime``: the fan-out counts on follows being marked that far ahead.
     public var idleTimelineTTL: Duration
+    /// A read renews its home timeline's lifetime (back to ``idleTimelineTTL``, the user's follows marked first) once
+    /// this long has passed since it was last set: one renewal a day for a daily reader, not a write per read.
+    public var homeRenewalAge: Duration
     /// How long the tombstone of a deleted tweet lives. Longer than ``cacheTTL``: the cache takes no tweet older than
     /// ``cacheTTL``, so no late or replayed create can outlive the tombstone that hides it.
     public var tombstoneTTL: Duration
@@ -68,6 +72,7 @@ public struct TimelineConfiguration: Sendable {
         maxQueueLength: Int = 1_000_000,
         cacheTTL: Duration = .seconds(7 * 86_400),
         idleTimelineTTL: Duration = .seconds(14 * 86_400),
+        homeRenewalAge: Duration = .seconds(86_400),
         tombstoneTTL: Duration = .seconds(30 * 86_400),
         followBackfill: Int = 50,
         celebrityThreshold: Int64? = 100_000,
@@ -95,7 +100,12 @@ public struct TimelineConfiguration: Sendable {
         self.maxDeliveries = maxDeliveries
         self.maxQueueLength = maxQueueLength
         self.cacheTTL = cacheTTL
+        precondition(
+            idleTimelineTTL <= ExtendHomeLifetime.maxHomeLifetime,
+            "idleTimelineTTL must be at most extend_home_lifetime's \(ExtendHomeLifetime.maxHomeLifetime)")
         self.idleTimelineTTL = idleTimelineTTL
+        precondition(homeRenewalAge < idleTimelineTTL, "homeRenewalAge must be shorter than idleTimelineTTL")
+        self.homeRenewalAge = homeRenewalAge
         self.tombstoneTTL = max(tombstoneTTL, cacheTTL)
         self.followBackfill = followBackfill
         self.celebrityThreshold = celebrityThreshold

@@ -34,7 +34,7 @@ struct TimelineServiceCommand: AsyncParsableCommand {
     @Option(help: "Entries kept per home timeline.")
     var homeCapacity: Int = 800
 
-    @Option(help: "Fan-out jobs worked on at once by this instance.")
+    @Option(help: "Fan-out jobs worked on at once by this instance; 0 serves reads and queues events but works no job.")
     var workers: Int = 4
 
     @Option(

@@ -43,7 +43,7 @@ public struct TweetServiceHandlers: Sendable {
         register(&router, ListFollowers.self) { try await $0.userPage($1, followers: true) }
         register(&router, ListFollowing.self) { try await $0.userPage($1, followers: false) }
         register(&router, ListFollowerIDs.self) { handlers, request in
-            let page = try await handlers.graph.page(request, followers: true)
+            let page = try await handlers.graph.page(request, followers: true, withHomesOnly: true)
             return IDList(ids: page.ids, nextCursor: page.nextCursor)
         }
         register(&router, ListFollowingIDs.self) { handlers, request in
@@ -56,6 +56,10 @@ public struct TweetServiceHandlers: Sendable {
         }
         register(&router, ListFollowerPageBounds.self) { handlers, request in
             IDList(ids: try await handlers.graph.followerPageBounds(request), nextCursor: nil)
+        }
+        register(&router, ExtendHomeLifetime.self) { handlers, request in
+            try await handlers.graph.extendHomeLifetime(request)
+            return WireEmpty()
         }
         register(&router, CreateTweet.self) { handlers, request in
             let tweet = try await handlers.tweets.create(request)

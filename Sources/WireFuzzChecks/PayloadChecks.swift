@@ -21,6 +21,7 @@ let methods: [MethodDecoder] = [
     MethodDecoder(ListFollowingIDs.self),
     MethodDecoder(ListFirstFollowerPages.self),
     MethodDecoder(ListFollowerPageBounds.self),
+    MethodDecoder(ExtendHomeLifetime.self),
     MethodDecoder(CreateTweet.self),
     MethodDecoder(GetTweets.self),
     MethodDecoder(DeleteTweet.self),

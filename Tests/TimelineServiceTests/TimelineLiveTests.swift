@@ -72,8 +72,11 @@ extension RedisLiveTests {
         @Test func homeTimelinesAreCappedAndPublicIsTrimmedByAge() async throws {
             var configuration = TimelineConfiguration()
             configuration.homeCapacity = 5
+            configuration.homeTrimSlack = 0
             try await TimelineWorld.with(configuration) { world in
                 let author = try await world.makeUser()
+                // Built by a first read: the author's own tweets reach a built home, as a follower's do.
+                _ = try await world.timelines.call(ReadHomeTimeline.self, TimelineQuery(userID: author.id, limit: 5))
                 // A public entry from 2026-01-02, far older than 30 days.
                 let ancient = TweeterID.make(unixMillis: TweeterID.epochMillis + 86_400_000, shard: 1, sequence: 1)
                 _ = try await world.redis.send(

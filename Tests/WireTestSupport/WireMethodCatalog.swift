@@ -10,7 +10,7 @@ public enum WireMethodCatalog {
         Follow.self, Unfollow.self, ListFollowers.self, ListFollowing.self, ListFollowerIDs.self, CreateTweet.self,
         GetTweets.self, DeleteTweet.self, ListUserTweets.self, ListRecentTweets.self, ListFollowingIDs.self,
         ListFirstFollowerPages.self,
-        ListFollowerPageBounds.self,
+        ListFollowerPageBounds.self, ExtendHomeLifetime.self,
         DeliverEvents.self, ReadPublicTimeline.self, ReadHomeTimeline.self,
         ReadQueueStats.self, ReadFanOutDelay.self,
     ]

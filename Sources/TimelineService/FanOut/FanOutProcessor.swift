@@ -57,21 +57,19 @@ struct FanOutProcessor: Sendable {
         var commands = cache.storeCommands(live.map(\.tweet))
         var deliveries: [HomeDelivery.Item] = []
         var written: [(tweetID: Int64, keys: [String])] = []
-        // Each timeline once, with all of its new tweets: the public one, and each author's profile and home.
+        // Each timeline once, with all of its new tweets: the public one, and each author's profile; the author's
+        // own home, when built, as a follower's (``HomeDelivery``).
         commands += TimelineCommands.add(
             live.map(\.tweet.id), to: TimelineKeys.publicTimeline, capacity: configuration.publicCapacity)
         for (author, tweets) in Dictionary(grouping: live.map(\.tweet), by: \.userID) {
             commands += TimelineCommands.add(
                 tweets.map(\.id), to: TimelineKeys.profile(author), capacity: configuration.profileCapacity)
-            commands += TimelineCommands.addToHome(
-                tweets.map(\.id), userID: author, capacity: configuration.homeCapacity,
-                ttlSeconds: configuration.idleTimelineTTL.redisSeconds
-            )
         }
         for tweet in live.map(\.tweet) {
             var keys = [
                 TimelineKeys.publicTimeline, TimelineKeys.profile(tweet.userID), TimelineKeys.home(tweet.userID),
             ]
+            deliveries.append(HomeDelivery.Item(tweetID: tweet.id, followers: [tweet.userID]))
             if celebrityIDs.contains(tweet.userID) {
                 commands.append(RedisCommand("SADD", key: TimelineKeys.celebrities, tweet.userID))
             } else if let page = pages[tweet.userID] {
@@ -123,13 +121,13 @@ struct FanOutProcessor: Sendable {
                     "ZREVRANGEBYLEX", key: TimelineKeys.profile(edge.followeeID), "+", "-", "LIMIT", 0,
                     configuration.followBackfill)
             )
+            // Into a built home only, like any delivery: an unbuilt one is rebuilt from the store, follow included.
             let ids = (recent.array ?? []).compactMap { $0.bytes.flatMap(TimelineKeys.id(fromMember:)) }
-            var commands = TimelineCommands.addToHome(
-                ids, userID: edge.followerID, capacity: configuration.homeCapacity,
-                ttlSeconds: configuration.idleTimelineTTL.redisSeconds
-            )
-            commands.append(RedisCommand("DEL", key: TimelineKeys.followedCelebrities(edge.followerID)))
-            _ = try await redis.pipeline(commands, replicatedTo: configuration.replication)
+            try await HomeDelivery(redis: redis, configuration: configuration).add(
+                ids.map { HomeDelivery.Item(tweetID: $0, followers: [edge.followerID]) })
+            _ = try await redis.pipeline(
+                [RedisCommand("DEL", key: TimelineKeys.followedCelebrities(edge.followerID))],
+                replicatedTo: configuration.replication)
         case .unfollowed(let edge):
             // Tweets already delivered stay, as on every large timeline service; only the read-time merge changes.
             _ = try await redis.send(RedisCommand("DEL", key: TimelineKeys.followedCelebrities(edge.followerID)))

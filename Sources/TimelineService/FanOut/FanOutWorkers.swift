@@ -26,8 +26,14 @@ public struct FanOutWorkers: Service {
         self.logger = logger
     }
 
+    /// Works the queue until shutdown. With no ``TimelineConfiguration/workers``, the instance serves reads and
+    /// queues events but takes no job: it waits for shutdown instead of ending (which would stop the process).
     public func run() async throws {
         try await queue.prepare()
+        guard configuration.workers > 0 else {
+            try await gracefulShutdown()
+            return
+        }
         await withDiscardingTaskGroup { group in
             for worker in 0..<configuration.workers {
                 group.addTask { await self.work(name: "\(consumer)-\(worker)") }

@@ -7,7 +7,8 @@ import RedisCluster
 /// follower without one is idle or new, and the next read rebuilds the timeline from the store, which holds the tweet.
 /// A timeline is trimmed back to its capacity once it is ``TimelineConfiguration/homeTrimSlack`` entries over it, not
 /// on every insert. Idle timelines are not kept alive by deliveries: they expire after
-/// ``TimelineConfiguration/idleTimelineTTL`` without a read, however many tweets reach them.
+/// ``TimelineConfiguration/idleTimelineTTL`` without a read, however many tweets reach them. A timeline that a
+/// delivery creates (a rebuild found no tweets) gets its marker's expiry, never a longer life.
 ///
 /// Every write is idempotent (a set add), so a delivery may be retried whole. Followers whose keys a master does not
 /// serve (the slot moved, or is moving) are sent again one by one through the slot-routed pipeline, which follows
@@ -54,13 +55,18 @@ public struct HomeDelivery: Sendable {
             local member, count = ARGV[i], tonumber(ARGV[i + 1])
             for j = i + 2, i + 1 + count do
                 position = position + 1
-                local built = redis.pcall('EXISTS', builtPrefix .. ARGV[j] .. '}')
+                local marker = builtPrefix .. ARGV[j] .. '}'
+                local built = redis.pcall('EXISTS', marker)
                 if type(built) == 'table' then
                     elsewhere[#elsewhere + 1] = position
                 elseif built == 1 then
                     local home = homePrefix .. ARGV[j] .. '}'
                     redis.call('ZADD', home, 0, member)
-                    if redis.call('ZCARD', home) > limit then
+                    local size = redis.call('ZCARD', home)
+                    local expiry = size == 1 and redis.call('PEXPIRETIME', marker) or -1
+                    if expiry > 0 then
+                        redis.call('PEXPIREAT', home, expiry)
+                    elseif size > limit then
                         redis.call('ZREMRANGEBYRANK', home, 0, -capacity - 1)
                     end
                 end

@@ -18,13 +18,6 @@ enum TimelineCommands {
         ]
     }
 
-    /// Adds tweets to a home timeline as ``add(_:to:capacity:)`` does, and keeps it alive for `ttlSeconds` more.
-    static func addToHome(_ tweetIDs: [Int64], userID: Int64, capacity: Int, ttlSeconds: Int) -> [RedisCommand] {
-        guard !tweetIDs.isEmpty else { return [] }
-        let key = TimelineKeys.home(userID)
-        return add(tweetIDs, to: key, capacity: capacity) + [RedisCommand("EXPIRE", key: key, ttlSeconds)]
-    }
-
     static func remove(_ tweetID: Int64, from key: String) -> RedisCommand {
         RedisCommand("ZREM", key: key, TimelineKeys.member(tweetID))
     }

@@ -1,3 +1,5 @@
+import Foundation
+import Metrics
 import RedisCluster
 import Wire
 
@@ -11,21 +13,21 @@ struct TimelineReader: Sendable {
     let configuration: TimelineConfiguration
     /// Home rebuilds in flight, shared by every read of this instance.
     let rebuilds: RebuildFlights
+    private let renewalsFailed = Counter(label: "timeline_home_renewals_failed_total")
 
     func publicTimeline(_ query: TimelineQuery) async throws -> TweetPage {
         try await page([TimelineKeys.publicTimeline], query, log: nil)
     }
 
     /// A page of the user's home timeline. A built timeline with no followed celebrity takes two round trips: the
-    /// marker, the TTL refreshes and the page's ids in one pipeline, then the cached tweets.
+    /// marker, its lifetime and the page's ids in one pipeline, then the cached tweets. Once a day (see
+    /// ``TimelineConfiguration/homeRenewalAge``) a read also renews the timeline's lifetime.
     func home(_ query: TimelineQuery) async throws -> TweetPage {
         let userID = query.userID
         let home = TimelineKeys.home(userID)
-        let ttl = configuration.idleTimelineTTL.redisSeconds
         var commands = [
             RedisCommand("GET", key: TimelineKeys.homeBuilt(userID)),
-            RedisCommand("EXPIRE", key: TimelineKeys.homeBuilt(userID), ttl),
-            RedisCommand("EXPIRE", key: home, ttl),
+            RedisCommand("PTTL", key: TimelineKeys.homeBuilt(userID)),
             rangeCommand(home, query),
         ]
         let hybrid = configuration.celebrityThreshold != nil
@@ -41,14 +43,18 @@ struct TimelineReader: Sendable {
         // asked in parallel.
         let replies = try await redis.pipeline(commands)
         // The ids read beside the marker stand unless the timeline had to be rebuilt first.
-        var known = [home: replies[3]]
+        var known = [home: replies[2]]
         if replies[0].string != TimelineKeys.homeIsBuilt {
             try await rebuilds.run(for: userID) { try await rebuildHome(of: userID) }
             known = [:]
+        } else if let left = replies[1].integer, left >= 0,
+            left < (configuration.idleTimelineTTL - configuration.homeRenewalAge).milliseconds
+        {
+            await renewHome(of: userID)
         }
         var celebrities: [Int64] = []
-        if hybrid, replies[4].integer ?? 0 > 0 {
-            if let cached = replies[5].bytes {
+        if hybrid, replies[3].integer ?? 0 > 0 {
+            if let cached = replies[4].bytes {
                 celebrities = TimelineKeys.ids(fromMembers: cached)
             } else {
                 celebrities = try await followedCelebrities(of: userID)
@@ -95,11 +101,12 @@ struct TimelineReader: Sendable {
 
     /// Writes the newest tweets of the user and everyone they follow into their home timeline, then marks it built.
     func rebuildHome(of userID: Int64) async throws {
+        // The user's follows first: the fan-out reads only the followers whose follows say their home may exist.
+        let until = try await markFollows(of: userID)
         // Marked before the store is read: fan-out delivers to marked timelines only, and so reaches this one with
         // every tweet committed after the read below (see ``HomeDelivery``).
-        let ttl = configuration.idleTimelineTTL.redisSeconds
         _ = try await redis.send(
-            RedisCommand("SET", key: TimelineKeys.homeBuilt(userID), TimelineKeys.homeIsBuilding, "EX", ttl, "NX"))
+            RedisCommand("SET", key: TimelineKeys.homeBuilt(userID), TimelineKeys.homeIsBuilding, "PXAT", until, "NX"))
         let authors = [userID] + (try await followingIDs(of: userID))
         // Asked in chunks of authors that list_recent_tweets takes; each chunk's newest merged into the newest so far.
         var recent: [TweetRecord] = []
@@ -108,12 +115,40 @@ struct TimelineReader: Sendable {
             let merged = recent + (try await newestTweets(of: chunk))
             recent = Array(merged.sorted { $0.id > $1.id }.prefix(configuration.homeCapacity))
         }
+        let home = TimelineKeys.home(userID)
         var commands =
             cache.storeCommands(recent)
-            + TimelineCommands.addToHome(
-                recent.map(\.id), userID: userID, capacity: configuration.homeCapacity, ttlSeconds: ttl)
-        commands.append(RedisCommand("SET", key: TimelineKeys.homeBuilt(userID), TimelineKeys.homeIsBuilt, "EX", ttl))
+            + TimelineCommands.add(recent.map(\.id), to: home, capacity: configuration.homeCapacity)
+        commands += [
+            RedisCommand("PEXPIREAT", key: home, until),
+            RedisCommand("SET", key: TimelineKeys.homeBuilt(userID), TimelineKeys.homeIsBuilt, "PXAT", until),
+        ]
         _ = try await redis.pipeline(commands)
+    }
+
+    /// Keeps a built home timeline for ``TimelineConfiguration/idleTimelineTTL`` more, its follows marked first;
+    /// never shortens it. A failure is counted and leaves the lifetime it had, which its follows' marks still cover;
+    /// a later read tries again.
+    private func renewHome(of userID: Int64) async {
+        do {
+            let until = try await markFollows(of: userID)
+            _ = try await redis.pipeline([
+                RedisCommand("PEXPIREAT", key: TimelineKeys.homeBuilt(userID), until, "GT"),
+                RedisCommand("PEXPIREAT", key: TimelineKeys.home(userID), until, "GT"),
+            ])
+        } catch {
+            renewalsFailed.increment()
+        }
+    }
+
+    /// Marks the user's follows as reaching a home timeline that lives ``TimelineConfiguration/idleTimelineTTL`` from
+    /// now (``ExtendHomeLifetime``, with its clock margin), and returns that instant in Unix milliseconds: the expiry
+    /// to give the timeline and its marker, never later.
+    private func markFollows(of userID: Int64) async throws -> Int64 {
+        let until = Int64(Date().timeIntervalSince1970 * 1000) + configuration.idleTimelineTTL.milliseconds
+        let marked = HomeLifetime(userID: userID, untilUnixMillis: until + ExtendHomeLifetime.clockMargin.milliseconds)
+        _ = try await tweetService.call(ExtendHomeLifetime.self, marked, timeout: .seconds(30))
+        return until
     }
 
     /// The newest ``TimelineConfiguration/homeCapacity`` tweets of `authors`, in answers cut to the tweet-list budget:

@@ -111,20 +111,30 @@ public struct FollowGraph: Sendable {
     }
 
     /// Makes the followee's `followers` row and counter say `edgeID` (present) or nothing (absent).
+    ///
+    /// A row left by an earlier follow of the same pair (its unfollow's delete never reached this shard) takes the new
+    /// edge id and a new follow's home mark (`home_until`, raised only): an old mark would let the fan-out skip a
+    /// follower whose home exists. Only a row inserted counts.
     private func copy(_ edgeID: Int64?, of edge: FollowEdge, toShard shard: Int) async throws {
         let ids = [String(edge.followerID), String(edge.followeeID)]
         try await database.withShard(shard) { connection, schema in
             let change =
                 if let edgeID {
-                    "INSERT INTO \(schema).followers (followee_id, follower_id, edge_id) VALUES ($2, $1, \(edgeID)) ON CONFLICT DO NOTHING RETURNING 1"
+                    """
+                    INSERT INTO \(schema).followers AS f (followee_id, follower_id, edge_id) VALUES ($2, $1, \(edgeID))
+                    ON CONFLICT (followee_id, follower_id) DO UPDATE
+                        SET edge_id = EXCLUDED.edge_id, home_until = greatest(f.home_until, EXCLUDED.home_until)
+                        WHERE f.edge_id <> EXCLUDED.edge_id
+                    RETURNING (xmax = 0) AS inserted
+                    """
                 } else {
-                    "DELETE FROM \(schema).followers WHERE followee_id = $2 AND follower_id = $1 RETURNING 1"
+                    "DELETE FROM \(schema).followers WHERE followee_id = $2 AND follower_id = $1 RETURNING true AS inserted"
                 }
             try connection.query(
                 """
                 WITH changed AS (\(change))
                 UPDATE \(schema).users SET followers_count = followers_count + \(edgeID == nil ? -1 : 1)
-                WHERE id = $2 AND EXISTS (SELECT 1 FROM changed)
+                WHERE id = $2 AND EXISTS (SELECT 1 FROM changed WHERE inserted)
                 """,
                 ids
             )
@@ -134,19 +144,24 @@ public struct FollowGraph: Sendable {
     /// A page of relationships, newest first: `followers` of the user, or those the user is `following`. The limit
     /// is bounded by the method that asks (``ListFollowers/checkBounds(_:)``, ``ListFollowerIDs/checkBounds(_:)``).
     /// Read from a caught-up replica when there is one: it holds every edge committed before the request arrived.
-    public func page(_ request: PageRequest, followers: Bool) async throws -> (ids: [Int64], nextCursor: Int64?) {
+    /// - Parameter withHomesOnly: only followers whose home timeline may exist now (``extendHomeLifetime(_:)``), for
+    ///   the fan-out; only with `followers`.
+    public func page(
+        _ request: PageRequest, followers: Bool, withHomesOnly: Bool = false
+    ) async throws -> (ids: [Int64], nextCursor: Int64?) {
         guard let shard = database.shardMap.shard(ofID: request.userID) else {
             throw WireError(.notFound, reason: "unknown_user", "no user \(request.userID)")
         }
         let (table, owner, other) =
             followers ? ("followers", "followee_id", "follower_id") : ("following", "follower_id", "followee_id")
+        let homes = followers && withHomesOnly
         let parameters = [String(request.userID), request.cursor.map(String.init), String(request.limit + 1)]
         let rows = try await database.withShard(shard, from: .caughtUpReplica) { connection, schema in
             let statement = PreparedStatement(
-                name: "\(table)_page.\(schema)",
+                name: "\(homes ? "home_followers" : table)_page.\(schema)",
                 sql: """
                     SELECT \(other) AS id, edge_id FROM \(schema).\(table)
-                    WHERE \(owner) = $1::bigint AND ($2::bigint IS NULL OR edge_id < $2::bigint)
+                    WHERE \(owner) = $1::bigint AND ($2::bigint IS NULL OR edge_id < $2::bigint)\(homes ? Self.hasHome : "")
                     ORDER BY edge_id DESC LIMIT $3::bigint
                     """
             )
@@ -159,7 +174,7 @@ public struct FollowGraph: Sendable {
     }
 
     /// Where the user's follower pages of `every` begin below `below`: the edge ids at ranks `every`, 2 × `every`, …,
-    /// newest first, at most `maxBounds` of them. Each bound is the `every`-th edge below the one before, found by
+    /// newest first, at most `maxBounds` of them, counting only followers whose home timeline may exist now. Each bound is the `every`-th edge below the one before, found by
     /// skipping along the index (`OFFSET` in a recursive query): one statement that reads each index entry once, with
     /// no window over the rows (a fifth of the time of `row_number()` over a million followers).
     public func followerPageBounds(_ query: FollowerPageBoundsQuery) async throws -> [Int64] {
@@ -171,18 +186,18 @@ public struct FollowGraph: Sendable {
         ]
         return try await database.withShard(shard) { connection, schema in
             let statement = PreparedStatement(
-                name: "follower_page_bounds.\(schema)",
+                name: "home_follower_page_bounds.\(schema)",
                 sql: """
                     WITH RECURSIVE bounds (edge_id, n) AS (
                         SELECT (
                             SELECT edge_id FROM \(schema).followers
-                            WHERE followee_id = $1::bigint AND ($2::bigint IS NULL OR edge_id < $2::bigint)
+                            WHERE followee_id = $1::bigint AND ($2::bigint IS NULL OR edge_id < $2::bigint)\(Self.hasHome)
                             ORDER BY edge_id DESC OFFSET $3::bigint LIMIT 1
                         ), 1
                         UNION ALL
                         SELECT (
                             SELECT f.edge_id FROM \(schema).followers f
-                            WHERE f.followee_id = $1::bigint AND f.edge_id < b.edge_id
+                            WHERE f.followee_id = $1::bigint AND f.edge_id < b.edge_id AND f.home_until > now()
                             ORDER BY f.edge_id DESC OFFSET $3::bigint LIMIT 1
                         ), b.n + 1
                         FROM bounds b WHERE b.edge_id IS NOT NULL AND b.n < $4::bigint
@@ -194,8 +209,8 @@ public struct FollowGraph: Sendable {
         }
     }
 
-    /// The first page of followers of each of `users`, newest first, in the order given (a user asked twice gets the
-    /// same page twice): one statement per server, however many users and shards, on its caught-up replica when
+    /// The first page of followers of each of `users` whose home timelines may exist now, newest first, in the order
+    /// given (a user asked twice gets the same page twice): one statement per server, however many users and shards, on its caught-up replica when
     /// there is one. The limit is bounded by ``ListFirstFollowerPages/checkBounds(_:)``.
     public func firstFollowerPages(of users: [Int64], limit: UInt32) async throws -> [(
         ids: [Int64], nextCursor: Int64?
@@ -213,7 +228,7 @@ public struct FollowGraph: Sendable {
             """
             SELECT a.id AS owner, f.follower_id AS id, f.edge_id FROM unnest(\(ids)) AS a(id)
             CROSS JOIN LATERAL (
-                SELECT follower_id, edge_id FROM \(schema).followers WHERE followee_id = a.id
+                SELECT follower_id, edge_id FROM \(schema).followers WHERE followee_id = a.id\(Self.hasHome)
                 ORDER BY edge_id DESC LIMIT $1::bigint
             ) f
             """
@@ -227,4 +242,58 @@ public struct FollowGraph: Sendable {
             return (page.map(\.id), rows.count > page.count ? page.last?.edge : nil)
         }
     }
+
+    /// The condition on a `followers` row that its follower's home timeline may exist now (the fan-out's pages).
+    static let hasHome = " AND home_until > now()"
+
+    /// Marks every follow of `lifetime.userID` as reaching a home timeline that may exist until
+    /// `lifetime.untilUnixMillis` (``ExtendHomeLifetime``): the user's followees are read from their `following` rows
+    /// (on the primary: every follow committed so far), then the `followers` rows are raised, one statement per server
+    /// per ``extensionChunk`` followees. A follow committed after the read is marked ahead by the column's default.
+    ///
+    /// Marks only go up, and a row is written only when its mark falls short; it is then marked ``markAhead`` further
+    /// than asked, so that a daily reader's renewals rewrite its follows every few days instead of every day (each
+    /// write is a new row version and index entry). A follower marked ahead of its home is read by the fan-out and
+    /// found without a home: a check, not a loss.
+    public func extendHomeLifetime(_ lifetime: HomeLifetime) async throws {
+        guard let shard = database.shardMap.shard(ofID: lifetime.userID) else {
+            throw WireError(.notFound, reason: "unknown_user", "no user \(lifetime.userID)")
+        }
+        let user = String(lifetime.userID)
+        let followees = try await database.withShard(shard) { connection, schema in
+            let statement = PreparedStatement(
+                name: "followee_ids.\(schema)",
+                sql: "SELECT followee_id FROM \(schema).following WHERE follower_id = $1::bigint"
+            )
+            return try connection.execute(statement, [user]).all.map { try $0.int64("followee_id") }
+        }
+        let map = database.shardMap
+        let shared = [user, String(lifetime.untilUnixMillis), String(Self.markAhead.milliseconds)]
+        for start in stride(from: 0, to: followees.count, by: Self.extensionChunk) {
+            let chunk = followees[start..<min(start + Self.extensionChunk, followees.count)]
+            let placed = chunk.compactMap { id in map.shard(ofID: id).map { (shard: $0, id: id) } }
+            let byShard = Dictionary(grouping: placed, by: \.shard).mapValues { $0.map(\.id) }
+            _ = try await database.onServers(holding: byShard.keys) { connection, shards in
+                // One data-modifying CTE per shard; each runs to completion though the query reads none of them.
+                let raises = shards.enumerated().map { index, shard in
+                    """
+                    s\(index) AS (
+                        UPDATE \(ShardMap.schema(ofShard: shard)).followers
+                        SET home_until = to_timestamp(($2::bigint + $3::bigint) / 1000.0)
+                        WHERE followee_id = ANY($\(index + 4)::bigint[]) AND follower_id = $1::bigint
+                          AND home_until < to_timestamp($2::bigint / 1000.0)
+                    )
+                    """
+                }
+                let parameters = shared + shards.map { byShard[$0, default: []].postgresArray }
+                try connection.query("WITH " + raises.joined(separator: ", ") + " SELECT 1", parameters)
+            }
+        }
+    }
+
+    /// How much further than asked a follow whose mark fell short is marked (``extendHomeLifetime(_:)``).
+    public static let markAhead: Duration = .seconds(3 * 86_400)
+
+    /// Followees whose marks one statement raises.
+    static let extensionChunk = 5_000
 }

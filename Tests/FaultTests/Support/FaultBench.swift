@@ -18,14 +18,17 @@ struct FaultBench {
 /// if `body` threw, or always when `TWEETER_KEEP_LOGS` is set).
 /// - Parameters:
 ///   - postgres: the TweetService's `--postgres` and the store the invariants read; `TWEETER_PG_URLS` unless given.
+///   - timelineServiceArguments: more arguments for each TimelineService, by index.
 func withSystem<T: Sendable>(
-    postgres: String? = nil, tweetServiceArguments: [String] = [], store: TruthStore? = nil,
-    _ body: (FaultBench) async throws -> T
+    postgres: String? = nil, tweetServiceArguments: [String] = [], timelineServiceArguments: [[String]] = [],
+    store: TruthStore? = nil, _ body: (FaultBench) async throws -> T
 ) async throws -> T {
     let store = try store ?? TruthStore.shared()
     let redis = try RedisProbe.cluster()
     defer { redis.close() }
-    let system = try await SystemUnderTest.start(postgres: postgres, tweetServiceArguments: tweetServiceArguments)
+    let system = try await SystemUnderTest.start(
+        postgres: postgres, tweetServiceArguments: tweetServiceArguments,
+        timelineServiceArguments: timelineServiceArguments)
     do {
         let result = try await HTTPSConnection.with(port: system.gatewayPort, tls: system.tls) { connection in
             try await body(

@@ -36,11 +36,16 @@ struct SystemUnderTest: Sendable {
     /// - Parameters:
     ///   - postgres: the TweetService's `--postgres`; `TWEETER_PG_URLS` unless given.
     ///   - tweetServiceArguments: more arguments for the TweetService.
-    static func start(postgres: String? = nil, tweetServiceArguments: [String] = []) async throws -> SystemUnderTest {
+    ///   - timelineServiceArguments: more arguments for each TimelineService, by index.
+    static func start(
+        postgres: String? = nil, tweetServiceArguments: [String] = [], timelineServiceArguments: [[String]] = []
+    ) async throws -> SystemUnderTest {
         var attempt = 1
         while true {
             do {
-                return try await startOnce(postgres: postgres, tweetServiceArguments: tweetServiceArguments)
+                return try await startOnce(
+                    postgres: postgres, tweetServiceArguments: tweetServiceArguments,
+                    timelineServiceArguments: timelineServiceArguments)
             } catch let error as FaultFailure where attempt < 3 && error.description.contains("Address already in use")
             {
                 attempt += 1
@@ -48,7 +53,9 @@ struct SystemUnderTest: Sendable {
         }
     }
 
-    private static func startOnce(postgres: String?, tweetServiceArguments: [String]) async throws -> SystemUnderTest {
+    private static func startOnce(
+        postgres: String?, tweetServiceArguments: [String], timelineServiceArguments: [[String]]
+    ) async throws -> SystemUnderTest {
         let bin = try FaultEnvironment.value("TWEETER_BIN_DIR")
         let ownDatabase = postgres != nil
         let postgres = try postgres ?? FaultEnvironment.value("TWEETER_PG_URLS")
@@ -83,7 +90,7 @@ struct SystemUnderTest: Sendable {
                 arguments: [
                     "--service-key-file", TestServiceKeys.file, "--listen", "127.0.0.1:\(port)", "--redis", redis,
                     "--tweet-service", tweetAddress,
-                ],
+                ] + (timelineServiceArguments.indices.contains(index) ? timelineServiceArguments[index] : []),
                 logPath: "\(directory)/timeline-service-\(index + 1).log"
             )
         }

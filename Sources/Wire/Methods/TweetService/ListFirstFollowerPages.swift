@@ -1,5 +1,6 @@
 /// The first page of follower ids of several users in one call, for a fan-out that took several created tweets at
-/// once: one trip per PostgreSQL server instead of one call per author.
+/// once: one trip per PostgreSQL server instead of one call per author. Like ``ListFollowerIDs``, only the followers
+/// whose home timelines may exist now.
 public enum ListFirstFollowerPages: WireMethod {
     public static let id = WireMethodID(rawValue: 117), name = "list_first_follower_pages"
     public static let callers = WireCallers(.timelineService)

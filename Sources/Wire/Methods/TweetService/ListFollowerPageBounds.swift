@@ -1,7 +1,7 @@
 /// Where a user's follower pages begin, read once so that a fan-out can queue every page at the same time instead of
 /// reading each page to learn where the next begins: the edge ids at ranks `every`, 2 × `every`, … (newest edge
 /// first) below `below`. Page k of the fan-out is the edges below bound k-1 down to bound k; the last page runs to
-/// the end.
+/// the end. Like ``ListFollowerIDs``, only the followers whose home timelines may exist now are counted.
 public enum ListFollowerPageBounds: WireMethod {
     public static let id = WireMethodID(rawValue: 118), name = "list_follower_page_bounds"
     public static let callers = WireCallers(.timelineService)

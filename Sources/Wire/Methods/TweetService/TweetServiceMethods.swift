@@ -110,7 +110,8 @@ public enum ListFollowing: WireMethod {
     }
 }
 
-/// Follower ids in large pages (up to ``limitRange``), for fan-out.
+/// Follower ids in large pages (up to ``limitRange``), for fan-out: only the followers whose home timelines may exist
+/// now (``ExtendHomeLifetime``); the others have none to write, and their next read rebuilds one from the store.
 public enum ListFollowerIDs: WireMethod {
     public static let id = WireMethodID(rawValue: 110), name = "list_follower_ids"
     public static let callers = WireCallers(.timelineService)

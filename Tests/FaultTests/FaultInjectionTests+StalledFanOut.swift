@@ -1,0 +1,45 @@
+import Foundation
+import Logging
+import Testing
+import Wire
+import WireTestSupport
+
+extension FaultInjectionTests {
+    /// The fan-out stands still while a user posts: the only TimelineService left running has no workers, so it
+    /// queues every event and nobody takes the jobs. The TweetService sees the oldest untaken job wait past 300 ms and
+    /// holds creations (`tweet_service_creations_held_total`), yet answers every one 201; once a working instance is
+    /// back the queue drains and every tweet reaches the follower's home (`docs/timelines.md`, "Backpressure").
+    @Test func aStalledFanOutHoldsCreationsButFailsNoneAndLosesNothing() async throws {
+        try await withSystem(timelineServiceArguments: [["--workers", "0"], []]) { bench in
+            let author = try await bench.api.signUp("held")
+            let reader = try await bench.api.signUp("heldr")
+            try await bench.api.follow(author, as: reader)
+            try await bench.invariants([author, reader]).waitUntilHeld(api: bench.api)
+            let working = bench.system.timelineServices[1]
+            await working.stop()
+            let heldBefore = try await creationsHeld(tweetServicePort: bench.system.tweetServicePort)
+            var posted = 0
+            try await withFault(heal: { try await restartStopped([working], of: bench.system) }) {
+                // One tweet after another (each throws unless answered 201) until one was held, at most 20 s.
+                let held = try await poll(within: .seconds(20), every: .milliseconds(1)) {
+                    _ = try await bench.api.tweet(TweetText.unique("while the fan-out stands still"), as: author)
+                    posted += 1
+                    return try await creationsHeld(tweetServicePort: bench.system.tweetServicePort) > heldBefore
+                }
+                #expect(held, "a creation was held while the fan-out stood still (\(posted) posted, all answered 201)")
+            }
+            #expect(posted > 1)
+            try await bench.invariants([author, reader]).waitUntilHeld(within: .seconds(60), api: bench.api)
+        }
+    }
+}
+
+/// The TweetService's count of creations held by the fan-out's backpressure, from its metrics.
+private func creationsHeld(tweetServicePort: Int) async throws -> Double {
+    let client = AnyRoleClient(
+        endpoints: [WireEndpoint(host: "127.0.0.1", port: tweetServicePort)], logger: Logger(label: "fault-tests"))
+    defer { client.closeConnections() }
+    let text = try await client.call(ReadMetrics.self, WireEmpty()).text
+    let line = text.split(separator: "\n").first { $0.hasPrefix("tweet_service_creations_held_total ") }
+    return line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+}
