@@ -25,7 +25,8 @@ public struct TimelineService: Sendable {
         self.queue = FanOutQueue(redis: redis, configuration: configuration)
         self.reader = TimelineReader(
             redis: redis, tweetService: tweetService, cache: cache, configuration: configuration,
-            rebuilds: RebuildFlights(limit: configuration.maxConcurrentRebuilds)
+            rebuilds: RebuildFlights(limit: configuration.maxConcurrentRebuilds),
+            renewals: RenewalGate(limit: configuration.maxConcurrentRebuilds)
         )
         self.processor = FanOutProcessor(
             redis: redis, tweetService: tweetService, cache: cache, configuration: configuration)

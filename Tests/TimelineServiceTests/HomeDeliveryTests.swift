@@ -15,10 +15,7 @@ extension RedisLiveTests {
                 let author = try await world.makeUser()
                 let active = try await world.makeUser()
                 let idle = try await world.makeUser()
-                for follower in [active, idle] {
-                    _ = try await world.tweets.call(
-                        Follow.self, FollowEdge(followerID: follower.id, followeeID: author.id))
-                }
+                try await world.follow(author, by: [active, idle])
                 try await world.settle()
                 _ = try await world.timelines.call(ReadHomeTimeline.self, TimelineQuery(userID: active.id, limit: 5))
                 let tweet = try await world.tweet(author, "to the active follower only")

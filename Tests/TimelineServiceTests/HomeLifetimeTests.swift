@@ -17,10 +17,7 @@ extension RedisLiveTests {
                 let author = try await world.makeUser()
                 let active = try await world.makeUser()
                 let idle = try await world.makeUser()
-                for follower in [active, idle] {
-                    _ = try await world.tweets.call(
-                        Follow.self, FollowEdge(followerID: follower.id, followeeID: author.id))
-                }
+                try await world.follow(author, by: [active, idle])
                 try await world.settle()
                 // As for a user who has not read for longer than a home lives.
                 try await world.setHomeUntil(follower: idle, followee: author, "now() - interval '1 day'")
@@ -77,10 +74,7 @@ extension RedisLiveTests {
                     authors.append(try await world.makeUser())
                 }
                 for author in authors {
-                    for follower in [reader, other] {
-                        _ = try await world.tweets.call(
-                            Follow.self, FollowEdge(followerID: follower.id, followeeID: author.id))
-                    }
+                    try await world.follow(author, by: [reader, other])
                 }
                 let before = try await world.homeUntil(follower: other, followee: authors[0])
                 let later = Date().unixMillis + 20 * 86_400_000
@@ -163,10 +157,7 @@ extension RedisLiveTests {
                 try await world.settle()
                 _ = try await world.timelines.call(ReadHomeTimeline.self, TimelineQuery(userID: reader.id, limit: 5))
                 let expiry = try await world.expiry(of: TimelineKeys.homeBuilt(reader.id))
-                for follower in [reader, stranger] {
-                    _ = try await world.tweets.call(
-                        Follow.self, FollowEdge(followerID: follower.id, followeeID: author.id))
-                }
+                try await world.follow(author, by: [reader, stranger])
                 try await world.settle()
                 let backfilled = try await world.redis.send(
                     RedisCommand("ZSCORE", key: TimelineKeys.home(reader.id), TimelineKeys.member(tweet.id)))

@@ -94,6 +94,13 @@ struct TimelineWorld: Sendable {
             CreateUser.self, Credentials(username: "t" + String(suffix, radix: 36), password: "password1"))
     }
 
+    /// Makes each of `followers` follow `followee`.
+    func follow(_ followee: UserRecord, by followers: [UserRecord]) async throws {
+        for follower in followers {
+            _ = try await tweets.call(Follow.self, FollowEdge(followerID: follower.id, followeeID: followee.id))
+        }
+    }
+
     func tweet(_ author: UserRecord, _ text: String) async throws -> TweetRecord {
         try await tweets.call(CreateTweet.self, NewTweet(authorID: author.id, text: text))
     }

@@ -13,6 +13,8 @@ struct TimelineReader: Sendable {
     let configuration: TimelineConfiguration
     /// Home rebuilds in flight, shared by every read of this instance.
     let rebuilds: RebuildFlights
+    /// Home renewals in flight, shared by every read of this instance.
+    let renewals: RenewalGate
     private let renewalsFailed = Counter(label: "timeline_home_renewals_failed_total")
 
     func publicTimeline(_ query: TimelineQuery) async throws -> TweetPage {
@@ -127,16 +129,20 @@ struct TimelineReader: Sendable {
     }
 
     /// Keeps a built home timeline for ``TimelineConfiguration/idleTimelineTTL`` more, its follows marked first;
-    /// never shortens it. A failure is counted and leaves the lifetime it had, which its follows' marks still cover;
-    /// a later read tries again.
+    /// never shortens it. Skipped when ``renewals`` says so (one in flight for the user, or a recent failure). A
+    /// failure is counted and leaves the lifetime it had, which its follows' marks still cover; a later read tries
+    /// again.
     private func renewHome(of userID: Int64) async {
+        guard renewals.tryStart(userID) else { return }
         do {
             let until = try await markFollows(of: userID)
             _ = try await redis.pipeline([
                 RedisCommand("PEXPIREAT", key: TimelineKeys.homeBuilt(userID), until, "GT"),
                 RedisCommand("PEXPIREAT", key: TimelineKeys.home(userID), until, "GT"),
             ])
+            renewals.finish(userID, succeeded: true)
         } catch {
+            renewals.finish(userID, succeeded: false)
             renewalsFailed.increment()
         }
     }
