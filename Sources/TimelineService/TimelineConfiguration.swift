@@ -30,13 +30,15 @@ public struct TimelineConfiguration: Sendable {
     public var maxDeliveries: Int
     /// Jobs the queue may hold; deliveries beyond it are refused with `resource_exhausted` and retried by the sender.
     public var maxQueueLength: Int
-    /// How long a cached tweet and an idle home timeline live in Redis.
+    /// How long a cached tweet lives in Redis.
     public var cacheTTL: Duration
-    /// At most ``ExtendHomeLifetime/maxHomeLifetime``: the fan-out counts on follows being marked that far ahead.
-    public var idleTimelineTTL: Duration
+    /// How long a home timeline lives after its rebuild or its last renewal by a read
+    /// (``homeRenewalAge``). At most ``ExtendHomeLifetime/maxHomeLifetime``: the fan-out counts on follows being
+    /// marked that far ahead.
+    public private(set) var idleTimelineTTL: Duration
     /// A read renews its home timeline's lifetime (back to ``idleTimelineTTL``, the user's follows marked first) once
     /// this long has passed since it was last set: one renewal a day for a daily reader, not a write per read.
-    public var homeRenewalAge: Duration
+    public private(set) var homeRenewalAge: Duration
     /// How long the tombstone of a deleted tweet lives. Longer than ``cacheTTL``: the cache takes no tweet older than
     /// ``cacheTTL``, so no late or replayed create can outlive the tombstone that hides it.
     public var tombstoneTTL: Duration

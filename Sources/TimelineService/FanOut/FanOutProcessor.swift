@@ -36,8 +36,9 @@ struct FanOutProcessor: Sendable {
 
     /// Applies the creation of several tweets at once, as ``process(_:)`` would one by one, with the round trips of
     /// one: a pipeline for the tombstones beside one call for the authors' first pages of followers (one per 10
-    /// authors at the default chunk of 5,000), one pipeline for the cache and the authors' own timelines beside one
-    /// script call per master for every follower's timeline, and one pipeline to check the tombstones again.
+    /// authors at the default chunk of 5,000), one pipeline for the cache and the authors' profiles beside one script
+    /// call per master for every home timeline (the followers' and the authors' own), and one pipeline to check the
+    /// tombstones again.
     func create(_ created: [CreatedTweet]) async throws {
         guard !created.isEmpty else { return }
         // Three questions at once: the tombstones, which authors are celebrities, and the first page of followers of
@@ -52,8 +53,9 @@ struct FanOutProcessor: Sendable {
         guard !live.isEmpty else { return }
         let celebrityIDs = try await celebrities
         let pages = try await firstPages
-        // The cache, the authors' own timelines and the public one in one pipeline, beside the delivery to the first
-        // page of each author's followers; further pages go to chunk jobs (most authors have one page: no job).
+        // The cache, the authors' profiles and the public timeline in one pipeline, beside the delivery to the authors'
+        // homes and the first page of each author's followers; further pages go to chunk jobs (most authors have one
+        // page: no job).
         var commands = cache.storeCommands(live.map(\.tweet))
         var deliveries: [HomeDelivery.Item] = []
         var written: [(tweetID: Int64, keys: [String])] = []

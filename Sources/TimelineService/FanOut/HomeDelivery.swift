@@ -6,8 +6,9 @@ import RedisCluster
 /// Only built timelines are written (those with ``TimelineKeys/homeBuilt(_:)``, complete or being rebuilt): a
 /// follower without one is idle or new, and the next read rebuilds the timeline from the store, which holds the tweet.
 /// A timeline is trimmed back to its capacity once it is ``TimelineConfiguration/homeTrimSlack`` entries over it, not
-/// on every insert. Idle timelines are not kept alive by deliveries: they expire after
-/// ``TimelineConfiguration/idleTimelineTTL`` without a read, however many tweets reach them. A timeline that a
+/// on every insert. Idle timelines are not kept alive by deliveries: they expire
+/// ``TimelineConfiguration/idleTimelineTTL`` after their rebuild or last renewal by a read, however many tweets reach
+/// them. A timeline that a
 /// delivery creates (a rebuild found no tweets) gets its marker's expiry, never a longer life.
 ///
 /// Every write is idempotent (a set add), so a delivery may be retried whole. Followers whose keys a master does not

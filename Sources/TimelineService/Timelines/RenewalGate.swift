@@ -3,8 +3,8 @@ import Synchronization
 /// Which home renewals (``TimelineReader``) may start: one per user at a time, a bounded number in all, and none for a
 /// while after one failed.
 ///
-/// A renewal is a chance taken by a read, not a duty: a home whose renewal is skipped keeps the lifetime it had (13
-/// days or more left when a renewal is first due), and a later read tries again. So where a rebuild makes readers wait
+/// A renewal is a chance taken by a read, not a duty: a home whose renewal is skipped keeps the lifetime it had (up to
+/// 13 days left once a renewal is due), and a later read tries again. So where a rebuild makes readers wait
 /// for it (``RebuildFlights``), a renewal that cannot start now is simply not done: concurrent reads of one user
 /// renew once, and reads while the TweetService cannot mark follows do not each ask it again.
 final class RenewalGate: Sendable {

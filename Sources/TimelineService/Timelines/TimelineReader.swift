@@ -104,7 +104,7 @@ struct TimelineReader: Sendable {
     /// Writes the newest tweets of the user and everyone they follow into their home timeline, then marks it built.
     func rebuildHome(of userID: Int64) async throws {
         // The user's follows first: the fan-out reads only the followers whose follows say their home may exist.
-        let until = try await markFollows(of: userID)
+        let until = try await markFollows(of: userID, timeout: .seconds(30))
         // Marked before the store is read: fan-out delivers to marked timelines only, and so reaches this one with
         // every tweet committed after the read below (see ``HomeDelivery``).
         _ = try await redis.send(
@@ -135,7 +135,7 @@ struct TimelineReader: Sendable {
     private func renewHome(of userID: Int64) async {
         guard renewals.tryStart(userID) else { return }
         do {
-            let until = try await markFollows(of: userID)
+            let until = try await markFollows(of: userID, timeout: .seconds(1))
             _ = try await redis.pipeline([
                 RedisCommand("PEXPIREAT", key: TimelineKeys.homeBuilt(userID), until, "GT"),
                 RedisCommand("PEXPIREAT", key: TimelineKeys.home(userID), until, "GT"),
@@ -149,11 +149,12 @@ struct TimelineReader: Sendable {
 
     /// Marks the user's follows as reaching a home timeline that lives ``TimelineConfiguration/idleTimelineTTL`` from
     /// now (``ExtendHomeLifetime``, with its clock margin), and returns that instant in Unix milliseconds: the expiry
-    /// to give the timeline and its marker, never later.
-    private func markFollows(of userID: Int64) async throws -> Int64 {
+    /// to give the timeline and its marker, never later. A renewal waits at most a second (its read waits for it); a
+    /// rebuild, which reads the store anyway, as long as its other calls.
+    private func markFollows(of userID: Int64, timeout: Duration) async throws -> Int64 {
         let until = Int64(Date().timeIntervalSince1970 * 1000) + configuration.idleTimelineTTL.milliseconds
         let marked = HomeLifetime(userID: userID, untilUnixMillis: until + ExtendHomeLifetime.clockMargin.milliseconds)
-        _ = try await tweetService.call(ExtendHomeLifetime.self, marked, timeout: .seconds(30))
+        _ = try await tweetService.call(ExtendHomeLifetime.self, marked, timeout: timeout)
         return until
     }
 

@@ -125,16 +125,16 @@ public struct FollowGraph: Sendable {
                     ON CONFLICT (followee_id, follower_id) DO UPDATE
                         SET edge_id = EXCLUDED.edge_id, home_until = greatest(f.home_until, EXCLUDED.home_until)
                         WHERE f.edge_id <> EXCLUDED.edge_id
-                    RETURNING (xmax = 0) AS inserted
+                    RETURNING (xmax = 0) AS counted
                     """
                 } else {
-                    "DELETE FROM \(schema).followers WHERE followee_id = $2 AND follower_id = $1 RETURNING true AS inserted"
+                    "DELETE FROM \(schema).followers WHERE followee_id = $2 AND follower_id = $1 RETURNING true AS counted"
                 }
             try connection.query(
                 """
                 WITH changed AS (\(change))
                 UPDATE \(schema).users SET followers_count = followers_count + \(edgeID == nil ? -1 : 1)
-                WHERE id = $2 AND EXISTS (SELECT 1 FROM changed WHERE inserted)
+                WHERE id = $2 AND EXISTS (SELECT 1 FROM changed WHERE counted)
                 """,
                 ids
             )
@@ -252,7 +252,7 @@ public struct FollowGraph: Sendable {
     /// per ``extensionChunk`` followees. A follow committed after the read is marked ahead by the column's default.
     ///
     /// Marks only go up, and a row is written only when its mark falls short; it is then marked ``markAhead`` further
-    /// than asked, so that a daily reader's renewals rewrite its follows every few days instead of every day (each
+    /// than asked, so that a daily reader's renewals rewrite its follows every third or fourth day instead of daily (each
     /// write is a new row version and index entry). A follower marked ahead of its home is read by the fan-out and
     /// found without a home: a check, not a loss.
     public func extendHomeLifetime(_ lifetime: HomeLifetime) async throws {
