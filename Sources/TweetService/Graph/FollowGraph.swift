@@ -197,7 +197,7 @@ public struct FollowGraph: Sendable {
                         UNION ALL
                         SELECT (
                             SELECT f.edge_id FROM \(schema).followers f
-                            WHERE f.followee_id = $1::bigint AND f.edge_id < b.edge_id AND f.home_until > now()
+                            WHERE f.followee_id = $1::bigint AND f.edge_id < b.edge_id\(Self.hasHome)
                             ORDER BY f.edge_id DESC OFFSET $3::bigint LIMIT 1
                         ), b.n + 1
                         FROM bounds b WHERE b.edge_id IS NOT NULL AND b.n < $4::bigint

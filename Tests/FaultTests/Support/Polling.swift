@@ -1,16 +1,14 @@
+import WireTestSupport
+
 /// Evaluates `condition` every `interval` until it holds or `timeout` has passed, and answers whether it held: the
 /// tests' only way to wait for something asynchronous (fan-out, relays, reclaims), so that none sleeps and hopes.
-/// An error thrown by `condition` ends the wait at once.
+/// An error thrown by `condition` ends the wait at once. ``eventually(within:every:_:)``, asking the whole system
+/// less often by default (every 200 ms).
 func poll(
     within timeout: Duration, every interval: Duration = .milliseconds(200),
     _ condition: () async throws -> Bool
 ) async throws -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while true {
-        if try await condition() { return true }
-        guard ContinuousClock.now + interval < deadline else { return false }
-        try await Task.sleep(for: interval)
-    }
+    try await eventually(within: timeout, every: interval, condition)
 }
 
 /// Runs `body` with a fault in place, and heals the fault whatever `body` does: when it throws, the fault is healed
