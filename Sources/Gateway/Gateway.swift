@@ -62,7 +62,7 @@ public struct Gateway: Service {
         )
         let http1 = HTTP1Channel.Configuration(
             additionalChannelHandlers: [RequestBodyGuardHandler(limits: limits, logger: logger)],
-            idleTimeout: TimeAmount(limits.idleTimeout),
+            idleTimeout: nil,  // kept by TLSHTTP1Channel's InlineAnswerHandler, which sees every request
             httpDecoderConfiguration: HTTP1Channel.Configuration.DecoderConfiguration(
                 maxHeaderFieldSize: limits.maxHeaderBytes, maxHeaderListSize: limits.maxHeaderBytes,
                 maxHeaderFieldCount: 100
@@ -72,7 +72,8 @@ public struct Gateway: Service {
         let server = HTTPServerBuilder { respond in
             TLSHTTP1Channel(
                 base: HTTP1Channel(responder: respond, configuration: http1), tlsContext: tlsContext,
-                connections: connections, inlineAnswers: [.health], metrics: metrics)
+                connections: connections, inlineAnswers: [.health], idleTimeout: TimeAmount(limits.idleTimeout),
+                metrics: metrics)
         }
         application = Application(
             responder: responder,

@@ -75,7 +75,7 @@ struct JSONWriter {
     mutating func timestamp(unixMillis: Int64) {
         separate()
         buffer.writeInteger(UInt8(ascii: "\""))
-        RFC3339.withFormatted(unixMillis) { buffer.writeBytes($0) }
+        RFC3339.withFormatted(unixMillis) { _ = buffer.writeBytes($0) }
         buffer.writeInteger(UInt8(ascii: "\""))
     }
 

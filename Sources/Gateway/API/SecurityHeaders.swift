@@ -24,12 +24,18 @@ enum SecurityHeaders {
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
         + "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
+    /// The headers every answer carries, whoever asked and whatever the route.
+    static let onEveryAnswer: [(HTTPFields.Element.Name, String)] = [
+        (contentTypeOptions, "nosniff"), (strictTransportSecurity, hstsValue),
+    ]
+
     /// Adds the headers every answer carries, `Cache-Control: no-store` when `isPrivate`, and, on an HTML page, the
     /// page headers: ``pagePolicy``, `X-Frame-Options: DENY`, `Referrer-Policy: same-origin`, and `no-store`
     /// (pages carry a CSRF token and what only the viewer may see).
     static func apply(to headers: inout HTTPFields, isPrivate: Bool) {
-        headers[contentTypeOptions] = "nosniff"
-        headers[strictTransportSecurity] = hstsValue
+        for (name, value) in onEveryAnswer {
+            headers[name] = value
+        }
         let isPage = headers[.contentType]?.hasPrefix("text/html") == true
         if isPrivate || isPage {
             headers[.cacheControl] = "no-store"

@@ -1,12 +1,13 @@
 import Hummingbird
 import NIOCore
+import NIOHTTP1
 import Wire
 
 /// An answer that needs neither a service nor a suspension: the same bytes every time (`GET /healthz`).
 struct InlineAnswer: Sendable {
     /// The route template it answers, as metrics label it.
     let path: String
-    let status: HTTPResponse.Status
+    let status: HTTPResponseStatus
     let contentType: String
     let body: ByteBuffer
 
@@ -15,50 +16,79 @@ struct InlineAnswer: Sendable {
         path: "/healthz", status: .ok, contentType: "application/json", body: StatusJSON.healthy.jsonBuffer)
 }
 
-/// Answers `GET` requests for an ``InlineAnswer`` on the connection's event loop, where they arrive: no task, no
-/// hand-over to Hummingbird's connection loop and back, and one flush for every answer of a read burst.
+/// Answers `GET` requests for an ``InlineAnswer`` on the connection's event loop, where NIO's HTTP/1 decoder hands
+/// them over: no task, no conversion to HTTP types, none of the handlers above it, and one flush for every answer of
+/// a read burst.
 ///
-/// Every other request, and an inline one that must not overtake an answer still owed (HTTP/1.1 answers in request
-/// order), goes on to Hummingbird's handling, which answers it through the route table as before. So does a request
-/// that asks to close the connection (`Connection: close`), which Hummingbird's loop honours.
+/// It answers only what it can answer at once and safely, and passes every other request on, unchanged, to the
+/// handlers above (limits and deadlines, Hummingbird's connection state and request loop), which answer it through
+/// the route table as before. Passed on are: another path or method; a request with a body (the body limit and the
+/// read deadline above apply to it); one that asks to close the connection (`Connection: close`, or HTTP/1.0 without
+/// keep-alive: only HTTP/1.1 is answered here), which Hummingbird honours; one that arrives while an answer is still owed on the connection (HTTP/1.1
+/// answers in request order); and one that arrives while the connection's socket is not writable (a client that does
+/// not read its answers meets Hummingbird's backpressure and the write deadline, not a growing buffer here).
 ///
-/// Sits after Hummingbird's `HTTPConnectionStateHandler` (which counts the request and its answer for the idle
-/// timeout and graceful shutdown) and after ``RequestBodyGuardHandler`` (limits and deadlines): an inline answer
-/// passes through both like any other.
+/// Since the handlers above never see an inline request, this handler also keeps the connection's idle timeout
+/// (Hummingbird's is off): the connection is closed once nothing has been asked or answered for `idleTimeout`.
 final class InlineAnswerHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = RequestPart
-    typealias InboundOut = RequestPart
-    typealias OutboundIn = ResponsePart
-    typealias OutboundOut = ResponsePart
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
 
     private let answers: [String: InlineAnswer]
     private let metrics: GatewayMetrics
+    /// Runs while nothing is asked or answered on the connection.
+    private let idleness: ConnectionDeadline
     /// Requests passed on whose answer has not been written in full yet.
     private var requestsPassedOn = 0
-    /// The inline request being read (its body, if any, is dropped), with when it began.
+    /// Whether a passed-on request is still being read (its head came, its end did not).
+    private var isReadingPassedOn = false
+    /// The inline request being read, with when it began.
     private var answering: (answer: InlineAnswer, isPrivate: Bool, start: ContinuousClock.Instant)?
     private var needsFlush = false
     private var date = HTTPDateCache()
 
-    init(answers: [InlineAnswer], metrics: GatewayMetrics) {
+    init(answers: [InlineAnswer], idleTimeout: TimeAmount, metrics: GatewayMetrics) {
         self.answers = Dictionary(answers.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
         self.metrics = metrics
+        idleness = ConnectionDeadline(timeout: idleTimeout) { context in context.close(promise: nil) }
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive {
+            idleness.start(context: context)
+        }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        idleness.start(context: context)
+        context.fireChannelActive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        idleness.cancel()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        idleness.cancel()
+        context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
-            if let answer = inlineAnswer(for: head) {
+            idleness.finish()
+            if let answer = inlineAnswer(for: head, context: context) {
                 metrics.requestStarted()
-                answering = (answer, head.headerFields[.authorization] != nil, ContinuousClock.now)
+                answering = (answer, head.headers.contains(name: "authorization"), ContinuousClock.now)
             } else {
                 requestsPassedOn += 1
+                isReadingPassedOn = true
                 context.fireChannelRead(data)
             }
         case .body:
-            if answering == nil {
-                context.fireChannelRead(data)
-            }
+            context.fireChannelRead(data)  // only a passed-on request has a body
         case .end:
             if let (answer, isPrivate, start) = answering {
                 answering = nil
@@ -66,7 +96,9 @@ final class InlineAnswerHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 metrics.requestFinished(
                     route: answer.path, method: "GET", status: Int(answer.status.code),
                     duration: ContinuousClock.now - start)
+                becomeIdleIfDone(context: context)
             } else {
+                isReadingPassedOn = false
                 context.fireChannelRead(data)
             }
         }
@@ -81,31 +113,47 @@ final class InlineAnswerHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        context.write(data, promise: promise)
         if case .end = unwrapOutboundIn(data) {
             // Never below zero: Hummingbird also answers a request it could not parse, which was never passed on.
             requestsPassedOn = max(0, requestsPassedOn - 1)
+            becomeIdleIfDone(context: context)
         }
-        context.write(data, promise: promise)
     }
 
-    private func inlineAnswer(for head: HTTPRequest) -> InlineAnswer? {
-        guard requestsPassedOn == 0, head.method == .get, let target = head.path,
-            !head.headerFields[values: .connection].contains(where: { $0.lowercased().contains("close") })
+    private func inlineAnswer(for head: HTTPRequestHead, context: ChannelHandlerContext) -> InlineAnswer? {
+        guard requestsPassedOn == 0, head.method == .GET, head.version == .http1_1, head.isKeepAlive,
+            context.channel.isWritable,
+            !head.headers.contains(name: "transfer-encoding"),
+            head.headers.first(name: "content-length").map({ $0 == "0" }) ?? true
         else { return nil }
+        let target = head.uri
         let path = target.firstIndex(of: "?").map { String(target[..<$0]) } ?? target
         return answers[path]
     }
 
+    private func becomeIdleIfDone(context: ChannelHandlerContext) {
+        if requestsPassedOn == 0, answering == nil, !isReadingPassedOn, context.channel.isActive {
+            idleness.start(context: context)
+        }
+    }
+
     private func write(_ answer: InlineAnswer, isPrivate: Bool, context: ChannelHandlerContext) {
-        var headers: HTTPFields = [
-            .contentType: answer.contentType,
-            .contentLength: String(answer.body.readableBytes),
-            .date: date.now(),
-            GatewayResponder.requestIDField: WireTraceID.random().description,
-        ]
-        SecurityHeaders.apply(to: &headers, isPrivate: isPrivate)
-        context.write(wrapOutboundOut(.head(HTTPResponse(status: answer.status, headerFields: headers))), promise: nil)
-        context.write(wrapOutboundOut(.body(answer.body)), promise: nil)
+        var headers = HTTPHeaders([
+            ("Content-Type", answer.contentType),
+            ("Content-Length", String(answer.body.readableBytes)),
+            ("Date", date.now()),
+            (GatewayResponder.requestIDField.rawName, WireTraceID.random().description),
+        ])
+        for (name, value) in SecurityHeaders.onEveryAnswer {
+            headers.add(name: name.rawName, value: value)
+        }
+        if isPrivate {
+            headers.add(name: HTTPFields.Element.Name.cacheControl.rawName, value: "no-store")
+        }
+        let head = HTTPResponseHead(version: .http1_1, status: answer.status, headers: headers)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(answer.body))), promise: nil)
         context.write(wrapOutboundOut(.end(nil)), promise: nil)
         needsFlush = true
     }

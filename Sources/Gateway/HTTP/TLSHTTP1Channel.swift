@@ -1,6 +1,7 @@
 import HummingbirdCore
 import Logging
 import NIOCore
+import NIOHTTP1
 import TLS
 
 /// Hummingbird's HTTP/1.1 child channel with our OpenSSL ``TLSHandler`` in front, in the place Hummingbird's own
@@ -16,16 +17,21 @@ struct TLSHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
     private let tlsContext: TLSContext?
     private let connections: ConnectionsPerAddress
     private let inlineAnswers: [InlineAnswer]
+    private let idleTimeout: TimeAmount
     private let metrics: GatewayMetrics
 
+    /// - Parameter idleTimeout: how long the connection may sit with nothing asked or answered; kept by the
+    ///   ``InlineAnswerHandler``, which sees every request (`base` must have no idle timeout of its own).
     init(
         base: HTTP1Channel, tlsContext: TLSContext?, connections: ConnectionsPerAddress,
-        inlineAnswers: [InlineAnswer], metrics: GatewayMetrics
+        inlineAnswers: [InlineAnswer], idleTimeout: TimeAmount, metrics: GatewayMetrics
     ) {
+        precondition(base.configuration.idleTimeout == nil, "the InlineAnswerHandler keeps the idle timeout")
         self.base = base
         self.tlsContext = tlsContext
         self.connections = connections
         self.inlineAnswers = inlineAnswers
+        self.idleTimeout = idleTimeout
         self.metrics = metrics
     }
 
@@ -41,12 +47,12 @@ struct TLSHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
         }.flatMap {
             base.setup(channel: channel, logger: logger)
         }.flatMapThrowing { value in
-            // After Hummingbird's connection state handler (so that an inline answer counts for the idle timeout and
-            // graceful shutdown like any other), before the handlers that hand requests to its connection loop.
+            // Right after NIO's HTTP/1 decoder: an inline answer passes through none of the handlers above it.
             let pipeline = channel.pipeline.syncOperations
-            let state = try pipeline.handler(type: HTTPConnectionStateHandler.self)
+            let decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
             try pipeline.addHandler(
-                InlineAnswerHandler(answers: inlineAnswers, metrics: metrics), position: .after(state))
+                InlineAnswerHandler(answers: inlineAnswers, idleTimeout: idleTimeout, metrics: metrics),
+                position: .after(decoder))
             return value
         }
     }

@@ -1,33 +1,40 @@
 import Hummingbird
 import NIOCore
 import NIOEmbedded
+import NIOHTTP1
 import Testing
 
 @testable import Gateway
 
-/// ``InlineAnswerHandler`` on a testing channel: which requests it answers on the event loop, that it never answers
-/// out of order, and that its answer is the route's answer with the headers every answer carries.
+/// ``InlineAnswerHandler`` on a testing channel, where it sits in the Gateway: right after NIO's HTTP/1 decoder. Which
+/// requests it answers on the event loop, that it never answers out of order, that its answer is the route's answer
+/// with the headers every answer carries, and that it keeps the connection's idle timeout.
 @Suite("Answers on the event loop")
 struct InlineAnswerTests {
+    private static let idleTimeout = TimeAmount.seconds(60)
+
     private static func channel(metrics: GatewayMetrics = GatewayMetrics()) throws -> EmbeddedChannel {
         let channel = EmbeddedChannel()
-        try channel.pipeline.syncOperations.addHandler(InlineAnswerHandler(answers: [.health], metrics: metrics))
+        try channel.pipeline.syncOperations.addHandler(
+            InlineAnswerHandler(answers: [.health], idleTimeout: idleTimeout, metrics: metrics))
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 443)).wait()
         return channel
     }
 
     private static func request(
-        _ path: String, method: HTTPRequest.Method = .get, headers: HTTPFields = [:]
-    ) -> RequestPart {
-        .head(HTTPRequest(method: method, scheme: nil, authority: "x", path: path, headerFields: headers))
+        _ uri: String, method: HTTPMethod = .GET, version: HTTPVersion = .http1_1, headers: HTTPHeaders = [:]
+    ) -> HTTPServerRequestPart {
+        .head(HTTPRequestHead(version: version, method: method, uri: uri, headers: headers))
     }
 
     /// Reads one whole answer the handler wrote: head, body bytes, end.
-    private static func readAnswer(_ channel: EmbeddedChannel) throws -> (HTTPResponse, String)? {
-        guard case .head(let head) = try channel.readOutbound(as: ResponsePart.self) else { return nil }
+    private static func readAnswer(_ channel: EmbeddedChannel) throws -> (HTTPResponseHead, String)? {
+        guard case .head(let head) = try channel.readOutbound(as: HTTPServerResponsePart.self) else { return nil }
         var body = ""
-        while let part = try channel.readOutbound(as: ResponsePart.self) {
+        while let part = try channel.readOutbound(as: HTTPServerResponsePart.self) {
             switch part {
-            case .body(let bytes): body += String(buffer: bytes)
+            case .body(.byteBuffer(let bytes)): body += String(buffer: bytes)
+            case .body: Issue.record("a body that is not a byte buffer")
             case .end: return (head, body)
             case .head: Issue.record("a second head before the end")
             }
@@ -36,65 +43,97 @@ struct InlineAnswerTests {
         return nil
     }
 
+    /// Hummingbird's answer to a request passed on.
+    private static func answerPassedOn(_ channel: EmbeddedChannel) throws {
+        try channel.writeOutbound(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: .ok)))
+        try channel.writeOutbound(HTTPServerResponsePart.end(nil))
+        while try channel.readOutbound(as: HTTPServerResponsePart.self) != nil {}
+    }
+
     @Test func healthIsAnsweredOnTheEventLoopWithOneFlushPerReadBurst() throws {
         let metrics = GatewayMetrics()
         let channel = try Self.channel(metrics: metrics)
         // One read burst (writeInbound would end each part's read with its own channelReadComplete).
         for _ in 0..<3 {
             channel.pipeline.syncOperations.fireChannelRead(NIOAny(Self.request("/healthz")))
-            channel.pipeline.syncOperations.fireChannelRead(NIOAny(RequestPart.end(nil)))
+            channel.pipeline.syncOperations.fireChannelRead(NIOAny(HTTPServerRequestPart.end(nil)))
         }
-        #expect(try channel.readInbound(as: RequestPart.self) == nil, "nothing reaches Hummingbird")
-        #expect(try channel.readOutbound(as: ResponsePart.self) == nil, "nothing leaves before the read burst ends")
+        #expect(try channel.readInbound(as: HTTPServerRequestPart.self) == nil, "nothing reaches Hummingbird")
+        #expect(
+            try channel.readOutbound(as: HTTPServerResponsePart.self) == nil,
+            "nothing leaves before the read burst ends")
         channel.pipeline.fireChannelReadComplete()
         for _ in 0..<3 {
             let (head, body) = try #require(try Self.readAnswer(channel))
             #expect(head.status == .ok)
+            #expect(head.version == .http1_1)
             #expect(body == #"{"status":"ok"}"#)
-            #expect(head.headerFields[.contentType] == "application/json")
-            #expect(head.headerFields[.contentLength] == "15")
-            #expect(head.headerFields[GatewayResponder.requestIDField]?.count == 32)
-            #expect(head.headerFields[SecurityHeaders.contentTypeOptions] == "nosniff")
-            #expect(head.headerFields[SecurityHeaders.strictTransportSecurity] == SecurityHeaders.hstsValue)
-            #expect(head.headerFields[.date]?.hasSuffix(" GMT") == true)
-            #expect(head.headerFields[.cacheControl] == nil)
+            #expect(head.headers["Content-Type"] == ["application/json"])
+            #expect(head.headers["Content-Length"] == ["15"])
+            #expect(head.headers[GatewayResponder.requestIDField.rawName].first?.count == 32)
+            #expect(head.headers[SecurityHeaders.contentTypeOptions.rawName] == ["nosniff"])
+            #expect(head.headers[SecurityHeaders.strictTransportSecurity.rawName] == [SecurityHeaders.hstsValue])
+            #expect(head.headers["Date"].first?.hasSuffix(" GMT") == true)
+            #expect(head.headers["Cache-Control"].isEmpty)
         }
         let exposition = String(decoding: metrics.exposition(), as: UTF8.self)
         #expect(exposition.contains(#"route="/healthz""#), "inline answers are counted like the others")
     }
 
-    @Test func aBodyIsReadAndDroppedAndAQueryDoesNotChangeTheRoute() throws {
+    @Test func aQueryDoesNotChangeTheRouteAndCredentialsAreNeverCached() throws {
         let channel = try Self.channel()
-        try channel.writeInbound(Self.request("/healthz?probe=1", headers: [.authorization: "Bearer t"]))
-        try channel.writeInbound(RequestPart.body(ByteBuffer(string: "ignored")))
-        #expect(try channel.readOutbound(as: ResponsePart.self) == nil, "answered only once the request has ended")
-        try channel.writeInbound(RequestPart.end(nil))
+        try channel.writeInbound(Self.request("/healthz?probe=1", headers: ["Authorization": "Bearer t"]))
+        #expect(
+            try channel.readOutbound(as: HTTPServerResponsePart.self) == nil,
+            "answered only once the request has ended")
+        try channel.writeInbound(HTTPServerRequestPart.end(nil))
         let (head, _) = try #require(try Self.readAnswer(channel))
         #expect(head.status == .ok)
-        #expect(head.headerFields[.cacheControl] == "no-store", "a request with credentials is never cached")
-        #expect(try channel.readInbound(as: RequestPart.self) == nil)
+        #expect(head.headers["Cache-Control"] == ["no-store"], "a request with credentials is never cached")
+        #expect(try channel.readInbound(as: HTTPServerRequestPart.self) == nil)
     }
 
     @Test func otherRequestsGoOnToHummingbird() throws {
         let channel = try Self.channel()
         let passedOn = [
             Self.request("/api/v1/timelines/public"),
-            Self.request("/healthz", method: .post),
-            Self.request("/healthz", method: .head),
-            Self.request("/healthz", headers: [.connection: "close"]),
+            Self.request("/healthz", method: .POST),
+            Self.request("/healthz", method: .HEAD),
+            Self.request("/healthz", headers: ["Connection": "close"]),
+            Self.request("/healthz", version: .http1_0),
+            Self.request("/healthz", headers: ["Content-Length": "7"]),
+            Self.request("/healthz", headers: ["Transfer-Encoding": "chunked"]),
             Self.request("/healthz/"),
         ]
         for request in passedOn {
             try channel.writeInbound(request)
-            try channel.writeInbound(RequestPart.end(nil))
-            #expect(try channel.readInbound(as: RequestPart.self) == request)
-            #expect(try channel.readInbound(as: RequestPart.self) == .end(nil))
+            try channel.writeInbound(HTTPServerRequestPart.end(nil))
+            #expect(try channel.readInbound(as: HTTPServerRequestPart.self) == request)
+            #expect(try channel.readInbound(as: HTTPServerRequestPart.self) == .end(nil))
             // Hummingbird's answer, so that the next request is not behind one still owed.
-            try channel.writeOutbound(ResponsePart.head(HTTPResponse(status: .ok)))
-            try channel.writeOutbound(ResponsePart.end(nil))
-            _ = try channel.readOutbound(as: ResponsePart.self)
-            _ = try channel.readOutbound(as: ResponsePart.self)
+            try Self.answerPassedOn(channel)
         }
+    }
+
+    @Test func aBodyGoesOnWithItsRequest() throws {
+        let channel = try Self.channel()
+        let request = Self.request("/healthz", headers: ["Content-Length": "7"])
+        try channel.writeInbound(request)
+        try channel.writeInbound(HTTPServerRequestPart.body(ByteBuffer(string: "checked")))
+        try channel.writeInbound(HTTPServerRequestPart.end(nil))
+        #expect(try channel.readInbound(as: HTTPServerRequestPart.self) == request)
+        #expect(try channel.readInbound(as: HTTPServerRequestPart.self) == .body(ByteBuffer(string: "checked")))
+        #expect(try channel.readInbound(as: HTTPServerRequestPart.self) == .end(nil))
+        #expect(try channel.readOutbound(as: HTTPServerResponsePart.self) == nil)
+    }
+
+    @Test func aClientThatDoesNotReadMeetsHummingbirdsBackpressure() throws {
+        let channel = try Self.channel()
+        channel.isWritable = false
+        try channel.writeInbound(Self.request("/healthz"))
+        try channel.writeInbound(HTTPServerRequestPart.end(nil))
+        #expect(try channel.readInbound(as: HTTPServerRequestPart.self) == Self.request("/healthz"))
+        #expect(try channel.readOutbound(as: HTTPServerResponsePart.self) == nil)
     }
 
     @Test func anInlineRequestNeverOvertakesAnAnswerStillOwed() throws {
@@ -103,24 +142,45 @@ struct InlineAnswerTests {
         let slow = Self.request("/api/v1/timelines/public")
         for request in [slow, Self.request("/healthz"), Self.request("/healthz")] {
             try channel.writeInbound(request)
-            try channel.writeInbound(RequestPart.end(nil))
+            try channel.writeInbound(HTTPServerRequestPart.end(nil))
         }
-        #expect(try channel.readOutbound(as: ResponsePart.self) == nil, "nothing answered ahead of the first request")
-        var passedOn: [RequestPart] = []
-        while let part = try channel.readInbound(as: RequestPart.self) {
+        #expect(
+            try channel.readOutbound(as: HTTPServerResponsePart.self) == nil,
+            "nothing answered ahead of the first request")
+        var passedOn: [HTTPServerRequestPart] = []
+        while let part = try channel.readInbound(as: HTTPServerRequestPart.self) {
             passedOn.append(part)
         }
         #expect(passedOn.count == 6, "all three went on, in order")
         // Hummingbird answers the three; then a health check may be answered inline again.
         for _ in 0..<3 {
-            try channel.writeOutbound(ResponsePart.head(HTTPResponse(status: .ok)))
-            try channel.writeOutbound(ResponsePart.end(nil))
+            try Self.answerPassedOn(channel)
         }
-        while try channel.readOutbound(as: ResponsePart.self) != nil {}
         try channel.writeInbound(Self.request("/healthz"))
-        try channel.writeInbound(RequestPart.end(nil))
-        #expect(try channel.readInbound(as: RequestPart.self) == nil)
+        try channel.writeInbound(HTTPServerRequestPart.end(nil))
+        #expect(try channel.readInbound(as: HTTPServerRequestPart.self) == nil)
         #expect(try Self.readAnswer(channel)?.1 == #"{"status":"ok"}"#)
+    }
+
+    @Test func aConnectionWithNothingAskedOrAnsweredForTheIdleTimeoutIsClosed() throws {
+        let channel = try Self.channel()
+        channel.embeddedEventLoop.advanceTime(by: Self.idleTimeout - .seconds(1))
+        // Inline answers count as activity: the timeout starts again after the last one.
+        try channel.writeInbound(Self.request("/healthz"))
+        try channel.writeInbound(HTTPServerRequestPart.end(nil))
+        _ = try Self.readAnswer(channel)
+        channel.embeddedEventLoop.advanceTime(by: .seconds(2))
+        #expect(channel.isActive, "an answer 1 s before the timeout keeps the connection")
+        // A request passed on is not idleness, however long Hummingbird takes to answer it.
+        try channel.writeInbound(Self.request("/api/v1/timelines/public"))
+        try channel.writeInbound(HTTPServerRequestPart.end(nil))
+        channel.embeddedEventLoop.advanceTime(by: Self.idleTimeout * 2)
+        #expect(channel.isActive, "a request still being answered is not idleness")
+        try Self.answerPassedOn(channel)
+        channel.embeddedEventLoop.advanceTime(by: Self.idleTimeout - .seconds(1))
+        #expect(channel.isActive)
+        channel.embeddedEventLoop.advanceTime(by: .seconds(1))
+        #expect(!channel.isActive, "closed once nothing was asked or answered for the idle timeout")
     }
 
     @Test func datesAreIMFFixdates() {
