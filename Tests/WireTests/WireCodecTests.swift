@@ -127,3 +127,31 @@ struct WireCodecTests {
         #expect(try reader.read(String.self) == "b")
     }
 }
+
+/// The page budget counts tweets without encoding them: the count must be the encoding's size.
+@Suite("Tweet sizes")
+struct TweetSizeTests {
+    @Test(arguments: [
+        TweetRecord(id: 1, userID: 2, username: "ann", text: "hello", createdAtMillis: 3, inReplyToID: nil),
+        TweetRecord(id: .max, userID: 9, username: "bo", text: "héllo — 🌍", createdAtMillis: -1, inReplyToID: 7),
+        TweetRecord(id: 0, userID: 0, username: "", text: "", createdAtMillis: 0, inReplyToID: 0),
+    ])
+    func theCountedSizeIsTheEncodedSize(tweet: TweetRecord) {
+        #expect(tweet.payloadByteCount == tweet.payload().readableBytes)
+        let list = TweetList(tweets: [tweet, tweet])
+        #expect(list.estimatedPayloadByteCount == list.payload().readableBytes)
+        let page = TweetPage(tweets: [tweet, tweet, tweet], nextMaxID: tweet.id)
+        #expect(page.estimatedPayloadByteCount == page.payload().readableBytes, "exact when the page continues")
+    }
+
+    @Test func aPageIsCutAtTheBudget() {
+        let text = String(repeating: "x", count: 4_000)
+        let tweets = (0..<200).map {
+            TweetRecord(id: Int64($0), userID: 1, username: "ann", text: text, createdAtMillis: 0, inReplyToID: nil)
+        }
+        let fitting = TweetListBudget.fittingCount(of: tweets)
+        #expect(fitting == TweetListBudget.maxBytes / tweets[0].payload().readableBytes)
+        #expect(TweetListBudget.mayHaveBeenCut(Array(tweets.prefix(fitting))))
+        #expect(!TweetListBudget.mayHaveBeenCut(Array(tweets.prefix(3))))
+    }
+}

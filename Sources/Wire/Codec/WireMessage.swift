@@ -6,6 +6,9 @@ import NIOCore
 public protocol WireMessage: Sendable {
     init(from reader: inout WireReader) throws(WireError)
     func encode(to writer: inout WireWriter)
+    /// About how many bytes ``encode(to:)`` writes, so that a payload is allocated once; 64 unless a message knows
+    /// better (a page of tweets is kilobytes, and growing a buffer to it copies it again and again).
+    var estimatedPayloadByteCount: Int { get }
 }
 
 extension WireMessage {
@@ -16,8 +19,10 @@ extension WireMessage {
     }
 
     /// Encodes into a fresh payload.
+    public var estimatedPayloadByteCount: Int { 64 }
+
     public func payload(allocator: ByteBufferAllocator = ByteBufferAllocator()) -> ByteBuffer {
-        var writer = WireWriter(buffer: allocator.buffer(capacity: 64))
+        var writer = WireWriter(buffer: allocator.buffer(capacity: estimatedPayloadByteCount))
         encode(to: &writer)
         return writer.buffer
     }

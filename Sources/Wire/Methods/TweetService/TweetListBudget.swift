@@ -15,14 +15,14 @@ public enum TweetListBudget {
     /// than holding all there are): true when one more tweet of the largest size might not have fitted.
     public static func mayHaveBeenCut(_ tweets: [TweetRecord]) -> Bool {
         let largestTweet = FieldRules.maxTweetBytes + 256  // text, username (15 bytes) and fixed fields, generously
-        return tweets.reduce(0) { $0 + $1.payload().readableBytes } + largestTweet > maxBytes
+        return tweets.reduce(0) { $0 + $1.payloadByteCount } + largestTweet > maxBytes
     }
 
     /// How many of `tweets` (in the order given) fit in ``maxBytes``; at least one, so that paging always advances.
     public static func fittingCount(of tweets: [TweetRecord]) -> Int {
         var bytes = 0
         for (index, tweet) in tweets.enumerated() {
-            bytes += tweet.payload().readableBytes
+            bytes += tweet.payloadByteCount
             if bytes > maxBytes {
                 return max(1, index)
             }

@@ -40,6 +40,21 @@ public struct TweetRecord: WireMessage, Hashable {
         writer.write(createdAtMillis)
         writer.write(inReplyToID) { writer, id in writer.write(id) }
     }
+
+    /// The size of ``encode(to:)``'s bytes, counted without encoding (a page counts every tweet against its budget).
+    public var payloadByteCount: Int {
+        let integers = 3 * MemoryLayout<Int64>.size + (inReplyToID == nil ? 0 : MemoryLayout<Int64>.size)
+        let lengthPrefixes = 2 * MemoryLayout<UInt32>.size
+        let presenceByte = 1
+        return integers + lengthPrefixes + presenceByte + username.utf8.count + text.utf8.count
+    }
+
+    public var estimatedPayloadByteCount: Int { payloadByteCount }
+
+    /// The size of a list of `tweets` as ``WireWriter`` writes it: a count, then each tweet with its length prefix.
+    static func listByteCount(_ tweets: [TweetRecord]) -> Int {
+        tweets.reduce(MemoryLayout<UInt32>.size) { $0 + MemoryLayout<UInt32>.size + $1.payloadByteCount }
+    }
 }
 
 /// A list of tweets, newest first.
@@ -57,6 +72,8 @@ public struct TweetList: WireMessage, Hashable {
     public func encode(to writer: inout WireWriter) {
         writer.write(tweets)
     }
+
+    public var estimatedPayloadByteCount: Int { TweetRecord.listByteCount(tweets) }
 }
 
 /// A list of ids: a batch to look up, or a page of follower ids for fan-out.
@@ -104,4 +121,6 @@ public struct TweetPage: WireMessage, Hashable {
         writer.write(tweets)
         writer.write(nextMaxID) { writer, id in writer.write(id) }
     }
+
+    public var estimatedPayloadByteCount: Int { TweetRecord.listByteCount(tweets) + 1 + MemoryLayout<Int64>.size }
 }
