@@ -8,9 +8,17 @@ public struct WireTraceID: Sendable, Hashable, CustomStringConvertible {
         self.low = low
     }
 
-    /// 32 lowercase hex digits, the form logs show.
+    /// 32 lowercase hex digits, the form logs show. Formatted in place: every answer of the Gateway carries one.
     public var description: String {
-        hex(high) + hex(low)
+        String(unsafeUninitializedCapacity: 32) { text in
+            let digits: StaticString = "0123456789abcdef"
+            for index in 0..<32 {
+                let value = index < 16 ? high : low
+                let shift = UInt64(60 - 4 * (index % 16))
+                text[index] = digits.utf8Start[Int((value >> shift) & 0xF)]
+            }
+            return 32
+        }
     }
 
     /// Parses the 32-hex-digit form; `nil` for anything else.
@@ -20,11 +28,6 @@ public struct WireTraceID: Sendable, Hashable, CustomStringConvertible {
             let low = UInt64(text.suffix(16), radix: 16)
         else { return nil }
         self.init(high: high, low: low)
-    }
-
-    private func hex(_ value: UInt64) -> String {
-        let digits = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
     }
 
     /// The trace of the request the current task serves. A Wire server sets it around every handler, and a Wire

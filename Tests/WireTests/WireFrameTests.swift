@@ -31,6 +31,15 @@ struct WireFrameTests {
         #expect(input.readableBytes == 0)
     }
 
+    @Test func traceIDsPrintAsThirtyTwoHexDigitsAndParseBack() {
+        let trace = WireTraceID(high: 0x0102_0304_0506_0708, low: 0xF0E0_D0C0_B0A0_9080)
+        #expect(trace.description == "0102030405060708f0e0d0c0b0a09080")
+        #expect(WireTraceID(trace.description) == trace)
+        #expect(WireTraceID(high: 0, low: 0).description == String(repeating: "0", count: 32))
+        let random = WireTraceID.random()
+        #expect(WireTraceID(random.description) == random)
+    }
+
     @Test func helloFrameMatchesGoldenBytes() throws {
         let frame = WireFrame(
             header: WireFrameHeader(kind: .hello),

@@ -18,10 +18,8 @@ public struct WireWriter: Sendable {
     }
 
     public mutating func write(_ value: String) {
-        let lengthIndex = buffer.writerIndex
-        buffer.writeInteger(UInt32(0))
-        let written = buffer.writeString(value)
-        buffer.setInteger(UInt32(written), at: lengthIndex)
+        buffer.writeInteger(UInt32(value.utf8.count))
+        buffer.writeString(value)
     }
 
     /// Writes opaque bytes with a `u32` length prefix.
