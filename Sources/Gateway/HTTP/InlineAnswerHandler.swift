@@ -24,17 +24,31 @@ struct InlineAnswer: Sendable {
 /// handlers above (limits and deadlines, Hummingbird's connection state and request loop), which answer it through
 /// the route table as before. Passed on are: another path or method; a request with a body (the body limit and the
 /// read deadline above apply to it); one that asks to close the connection (`Connection: close`, or HTTP/1.0 without
-/// keep-alive: only HTTP/1.1 is answered here), which Hummingbird honours; one that arrives while an answer is still owed on the connection (HTTP/1.1
-/// answers in request order); and one that arrives while the connection's socket is not writable (a client that does
-/// not read its answers meets Hummingbird's backpressure and the write deadline, not a growing buffer here).
+/// keep-alive: only HTTP/1.1 is answered here), which Hummingbird honours; one that arrives while an answer is still
+/// owed on the connection (HTTP/1.1 answers in request order); and one that arrives while the connection's socket is
+/// not writable (a client that does not read its answers meets Hummingbird's backpressure and the write deadline, not
+/// a growing buffer here).
+///
+/// Once a request passed on or an answer from above says `Connection: close` (the client asked for it, or an
+/// oversized body was refused), nothing more is answered inline: the handlers above decide what, if anything, still
+/// goes out.
+///
+/// Answers of one read burst are flushed together, but never more than ``maxAnswersPerFlush`` at a time, so that
+/// whether the socket is writable is known again before more are made (a read burst of pipelined requests can hold
+/// thousands).
 ///
 /// Since the handlers above never see an inline request, this handler also keeps the connection's idle timeout
-/// (Hummingbird's is off): the connection is closed once nothing has been asked or answered for `idleTimeout`.
+/// (Hummingbird's is off): the connection is closed once nothing has been asked or answered for `idleTimeout`, or,
+/// after an answer that closes the connection, once that answer is written and `idleTimeout` has passed (requests
+/// pipelined behind it are never answered).
 final class InlineAnswerHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
+
+    /// The most inline answers written before a flush.
+    static let maxAnswersPerFlush = 64
 
     private let answers: [String: InlineAnswer]
     private let metrics: GatewayMetrics
@@ -46,7 +60,10 @@ final class InlineAnswerHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var isReadingPassedOn = false
     /// The inline request being read, with when it began.
     private var answering: (answer: InlineAnswer, isPrivate: Bool, start: ContinuousClock.Instant)?
-    private var needsFlush = false
+    /// An answer said `Connection: close`, or a request passed on asked for it.
+    private var isClosing = false
+    /// Inline answers written and not flushed yet.
+    private var unflushedAnswers = 0
     private var date = HTTPDateCache()
 
     init(answers: [InlineAnswer], idleTimeout: TimeAmount, metrics: GatewayMetrics) {
@@ -85,6 +102,7 @@ final class InlineAnswerHandler: ChannelDuplexHandler, RemovableChannelHandler {
             } else {
                 requestsPassedOn += 1
                 isReadingPassedOn = true
+                isClosing = isClosing || !head.isKeepAlive  // Hummingbird closes after answering it
                 context.fireChannelRead(data)
             }
         case .body:
@@ -105,24 +123,26 @@ final class InlineAnswerHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        if needsFlush {
-            needsFlush = false
-            context.flush()
-        }
+        flushAnswers(context: context)
         context.fireChannelReadComplete()
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         context.write(data, promise: promise)
-        if case .end = unwrapOutboundIn(data) {
+        switch unwrapOutboundIn(data) {
+        case .head(let head) where !head.isKeepAlive:
+            isClosing = true
+        case .end:
             // Never below zero: Hummingbird also answers a request it could not parse, which was never passed on.
             requestsPassedOn = max(0, requestsPassedOn - 1)
             becomeIdleIfDone(context: context)
+        case .head, .body:
+            break
         }
     }
 
     private func inlineAnswer(for head: HTTPRequestHead, context: ChannelHandlerContext) -> InlineAnswer? {
-        guard requestsPassedOn == 0, head.method == .GET, head.version == .http1_1, head.isKeepAlive,
+        guard requestsPassedOn == 0, !isClosing, head.method == .GET, head.version == .http1_1, head.isKeepAlive,
             context.channel.isWritable,
             !head.headers.contains(name: "transfer-encoding"),
             head.headers.first(name: "content-length").map({ $0 == "0" }) ?? true
@@ -133,7 +153,7 @@ final class InlineAnswerHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func becomeIdleIfDone(context: ChannelHandlerContext) {
-        if requestsPassedOn == 0, answering == nil, !isReadingPassedOn, context.channel.isActive {
+        if requestsPassedOn == 0 || isClosing, answering == nil, !isReadingPassedOn, context.channel.isActive {
             idleness.start(context: context)
         }
     }
@@ -155,6 +175,16 @@ final class InlineAnswerHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(answer.body))), promise: nil)
         context.write(wrapOutboundOut(.end(nil)), promise: nil)
-        needsFlush = true
+        unflushedAnswers += 1
+        if unflushedAnswers >= Self.maxAnswersPerFlush {
+            flushAnswers(context: context)
+        }
+    }
+
+    private func flushAnswers(context: ChannelHandlerContext) {
+        if unflushedAnswers > 0 {
+            unflushedAnswers = 0
+            context.flush()
+        }
     }
 }

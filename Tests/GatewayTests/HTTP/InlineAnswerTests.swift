@@ -183,6 +183,55 @@ struct InlineAnswerTests {
         #expect(!channel.isActive, "closed once nothing was asked or answered for the idle timeout")
     }
 
+    @Test func afterAnAnswerThatClosesTheConnectionNothingIsAnsweredInline() throws {
+        let channel = try Self.channel()
+        // An oversized body refused: the answer from above closes the connection.
+        let refused = Self.request("/api/v1/tweets", method: .POST, headers: ["Content-Length": "999999"])
+        try channel.writeInbound(refused)
+        var closing = HTTPResponseHead(version: .http1_1, status: .payloadTooLarge)
+        closing.headers.add(name: "Connection", value: "close")
+        try channel.writeOutbound(HTTPServerResponsePart.head(closing))
+        try channel.writeOutbound(HTTPServerResponsePart.end(nil))
+        while try channel.readOutbound(as: HTTPServerResponsePart.self) != nil {}
+        try channel.writeInbound(HTTPServerRequestPart.end(nil))
+        #expect(try channel.readInbound(as: HTTPServerRequestPart.self) == refused)
+        #expect(try channel.readInbound(as: HTTPServerRequestPart.self) == .end(nil))
+        try channel.writeInbound(Self.request("/healthz"))
+        try channel.writeInbound(HTTPServerRequestPart.end(nil))
+        #expect(try channel.readOutbound(as: HTTPServerResponsePart.self) == nil, "no answer after the closing one")
+        #expect(try channel.readInbound(as: HTTPServerRequestPart.self) == Self.request("/healthz"), "passed on")
+    }
+
+    @Test func aConnectionLeftWithRequestsThatAreNeverAnsweredStillTimesOut() throws {
+        let channel = try Self.channel()
+        // `Connection: close` with a request pipelined behind it: Hummingbird answers the first and closes its side.
+        try channel.writeInbound(Self.request("/api/v1/timelines/public", headers: ["Connection": "close"]))
+        try channel.writeInbound(HTTPServerRequestPart.end(nil))
+        try channel.writeInbound(Self.request("/api/v1/timelines/public"))
+        try channel.writeInbound(HTTPServerRequestPart.end(nil))
+        try Self.answerPassedOn(channel)
+        channel.embeddedEventLoop.advanceTime(by: Self.idleTimeout)
+        #expect(!channel.isActive, "the request behind the closing answer does not hold the connection for ever")
+    }
+
+    @Test func aLongReadBurstIsFlushedInStepsAndStopsAtAFullSocket() throws {
+        let channel = try Self.channel()
+        for _ in 0..<InlineAnswerHandler.maxAnswersPerFlush {
+            channel.pipeline.syncOperations.fireChannelRead(NIOAny(Self.request("/healthz")))
+            channel.pipeline.syncOperations.fireChannelRead(NIOAny(HTTPServerRequestPart.end(nil)))
+        }
+        var answers = 0
+        while try Self.readAnswer(channel) != nil {
+            answers += 1
+        }
+        #expect(answers == InlineAnswerHandler.maxAnswersPerFlush, "flushed before the read burst ends")
+        // The socket took no more: the rest of the burst goes on to Hummingbird's backpressure.
+        channel.isWritable = false
+        channel.pipeline.syncOperations.fireChannelRead(NIOAny(Self.request("/healthz")))
+        channel.pipeline.syncOperations.fireChannelRead(NIOAny(HTTPServerRequestPart.end(nil)))
+        #expect(try channel.readInbound(as: HTTPServerRequestPart.self) == Self.request("/healthz"))
+    }
+
     @Test func datesAreIMFFixdates() {
         #expect(HTTPDateCache.imfFixdate(unixSeconds: 784_111_777) == "Sun, 06 Nov 1994 08:49:37 GMT")
         #expect(HTTPDateCache.imfFixdate(unixSeconds: 0) == "Thu, 01 Jan 1970 00:00:00 GMT")
