@@ -18,9 +18,9 @@ extension WireMessage {
         try self.init(from: &reader)
     }
 
-    /// Encodes into a fresh payload.
     public var estimatedPayloadByteCount: Int { 64 }
 
+    /// Encodes into a fresh payload.
     public func payload(allocator: ByteBufferAllocator = ByteBufferAllocator()) -> ByteBuffer {
         var writer = WireWriter(buffer: allocator.buffer(capacity: estimatedPayloadByteCount))
         encode(to: &writer)
