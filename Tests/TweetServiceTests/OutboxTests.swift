@@ -15,6 +15,8 @@ extension StoreTests {
                     let users = try await makeUsers(2, client: client)
                     let tweet = try await client.call(
                         CreateTweet.self, NewTweet(authorID: users[0].id, text: "event me"))
+                    // Delivered before the delete: a creation is sent with the tweet as it is when it is sent.
+                    await relay.drain(shards: Array(0..<1024))
                     _ = try await client.call(Follow.self, FollowEdge(followerID: users[1].id, followeeID: users[0].id))
                     _ = try await client.call(
                         Unfollow.self, FollowEdge(followerID: users[1].id, followeeID: users[0].id))
@@ -41,6 +43,47 @@ extension StoreTests {
                             $0.change == .unfollowed(FollowEdge(followerID: users[1].id, followeeID: users[0].id))
                         })
                     #expect(Set(mine.map { "\($0.shard)/\($0.id)" }).count == 4, "each event has its own id")
+                }
+            }
+        }
+
+        /// A creation is stored as a reference to its tweet, so a tweet deleted before the relay sends it is sent as
+        /// nothing: only its delete goes, and the reference leaves the outbox all the same.
+        @Test func aTweetDeletedBeforeItsCreationIsSentIsSentOnlyAsItsDelete() async throws {
+            let database = try await TestStore.migrated()
+            try await withStandInTimelineService(database: database) { relay, sink in
+                try await withTweetService(relay: relay) { client in
+                    let author = try await makeUsers(1, client: client)[0]
+                    let kept = try await client.call(CreateTweet.self, NewTweet(authorID: author.id, text: "kept"))
+                    let gone = try await client.call(CreateTweet.self, NewTweet(authorID: author.id, text: "gone"))
+                    let shard = TweeterID.shard(of: author.id)
+                    let references = try await database.withShard(shard) { connection, schema in
+                        try connection.query(
+                            "SELECT count(*) AS n FROM \(schema).outbox WHERE tweet_id = ANY($1::bigint[]) AND payload IS NULL",
+                            ["{\(kept.id),\(gone.id)}"])[0].int64("n")
+                    }
+                    #expect(references == 2, "each creation is one outbox row that refers to its tweet")
+                    _ = try await client.call(DeleteTweet.self, TweetDeletion(tweetID: gone.id, requesterID: author.id))
+                    await relay.drain(shards: [shard])
+
+                    let mine = sink.events.filter { event in
+                        switch event.change {
+                        case .tweetCreated(let tweet, _): tweet.userID == author.id
+                        case .tweetDeleted(_, let authorID): authorID == author.id
+                        case .followed, .unfollowed: false
+                        }
+                    }
+                    #expect(
+                        mine.map(\.change) == [
+                            .tweetCreated(kept, authorFollowers: 0),
+                            .tweetDeleted(tweetID: gone.id, authorID: author.id),
+                        ])
+                    let left = try await database.withShard(shard) { connection, schema in
+                        try connection.query(
+                            "SELECT count(*) AS n FROM \(schema).outbox WHERE tweet_id = ANY($1::bigint[])",
+                            ["{\(kept.id),\(gone.id)}"])[0].int64("n")
+                    }
+                    #expect(left == 0, "both references left the outbox")
                 }
             }
         }

@@ -51,7 +51,7 @@ extension StoreTests {
                     "SELECT count(*) AS n FROM pg_prepared_statements WHERE name LIKE '%tweet.' || $1", [schema]
                 )[0].int64("n")
             }
-            #expect(statements == 2)  // allocate and insert, once each for two creations
+            #expect(statements == 1)  // one statement per creation, prepared once for two creations
 
             // The server ends the connection: the next call fails (it never reports a success), and the pool
             // connects again and prepares again.
@@ -116,7 +116,7 @@ extension StoreTests {
                 String(url[..<(url.lastIndex(of: "/") ?? url.endIndex)]) + "/postgres"
             }
             let author = TweeterID.make(unixMillis: 1_800_000_000_000, shard: 7, sequence: 1)
-            try await Self.withDatabase(servers: unmigrated) { database in
+            _ = try await Self.withDatabase(servers: unmigrated) { database in
                 await #expect(throws: PostgresError.self) {
                     try await TweetStore(database: database).create(NewTweet(authorID: author, text: "nowhere"))
                 }

@@ -3,29 +3,34 @@
 # WRITER_SHARD, CONNECTIONS, SECONDS_PER_RUN and TWEETER_PG_URLS). Sets PGBENCH_TPS, PGBENCH_P50, PGBENCH_P99 and
 # PGBENCH_ERRORS.
 #
-# The statement is the one TweetStore.create runs for the tweet itself, into the writers' shard, each client writing
-# as one of the writers in turn (as wrk's requests do): the tweet with a fresh next_id(), the author's
-# tweets_count + 1 and a 130-byte outbox row (a tweet event's size), in one transaction.
+# The statement is the one TweetStore.create runs, into the writers' shard, each client writing as one of the writers
+# in turn (as wrk's requests do): the author's tweets_count + 1, the tweet with a fresh next_id() and the outbox row
+# that refers to it, in one transaction.
 # The outbox rows are written claimed for a day so that the running relay leaves them alone (delivering them would
 # charge pgbench's run with our fan-out); they and pgbench's tweets are deleted afterwards.
 
 run_pgbench_tweets() {
-    local shard="$WRITER_SHARD" server schema url urls payload authors
+    local shard="$WRITER_SHARD" server schema url urls authors
     authors="$(IFS=,; echo "${WRITER_IDS[*]}")"
     IFS=',' read -r -a urls <<< "$TWEETER_PG_URLS"
     server=$(( shard * ${#urls[@]} / 1024 ))
     url="${urls[$server]}"
     schema="$(printf 'shard_%04d' "$shard")"
-    payload="$(printf 'ab%.0s' $(seq 1 130))"
     cat >"$WORK/pgbench.sql" <<SQL
-WITH inserted AS (
-    INSERT INTO $schema.tweets (id, user_id, text, in_reply_to_id, created_at)
-    VALUES ($schema.next_id(), (ARRAY[$authors]::bigint[])[:client_id % ${#WRITER_IDS[@]} + 1],
-            'pgbench tweet ' || :client_id, NULL, now()) RETURNING id, user_id
+WITH author AS (
+    UPDATE $schema.users SET tweets_count = tweets_count + 1
+    WHERE id = (ARRAY[$authors]::bigint[])[:client_id % ${#WRITER_IDS[@]} + 1]
+    RETURNING id, username
 ),
-counted AS (UPDATE $schema.users SET tweets_count = tweets_count + 1 WHERE id = (SELECT user_id FROM inserted)),
-event AS (INSERT INTO $schema.outbox (payload, claimed_until) VALUES ('\\x$payload'::bytea, now() + interval '1 day'))
-SELECT id FROM inserted;
+inserted AS (
+    INSERT INTO $schema.tweets (id, user_id, text, in_reply_to_id, created_at)
+    SELECT fresh.id, author.id, 'pgbench tweet ' || :client_id, NULL,
+        to_timestamp(((fresh.id >> 23) + 1767225600000) / 1000.0)
+    FROM author CROSS JOIN LATERAL (SELECT $schema.next_id() AS id) fresh
+    RETURNING id
+),
+event AS (INSERT INTO $schema.outbox (tweet_id, claimed_until) SELECT id, now() + interval '1 day' FROM inserted)
+SELECT inserted.id, author.username FROM inserted CROSS JOIN author;
 SQL
     # The tweets run's events must not be relayed and fanned out during pgbench's run: wait until the shard's outbox
     # is empty, then a few seconds for the fan-out of its last batches.

@@ -179,9 +179,7 @@ public final class OutboxRelay: Service, Sendable {
     /// One claimed outbox row.
     private struct Row: Sendable {
         let id: Int64
-        let payload: String
-        /// The payload's size in bytes (the hex text holds two digits a byte after its `\x`).
-        var size: Int { (payload.utf8.count - 2) / 2 }
+        let content: OutboxPayload.Content
     }
 
     /// What a batch left behind in its shard's outbox.
@@ -199,7 +197,7 @@ public final class OutboxRelay: Service, Sendable {
         let limit = String(configuration.batchSize)
         var rows = try await database.withShard(shard) { connection, schema in
             try connection.execute(OutboxStatements.claim(schema: schema), [claimMillis, limit]).all.map {
-                Row(id: try $0.int64("id"), payload: try $0.string("payload"))
+                Row(id: try $0.int64("id"), content: try OutboxPayload.content(of: $0))
             }
         }.sorted { $0.id < $1.id }
         guard !rows.isEmpty else { return .drained }
@@ -207,7 +205,7 @@ public final class OutboxRelay: Service, Sendable {
         // Bounded in bytes: the rows past the bound go back at once, for the next batch.
         var bytes = 0
         let fitting = rows.prefix { row in
-            bytes += row.size
+            bytes += row.content.eventByteCount
             return bytes <= configuration.maxBatchBytes
         }.count
         let claimedCount = rows.count
@@ -216,14 +214,20 @@ public final class OutboxRelay: Service, Sendable {
             rows = Array(rows[..<max(1, fitting)])
         }
         var events: [(Row, TimelineEvent)] = []
+        var vanished: [Row] = []
         for row in rows {
             do {
-                events.append((row, try OutboxPayload.event(rowID: row.id, shard: shard, byteaText: row.payload)))
+                if let event = try OutboxPayload.event(rowID: row.id, shard: shard, content: row.content) {
+                    events.append((row, event))
+                } else {
+                    vanished.append(row)
+                }
             } catch {
                 try await deadLetter(row, shard: shard, reason: "undecodable: \(error)")
             }
         }
         try await deliver(events, shard: shard)
+        try await delete(vanished, shard: shard)
         return claimedFullBatch || fitting < claimedCount ? .mayHaveMore : .drained
     }
 
@@ -247,11 +251,17 @@ public final class OutboxRelay: Service, Sendable {
             try? await release(events.map(\.0), shard: shard)
             throw error
         }
-        let ids = events.map(\.0.id).postgresArray
+        try await delete(events.map(\.0), shard: shard)
+        delivered.increment(by: events.count)
+    }
+
+    /// Deletes rows that are done with: delivered, or references to tweets that no longer exist.
+    private func delete(_ rows: [Row], shard: Int) async throws {
+        guard !rows.isEmpty else { return }
+        let ids = rows.map(\.id).postgresArray
         _ = try await database.withShard(shard) { connection, schema in
             try connection.execute(OutboxStatements.delete(schema: schema), [ids])
         }
-        delivered.increment(by: events.count)
     }
 
     private func release(_ rows: [Row], shard: Int) async throws {
@@ -269,9 +279,9 @@ public final class OutboxRelay: Service, Sendable {
         _ = try await database.withShard(shard) { connection, schema in
             try connection.query(
                 """
-                WITH moved AS (DELETE FROM \(schema).outbox WHERE id = $1 RETURNING id, payload, created_at)
-                INSERT INTO \(schema).outbox_dead_letters (id, payload, created_at, reason)
-                SELECT id, payload, created_at, $2 FROM moved ON CONFLICT (id) DO NOTHING
+                WITH moved AS (DELETE FROM \(schema).outbox WHERE id = $1 RETURNING id, payload, tweet_id, created_at)
+                INSERT INTO \(schema).outbox_dead_letters (id, payload, tweet_id, created_at, reason)
+                SELECT id, payload, tweet_id, created_at, $2 FROM moved ON CONFLICT (id) DO NOTHING
                 """,
                 [String(row.id), reason]
             )

@@ -8,7 +8,9 @@ public struct Migration: Sendable {
     public let sql: String
 
     /// Every migration, oldest first. Versions are never edited once released; changes come as new versions.
-    public static let all: [Migration] = [.initialSchema, .outboxDeadLetters, .sessionExpiry, .homeLifetime]
+    public static let all: [Migration] = [
+        .initialSchema, .outboxDeadLetters, .sessionExpiry, .homeLifetime, .outboxTweetReferences,
+    ]
 
     func sql(forShard shard: Int) -> String {
         sql.replacingOccurrences(of: "{schema}", with: ShardMap.schema(ofShard: shard))

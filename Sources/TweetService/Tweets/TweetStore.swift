@@ -25,7 +25,7 @@ public struct TweetStore: Sendable {
     }
 
     /// How long after a creation arrives it may still start storing its tweet. Storing takes at most the pool's
-    /// wait (1 s) and two statements (1.5 s each): 4 s, so a creation that starts storing within 0.9 s has committed
+    /// wait (1 s) and one statement (1.5 s): 2.5 s, so a creation that starts storing within 0.9 s has committed
     /// or failed inside its caller's 5-second call deadline (Wire's default, the Gateway's), even after being held
     /// back by the fan-out (``FanOutBackpressure``) or slowed by the check of the tweet it replies to.
     public static let storeStartBudget: Duration = .milliseconds(900)
@@ -49,30 +49,19 @@ public struct TweetStore: Sendable {
                 .unavailable, reason: "too_late",
                 "the tweet could not be stored within the caller's deadline; nothing was stored, retry")
         }
-        // The id comes first, so that the event can carry the tweet (and the author's follower count, which tells
-        // the fan-out whether the author is a celebrity without asking the store again); both statements run in one job on one
-        // connection, each prepared once per connection and shard.
+        // One statement: the id, the row, the author's counter and the event (a reference the relay reads later).
         let text = request.text
         let authorID = request.authorID
         let inReplyToID = request.inReplyToID
         let tweet = try await database.withShard(shard) { connection, schema -> TweetRecord? in
-            let allocated = try connection.execute(TweetStatements.allocate(schema: schema), [String(authorID)])
-            guard let row = allocated.all.first else { return nil }
+            let created = try connection.execute(
+                TweetStatements.create(schema: schema), [String(authorID), text, inReplyToID.map(String.init)])
+            guard let row = created.all.first else { return nil }
             let id = try row.int64("id")
-            let tweet = TweetRecord(
+            return TweetRecord(
                 id: id, userID: authorID, username: try row.string("username"), text: text,
                 createdAtMillis: TweeterID.unixMillis(of: id), inReplyToID: inReplyToID
             )
-            try connection.execute(
-                TweetStatements.insert(schema: schema),
-                [
-                    String(tweet.id), String(authorID), text, inReplyToID.map(String.init),
-                    String(tweet.createdAtMillis),
-                    OutboxPayload.bytea(
-                        for: .tweetCreated(tweet, authorFollowers: try row.int64("followers_count"))),
-                ]
-            )
-            return tweet
         }
         guard let tweet else {
             throw WireError(.notFound, reason: "unknown_user", "no user \(request.authorID)")

@@ -3,47 +3,52 @@ import TweetService
 import Wire
 
 extension TruthStore {
-    /// One outbox row: its id and its payload as PostgreSQL's bytea hex text (`\x…`).
+    /// One outbox row: its id and either its payload as PostgreSQL's bytea hex text (`\x…`) or, for a tweet's
+    /// creation, the id of the tweet it refers to.
     struct OutboxRow: Sendable {
         var id: Int64
-        var payloadHex: String
-
-        /// The event the row holds (its id and shard are filled in by the relay, so here they are 0).
-        func event() throws -> TimelineEvent {
-            guard payloadHex.hasPrefix("\\x"), let bytes = bytes(hex: payloadHex.dropFirst(2)) else {
-                throw FaultFailure("outbox row \(id) is not bytea hex")
-            }
-            return try TimelineEvent(payload: .init(bytes: bytes))
-        }
-
-        private func bytes(hex: Substring) -> [UInt8]? {
-            var result: [UInt8] = []
-            var index = hex.startIndex
-            while index < hex.endIndex {
-                let next = hex.index(index, offsetBy: 2, limitedBy: hex.endIndex) ?? hex.endIndex
-                guard let byte = UInt8(hex[index..<next], radix: 16) else { return nil }
-                result.append(byte)
-                index = next
-            }
-            return result
-        }
+        var payloadHex: String?
+        var tweetID: Int64?
     }
 
     /// The rows in one shard's outbox, oldest first.
     func outboxRows(shard: Int) async throws -> [OutboxRow] {
         let rows = try await database.withShard(shard) { connection, schema in
-            try connection.query("SELECT id, payload FROM \(schema).outbox ORDER BY id")
+            try connection.query("SELECT id, payload, tweet_id FROM \(schema).outbox ORDER BY id")
         }
-        return try rows.all.map { OutboxRow(id: try $0.int64("id"), payloadHex: try $0.string("payload")) }
+        return try rows.all.map {
+            OutboxRow(
+                id: try $0.int64("id"), payloadHex: $0.optionalString("payload"), tweetID: $0.optionalInt64("tweet_id"))
+        }
     }
 
-    /// Writes `payloadHex` into the shard's outbox again as a new row: an event delivered a second time, as a relay
-    /// that died after delivering and before deleting would send it. Returns the new row's id.
-    func replay(_ payloadHex: String, shard: Int) async throws -> Int64 {
+    /// Writes `event` into the shard's outbox as a new row, encoded as the outbox stores events: an event delivered a
+    /// second time, as a TimelineService that replays its queue would see it. Returns the new row's id.
+    func replay(_ event: TimelineEvent.Change, shard: Int) async throws -> Int64 {
+        let hex = TimelineEvent(id: 0, shard: 0, change: event).payload().readableBytesView.map {
+            ($0 < 16 ? "0" : "") + String($0, radix: 16)
+        }.joined()
         let rows = try await database.withShard(shard) { connection, schema in
-            try connection.query("INSERT INTO \(schema).outbox (payload) VALUES ($1::bytea) RETURNING id", [payloadHex])
+            try connection.query(
+                "INSERT INTO \(schema).outbox (payload) VALUES ($1::bytea) RETURNING id", ["\\x" + hex])
         }
         return try rows[0].int64("id")
+    }
+
+    /// Writes a reference to tweet `tweetID` into its shard's outbox again, as a relay that died after delivering and
+    /// before deleting the row would leave it. Returns the new row's id.
+    func replayReference(toTweet tweetID: Int64) async throws -> Int64 {
+        let rows = try await database.withShard(TweeterID.shard(of: tweetID)) { connection, schema in
+            try connection.query("INSERT INTO \(schema).outbox (tweet_id) VALUES ($1) RETURNING id", [String(tweetID)])
+        }
+        return try rows[0].int64("id")
+    }
+
+    /// Whether the row with this id is still in the shard's outbox.
+    func outboxHolds(row id: Int64, shard: Int) async throws -> Bool {
+        try await database.withShard(shard) { connection, schema in
+            try connection.query("SELECT 1 FROM \(schema).outbox WHERE id = $1", [String(id)])
+        }.count > 0
     }
 
     /// The ids of the rows in one shard's `outbox_dead_letters`: events the relay gave up on.
