@@ -151,7 +151,9 @@ extension StoreTests {
                     while lockTaken.all.isEmpty {
                         try await Task.sleep(for: .milliseconds(20))
                     }
-                    // Several writes at once, more than the pool's connections: each one is refused, none waits forever.
+                    // Several writes at once, more than the pool's connections: each one is refused, none waits forever
+                    // (the first group waits for the lock until its timeout; those that gathered behind it are past
+                    // their deadline by then and are refused without being tried).
                     let outcomes = try await withThrowingTaskGroup(of: String?.self) { writes in
                         for index in 0..<12 {
                             writes.addTask {
@@ -163,7 +165,10 @@ extension StoreTests {
                         }
                         return try await writes.reduce(into: [String?]()) { $0.append($1) }
                     }
-                    #expect(outcomes.allSatisfy { $0 == "unavailable/database_timeout" }, "\(outcomes)")
+                    #expect(outcomes.contains("unavailable/database_timeout"), "\(outcomes)")
+                    #expect(
+                        outcomes.allSatisfy { $0 == "unavailable/database_timeout" || $0 == "unavailable/too_late" },
+                        "\(outcomes)")
                     let spared = try await client.call(
                         CreateTweet.self, NewTweet(authorID: free.id, text: "the other server serves"))
                     #expect(spared.userID == free.id)

@@ -48,7 +48,7 @@ extension StoreTests {
             let second = try await store.create(NewTweet(authorID: author.id, text: "second"))
             let statements = try await database.withShard(shard) { connection, schema in
                 try connection.query(
-                    "SELECT count(*) AS n FROM pg_prepared_statements WHERE name LIKE '%tweet.' || $1", [schema]
+                    "SELECT count(*) AS n FROM pg_prepared_statements WHERE name LIKE '%tweets.' || $1", [schema]
                 )[0].int64("n")
             }
             #expect(statements == 1)  // one statement per creation, prepared once for two creations

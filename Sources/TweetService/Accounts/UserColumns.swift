@@ -21,8 +21,3 @@ enum UserColumns {
         )
     }
 }
-
-extension Array where Element == Int64 {
-    /// PostgreSQL's text form of a `bigint[]`, for `= ANY($1::bigint[])`.
-    var postgresArray: String { "{" + map(String.init).joined(separator: ",") + "}" }
-}

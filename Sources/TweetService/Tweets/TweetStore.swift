@@ -6,11 +6,19 @@ public struct TweetStore: Sendable {
     let database: ShardedDatabase
     /// Asked before each tweet is stored; nil lets every creation through.
     let backpressure: FanOutBackpressure?
+    /// Creations on one shard at the same time are stored together.
+    let creations: TweetCreationBatches
 
     public init(database: ShardedDatabase, backpressure: FanOutBackpressure? = nil) {
         self.database = database
         self.backpressure = backpressure
+        self.creations = TweetCreationBatches(database: database)
     }
+
+    /// A creation that could not start storing within its caller's deadline (nothing of it was stored).
+    static let tooLate = WireError(
+        .unavailable, reason: "too_late",
+        "the tweet could not be stored within the caller's deadline; nothing was stored, retry")
 
     /// Columns for ``TweetRecord`` from `tweets t JOIN users u`.
     private static let columns =
@@ -24,7 +32,8 @@ public struct TweetStore: Sendable {
         )
     }
 
-    /// How long after a creation arrives it may still start storing its tweet. Storing takes at most the pool's
+    /// How long after a creation arrives it may still start storing its tweet (its group may start later than it
+    /// arrived: ``TweetCreationBatches`` refuses it then). Storing takes at most the pool's
     /// wait (1 s) and one statement (1.5 s): 2.5 s, so a creation that starts storing within 0.9 s has committed
     /// or failed inside its caller's 5-second call deadline (Wire's default, the Gateway's), even after being held
     /// back by the fan-out (``FanOutBackpressure``) or slowed by the check of the tweet it replies to.
@@ -45,24 +54,11 @@ public struct TweetStore: Sendable {
             throw WireError(.invalidArgument, reason: "invalid_in_reply_to_id", "the tweet replied to does not exist")
         }
         if ContinuousClock.now > storeBy {
-            throw WireError(
-                .unavailable, reason: "too_late",
-                "the tweet could not be stored within the caller's deadline; nothing was stored, retry")
+            throw Self.tooLate
         }
-        // One statement: the id, the row, the author's counter and the event (a reference the relay reads later).
-        let text = request.text
-        let authorID = request.authorID
-        let inReplyToID = request.inReplyToID
-        let tweet = try await database.withShard(shard) { connection, schema -> TweetRecord? in
-            let created = try connection.execute(
-                TweetStatements.create(schema: schema), [String(authorID), text, inReplyToID.map(String.init)])
-            guard let row = created.all.first else { return nil }
-            let id = try row.int64("id")
-            return TweetRecord(
-                id: id, userID: authorID, username: try row.string("username"), text: text,
-                createdAtMillis: TweeterID.unixMillis(of: id), inReplyToID: inReplyToID
-            )
-        }
+        // Stored with whatever else is being created on the shard: one statement for the tweet, its id, its author's
+        // counter and its event (a reference the relay reads later), shared with the others of its group.
+        let tweet = try await creations.create(request, onShard: shard, storeBy: storeBy)
         guard let tweet else {
             throw WireError(.notFound, reason: "unknown_user", "no user \(request.authorID)")
         }

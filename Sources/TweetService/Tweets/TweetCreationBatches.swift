@@ -1,0 +1,153 @@
+import Metrics
+import NIOCore
+import Synchronization
+import Wire
+
+/// Tweets created on the same shard at the same time are stored together: one statement, one transaction and one
+/// round trip for the whole group (``TweetStatements/create(schema:)``), instead of one each.
+///
+/// There is no timer and no wait for a group to fill. A shard with nothing being stored stores a creation at once;
+/// creations that arrive while a group is being stored wait for it and then go together, up to
+/// ``Configuration/maxBatchSize``. So under light load every creation goes alone, as fast as before, and under heavy
+/// load the groups grow with it, and PostgreSQL's cost per tweet (the statement, the commit and its WAL flush) and the
+/// hops to a libpq thread are shared.
+///
+/// Every creation in a group gets its own answer: its tweet, `nil` when its author does not exist (nothing of it is
+/// stored), or the group's error when the statement failed (then nothing of the group was stored). A creation whose
+/// `storeBy` has passed when its group is formed is refused with `unavailable/too_late` and is not stored, so a
+/// creation that waited behind a slow group still commits or fails inside its caller's deadline.
+final class TweetCreationBatches: Sendable {
+    struct Configuration: Sendable {
+        /// Creations in one statement.
+        var maxBatchSize: Int
+        /// Creations waiting for one shard; past it a creation is refused with `resource_exhausted`.
+        var maxWaitingPerShard: Int
+
+        init(maxBatchSize: Int = 64, maxWaitingPerShard: Int = 1024) {
+            precondition(maxBatchSize >= 1 && maxWaitingPerShard >= 1)
+            self.maxBatchSize = maxBatchSize
+            self.maxWaitingPerShard = maxWaitingPerShard
+        }
+    }
+
+    /// One creation waiting for its group.
+    private struct Waiter: Sendable {
+        let request: NewTweet
+        let storeBy: ContinuousClock.Instant
+        let continuation: CheckedContinuation<TweetRecord?, any Error>
+    }
+
+    private let database: ShardedDatabase
+    private let configuration: Configuration
+    /// The creations waiting per shard. A shard is in the table exactly while a task is storing its groups; that task
+    /// takes the shard out when it finds nothing more waiting.
+    private let waiting = Mutex<[Int: CircularBuffer<Waiter>]>([:])
+    private let groupsStored = Mutex<Int>(0)
+    private let groups = Counter(label: "tweet_service_creation_groups_total")
+    private let grouped = Counter(label: "tweet_service_creation_grouped_tweets_total")
+
+    init(database: ShardedDatabase, configuration: Configuration = Configuration()) {
+        self.database = database
+        self.configuration = configuration
+    }
+
+    /// Groups stored so far (each one statement).
+    var groupCount: Int { groupsStored.withLock { $0 } }
+
+    /// The creations waiting behind the group being stored on `shard`; nil when none is being stored.
+    func waitingCount(onShard shard: Int) -> Int? {
+        waiting.withLock { $0[shard]?.count }
+    }
+
+    /// Stores one tweet with whatever else is being created on `shard`; `nil` when its author does not exist there.
+    func create(_ request: NewTweet, onShard shard: Int, storeBy: ContinuousClock.Instant) async throws -> TweetRecord?
+    {
+        try await withCheckedThrowingContinuation { continuation in
+            let waiter = Waiter(request: request, storeBy: storeBy, continuation: continuation)
+            let outcome = waiting.withLock { waiting -> Enqueued in
+                guard waiting[shard] != nil else {
+                    waiting[shard] = CircularBuffer()
+                    return .storesNow
+                }
+                guard waiting[shard]!.count < configuration.maxWaitingPerShard else { return .refused }
+                waiting[shard]!.append(waiter)
+                return .queued
+            }
+            switch outcome {
+            case .storesNow:
+                Task { await self.store(first: waiter, shard: shard) }
+            case .queued:
+                break
+            case .refused:
+                continuation.resume(
+                    throwing: WireError(
+                        .resourceExhausted, reason: "too_many_creations",
+                        "too many tweets waiting to be stored on shard \(shard); retry"))
+            }
+        }
+    }
+
+    private enum Enqueued {
+        case storesNow, queued, refused
+    }
+
+    /// Stores `first` alone, then the groups that gathered meanwhile, until none is waiting.
+    private func store(first: Waiter, shard: Int) async {
+        var group = [first]
+        while !group.isEmpty {
+            await store(group, shard: shard)
+            group = waiting.withLock { waiting in
+                let count = min(configuration.maxBatchSize, waiting[shard]?.count ?? 0)
+                guard count > 0 else {
+                    waiting[shard] = nil
+                    return []
+                }
+                var taken: [Waiter] = []
+                taken.reserveCapacity(count)
+                for _ in 0..<count {
+                    taken.append(waiting[shard]!.removeFirst())
+                }
+                return taken
+            }
+        }
+    }
+
+    private func store(_ group: [Waiter], shard: Int) async {
+        let now = ContinuousClock.now
+        let late = group.filter { now > $0.storeBy }
+        for waiter in late {
+            waiter.continuation.resume(throwing: TweetStore.tooLate)
+        }
+        let live = group.filter { now <= $0.storeBy }
+        guard !live.isEmpty else { return }
+        let authors = live.map(\.request.authorID).postgresArray
+        let texts = live.map(\.request.text).postgresArray
+        let replies = live.map(\.request.inReplyToID).postgresArray
+        do {
+            let stored = try await database.withShard(shard) { connection, schema in
+                let rows = try connection.execute(TweetStatements.create(schema: schema), [authors, texts, replies])
+                var stored = [(id: Int64, username: String)?](repeating: nil, count: live.count)
+                for row in rows.all {
+                    stored[Int(try row.int64("n")) - 1] = (try row.int64("id"), try row.string("username"))
+                }
+                return stored
+            }
+            groupsStored.withLock { $0 += 1 }
+            groups.increment()
+            grouped.increment(by: live.count)
+            for (waiter, tweet) in zip(live, stored) {
+                waiter.continuation.resume(
+                    returning: tweet.map {
+                        TweetRecord(
+                            id: $0.id, userID: waiter.request.authorID, username: $0.username,
+                            text: waiter.request.text, createdAtMillis: TweeterID.unixMillis(of: $0.id),
+                            inReplyToID: waiter.request.inReplyToID)
+                    })
+            }
+        } catch {
+            for waiter in live {
+                waiter.continuation.resume(throwing: error)
+            }
+        }
+    }
+}
