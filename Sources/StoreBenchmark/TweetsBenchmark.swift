@@ -67,7 +67,7 @@ struct TweetsBenchmark: AsyncParsableCommand {
             WITH author AS (
                 UPDATE \(schema).users SET tweets_count = tweets_count + 1
                 WHERE id = (ARRAY[\(authorArray)]::bigint[])[(:client_id)::int % \(callers) + 1]
-                RETURNING id, username
+                RETURNING id, username, followers_count
             ),
             inserted AS (
                 INSERT INTO \(schema).tweets (id, user_id, text, in_reply_to_id, created_at)
@@ -76,7 +76,10 @@ struct TweetsBenchmark: AsyncParsableCommand {
                 FROM author CROSS JOIN LATERAL (SELECT \(schema).next_id() AS id) fresh
                 RETURNING id
             ),
-            event AS (INSERT INTO \(schema).outbox (tweet_id) SELECT id FROM inserted)
+            event AS (
+                INSERT INTO \(schema).outbox (tweet_id, author_username, author_followers)
+                SELECT inserted.id, author.username, author.followers_count FROM inserted CROSS JOIN author
+            )
             SELECT inserted.id, author.username FROM inserted CROSS JOIN author;
 
             """

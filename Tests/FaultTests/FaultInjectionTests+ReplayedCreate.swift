@@ -37,7 +37,7 @@ extension FaultInjectionTests {
             let invariants = bench.invariants([author, reader], deleted: [doomed: author.id])
             try await invariants.waitUntilHeld(api: bench.api)
 
-            let reference = try await bench.store.replayReference(toTweet: doomed)
+            let reference = try await bench.store.replayReference(toTweet: doomed, by: author.username)
             #expect(
                 try await poll(within: .seconds(30)) {
                     !(try await bench.store.outboxHolds(row: reference, shard: shard))

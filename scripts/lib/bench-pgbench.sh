@@ -20,7 +20,7 @@ run_pgbench_tweets() {
 WITH author AS (
     UPDATE $schema.users SET tweets_count = tweets_count + 1
     WHERE id = (ARRAY[$authors]::bigint[])[:client_id % ${#WRITER_IDS[@]} + 1]
-    RETURNING id, username
+    RETURNING id, username, followers_count
 ),
 inserted AS (
     INSERT INTO $schema.tweets (id, user_id, text, in_reply_to_id, created_at)
@@ -29,7 +29,10 @@ inserted AS (
     FROM author CROSS JOIN LATERAL (SELECT $schema.next_id() AS id) fresh
     RETURNING id
 ),
-event AS (INSERT INTO $schema.outbox (tweet_id, claimed_until) SELECT id, now() + interval '1 day' FROM inserted)
+event AS (
+    INSERT INTO $schema.outbox (tweet_id, author_username, author_followers, claimed_until)
+    SELECT inserted.id, author.username, author.followers_count, now() + interval '1 day' FROM inserted CROSS JOIN author
+)
 SELECT inserted.id, author.username FROM inserted CROSS JOIN author;
 SQL
     # The tweets run's events must not be relayed and fanned out during pgbench's run: wait until the shard's outbox

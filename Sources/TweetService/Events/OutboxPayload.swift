@@ -4,9 +4,10 @@ import Wire
 /// How a change is stored in a shard's outbox, and how the relay reads it back.
 ///
 /// Most changes are stored as the Wire encoding of a ``TimelineEvent`` whose id and shard the relay fills in from the
-/// row. A tweet's creation is stored as a reference (`tweet_id`): the relay's claim reads the tweet and its author's
-/// follower count in the same statement, so the event carries the tweet as it is when it is sent, and a tweet deleted
-/// before then is sent as nothing (its deletion is an event of its own, further on in the same outbox).
+/// row. A tweet's creation is stored as a reference (`tweet_id`, with the author's username and follower count as
+/// the creation found them): the relay's claim reads the tweet in the same statement, so the event carries the tweet
+/// as it is when it is sent, and a tweet deleted before then is sent as nothing (its deletion is an event of its own,
+/// further on in the same outbox).
 enum OutboxPayload {
     /// What one claimed row holds.
     enum Content: Sendable, Equatable {
@@ -38,11 +39,11 @@ enum OutboxPayload {
         guard let tweetID = row.optionalInt64("tweet_id") else {
             return .encoded(byteaText: try row.string("payload"))
         }
-        guard let authorID = row.optionalInt64("user_id"), let username = row.optionalString("username"),
-            let text = row.optionalString("text"), let followers = row.optionalInt64("followers_count")
-        else {
+        guard let authorID = row.optionalInt64("user_id"), let text = row.optionalString("text") else {
             return .vanishedTweet(id: tweetID)
         }
+        let username = try row.string("author_username")
+        let followers = try row.int64("author_followers")
         let tweet = TweetRecord(
             id: tweetID, userID: authorID, username: username, text: text,
             createdAtMillis: TweeterID.unixMillis(of: tweetID), inReplyToID: row.optionalInt64("in_reply_to_id"))

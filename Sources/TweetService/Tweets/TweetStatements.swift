@@ -5,7 +5,7 @@ import Wire
 enum TweetStatements {
     /// A group of tweets created together (``TweetCreationBatches``), each with a fresh id from the shard's
     /// `next_id()`, their authors' counters and one outbox row per tweet (a reference to the tweet, which the relay
-    /// reads when it sends the event), in one statement and so in one transaction and one round trip.
+    /// reads when it sends the event, with its author's username and follower count), in one statement and so in one transaction and one round trip.
     ///
     /// `$1` the authors' ids, `$2` the texts, `$3` the tweets replied to (NULL for none): arrays of the same length,
     /// one element per tweet. Returns, for each tweet stored, its position in the arrays (`n`, from 1), its id and its
@@ -23,7 +23,7 @@ enum TweetStatements {
                         WITH ORDINALITY AS i(author_id, text, in_reply_to_id, n)
                 ),
                 authors AS (
-                    SELECT id, username FROM \(schema).users WHERE id IN (SELECT author_id FROM input)
+                    SELECT id, username, followers_count FROM \(schema).users WHERE id IN (SELECT author_id FROM input)
                     ORDER BY id FOR NO KEY UPDATE
                 ),
                 fresh AS MATERIALIZED (
@@ -42,7 +42,11 @@ enum TweetStatements {
                         to_timestamp(((id >> \(idTimeShift)) + \(TweeterID.epochMillis)) / 1000.0)
                     FROM fresh
                 ),
-                event AS (INSERT INTO \(schema).outbox (tweet_id) SELECT id FROM fresh ORDER BY id)
+                event AS (
+                    INSERT INTO \(schema).outbox (tweet_id, author_username, author_followers)
+                    SELECT fresh.id, authors.username, authors.followers_count
+                    FROM fresh JOIN authors ON authors.id = fresh.author_id ORDER BY fresh.id
+                )
                 SELECT fresh.n, fresh.id, authors.username FROM fresh JOIN authors ON authors.id = fresh.author_id
                 """
         )

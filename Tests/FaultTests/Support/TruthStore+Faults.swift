@@ -35,11 +35,13 @@ extension TruthStore {
         return try rows[0].int64("id")
     }
 
-    /// Writes a reference to tweet `tweetID` into its shard's outbox again, as a relay that died after delivering and
-    /// before deleting the row would leave it. Returns the new row's id.
-    func replayReference(toTweet tweetID: Int64) async throws -> Int64 {
+    /// Writes a reference to tweet `tweetID` by `author` into its shard's outbox again, as a relay that died after
+    /// delivering and before deleting the row would leave it. Returns the new row's id.
+    func replayReference(toTweet tweetID: Int64, by author: String) async throws -> Int64 {
         let rows = try await database.withShard(TweeterID.shard(of: tweetID)) { connection, schema in
-            try connection.query("INSERT INTO \(schema).outbox (tweet_id) VALUES ($1) RETURNING id", [String(tweetID)])
+            try connection.query(
+                "INSERT INTO \(schema).outbox (tweet_id, author_username, author_followers) VALUES ($1, $2, 1) RETURNING id",
+                [String(tweetID), author])
         }
         return try rows[0].int64("id")
     }
