@@ -104,9 +104,38 @@ extension StoreTests {
             }
         }
 
+        /// Runs `requests` through `creations` on `shard` while `lock` holds the first one's statement, releasing the
+        /// lock once all the others wait, so that they go as one group behind it. Returns each request's answer.
+        private static func createAsOneGroup(
+            _ requests: [NewTweet], on shard: Int, through creations: TweetCreationBatches, behind lock: RowLock
+        ) async throws -> [Result<TweetRecord?, any Error>] {
+            let storeBy = ContinuousClock.now + .seconds(5)
+            return try await withThrowingTaskGroup(of: (Int, Result<TweetRecord?, any Error>).self) { group in
+                for (index, request) in requests.enumerated() {
+                    group.addTask {
+                        do {
+                            return (
+                                index, .success(try await creations.create(request, onShard: shard, storeBy: storeBy))
+                            )
+                        } catch {
+                            return (index, .failure(error))
+                        }
+                    }
+                    // In order: the first is stored (and waits for the lock), the others wait behind it.
+                    try await Self.waitUntil(index, waitOn: shard, in: creations)
+                }
+                try lock.commit()
+                var answers = [Result<TweetRecord?, any Error>?](repeating: nil, count: requests.count)
+                for try await (index, answer) in group {
+                    answers[index] = answer
+                }
+                return answers.map { $0! }
+            }
+        }
+
         /// Texts that mean something in PostgreSQL's array syntax arrive as written, and a creation by an author who
-        /// does not exist, in the same group as the others, stores nothing and is answered `unknown_user` while the
-        /// others are stored.
+        /// does not exist, in the middle of a group, stores nothing and is answered with no tweet while the others,
+        /// before and after it, are stored with their own texts.
         @Test func aGroupStoresEveryTextAsWrittenAndLeavesOutAnUnknownAuthor() async throws {
             let database = try await TestStore.migrated()
             try await withTweetService { client in
@@ -116,34 +145,41 @@ extension StoreTests {
                     #"a "quoted" word"#, #"back\slash \" and \\"#, "{braces}, commas, ", "NULL", "line\nbreak\ttab",
                     "émoji 🐦 and 日本語", " leading and trailing ",
                 ]
-                let creations = TweetCreationBatches(
-                    database: database, configuration: .init(maxBatchSize: 64, maxWaitingPerShard: 64))
-                let storeBy = ContinuousClock.now + .seconds(5)
-                let requests =
-                    texts.map { NewTweet(authorID: author.id, text: $0) } + [NewTweet(authorID: nobody, text: "lost")]
-                let answers = await withTaskGroup(of: (Int, Result<TweetRecord?, any Error>).self) { group in
-                    for (index, request) in requests.enumerated() {
-                        group.addTask {
-                            do {
-                                return (
-                                    index, .success(try await creations.create(request, onShard: 322, storeBy: storeBy))
-                                )
-                            } catch {
-                                return (index, .failure(error))
-                            }
-                        }
-                    }
-                    var answers: [Int: Result<TweetRecord?, any Error>] = [:]
-                    for await (index, answer) in group {
-                        answers[index] = answer
-                    }
-                    return answers
+                let creations = TweetCreationBatches(database: database)
+                let lock = try RowLock([author.id], shard: 322, database: database)
+                var requests = [NewTweet(authorID: author.id, text: "first, alone")]
+                requests += texts.prefix(3).map { NewTweet(authorID: author.id, text: $0) }
+                requests.append(NewTweet(authorID: nobody, text: "lost"))
+                requests += texts.dropFirst(3).map { NewTweet(authorID: author.id, text: $0) }
+                let answers = try await Self.createAsOneGroup(requests, on: 322, through: creations, behind: lock)
+                #expect(creations.groupCount == 2, "the first alone, then the other \(requests.count - 1) together")
+                #expect(try answers[4].get() == nil, "an unknown author's creation stores nothing")
+                let stored = try answers.enumerated().filter { $0.offset != 0 && $0.offset != 4 }.map {
+                    try #require(try $0.element.get())
                 }
-                let stored = try (0..<texts.count).map { try #require(try answers[$0]?.get()) }
                 #expect(stored.map(\.text) == texts)
                 #expect(try await TweetStore(database: database).tweets(stored.map(\.id)).map(\.text) == texts)
-                #expect(try answers[texts.count]?.get() == .some(nil), "an unknown author's creation stores nothing")
-                #expect(try await Self.tweetsCount(of: author.id, database: database) == Int64(texts.count))
+                #expect(try await Self.tweetsCount(of: author.id, database: database) == Int64(texts.count + 1))
+            }
+        }
+
+        /// A group whose statement PostgreSQL refuses because of one creation (here a text with NUL, which the
+        /// service's validation keeps out and which PostgreSQL cannot take) is tried again one creation at a time:
+        /// the others are stored, and only that one fails.
+        @Test func aCreationTheServerRefusesFailsAloneNotItsGroup() async throws {
+            let database = try await TestStore.migrated()
+            try await withTweetService { client in
+                let author = try await Self.makeUsers(1, onShard: 324, client: client)[0]
+                let creations = TweetCreationBatches(database: database)
+                let lock = try RowLock([author.id], shard: 324, database: database)
+                let requests = ["first, alone", "before", "nul \u{0} inside", "after"].map {
+                    NewTweet(authorID: author.id, text: $0)
+                }
+                let answers = try await Self.createAsOneGroup(requests, on: 324, through: creations, behind: lock)
+                #expect(try answers[1].get()?.text == "before")
+                #expect(try answers[3].get()?.text == "after")
+                #expect(throws: PostgresError.self) { try answers[2].get() }
+                #expect(try await Self.tweetsCount(of: author.id, database: database) == 3)
             }
         }
 

@@ -279,9 +279,14 @@ public final class OutboxRelay: Service, Sendable {
         _ = try await database.withShard(shard) { connection, schema in
             try connection.query(
                 """
-                WITH moved AS (DELETE FROM \(schema).outbox WHERE id = $1 RETURNING id, payload, tweet_id, created_at)
-                INSERT INTO \(schema).outbox_dead_letters (id, payload, tweet_id, created_at, reason)
-                SELECT id, payload, tweet_id, created_at, $2 FROM moved ON CONFLICT (id) DO NOTHING
+                WITH moved AS (
+                    DELETE FROM \(schema).outbox WHERE id = $1
+                    RETURNING id, payload, tweet_id, author_username, author_followers, created_at
+                )
+                INSERT INTO \(schema).outbox_dead_letters
+                    (id, payload, tweet_id, author_username, author_followers, created_at, reason)
+                SELECT id, payload, tweet_id, author_username, author_followers, created_at, $2 FROM moved
+                ON CONFLICT (id) DO NOTHING
                 """,
                 [String(row.id), reason]
             )

@@ -15,7 +15,8 @@ extension Migration {
                     (payload IS NOT NULL AND tweet_id IS NULL)
                     OR (payload IS NULL AND tweet_id IS NOT NULL AND author_username IS NOT NULL
                         AND author_followers IS NOT NULL));
-            ALTER TABLE {schema}.outbox_dead_letters ADD COLUMN tweet_id bigint, ALTER COLUMN payload DROP NOT NULL;
+            ALTER TABLE {schema}.outbox_dead_letters ADD COLUMN tweet_id bigint, ADD COLUMN author_username text,
+                ADD COLUMN author_followers bigint, ALTER COLUMN payload DROP NOT NULL;
             """
     )
 }

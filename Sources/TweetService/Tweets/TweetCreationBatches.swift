@@ -13,7 +13,9 @@ import Wire
 /// hops to a libpq thread are shared.
 ///
 /// Every creation in a group gets its own answer: its tweet, `nil` when its author does not exist (nothing of it is
-/// stored), or the group's error when the statement failed (then nothing of the group was stored). A creation whose
+/// stored), or an error when nothing of it was stored. When PostgreSQL refuses a group's statement, each creation is
+/// tried again alone, so that one the server refuses cannot fail the others; a broken connection or a timeout fails
+/// the group. A creation whose
 /// `storeBy` has passed when its group is formed is refused with `unavailable/too_late` and is not stored, so a
 /// creation that waited behind a slow group still commits or fails inside its caller's deadline.
 final class TweetCreationBatches: Sendable {
@@ -112,41 +114,59 @@ final class TweetCreationBatches: Sendable {
         }
     }
 
+    /// Stores a group: those past their deadline are refused, the rest go in one statement. When PostgreSQL refused
+    /// the statement (so nothing of it was written), each creation is tried again alone, so that one creation the
+    /// server refuses fails alone; a broken connection or a timeout fails the whole group.
     private func store(_ group: [Waiter], shard: Int) async {
         let now = ContinuousClock.now
-        let late = group.filter { now > $0.storeBy }
-        for waiter in late {
+        for waiter in group where now > waiter.storeBy {
             waiter.continuation.resume(throwing: TweetStore.tooLate)
         }
         let live = group.filter { now <= $0.storeBy }
         guard !live.isEmpty else { return }
-        let authors = live.map(\.request.authorID).postgresArray
-        let texts = live.map(\.request.text).postgresArray
-        let replies = live.map(\.request.inReplyToID).postgresArray
         do {
-            let stored = try await database.withShard(shard) { connection, schema in
-                let rows = try connection.execute(TweetStatements.create(schema: schema), [authors, texts, replies])
-                var stored = [(id: Int64, username: String)?](repeating: nil, count: live.count)
-                for row in rows.all {
-                    stored[Int(try row.int64("n")) - 1] = (try row.int64("id"), try row.string("username"))
-                }
-                return stored
-            }
-            groupsStored.withLock { $0 += 1 }
-            groups.increment()
-            grouped.increment(by: live.count)
+            let stored = try await statement(live, shard: shard)
             for (waiter, tweet) in zip(live, stored) {
-                waiter.continuation.resume(
-                    returning: tweet.map {
-                        TweetRecord(
-                            id: $0.id, userID: waiter.request.authorID, username: $0.username,
-                            text: waiter.request.text, createdAtMillis: TweeterID.unixMillis(of: $0.id),
-                            inReplyToID: waiter.request.inReplyToID)
-                    })
+                waiter.continuation.resume(returning: tweet)
+            }
+        } catch let error as PostgresError where live.count > 1 && Self.wasRefused(error) {
+            for waiter in live {
+                await store([waiter], shard: shard)
             }
         } catch {
             for waiter in live {
                 waiter.continuation.resume(throwing: error)
+            }
+        }
+    }
+
+    /// Whether PostgreSQL refused the statement itself (it ran and wrote nothing), as opposed to a connection that broke
+    /// (its outcome unknown) or a bound that ran out (trying again would only run out again).
+    private static func wasRefused(_ error: PostgresError) -> Bool {
+        error.code == .queryFailed || error.code == .uniqueViolation
+    }
+
+    /// Runs the statement for `group`: each creation's tweet, or nil when its author does not exist.
+    private func statement(_ group: [Waiter], shard: Int) async throws -> [TweetRecord?] {
+        let authors = group.map(\.request.authorID).postgresArray
+        let texts = group.map(\.request.text).postgresArray
+        let replies = group.map(\.request.inReplyToID).postgresArray
+        let stored = try await database.withShard(shard) { connection, schema in
+            let rows = try connection.execute(TweetStatements.create(schema: schema), [authors, texts, replies])
+            var stored = [(id: Int64, username: String)?](repeating: nil, count: group.count)
+            for row in rows.all {
+                stored[Int(try row.int64("n")) - 1] = (try row.int64("id"), try row.string("username"))
+            }
+            return stored
+        }
+        groupsStored.withLock { $0 += 1 }
+        groups.increment()
+        grouped.increment(by: group.count)
+        return zip(group, stored).map { waiter, tweet in
+            tweet.map {
+                TweetRecord(
+                    id: $0.id, userID: waiter.request.authorID, username: $0.username, text: waiter.request.text,
+                    createdAtMillis: TweeterID.unixMillis(of: $0.id), inReplyToID: waiter.request.inReplyToID)
             }
         }
     }

@@ -102,5 +102,6 @@ struct RequestParsingTests {
         #expect(!FieldRules.isValidTweetText(String(repeating: "a", count: 281)))
         #expect(!FieldRules.isValidTweetText(""))
         #expect(FieldRules.isValidTweetText("\n"))
+        #expect(!FieldRules.isValidTweetText("a\u{0}b"), "PostgreSQL's text cannot hold NUL")
     }
 }

@@ -23,12 +23,14 @@ public enum FieldRules {
         passwordLength.contains(password.unicodeScalars.prefix(passwordLength.upperBound + 1).count)
     }
 
-    /// 1 to 280 extended grapheme clusters (Swift's `Character`), whitespace included as sent; at most 8 KiB of UTF-8.
+    /// 1 to 280 extended grapheme clusters (Swift's `Character`), whitespace included as sent; at most 8 KiB of UTF-8;
+    /// no NUL (U+0000), which PostgreSQL's text cannot hold.
     public static func isValidTweetText(_ text: String) -> Bool {
-        text.utf8.count <= maxTweetBytes && tweetLength.contains(text.prefix(tweetLength.upperBound + 1).count)
+        text.utf8.count <= maxTweetBytes && !text.utf8.contains(0)
+            && tweetLength.contains(text.prefix(tweetLength.upperBound + 1).count)
     }
 
     public static let usernameRule = "username must be 1 to 15 of A-Z, a-z, 0-9 and _"
     public static let passwordRule = "password must be 8 to 128 characters"
-    public static let tweetTextRule = "text must be 1 to 280 characters"
+    public static let tweetTextRule = "text must be 1 to 280 characters, without NUL"
 }
