@@ -46,13 +46,10 @@ extension StoreTests {
         /// Waits until a group is being stored on `shard` with `count` creations waiting behind it (milliseconds).
         private static func waitUntil(_ count: Int, waitOn shard: Int, in creations: TweetCreationBatches) async throws
         {
-            let deadline = ContinuousClock.now + .seconds(5)
-            while (creations.waitingCount(onShard: shard) ?? -1) < count {
-                guard ContinuousClock.now < deadline else {
-                    throw WireError(.deadlineExceeded, "never \(count) creations waiting on shard \(shard)")
-                }
-                try await Task.sleep(for: .milliseconds(2))
+            let reached = try await eventually(within: .seconds(5)) {
+                (creations.waitingCount(onShard: shard) ?? -1) >= count
             }
+            try #require(reached, "never \(count) creations waiting on shard \(shard)")
         }
 
         private static func tweetsCount(of user: Int64, database: ShardedDatabase) async throws -> Int64 {
@@ -192,13 +189,13 @@ extension StoreTests {
                 let creations = TweetCreationBatches(
                     database: database, configuration: .init(maxBatchSize: 64, maxWaitingPerShard: 2))
                 let lock = try RowLock([author.id], shard: 323, database: database)
-                let soon = ContinuousClock.now + .milliseconds(200)
                 let later = ContinuousClock.now + .seconds(5)
                 // The first is stored at once (and waits for the lock), the next two wait, one of them with a
-                // deadline that passes meanwhile, and the last finds no room.
+                // deadline that has passed by the time its group forms, and the last finds no room.
                 let outcomes = try await withThrowingTaskGroup(of: (String, String).self) { group in
                     let arrivals = [
-                        ("first", later, 0), ("on time", later, 1), ("late", soon, 2), ("no room", later, 2),
+                        ("first", later, 0), ("on time", later, 1), ("late", ContinuousClock.now, 2),
+                        ("no room", later, 2),
                     ]
                     for (text, storeBy, waitingAfter) in arrivals {
                         group.addTask {
@@ -216,7 +213,6 @@ extension StoreTests {
                     // The refusal comes at once, while the lock is still held.
                     let (text, outcome) = try #require(try await group.next())
                     outcomes[text] = outcome
-                    try await Task.sleep(until: soon + .milliseconds(50))
                     try lock.commit()
                     for try await (text, outcome) in group {
                         outcomes[text] = outcome

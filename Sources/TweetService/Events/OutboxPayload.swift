@@ -16,7 +16,7 @@ enum OutboxPayload {
         /// A created tweet, read when the row was claimed.
         case createdTweet(TweetRecord, authorFollowers: Int64)
         /// A reference to a tweet that no longer exists.
-        case vanishedTweet(id: Int64)
+        case vanishedTweet
 
         /// About the size of the event it becomes, in bytes: what a delivery's byte bound counts.
         var eventByteCount: Int {
@@ -40,7 +40,7 @@ enum OutboxPayload {
             return .encoded(byteaText: try row.string("payload"))
         }
         guard let authorID = row.optionalInt64("user_id"), let text = row.optionalString("text") else {
-            return .vanishedTweet(id: tweetID)
+            return .vanishedTweet
         }
         let username = try row.string("author_username")
         let followers = try row.int64("author_followers")

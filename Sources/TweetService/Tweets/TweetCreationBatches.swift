@@ -39,6 +39,11 @@ final class TweetCreationBatches: Sendable {
         let continuation: CheckedContinuation<TweetRecord?, any Error>
     }
 
+    /// A creation that could not start storing within its caller's deadline (nothing of it was stored).
+    static let tooLate = WireError(
+        .unavailable, reason: "too_late",
+        "the tweet could not be stored within the caller's deadline; nothing was stored, retry")
+
     private let database: ShardedDatabase
     private let configuration: Configuration
     /// The creations waiting per shard. A shard is in the table exactly while a task is storing its groups; that task
@@ -120,7 +125,7 @@ final class TweetCreationBatches: Sendable {
     private func store(_ group: [Waiter], shard: Int) async {
         let now = ContinuousClock.now
         for waiter in group where now > waiter.storeBy {
-            waiter.continuation.resume(throwing: TweetStore.tooLate)
+            waiter.continuation.resume(throwing: Self.tooLate)
         }
         let live = group.filter { now <= $0.storeBy }
         guard !live.isEmpty else { return }

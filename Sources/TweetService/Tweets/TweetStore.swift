@@ -15,11 +15,6 @@ public struct TweetStore: Sendable {
         self.creations = TweetCreationBatches(database: database)
     }
 
-    /// A creation that could not start storing within its caller's deadline (nothing of it was stored).
-    static let tooLate = WireError(
-        .unavailable, reason: "too_late",
-        "the tweet could not be stored within the caller's deadline; nothing was stored, retry")
-
     /// Columns for ``TweetRecord`` from `tweets t JOIN users u`.
     private static let columns =
         "t.id, t.user_id, u.username, t.text, t.in_reply_to_id, (extract(epoch FROM t.created_at) * 1000)::bigint AS created_ms"
@@ -53,11 +48,9 @@ public struct TweetStore: Sendable {
         if let replyTo = request.inReplyToID, try await tweets([replyTo]).isEmpty {
             throw WireError(.invalidArgument, reason: "invalid_in_reply_to_id", "the tweet replied to does not exist")
         }
-        if ContinuousClock.now > storeBy {
-            throw Self.tooLate
-        }
         // Stored with whatever else is being created on the shard: one statement for the tweet, its id, its author's
-        // counter and its event (a reference the relay reads later), shared with the others of its group.
+        // counter and its event (a reference the relay reads later), shared with the others of its group. The group
+        // refuses it (`too_late`) if `storeBy` has passed when the group forms.
         let tweet = try await creations.create(request, onShard: shard, storeBy: storeBy)
         guard let tweet else {
             throw WireError(.notFound, reason: "unknown_user", "no user \(request.authorID)")
