@@ -50,7 +50,8 @@ public struct TimelineService: Sendable {
                 return nil
             }
             try await service.queue.enqueue(
-                batch.events.map { FanOutJob(.event($0)) }, after: service.cache.storeCommands([], tombstones: deleted)
+                batch.events.isEmpty ? [] : [FanOutJob(.events(batch.events))],
+                after: service.cache.storeCommands([], tombstones: deleted)
             )
             // Announced to every instance's in-process cache only once the tombstones hold (LocalTweetCache).
             if !deleted.isEmpty {

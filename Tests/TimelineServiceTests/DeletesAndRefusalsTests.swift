@@ -168,9 +168,10 @@ extension RedisLiveTests {
                 _ = try await world.redis.send(
                     FanOutQueue.add(
                         FanOutJob(
-                            .event(
+                            .events([
                                 TimelineEvent(
-                                    id: 9, shard: 0, change: .unfollowed(FollowEdge(followerID: 1, followeeID: 2)))))))
+                                    id: 9, shard: 0, change: .unfollowed(FollowEdge(followerID: 1, followeeID: 2)))
+                            ]))))
                 #expect(
                     try await world.service.queue.next(consumer: "crashed", count: FanOutStreams.keys.count).taken == 1)
                 _ = try await world.redis.pipeline([
@@ -208,10 +209,10 @@ extension RedisLiveTests {
                 let queue = world.service.queue
                 let jobs = (0..<FanOutStreams.keys.count).map {
                     FanOutJob(
-                        .event(
+                        .events([
                             TimelineEvent(
-                                id: Int64($0), shard: 0, change: .unfollowed(FollowEdge(followerID: 1, followeeID: 2))))
-                    )
+                                id: Int64($0), shard: 0, change: .unfollowed(FollowEdge(followerID: 1, followeeID: 2)))
+                        ]))
                 }
                 _ = try await world.redis.pipeline(jobs.map(FanOutQueue.add))
                 let slow = try await queue.next(consumer: "slow", count: FanOutStreams.keys.count).deliveries

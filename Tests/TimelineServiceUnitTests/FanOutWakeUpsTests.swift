@@ -1,8 +1,9 @@
+import Synchronization
 import Testing
 
 @testable import TimelineService
 
-/// ``FanOutWakeUps``: idle workers back off, and work queued here ends their pause.
+/// ``FanOutWakeUps``: idle workers back off, and work queued here ends one worker's pause per signal.
 @Suite("Fan-out wake-ups")
 struct FanOutWakeUpsTests {
     @Test func thePauseDoublesWhileTheQueueStaysEmptyUpToItsLimit() {
@@ -11,13 +12,13 @@ struct FanOutWakeUpsTests {
         #expect(FanOutWakeUps.idleDelay(afterEmptyReads: 1_000_000) == FanOutWakeUps.maxIdleDelay)
     }
 
-    /// Whether an hour's pause since `seen` ends within 30 s, with `signal` run once the pause began.
-    private static func hourLongPauseEnds(
-        _ wakeUps: FanOutWakeUps, since seen: UInt64, signal: @escaping @Sendable () -> Void
-    ) async throws -> Bool {
+    /// Whether an hour's pause ends within 30 s, with `signal` run once the pause began.
+    private static func hourLongPauseEnds(_ wakeUps: FanOutWakeUps, signal: @escaping @Sendable () -> Void)
+        async throws -> Bool
+    {
         try await withThrowingTaskGroup(of: Bool.self) { group in
             group.addTask {
-                try await wakeUps.pause(for: .seconds(3_600), since: seen)
+                try await wakeUps.pause(for: .seconds(3_600))
                 return true
             }
             group.addTask {
@@ -33,14 +34,58 @@ struct FanOutWakeUpsTests {
 
     @Test func workQueuedHereEndsAPause() async throws {
         let wakeUps = FanOutWakeUps()
-        #expect(try await Self.hourLongPauseEnds(wakeUps, since: wakeUps.current) { wakeUps.signal() })
+        #expect(try await Self.hourLongPauseEnds(wakeUps) { wakeUps.signal() })
         // Work queued after the worker's read but before its pause began ends the pause at once, too.
-        let seen = wakeUps.current
         wakeUps.signal()
-        #expect(try await Self.hourLongPauseEnds(wakeUps, since: seen) {})
+        #expect(try await Self.hourLongPauseEnds(wakeUps) {})
         // Without work queued, it pauses for the whole delay (a sleep never ends early, so this bound cannot flake).
         let start = ContinuousClock.now
-        try await wakeUps.pause(for: .milliseconds(50), since: wakeUps.current)
+        try await wakeUps.pause(for: .milliseconds(50))
         #expect(ContinuousClock.now - start >= .milliseconds(50))
     }
+
+    /// One delivery is one entry, for one worker: a signal ends one pause, and the other workers sleep on.
+    @Test func aSignalWakesOneWorkerNotAll() async throws {
+        let wakeUps = FanOutWakeUps()
+        let ended = Counter()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<3 {
+                group.addTask {
+                    try await wakeUps.pause(for: .seconds(3_600))
+                    ended.add()
+                }
+            }
+            wakeUps.signal()
+            try await group.next()
+            // The others would only end by taking a signal (an hour's sleep does not end early), so a wait cannot flake.
+            try await Task.sleep(for: .milliseconds(100))
+            #expect(ended.value == 1)
+            wakeUps.signal()
+            wakeUps.signal()
+            try await group.next()
+            try await group.next()
+            #expect(ended.value == 3)
+        }
+    }
+
+    /// Signals given while every worker is busy wait for them, up to a bound.
+    @Test func signalsWaitForBusyWorkersUpToABound() async throws {
+        let wakeUps = FanOutWakeUps()
+        for _ in 0..<(FanOutWakeUps.maxWaitingSignals + 5) {
+            wakeUps.signal()
+        }
+        for _ in 0..<FanOutWakeUps.maxWaitingSignals {
+            #expect(try await Self.hourLongPauseEnds(wakeUps) {})
+        }
+        let start = ContinuousClock.now
+        try await wakeUps.pause(for: .milliseconds(50))
+        #expect(ContinuousClock.now - start >= .milliseconds(50), "the signals past the bound were not kept")
+    }
+}
+
+/// A count shared between tasks.
+private final class Counter: Sendable {
+    private let count = Mutex(0)
+    var value: Int { count.withLock { $0 } }
+    func add() { count.withLock { $0 += 1 } }
 }

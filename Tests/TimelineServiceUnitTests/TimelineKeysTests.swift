@@ -36,11 +36,31 @@ struct TimelineKeysTests {
         let jobs = [
             FanOutJob(.followerChunk(tweetID: 5, authorID: 6, cursor: 7, remove: true)),
             FanOutJob(.followerChunk(tweetID: 5, authorID: 6, cursor: nil, remove: false)),
-            FanOutJob(
-                .event(TimelineEvent(id: 1, shard: 2, change: .followed(FollowEdge(followerID: 3, followeeID: 4))))),
+            FanOutJob(.events([Self.follow, Self.unfollow])),
         ]
         for job in jobs {
             #expect(try FanOutJob(payload: job.payload()) == job)
         }
+    }
+
+    static let follow = TimelineEvent(id: 1, shard: 2, change: .followed(FollowEdge(followerID: 3, followeeID: 4)))
+    static let unfollow = TimelineEvent(id: 2, shard: 2, change: .unfollowed(FollowEdge(followerID: 3, followeeID: 4)))
+
+    /// Entries queued before a delivery became one entry hold one event each (kind 1); they may still wait in the
+    /// queue after an upgrade.
+    @Test func aSingleEventEntryOfEarlierVersionsDecodesAsADeliveryOfOne() throws {
+        var writer = WireWriter()
+        writer.write(1 as UInt8)
+        writer.write(Self.follow)
+        #expect(try FanOutJob(payload: writer.buffer) == FanOutJob(.events([Self.follow])))
+    }
+
+    @Test func aDeliveryIsAppliedAsOnePartPerEventAndAChunkAsItself() {
+        let chunk = FanOutJob(.followerChunk(tweetID: 5, authorID: 6, cursor: nil, remove: false))
+        #expect(chunk.parts == [chunk])
+        #expect(
+            FanOutJob(.events([Self.follow, Self.unfollow])).parts == [
+                FanOutJob(.events([Self.follow])), FanOutJob(.events([Self.unfollow])),
+            ])
     }
 }

@@ -153,5 +153,37 @@ extension StoreTests {
             }
             #expect(delivered == created)
         }
+
+        /// An outbox is a queue: every delivered row leaves dead versions that each claim reads past until a vacuum,
+        /// and autovacuum may not come for a minute. The relay vacuums a shard's outbox itself after every
+        /// `vacuumEvery` rows it deleted there.
+        @Test func theRelayVacuumsAShardsOutboxAfterEveryFewRowsItDeleted() async throws {
+            let database = try await TestStore.migrated()
+            // Whatever earlier tests left, drained by a relay of its own, so that only this test's rows are counted.
+            await OutboxRelay(database: database, logger: TestStore.logger) { _ in }.drain(shards: Array(0..<1024))
+            let author = try await withTweetService { client in try await makeUsers(1, client: client)[0] }
+            let shard = TweeterID.shard(of: author.id)
+            @Sendable func vacuums() async throws -> Int64 {
+                try await database.withShard(shard) { connection, schema in
+                    try connection.query(
+                        "SELECT vacuum_count FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = 'outbox'",
+                        [schema]
+                    ).all.first?.int64("vacuum_count") ?? -1
+                }
+            }
+            let before = try await vacuums()
+            try await withTweetService { client in
+                for index in 0..<45 {
+                    _ = try await client.call(CreateTweet.self, NewTweet(authorID: author.id, text: "v\(index)"))
+                }
+            }
+            let relay = OutboxRelay(
+                database: database, configuration: OutboxRelay.Configuration(batchSize: 10, vacuumEvery: 20),
+                logger: TestStore.logger
+            ) { _ in }
+            await relay.drain(shards: [shard])
+            // 45 rows deleted in batches of 10: a vacuum after the 20th and after the 40th.
+            #expect(try await eventually { try await vacuums() >= before + 2 }, "a vacuum after 20 rows and after 40")
+        }
     }
 }

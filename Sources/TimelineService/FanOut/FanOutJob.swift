@@ -1,9 +1,12 @@
 import Wire
 
-/// One unit of queued timeline work: an event as delivered, or one chunk of a tweet's fan-out to followers.
+/// One unit of queued timeline work: the events of one delivery, or one chunk of a tweet's fan-out to followers.
 struct FanOutJob: WireMessage, Hashable {
     enum Work: Hashable {
-        case event(TimelineEvent)
+        /// The events of one `deliver_events` call (in outbox order), queued as one entry: the queue's commands (add,
+        /// read, acknowledge, delete) are paid once per delivery, not once per event. A worker applies them as parts
+        /// (``parts``), each done or dead-lettered on its own.
+        case events([TimelineEvent])
         /// Add (or, for a deleted tweet, remove) `tweetID` in the home timelines of all the author's followers after
         /// `cursor`: the job reads where their pages begin, queues every page but the first as a
         /// ``followerRange(tweetID:authorID:cursor:until:remove:)`` and does the first itself, so that the pages of
@@ -20,10 +23,19 @@ struct FanOutJob: WireMessage, Hashable {
         self.work = work
     }
 
-    /// The created tweet, when the job is a tweet's creation event: such jobs can be applied together
+    /// The job as the pieces a worker applies and accounts for one by one: each event of a delivery alone, any other
+    /// job whole.
+    var parts: [FanOutJob] {
+        guard case .events(let events) = work, events.count != 1 else { return [self] }
+        return events.map { FanOutJob(.events([$0])) }
+    }
+
+    /// The created tweet, when the job is one tweet's creation event: such jobs can be applied together
     /// (``FanOutProcessor/create(_:)``).
     var createdTweet: FanOutProcessor.CreatedTweet? {
-        guard case .event(let event) = work, case .tweetCreated(let tweet, let authorFollowers) = event.change else {
+        guard case .events(let events) = work, events.count == 1,
+            case .tweetCreated(let tweet, let authorFollowers) = events[0].change
+        else {
             return nil
         }
         return FanOutProcessor.CreatedTweet(tweet: tweet, authorFollowers: authorFollowers)
@@ -31,8 +43,9 @@ struct FanOutJob: WireMessage, Hashable {
 
     init(from reader: inout WireReader) throws(WireError) {
         switch try reader.read(UInt8.self) {
+        // One event: how entries were queued before a delivery became one (such entries may wait through an upgrade).
         case 1:
-            work = .event(try reader.read(TimelineEvent.self))
+            work = .events([try reader.read(TimelineEvent.self)])
         case 2:
             let tweetID: Int64 = try reader.read()
             let authorID: Int64 = try reader.read()
@@ -49,6 +62,8 @@ struct FanOutJob: WireMessage, Hashable {
             let until: Int64 = try reader.read()
             work = .followerRange(
                 tweetID: tweetID, authorID: authorID, cursor: cursor, until: until, remove: try reader.read())
+        case 4:
+            work = .events(try reader.read([TimelineEvent].self))
         case let kind:
             throw WireError(.invalidArgument, reason: "unknown_job_kind", "unknown fan-out job kind \(kind)")
         }
@@ -56,9 +71,9 @@ struct FanOutJob: WireMessage, Hashable {
 
     func encode(to writer: inout WireWriter) {
         switch work {
-        case .event(let event):
-            writer.write(1 as UInt8)
-            writer.write(event)
+        case .events(let events):
+            writer.write(4 as UInt8)
+            writer.write(events)
         case .followerChunk(let tweetID, let authorID, let cursor, let remove):
             writer.write(2 as UInt8)
             writer.write(tweetID)

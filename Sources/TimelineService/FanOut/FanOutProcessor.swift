@@ -25,8 +25,10 @@ struct FanOutProcessor: Sendable {
     /// Runs the job. Work it leads to (the first or next chunk of followers) is queued in the same pipeline.
     func process(_ job: FanOutJob) async throws {
         switch job.work {
-        case .event(let event):
-            try await apply(event)
+        case .events(let events):
+            for event in events {
+                try await apply(event)
+            }
         case .followerChunk(let tweetID, let authorID, let cursor, let remove):
             try await fanOutToAll(tweetID: tweetID, authorID: authorID, after: cursor, remove: remove)
         case .followerRange(let tweetID, let authorID, let cursor, let until, let remove):

@@ -96,7 +96,7 @@ struct FanOutQueue: Sendable {
         let stream = FanOutStreams.key(for: job)
         let marker: String
         switch job.work {
-        case .event: return add(job)
+        case .events: return add(job)
         case .followerChunk(let tweetID, _, let cursor, let remove):
             marker = "\(stream):queued:\(tweetID):\(cursor.map(String.init) ?? "first"):\(remove ? "remove" : "add")"
         case .followerRange(let tweetID, _, let cursor, _, let remove):
@@ -217,6 +217,13 @@ struct FanOutQueue: Sendable {
 
     /// Moves jobs to the dead-letter stream and takes them off the queue.
     func deadLetter(_ letters: [DeadLetter]) async throws {
+        try await park(letters)
+        try await finish(letters.map { ($0.stream, $0.streamID) })
+    }
+
+    /// Writes jobs, or parts of them, to the dead-letter stream, leaving their entries in the queue (for the caller to
+    /// finish once the rest of each entry is done).
+    func park(_ letters: [DeadLetter]) async throws {
         guard !letters.isEmpty else { return }
         _ = try await redis.pipeline(
             letters.map {
@@ -226,7 +233,6 @@ struct FanOutQueue: Sendable {
                     "stream", $0.stream, "stream_id", $0.streamID
                 )
             })
-        try await finish(letters.map { ($0.stream, $0.streamID) })
     }
 
     /// Renews `consumer`'s claim on each delivery it still owns (its idle time starts again, so no sweep takes it)

@@ -19,14 +19,15 @@ public enum FanOutStreams {
         HashSlot.spreadTags(prefix: "fq", count: count).map { "fanout:{\($0)}" }
     }
 
-    /// The stream a job is queued on: spread by the job's identity, so that consecutive events, and the chunks of one
+    /// The stream a job is queued on: spread by the job's identity, so that consecutive deliveries, and the chunks of one
     /// tweet's fan-out, land on different streams (and masters). Order between jobs does not matter: every job is
     /// idempotent, and creates and deletes are correct in any order.
     static func key(for job: FanOutJob) -> String {
         let spread: UInt64 =
             switch job.work {
-            case .event(let event):
-                UInt64(bitPattern: event.id)  // outbox row ids count up: consecutive events take every stream in turn
+            case .events(let events):
+                // Outbox row ids count up: consecutive deliveries take the streams in turn.
+                UInt64(bitPattern: events.first?.id ?? 0)
             case .followerChunk(let tweetID, _, let cursor, _), .followerRange(let tweetID, _, let cursor, _, _):
                 mixed(UInt64(bitPattern: tweetID) ^ UInt64(bitPattern: cursor ?? 0))
             }

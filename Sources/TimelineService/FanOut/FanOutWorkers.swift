@@ -45,14 +45,12 @@ public struct FanOutWorkers: Service {
         var emptyReads = 0
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
-                let seen = queue.wakeUps.current
                 if try await runOnce(consumer: name) == 0 {
                     emptyReads += 1
-                    try await queue.wakeUps.pause(
-                        for: FanOutWakeUps.idleDelay(afterEmptyReads: emptyReads), since: seen)
+                    try await queue.wakeUps.pause(for: FanOutWakeUps.idleDelay(afterEmptyReads: emptyReads))
                 } else {
                     emptyReads = 0
-                    queue.wakeUps.signal()  // the jobs may have queued more (a large fan-out's pages): share them out
+                    queue.wakeUps.signal()  // there may be more (a large fan-out's pages): one more worker looks
                 }
             } catch is CancellationError {
                 return
@@ -68,66 +66,94 @@ public struct FanOutWorkers: Service {
         error.code == .notFound || error.code == .invalidArgument
     }
 
-    /// Takes up to `count` jobs, runs them, and acknowledges those that succeeded; returns how many it took.
+    /// One piece of a taken job (``FanOutJob/parts``: an event of a delivery, or a whole chunk job), and the index
+    /// of its job among those taken.
+    private struct Part {
+        let delivery: Int
+        let job: FanOutJob
+    }
+
+    /// Takes up to `count` jobs, runs them, and acknowledges those whose every part succeeded; returns how many it
+    /// took.
     ///
-    /// The tweets created among them are applied together (``FanOutProcessor/create(_:)``: the round trips of one
-    /// for all of them). When that fails for good, each is run alone with the other jobs, so that only the one at
-    /// fault is dead-lettered; when it fails for a passing cause, they are all left for a retry.
+    /// The tweets created among all the parts are applied together (``FanOutProcessor/create(_:)``: the round trips
+    /// of one for all of them). When that fails for good, each is run alone with the other parts, so that only the one
+    /// at fault is dead-lettered; when it fails for a passing cause, the jobs that hold them are left for a retry. A
+    /// part that fails for good is dead-lettered alone, once the rest of its job is done; a part that fails for a
+    /// passing cause leaves its whole job for a retry (every write is idempotent, so the parts already done may run
+    /// again).
     @discardableResult
     func runOnce(consumer: String, count: Int = 16) async throws -> Int {
         let batch = try await queue.next(consumer: consumer, count: count)
-        var finished: [FanOutQueue.Delivery] = []
-        var alone = batch.deliveries.filter { $0.job.createdTweet == nil }
-        let created = batch.deliveries.filter { $0.job.createdTweet != nil }
+        let deliveries = batch.deliveries
+        let parts = deliveries.indices.flatMap { index in
+            deliveries[index].job.parts.map { Part(delivery: index, job: $0) }
+        }
+        // Jobs with a part not done (failed, or reclaimed by another instance meanwhile): not acknowledged.
+        var unfinished = Set<Int>()
+        var failedForGood: [(part: Part, error: WireError)] = []
+        var alone = parts.filter { $0.job.createdTweet == nil }
+        let created = parts.filter { $0.job.createdTweet != nil }
         if !created.isEmpty {
             do {
                 try await processor.create(created.compactMap(\.job.createdTweet))
-                finished += created
                 jobsDone.increment(by: created.count)
             } catch let error as WireError where Self.isPermanent(error) {
                 alone = created + alone
             } catch {
+                unfinished.formUnion(created.map(\.delivery))
                 jobsFailed.increment(by: created.count)
                 logger.warning(
-                    "fan-out of created tweets failed", metadata: ["jobs": "\(created.count)", "error": "\(error)"])
+                    "fan-out of created tweets failed", metadata: ["tweets": "\(created.count)", "error": "\(error)"])
             }
         }
         var claimed = ContinuousClock.now
-        var waiting = alone[...]
-        while let delivery = waiting.popFirst() {
+        var waiting = alone.filter { !unfinished.contains($0.delivery) }[...]
+        while let part = waiting.popFirst() {
             // Jobs still waiting while half the reclaim time passed: renew their claims, and drop those another
             // instance has reclaimed meanwhile, so that no job is worked by two instances at once.
             if ContinuousClock.now - claimed > configuration.reclaimAfter / 2 {
-                let renewed = Set(try await queue.renewClaims([delivery] + waiting, consumer: consumer).map(\.streamID))
+                let held = Set([part.delivery] + waiting.map(\.delivery)).sorted()
+                let renewed = Set(
+                    try await queue.renewClaims(held.map { deliveries[$0] }, consumer: consumer).map(\.streamID))
                 claimed = .now
-                waiting = waiting.filter { renewed.contains($0.streamID) }[...]
-                guard renewed.contains(delivery.streamID) else { continue }
+                unfinished.formUnion(held.filter { !renewed.contains(deliveries[$0].streamID) })
+                waiting = waiting.filter { !unfinished.contains($0.delivery) }[...]
+                guard !unfinished.contains(part.delivery) else { continue }
             }
             do {
-                try await processor.process(delivery.job)
-                finished.append(delivery)
+                try await processor.process(part.job)
                 jobsDone.increment()
             } catch let error as WireError where Self.isPermanent(error) {
                 // It would fail the same way every time (a user or tweet that no longer exists, an invalid request):
                 // parked in the dead-letter stream, so that it neither returns forever nor holds up anything.
-                deadLetters.increment()
-                logger.error(
-                    "fan-out job dead-lettered", metadata: ["stream_id": "\(delivery.streamID)", "error": "\(error)"])
-                try await queue.deadLetter([
-                    FanOutQueue.DeadLetter(
-                        stream: delivery.stream, streamID: delivery.streamID,
-                        payload: Array(delivery.job.payload().readableBytesView),
-                        reason: "\(error)"
-                    )
-                ])
+                failedForGood.append((part, error))
             } catch {
-                // Left unacknowledged: another worker reclaims it after `reclaimAfter`.
+                // Its job is left unacknowledged, the rest of it with it: another worker reclaims it after
+                // `reclaimAfter`.
+                unfinished.insert(part.delivery)
+                waiting = waiting.filter { $0.delivery != part.delivery }[...]
                 jobsFailed.increment()
                 logger.warning(
-                    "fan-out job failed", metadata: ["stream_id": "\(delivery.streamID)", "error": "\(error)"])
+                    "fan-out job failed",
+                    metadata: ["stream_id": "\(deliveries[part.delivery].streamID)", "error": "\(error)"])
             }
         }
-        try await queue.finish(finished)
+        // Parked only with the rest of their job: a job retried whole would park them again.
+        let parked = failedForGood.filter { !unfinished.contains($0.part.delivery) }
+        for (part, error) in parked {
+            deadLetters.increment()
+            logger.error(
+                "fan-out job dead-lettered",
+                metadata: ["stream_id": "\(deliveries[part.delivery].streamID)", "error": "\(error)"])
+        }
+        try await queue.park(
+            parked.map { part, error in
+                FanOutQueue.DeadLetter(
+                    stream: deliveries[part.delivery].stream, streamID: deliveries[part.delivery].streamID,
+                    payload: Array(part.job.payload().readableBytesView), reason: "\(error)")
+            })
+        try await queue.finish(deliveries.indices.filter { !unfinished.contains($0) }.map { deliveries[$0] })
         return batch.taken
     }
 }

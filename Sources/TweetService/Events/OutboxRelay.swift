@@ -33,10 +33,17 @@ public final class OutboxRelay: Service, Sendable {
         public var concurrency: Int
         /// Pause after a failed delivery.
         public var retryDelay: Duration
+        /// Rows this relay deletes from one shard's outbox before it vacuums that outbox (`VACUUM (SKIP_LOCKED)`);
+        /// 0: never (autovacuum alone). An outbox is a queue: every event leaves two dead row versions (its claim and
+        /// its delete), and until a vacuum reclaims them every claim reads past them. Autovacuum comes about once a
+        /// minute, by which time a shard taking 2,000 events a second holds 240,000 (measured: a claim of an empty
+        /// outbox took 6.5 ms, reading 1,735 pages).
+        public var vacuumEvery: Int
 
         public init(
             batchSize: Int = 500, maxBatchBytes: Int = 512 * 1024, claimTime: Duration = .seconds(10),
-            sweepInterval: Duration = .seconds(1), concurrency: Int = 8, retryDelay: Duration = .milliseconds(500)
+            sweepInterval: Duration = .seconds(1), concurrency: Int = 8, retryDelay: Duration = .milliseconds(500),
+            vacuumEvery: Int = 2_000
         ) {
             precondition(
                 (1...DeliverEvents.maxEvents).contains(batchSize), "batchSize must be 1 to \(DeliverEvents.maxEvents)")
@@ -46,6 +53,7 @@ public final class OutboxRelay: Service, Sendable {
             self.sweepInterval = sweepInterval
             self.concurrency = concurrency
             self.retryDelay = retryDelay
+            self.vacuumEvery = vacuumEvery
         }
     }
 
@@ -58,7 +66,10 @@ public final class OutboxRelay: Service, Sendable {
     private let logger: Logger
     /// One set of woken shards per physical server, by server number; grows when the shard map names a new server.
     private let wakeUps = Mutex<[ShardWakeUps]>([])
+    /// Rows deleted from each shard's outbox since this relay last vacuumed it, by shard.
+    private let deletedSinceVacuum = Mutex<[Int: Int]>([:])
     private let delivered = Counter(label: "tweet_service_outbox_events_delivered_total")
+    private let vacuums = Counter(label: "tweet_service_outbox_vacuums_total")
     private let deadLettered = Counter(label: "tweet_service_outbox_dead_letters_total")
 
     public init(
@@ -261,6 +272,33 @@ public final class OutboxRelay: Service, Sendable {
         let ids = rows.map(\.id).postgresArray
         _ = try await database.withShard(shard) { connection, schema in
             try connection.execute(OutboxStatements.delete(schema: schema), [ids])
+        }
+        if isDueForVacuum(shard: shard, deleted: rows.count) {
+            await vacuum(shard: shard)
+        }
+    }
+
+    /// Counts rows deleted from `shard`'s outbox; `true` (and the count starts again) once they reach
+    /// ``Configuration/vacuumEvery``.
+    private func isDueForVacuum(shard: Int, deleted: Int) -> Bool {
+        guard configuration.vacuumEvery > 0 else { return false }
+        return deletedSinceVacuum.withLock { counts in
+            let count = counts[shard, default: 0] + deleted
+            counts[shard] = count >= configuration.vacuumEvery ? 0 : count
+            return count >= configuration.vacuumEvery
+        }
+    }
+
+    /// Vacuums the shard's outbox, unless another vacuum holds it (`SKIP_LOCKED`: that one does the work). A failure
+    /// costs only speed (the dead rows wait for the next vacuum or autovacuum), so it is logged, not thrown.
+    private func vacuum(shard: Int) async {
+        do {
+            try await database.withShard(shard) { connection, schema in
+                try connection.execute(script: "VACUUM (SKIP_LOCKED) \(schema).outbox")
+            }
+            vacuums.increment()
+        } catch {
+            logger.notice("outbox vacuum failed", metadata: ["shard": "\(shard)", "error": "\(error)"])
         }
     }
 
