@@ -9,8 +9,8 @@
 # The outbox rows are written claimed for a day so that the running relay leaves them alone (delivering them would
 # charge pgbench's run with our fan-out); they and pgbench's tweets are deleted afterwards.
 
-run_pgbench_tweets() {
-    local shard="$WRITER_SHARD" server schema url urls authors
+run_pgbench_tweets() {  # run_pgbench_tweets [SECONDS] (default SECONDS_PER_RUN)
+    local seconds="${1:-$SECONDS_PER_RUN}" shard="$WRITER_SHARD" server schema url urls authors
     authors="$(IFS=,; echo "${WRITER_IDS[*]}")"
     IFS=',' read -r -a urls <<< "$TWEETER_PG_URLS"
     server=$(( shard * ${#urls[@]} / 1024 ))
@@ -43,8 +43,9 @@ SQL
     done
     sleep 5
     section "pgbench: the tweet row insert into $schema (server $((server + 1))), $CONNECTIONS clients"
+    rm -rf "$WORK/pgbench-log"
     mkdir -p "$WORK/pgbench-log"
-    pgbench -n -M prepared -c "$CONNECTIONS" -j 2 -T "$SECONDS_PER_RUN" -l --log-prefix="$WORK/pgbench-log/tx" \
+    pgbench -n -M prepared -c "$CONNECTIONS" -j 2 -T "$seconds" -l --log-prefix="$WORK/pgbench-log/tx" \
         -f "$WORK/pgbench.sql" "$url" | tee "$WORK/pgbench.out"
     PGBENCH_TPS="$(awk '/^tps = / { printf "%.2f", $3 }' "$WORK/pgbench.out")"
     PGBENCH_ERRORS="$(awk '/failed transactions:/ { print "failed " $5 }' "$WORK/pgbench.out")"
