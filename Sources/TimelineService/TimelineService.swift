@@ -50,7 +50,7 @@ public struct TimelineService: Sendable {
                 return nil
             }
             try await service.queue.enqueue(
-                batch.events.isEmpty ? [] : [FanOutJob(.events(batch.events))],
+                FanOutJob.entries(queuing: batch.events),
                 after: service.cache.storeCommands([], tombstones: deleted)
             )
             // Announced to every instance's in-process cache only once the tombstones hold (LocalTweetCache).

@@ -92,18 +92,22 @@ extension RedisLiveTests {
                 try await world.settle()
                 #expect(try await Self.visible(reordered.id, reader: reader.id, author: author.id, in: world) == [])
 
-                // Both queued, then taken by two workers at once, again and again.
+                // Both queued, each as a delivery of its own (one queue entry each), then taken by two workers at
+                // once, again and again.
                 let workers = world.service.workers(consumer: "race", logger: TimelineWorld.logger)
                 for round in 0..<10 {
                     let tweet = try await world.tweet(author, "raced \(round)")
                     _ = try await world.timelines.call(
                         DeliverEvents.self,
                         TimelineEventBatch(events: [
-                            TimelineEvent(id: 1, shard: 0, change: .tweetCreated(tweet, authorFollowers: 0)),
+                            TimelineEvent(id: 1, shard: 0, change: .tweetCreated(tweet, authorFollowers: 0))
+                        ]))
+                    _ = try await world.timelines.call(
+                        DeliverEvents.self,
+                        TimelineEventBatch(events: [
                             TimelineEvent(
-                                id: 2, shard: 0, change: .tweetDeleted(tweetID: tweet.id, authorID: author.id)),
-                        ])
-                    )
+                                id: 2, shard: 0, change: .tweetDeleted(tweetID: tweet.id, authorID: author.id))
+                        ]))
                     async let first = workers.runOnce(consumer: "race-a", count: 1)
                     async let second = workers.runOnce(consumer: "race-b", count: 1)
                     _ = try await (first, second)
@@ -207,12 +211,16 @@ extension RedisLiveTests {
             try await TimelineWorld.with(configuration) { world in
                 try await world.settle()
                 let queue = world.service.queue
-                let jobs = (0..<FanOutStreams.keys.count).map {
+                func job(_ id: Int64) -> FanOutJob {
                     FanOutJob(
                         .events([
                             TimelineEvent(
-                                id: Int64($0), shard: 0, change: .unfollowed(FollowEdge(followerID: 1, followeeID: 2)))
+                                id: id, shard: 0, change: .unfollowed(FollowEdge(followerID: 1, followeeID: 2)))
                         ]))
+                }
+                // One job on each stream, so that one read of every stream takes them all.
+                let jobs = FanOutStreams.keys.map { stream in
+                    job((0...).first { FanOutStreams.key(for: job(Int64($0))) == stream }.map(Int64.init) ?? 0)
                 }
                 _ = try await world.redis.pipeline(jobs.map(FanOutQueue.add))
                 let slow = try await queue.next(consumer: "slow", count: FanOutStreams.keys.count).deliveries

@@ -4,7 +4,7 @@ import Testing
 @testable import TimelineService
 
 /// ``FanOutWakeUps``: idle workers back off, and work queued here ends one worker's pause per signal.
-@Suite("Fan-out wake-ups")
+@Suite("Fan-out wake-ups", .timeLimit(.minutes(1)))
 struct FanOutWakeUpsTests {
     @Test func thePauseDoublesWhileTheQueueStaysEmptyUpToItsLimit() {
         let delays = (1...7).map { FanOutWakeUps.idleDelay(afterEmptyReads: $0) }

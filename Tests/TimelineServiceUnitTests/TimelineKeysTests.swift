@@ -55,6 +55,18 @@ struct TimelineKeysTests {
         #expect(try FanOutJob(payload: writer.buffer) == FanOutJob(.events([Self.follow])))
     }
 
+    @Test func aDeliveryIsQueuedInEntriesOfAtMostTheBoundInOrder() {
+        let events = (0..<130).map {
+            TimelineEvent(id: Int64($0), shard: 1, change: .followed(FollowEdge(followerID: 3, followeeID: 4)))
+        }
+        let entries = FanOutJob.entries(queuing: events)
+        #expect(entries.count == 3)
+        #expect(entries.flatMap(\.parts) == events.map { FanOutJob(.events([$0])) }, "every event once, in order")
+        #expect(FanOutJob.entries(queuing: []).isEmpty)
+        // Consecutive entries' first ids are the bound apart: hashed, they still spread over the streams.
+        #expect(Set(entries.map(FanOutStreams.key(for:))).count > 1)
+    }
+
     @Test func aDeliveryIsAppliedAsOnePartPerEventAndAChunkAsItself() {
         let chunk = FanOutJob(.followerChunk(tweetID: 5, authorID: 6, cursor: nil, remove: false))
         #expect(chunk.parts == [chunk])

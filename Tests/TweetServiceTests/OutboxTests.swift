@@ -155,9 +155,9 @@ extension StoreTests {
         }
 
         /// An outbox is a queue: every delivered row leaves dead versions that each claim reads past until a vacuum,
-        /// and autovacuum may not come for a minute. The relay vacuums a shard's outbox itself after every
-        /// `vacuumEvery` rows it deleted there.
-        @Test func theRelayVacuumsAShardsOutboxAfterEveryFewRowsItDeleted() async throws {
+        /// and autovacuum may not come for a minute. The relay vacuums a shard's outbox itself once it has deleted
+        /// `vacuumEvery` rows there, at the end of a drain, never on the path of a request (`deliverNow`).
+        @Test func theRelayVacuumsAShardsOutboxAfterEveryFewRowsItDeletedButNotOnARequestsPath() async throws {
             let database = try await TestStore.migrated()
             // Whatever earlier tests left, drained by a relay of its own, so that only this test's rows are counted.
             await OutboxRelay(database: database, logger: TestStore.logger) { _ in }.drain(shards: Array(0..<1024))
@@ -171,19 +171,27 @@ extension StoreTests {
                     ).all.first?.int64("vacuum_count") ?? -1
                 }
             }
-            let before = try await vacuums()
-            try await withTweetService { client in
-                for index in 0..<45 {
-                    _ = try await client.call(CreateTweet.self, NewTweet(authorID: author.id, text: "v\(index)"))
+            @Sendable func create(_ count: Int) async throws {
+                try await withTweetService { client in
+                    for index in 0..<count {
+                        _ = try await client.call(CreateTweet.self, NewTweet(authorID: author.id, text: "v\(index)"))
+                    }
                 }
             }
             let relay = OutboxRelay(
                 database: database, configuration: OutboxRelay.Configuration(batchSize: 10, vacuumEvery: 20),
                 logger: TestStore.logger
             ) { _ in }
+            let before = try await vacuums()
+
+            try await create(25)
+            await relay.deliverNow(shard: shard)
+            #expect(try await vacuums() == before, "a request's delivery does not wait for a vacuum")
             await relay.drain(shards: [shard])
-            // 45 rows deleted in batches of 10: a vacuum after the 20th and after the 40th.
-            #expect(try await eventually { try await vacuums() >= before + 2 }, "a vacuum after 20 rows and after 40")
+            #expect(try await eventually { try await vacuums() == before + 1 }, "25 deleted rows: due at the drain")
+            try await create(10)
+            await relay.drain(shards: [shard])
+            #expect(try await vacuums() == before + 1, "10 more rows are not yet 20")
         }
     }
 }

@@ -3,9 +3,9 @@ import Wire
 /// One unit of queued timeline work: the events of one delivery, or one chunk of a tweet's fan-out to followers.
 struct FanOutJob: WireMessage, Hashable {
     enum Work: Hashable {
-        /// The events of one `deliver_events` call (in outbox order), queued as one entry: the queue's commands (add,
-        /// read, acknowledge, delete) are paid once per delivery, not once per event. A worker applies them as parts
-        /// (``parts``), each done or dead-lettered on its own.
+        /// Events of one `deliver_events` call (in outbox order, up to ``maxEventsPerEntry``), queued as one entry: the
+        /// queue's commands (add, read, acknowledge, delete) are paid once per entry, not once per event. A worker
+        /// applies them as parts (``parts``), each done or dead-lettered on its own.
         case events([TimelineEvent])
         /// Add (or, for a deleted tweet, remove) `tweetID` in the home timelines of all the author's followers after
         /// `cursor`: the job reads where their pages begin, queues every page but the first as a
@@ -21,6 +21,19 @@ struct FanOutJob: WireMessage, Hashable {
 
     init(_ work: Work) {
         self.work = work
+    }
+
+    /// The most events in one ``Work/events(_:)`` entry; a larger delivery is queued as several. An entry is worked by
+    /// one worker and retried or dead-lettered whole (see ``FanOutWorkers``), so this bounds what one failing part
+    /// holds up, how many tweets are tried one by one when their creation together fails for good, and the events
+    /// behind the queue's length bound (``TimelineConfiguration/maxQueueLength`` counts entries).
+    static let maxEventsPerEntry = 64
+
+    /// The entries that queue `events`, in order, each of at most ``maxEventsPerEntry``.
+    static func entries(queuing events: [TimelineEvent]) -> [FanOutJob] {
+        stride(from: 0, to: events.count, by: maxEventsPerEntry).map {
+            FanOutJob(.events(Array(events[$0..<min($0 + maxEventsPerEntry, events.count)])))
+        }
     }
 
     /// The job as the pieces a worker applies and accounts for one by one: each event of a delivery alone, any other

@@ -19,15 +19,16 @@ public enum FanOutStreams {
         HashSlot.spreadTags(prefix: "fq", count: count).map { "fanout:{\($0)}" }
     }
 
-    /// The stream a job is queued on: spread by the job's identity, so that consecutive deliveries, and the chunks of one
+    /// The stream a job is queued on: spread by a hash of the job's identity, so that consecutive entries, and the chunks of one
     /// tweet's fan-out, land on different streams (and masters). Order between jobs does not matter: every job is
     /// idempotent, and creates and deletes are correct in any order.
     static func key(for job: FanOutJob) -> String {
         let spread: UInt64 =
             switch job.work {
             case .events(let events):
-                // Outbox row ids count up: consecutive deliveries take the streams in turn.
-                UInt64(bitPattern: events.first?.id ?? 0)
+                // Hashed: the first ids of consecutive entries are a delivery's length apart, and taken modulo the
+                // stream count they would fall on a few streams only.
+                mixed(UInt64(bitPattern: events.first?.id ?? 0))
             case .followerChunk(let tweetID, _, let cursor, _), .followerRange(let tweetID, _, let cursor, _, _):
                 mixed(UInt64(bitPattern: tweetID) ^ UInt64(bitPattern: cursor ?? 0))
             }

@@ -85,6 +85,7 @@ public struct FanOutWorkers: Service {
     @discardableResult
     func runOnce(consumer: String, count: Int = 16) async throws -> Int {
         let batch = try await queue.next(consumer: consumer, count: count)
+        var claimed = ContinuousClock.now
         let deliveries = batch.deliveries
         let parts = deliveries.indices.flatMap { index in
             deliveries[index].job.parts.map { Part(delivery: index, job: $0) }
@@ -107,20 +108,21 @@ public struct FanOutWorkers: Service {
                     "fan-out of created tweets failed", metadata: ["tweets": "\(created.count)", "error": "\(error)"])
             }
         }
-        var claimed = ContinuousClock.now
+        // Half the reclaim time since the claims were taken or renewed: renew those of every job still to be
+        // acknowledged, and give up those another instance has reclaimed meanwhile (their parts are not worked, and
+        // the jobs are neither parked nor acknowledged here), so that no job is worked by two instances at once.
+        func renewClaimsIfDue() async throws {
+            guard ContinuousClock.now - claimed > configuration.reclaimAfter / 2 else { return }
+            let held = deliveries.indices.filter { !unfinished.contains($0) }
+            let renewed = Set(
+                try await queue.renewClaims(held.map { deliveries[$0] }, consumer: consumer).map(\.streamID))
+            claimed = .now
+            unfinished.formUnion(held.filter { !renewed.contains(deliveries[$0].streamID) })
+        }
         var waiting = alone.filter { !unfinished.contains($0.delivery) }[...]
         while let part = waiting.popFirst() {
-            // Jobs still waiting while half the reclaim time passed: renew their claims, and drop those another
-            // instance has reclaimed meanwhile, so that no job is worked by two instances at once.
-            if ContinuousClock.now - claimed > configuration.reclaimAfter / 2 {
-                let held = Set([part.delivery] + waiting.map(\.delivery)).sorted()
-                let renewed = Set(
-                    try await queue.renewClaims(held.map { deliveries[$0] }, consumer: consumer).map(\.streamID))
-                claimed = .now
-                unfinished.formUnion(held.filter { !renewed.contains(deliveries[$0].streamID) })
-                waiting = waiting.filter { !unfinished.contains($0.delivery) }[...]
-                guard !unfinished.contains(part.delivery) else { continue }
-            }
+            try await renewClaimsIfDue()
+            guard !unfinished.contains(part.delivery) else { continue }
             do {
                 try await processor.process(part.job)
                 jobsDone.increment()
@@ -139,6 +141,7 @@ public struct FanOutWorkers: Service {
                     metadata: ["stream_id": "\(deliveries[part.delivery].streamID)", "error": "\(error)"])
             }
         }
+        try await renewClaimsIfDue()
         // Parked only with the rest of their job: a job retried whole would park them again.
         let parked = failedForGood.filter { !unfinished.contains($0.part.delivery) }
         for (part, error) in parked {

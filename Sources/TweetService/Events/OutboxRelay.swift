@@ -178,12 +178,17 @@ public final class OutboxRelay: Service, Sendable {
         }
     }
 
+    /// Delivers everything `shard` holds, then vacuums its outbox when that is due. (Never on ``deliverNow(shard:)``'s
+    /// path: a request must not wait for a vacuum; the rows it deleted count towards the next drain's.)
     private func drain(shard: Int) async {
         do {
             while try await deliverBatch(shard: shard) == .mayHaveMore {}
         } catch {
             logger.warning("outbox delivery failed; will retry", metadata: ["shard": "\(shard)", "error": "\(error)"])
             try? await Task.sleep(for: configuration.retryDelay)
+        }
+        if isDueForVacuum(shard: shard) {
+            await vacuum(shard: shard)
         }
     }
 
@@ -273,19 +278,17 @@ public final class OutboxRelay: Service, Sendable {
         _ = try await database.withShard(shard) { connection, schema in
             try connection.execute(OutboxStatements.delete(schema: schema), [ids])
         }
-        if isDueForVacuum(shard: shard, deleted: rows.count) {
-            await vacuum(shard: shard)
-        }
+        deletedSinceVacuum.withLock { $0[shard, default: 0] += rows.count }
     }
 
-    /// Counts rows deleted from `shard`'s outbox; `true` (and the count starts again) once they reach
-    /// ``Configuration/vacuumEvery``.
-    private func isDueForVacuum(shard: Int, deleted: Int) -> Bool {
+    /// Whether this relay deleted ``Configuration/vacuumEvery`` rows from `shard`'s outbox since it last vacuumed it;
+    /// when it did, the count starts again.
+    private func isDueForVacuum(shard: Int) -> Bool {
         guard configuration.vacuumEvery > 0 else { return false }
         return deletedSinceVacuum.withLock { counts in
-            let count = counts[shard, default: 0] + deleted
-            counts[shard] = count >= configuration.vacuumEvery ? 0 : count
-            return count >= configuration.vacuumEvery
+            guard counts[shard, default: 0] >= configuration.vacuumEvery else { return false }
+            counts[shard] = 0
+            return true
         }
     }
 
