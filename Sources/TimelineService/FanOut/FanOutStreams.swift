@@ -19,8 +19,8 @@ public enum FanOutStreams {
         HashSlot.spreadTags(prefix: "fq", count: count).map { "fanout:{\($0)}" }
     }
 
-    /// The stream a job is queued on: spread by a hash of the job's identity, so that consecutive entries, and the chunks of one
-    /// tweet's fan-out, land on different streams (and masters). Order between jobs does not matter: every job is
+    /// The stream a job is queued on: spread by a hash of the job's identity, so that consecutive entries, and the
+    /// chunks of one tweet's fan-out, land on different streams (and masters). Order between jobs does not matter: every job is
     /// idempotent, and creates and deletes are correct in any order.
     static func key(for job: FanOutJob) -> String {
         let spread: UInt64 =
