@@ -39,18 +39,31 @@ extension RedisLiveTests {
 
         private static func replica(of master: RedisNodeAddress) throws -> Int {
             let masters = try LiveRedis.seeds().map(\.port)
-            let replicas = (ProcessInfo.processInfo.environment["TWEETER_REDIS_REPLICA_PORTS"] ?? "").split(
-                separator: ","
-            ).compactMap { Int($0) }
+            let replicas = replicaPorts()
             guard let index = masters.firstIndex(of: master.port), index < replicas.count else {
                 throw WireError(.internal, "no replica port for \(master): run the tests through scripts/test")
             }
             return replicas[index]
         }
 
-        /// The replica of one master is paused, so the events delivered meanwhile reach only the master;
-        /// then the master is killed and the paused replica takes over without them. They were never acknowledged (the
-        /// `WAIT` timed out), so the outbox delivers them again, and every tweet reaches its followers.
+        /// Every replica port, in the order of the masters they replicate.
+        private static func replicaPorts() -> [Int] {
+            let ports = ProcessInfo.processInfo.environment["TWEETER_REDIS_REPLICA_PORTS"] ?? ""
+            return ports.split(separator: ",").compactMap { Int($0) }
+        }
+
+        /// The length of every fan-out stream, in the order of ``FanOutStreams/keys``.
+        private static func streamLengths(_ redis: RedisClient) async throws -> [Int64] {
+            var lengths: [Int64] = []
+            for key in FanOutStreams.keys {
+                lengths.append(try await redis.send(RedisCommand("XLEN", key: key)).integer ?? 0)
+            }
+            return lengths
+        }
+
+        /// Every replica is paused, so the events delivered meanwhile reach only their masters and no `WAIT` succeeds;
+        /// then a master that holds the delivery's queue entry is killed and its paused replica takes over without it.
+        /// Nothing was acknowledged, so the outbox delivers the events again, and every tweet reaches its followers.
         @Test func aMasterKilledBeforeItsReplicaHadTheEventsLosesNoAcknowledgedEvent() async throws {
             var configuration = TimelineConfiguration()
             configuration.reclaimAfter = .seconds(1)
@@ -60,9 +73,6 @@ extension RedisLiveTests {
                 let followers = try await addSyntheticFollowers(to: author, count: 2_000, database: world.database)
                 try await markHomesBuilt(followers, redis: world.redis)
                 try await world.settle()
-                let victim = try #require(
-                    try await world.redis.currentTopology().node(serving: HashSlot(key: FanOutStreams.keys[0])))
-                let replicaPort = try Self.replica(of: victim)
                 let shard = TweeterID.shard(of: author.id)
                 let outboxRows = {
                     try await world.database.withShard(shard) { connection, schema in
@@ -70,21 +80,33 @@ extension RedisLiveTests {
                     }
                 }
 
-                try RedisNodeProcesses.signal(SIGSTOP, port: replicaPort)
+                let paused = Self.replicaPorts()
+                try #require(paused.count == (try LiveRedis.seeds().count), "one replica a master: run scripts/test")
+                for port in paused { try RedisNodeProcesses.signal(SIGSTOP, port: port) }
+                var stillPaused = Set(paused)
+                defer { for port in stillPaused { try? RedisNodeProcesses.signal(SIGCONT, port: port) } }
+
+                let before = try await Self.streamLengths(world.redis)
                 var tweets: [Int64] = []
-                do {
-                    // Consecutive events take every stream in turn, so this delivery needs the victim's streams too.
-                    for index in 0..<(2 * FanOutStreams.keys.count) {
-                        tweets.append(try await world.tweet(author, "outlives its master \(index)").id)
-                    }
-                    await world.relay.drain(shards: [shard])
-                    #expect(try await outboxRows() >= tweets.count, "no replica confirmed, so nothing was acknowledged")
-                    try RedisNodeProcesses.signal(SIGKILL, port: victim.port)
-                } catch {
-                    try? RedisNodeProcesses.signal(SIGCONT, port: replicaPort)
-                    throw error
+                for index in 0..<16 {
+                    tweets.append(try await world.tweet(author, "outlives its master \(index)").id)
                 }
+                await world.relay.drain(shards: [shard])
+                #expect(try await outboxRows() >= tweets.count, "no replica confirmed, so nothing was acknowledged")
+                let after = try await Self.streamLengths(world.redis)
+                let queuedOn = try #require(
+                    FanOutStreams.keys.indices.first { after[$0] > before[$0] }.map { FanOutStreams.keys[$0] },
+                    "the delivery was queued on some stream")
+                let victim = try #require(
+                    try await world.redis.currentTopology().node(serving: HashSlot(key: queuedOn)))
+                let replicaPort = try Self.replica(of: victim)
+                for port in paused where port != replicaPort {
+                    try RedisNodeProcesses.signal(SIGCONT, port: port)
+                    stillPaused.remove(port)
+                }
+                try RedisNodeProcesses.signal(SIGKILL, port: victim.port)
                 try RedisNodeProcesses.signal(SIGCONT, port: replicaPort)
+                stillPaused.remove(replicaPort)
 
                 // The replica is elected; the killed master comes back as its replica, so that WAIT can succeed again.
                 try await Self.eventually("the replica's promotion") {
