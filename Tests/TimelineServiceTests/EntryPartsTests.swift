@@ -55,9 +55,9 @@ extension RedisLiveTests {
                 _ = try await world.redis.send(RedisCommand("DEL", key: brokenHome))
                 let retrying = world.service.workers(consumer: "retrying", logger: TimelineWorld.logger)
                 var reclaimed = 0
-                for _ in 0..<100 where reclaimed == 0 {
-                    try await Task.sleep(for: .milliseconds(50))
+                try await eventually("another worker's reclaim of the entry", seconds: 10, every: .milliseconds(50)) {
                     reclaimed = try await retrying.runOnce(consumer: "retrying", count: 16)
+                    return reclaimed > 0
                 }
                 #expect(reclaimed == 1, "another worker reclaimed the entry once it was idle for 200 ms")
                 #expect(try await holds(secondFollower, secondTweet), "the failed part was done on the retry")

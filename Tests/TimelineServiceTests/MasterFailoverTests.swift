@@ -16,18 +16,6 @@ extension RedisLiveTests {
     /// them (`WAIT`), so what the crash takes was never acknowledged and is still in the TweetService's outbox.
     @Suite("Master failover")
     struct MasterFailoverTests {
-        /// Polls `condition` every 200 ms for up to `seconds`; records an issue naming `what` if it never holds.
-        private static func eventually(_ what: String, seconds: Int = 60, _ condition: () async throws -> Bool)
-            async throws
-        {
-            let deadline = ContinuousClock.now + .seconds(seconds)
-            while ContinuousClock.now < deadline {
-                if (try? await condition()) == true { return }
-                try await Task.sleep(for: .milliseconds(200))
-            }
-            Issue.record("\(what) did not happen within \(seconds) s")
-        }
-
         private static func role(of port: Int) async throws -> String {
             try await LiveRedis.withNodeClient(RedisNodeAddress(host: "127.0.0.1", port: port)) { client in
                 let info = try await client.send(RedisCommand("INFO", "replication")).string ?? ""
@@ -109,12 +97,12 @@ extension RedisLiveTests {
                 stillPaused.remove(replicaPort)
 
                 // The replica is elected; the killed master comes back as its replica, so that WAIT can succeed again.
-                try await Self.eventually("the replica's promotion") {
+                try await eventually("the replica's promotion") {
                     try await Self.role(of: replicaPort) == "master"
                 }
                 try await ScriptsInfra.run("redis-start", String(victim.port))
                 try await world.redis.refreshTopology()
-                try await Self.eventually("delivery and fan-out after the failover", seconds: 90) {
+                try await eventually("delivery and fan-out after the failover", seconds: 90) {
                     try await world.settle()
                     let stats = try await world.service.queue.stats()
                     return try await outboxRows() == 0 && stats.waiting == 0 && stats.pending == 0
@@ -130,7 +118,7 @@ extension RedisLiveTests {
                 _ = try await LiveRedis.withNodeClient(victim) {
                     try await $0.send(RedisCommand("CLUSTER", "FAILOVER"))
                 }
-                try await Self.eventually("the old master's return") {
+                try await eventually("the old master's return") {
                     let roles = (try await Self.role(of: victim.port), try await Self.role(of: replicaPort))
                     return roles == ("master", "slave")
                 }

@@ -78,3 +78,17 @@ struct MissingRedisCluster: Error, CustomStringConvertible {
         "\(problem): this test needs the Redis Cluster; run `scripts/infra up` and `eval \"$(scripts/infra env)\"`"
     }
 }
+
+/// Polls `condition` every `interval` (the first time at once) for up to `seconds`; records an issue naming `what` if
+/// it never holds.
+func eventually(
+    _ what: String, seconds: Int = 60, every interval: Duration = .milliseconds(200),
+    _ condition: () async throws -> Bool
+) async throws {
+    let deadline = ContinuousClock.now + .seconds(seconds)
+    while ContinuousClock.now < deadline {
+        if (try? await condition()) == true { return }
+        try await Task.sleep(for: interval)
+    }
+    Issue.record("\(what) did not happen within \(seconds) s")
+}

@@ -119,8 +119,7 @@ public struct FanOutWorkers: Service {
             claimed = .now
             unfinished.formUnion(held.filter { !renewed.contains(deliveries[$0].streamID) })
         }
-        var waiting = alone.filter { !unfinished.contains($0.delivery) }[...]
-        while let part = waiting.popFirst() {
+        for part in alone {
             try await renewClaimsIfDue()
             guard !unfinished.contains(part.delivery) else { continue }
             do {
@@ -131,10 +130,9 @@ public struct FanOutWorkers: Service {
                 // parked in the dead-letter stream, so that it neither returns forever nor holds up anything.
                 failedForGood.append((part, error))
             } catch {
-                // Its job is left unacknowledged, the rest of it with it: another worker reclaims it after
+                // Its job is left unacknowledged and its other parts are skipped (above): another worker reclaims it after
                 // `reclaimAfter`.
                 unfinished.insert(part.delivery)
-                waiting = waiting.filter { $0.delivery != part.delivery }[...]
                 jobsFailed.increment()
                 logger.warning(
                     "fan-out job failed",
