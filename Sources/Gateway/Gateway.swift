@@ -55,6 +55,7 @@ public struct Gateway: Service {
             routes: APIHandlers.siteRouteTable(),
             handlers: APIHandlers(
                 upstream: upstream, metrics: metrics, tokenCache: TokenCache(configuration: configuration.tokenCache),
+                homePages: HomePageCache(configuration: configuration.homePageCache),
                 signInGuard: SignInGuard(configuration: configuration.signInGuard),
                 site: try WebSite(serviceKeys: upstream.serviceKeys)),
             maxBodyBytes: limits.maxBodyBytes,

@@ -63,6 +63,7 @@ public struct GatewayConfiguration: Sendable {
     public var limits: Limits
     public var rateLimit: RateLimiter.Configuration
     public var tokenCache: TokenCache.Configuration
+    public var homePageCache: HomePageCache.Configuration
     public var signInGuard: SignInGuard.Configuration
 
     public init(
@@ -72,6 +73,7 @@ public struct GatewayConfiguration: Sendable {
         limits: Limits = Limits(),
         rateLimit: RateLimiter.Configuration = RateLimiter.Configuration(),
         tokenCache: TokenCache.Configuration = TokenCache.Configuration(),
+        homePageCache: HomePageCache.Configuration = HomePageCache.Configuration(),
         signInGuard: SignInGuard.Configuration = SignInGuard.Configuration()
     ) {
         self.host = host
@@ -80,6 +82,7 @@ public struct GatewayConfiguration: Sendable {
         self.limits = limits
         self.rateLimit = rateLimit
         self.tokenCache = tokenCache
+        self.homePageCache = homePageCache
         self.signInGuard = signInGuard
     }
 
@@ -105,6 +108,7 @@ public struct GatewayConfiguration: Sendable {
         }
         try rateLimit.validate()
         try tokenCache.validate()
+        try homePageCache.validate()
         try signInGuard.validate()
     }
 

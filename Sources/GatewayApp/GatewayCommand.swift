@@ -66,6 +66,9 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "Seconds a confirmed session token is trusted without asking the TweetService again.")
     var tokenCacheSeconds: Int = 5
 
+    @Option(help: "Users whose home pages are kept for 250 ms after a read (repeated reads of a page); 0 disables.")
+    var homePageCacheUsers: Int = 512
+
     @Option(help: "Failed sign-ins per username from one client address per --sign-in-window-seconds; 0 disables.")
     var signInFailuresPerAddress: Int = 10
 
@@ -142,6 +145,7 @@ struct GatewayCommand: AsyncParsableCommand {
             ),
             rateLimit: RateLimiter.Configuration(requestsPerSecond: rateLimit, burst: rateBurst),
             tokenCache: TokenCache.Configuration(ttl: .seconds(tokenCacheSeconds)),
+            homePageCache: HomePageCache.Configuration(maxUsers: homePageCacheUsers),
             signInGuard: SignInGuard.Configuration(
                 failuresPerUsernameAndAddress: signInFailuresPerAddress,
                 failuresPerUsername: signInFailuresPerUsername,

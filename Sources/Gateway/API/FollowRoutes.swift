@@ -15,9 +15,12 @@ extension APIHandlers {
     /// Follows or unfollows `followee` as `caller` (the API's and the web pages' one way to do it).
     func setFollowing(_ caller: UserRecord, _ followee: Int64, _ following: Bool) async throws -> FollowState {
         let edge = FollowEdge(followerID: caller.id, followeeID: followee)
-        return following
+        let state =
+            following
             ? try await upstream.call(.tweets, Follow.self, edge, idempotent: true)
             : try await upstream.call(.tweets, Unfollow.self, edge, idempotent: true)
+        homePages.forget(userID: caller.id)
+        return state
     }
 
     /// `GET /api/v1/users/{id}/followers` and `/following` `?limit=1..200&cursor=` -> `{"users", "next_cursor"}`,

@@ -73,6 +73,8 @@ struct APIHandlers: Sendable {
     let metrics: GatewayMetrics
     /// Confirmed tokens; sign-out forgets its token here at once.
     let tokenCache: TokenCache
+    /// Home pages read a moment ago (``HomePageCache``).
+    let homePages: HomePageCache
     /// Limits on the routes that hash a password.
     let signInGuard: SignInGuard
     /// The web pages' templates and form protection.

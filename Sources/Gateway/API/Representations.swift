@@ -161,9 +161,12 @@ extension JSONRepresentable {
 extension Response {
     /// A response with `value` as its JSON body.
     static func json(_ value: some JSONRepresentable, status: HTTPResponse.Status = .ok) -> Response {
-        Response(
-            status: status, headers: [.contentType: "application/json"],
-            body: ResponseBody(byteBuffer: value.jsonBuffer))
+        .json(body: value.jsonBuffer, status: status)
+    }
+
+    /// A response with `body`, a JSON document written already.
+    static func json(body: ByteBuffer, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: body))
     }
 
     /// 204 without a body.

@@ -15,18 +15,31 @@ extension APIHandlers {
         return try await upstream.call(.timelines, ReadPublicTimeline.self, query, idempotent: true)
     }
 
-    /// `GET /api/v1/timelines/home` (authenticated): the caller's tweets and those of the people they follow.
+    /// `GET /api/v1/timelines/home` (authenticated): the caller's tweets and those of the people they follow. The same
+    /// page read again within ``HomePageCache/lifetime`` of an earlier read is answered from ``homePages``.
     func homeTimeline(_ request: APIRequest) async throws -> Response {
-        let caller = try request.authenticatedCaller()
-        return .json(TweetPageJSON(page: try await homeTimeline(of: caller, PageParameters.parse(request.query))))
+        let query = try homeQuery(of: request.authenticatedCaller(), PageParameters.parse(request.query))
+        if let body = homePages.page(for: query) {
+            return .json(body: body)
+        }
+        let sentAt = ContinuousClock.now
+        let body = TweetPageJSON(page: try await homeTimeline(query)).jsonBuffer
+        homePages.store(body, for: query, readSentAt: sentAt)
+        return .json(body: body)
     }
 
-    /// A page of `caller`'s home timeline (the API's and the web pages').
+    /// A page of `caller`'s home timeline (the web pages').
     func homeTimeline(of caller: UserRecord, _ parameters: PageParameters) async throws -> TweetPage {
-        let query = TimelineQuery(
-            userID: caller.id, limit: try parameters.validLimit(), maxID: parameters.maxID, sinceID: parameters.sinceID
-        )
-        return try await upstream.call(.timelines, ReadHomeTimeline.self, query, idempotent: true)
+        try await homeTimeline(homeQuery(of: caller, parameters))
+    }
+
+    private func homeQuery(of caller: UserRecord, _ parameters: PageParameters) throws -> TimelineQuery {
+        TimelineQuery(
+            userID: caller.id, limit: try parameters.validLimit(), maxID: parameters.maxID, sinceID: parameters.sinceID)
+    }
+
+    private func homeTimeline(_ query: TimelineQuery) async throws -> TweetPage {
+        try await upstream.call(.timelines, ReadHomeTimeline.self, query, idempotent: true)
     }
 
     /// `GET /api/v1/users/{id}/tweets`: one user's tweets straight from the TweetService's store, so a new tweet or a

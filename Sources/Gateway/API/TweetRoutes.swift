@@ -23,8 +23,10 @@ extension APIHandlers {
     func postTweet(by caller: UserRecord, text: String, inReplyTo replyTo: String?) async throws -> TweetRecord {
         try FieldRules.checkTweetText(text)
         let replyID = try replyTo.map { text throws(APIError) in try FieldRules.replyTarget(text) }
-        return try await upstream.call(
+        let tweet = try await upstream.call(
             .tweets, CreateTweet.self, NewTweet(authorID: caller.id, text: text, inReplyToID: replyID))
+        homePages.forget(userID: caller.id)
+        return tweet
     }
 
     /// `GET /api/v1/tweets/{id}` -> Tweet, or 404 (also once deleted). Reads the store, so it is never stale.
@@ -50,7 +52,8 @@ extension APIHandlers {
         return .noContent
     }
 
-    /// Deletes a tweet of `caller`'s.
+    /// Deletes a tweet of `caller`'s, then waits out ``HomePageCache/lifetime``: every home page that a Gateway may
+    /// still serve with the tweet was read before the TweetService answered, so none is served once this returns.
     ///
     /// - Throws: ``APIError`` 403 when `caller` is not its author; the TweetService's `not_found` when it is missing.
     func removeTweet(_ id: Int64, by caller: UserRecord) async throws {
@@ -59,5 +62,7 @@ extension APIHandlers {
         } catch let error where error.code == .permissionDenied {
             throw APIError.forbidden("only the author can delete a tweet")
         }
+        homePages.forget(userID: caller.id)
+        try await Task.sleep(for: HomePageCache.lifetime)
     }
 }

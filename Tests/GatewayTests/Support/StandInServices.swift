@@ -40,6 +40,8 @@ final class StandInServices: Sendable {
     private let scriptedCursor = Mutex<Int64?>(nil)
     /// `resolve_token` calls served, to check the Gateway's token cache.
     let resolveTokenCalls = Atomic<Int>(0)
+    /// `read_home_timeline` calls served, to check the Gateway's home page cache.
+    let homeReads = Atomic<Int>(0)
 
     /// The request of the last timeline read (`list_user_tweets`, `read_public_timeline`, `read_home_timeline`).
     var lastTimelineQuery: TimelineQuery? { lastLists.withLock { $0.timeline } }
@@ -120,6 +122,7 @@ final class StandInServices: Sendable {
         router.registerHealthCheck(service: "timeline-service")
         router.register(ReadPublicTimeline.self) { query, _ in self.timeline(query) { _ in true } }
         router.register(ReadHomeTimeline.self) { query, _ in
+            self.homeReads.add(1, ordering: .relaxed)
             let followed = self.state.withLock { state in
                 Set(state.edges.filter { $0.follower == query.userID }.map(\.followee))
             }
