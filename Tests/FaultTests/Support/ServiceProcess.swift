@@ -107,6 +107,18 @@ final class ServiceProcess: Sendable {
         await signal(SIGKILL, waitingUpTo: .seconds(10))
     }
 
+    /// SIGSTOP: the process stays, its clocks run on, and it does nothing until ``resume()``.
+    func pause() {
+        guard let child = current.withLock({ $0 }) else { return }
+        _ = kill(child, SIGSTOP)
+    }
+
+    /// SIGCONT after ``pause()``.
+    func resume() {
+        guard let child = current.withLock({ $0 }) else { return }
+        _ = kill(child, SIGCONT)
+    }
+
     private func signal(_ signal: Int32, waitingUpTo limit: Duration) async {
         guard let child = current.withLock({ $0 }), isRunning() else { return }
         _ = kill(child, signal)

@@ -94,16 +94,9 @@ struct SystemUnderTest: Sendable {
                 logPath: "\(directory)/timeline-service-\(index + 1).log"
             )
         }
-        let gateway = ServiceProcess(
-            name: "gateway", executable: "\(bin)/gateway",
-            arguments: [
-                "--service-key-file", TestServiceKeys.file, "--listen", "127.0.0.1:\(gatewayPort)", "--tls-certificate",
-                "\(directory)/cert.pem",
-                "--tls-key", "\(directory)/key.pem", "--tweet-service", tweetAddress,
-                "--timeline-service", timelineAddresses, "--rate-limit", "0", "--sign-ups-per-address-per-hour", "0",
-            ],
-            logPath: "\(directory)/gateway.log"
-        )
+        let gateway = gatewayProcess(
+            name: "gateway", port: gatewayPort, bin: bin, directory: directory, tweetPort: tweetPort,
+            timelinePorts: timelinePorts)
         let system = SystemUnderTest(
             directory: directory, tweetService: tweetService, timelineServices: timelineServices, gateway: gateway,
             gatewayPort: gatewayPort, tweetServicePort: tweetPort, timelineServicePorts: timelinePorts,
@@ -122,6 +115,45 @@ struct SystemUnderTest: Sendable {
                 await process.stop()
             }
             throw FaultFailure("the system did not start: \(error)\n\(logs)")
+        }
+    }
+
+    /// A Gateway of the system (not started) on `port`, with the certificate in `directory`.
+    static func gatewayProcess(
+        name: String, port: Int, bin: String, directory: String, tweetPort: Int, timelinePorts: [Int]
+    ) -> ServiceProcess {
+        ServiceProcess(
+            name: name, executable: "\(bin)/gateway",
+            arguments: [
+                "--service-key-file", TestServiceKeys.file, "--listen", "127.0.0.1:\(port)", "--tls-certificate",
+                "\(directory)/cert.pem", "--tls-key", "\(directory)/key.pem", "--tweet-service",
+                "127.0.0.1:\(tweetPort)",
+                "--timeline-service", timelinePorts.map { "127.0.0.1:\($0)" }.joined(separator: ","),
+                "--rate-limit", "0", "--sign-ups-per-address-per-hour", "0",
+            ],
+            logPath: "\(directory)/\(name).log"
+        )
+    }
+
+    /// Runs `body` with a second Gateway in front of the same services (as a deployment runs several) and an API
+    /// connection to it; stops it by its PID afterwards, whatever happens.
+    func withAnotherGateway<T>(_ body: (ServiceProcess, TweeterAPI) async throws -> T) async throws -> T {
+        let port = try await Self.freePort()
+        let other = Self.gatewayProcess(
+            name: "gateway-2", port: port, bin: try FaultEnvironment.value("TWEETER_BIN_DIR"), directory: directory,
+            tweetPort: tweetServicePort, timelinePorts: timelineServicePorts)
+        try other.start()
+        do {
+            try await waitUntilReady(gateway: other, port: port)
+            let result = try await HTTPSConnection.with(port: port, tls: tls) {
+                try await body(other, TweeterAPI(connection: $0))
+            }
+            await other.stop()
+            return result
+        } catch {
+            print(other.logTail())
+            await other.stop()
+            throw error
         }
     }
 
@@ -145,13 +177,19 @@ struct SystemUnderTest: Sendable {
 
     /// Polls `/readyz` over TLS until it is 200 (every service answers), for up to a minute.
     func waitUntilReady() async throws {
+        try await waitUntilReady(gateway: gateway, port: gatewayPort)
+    }
+
+    /// Polls `/readyz` of the Gateway on `port` over TLS until it is 200, for up to a minute.
+    private func waitUntilReady(gateway: ServiceProcess, port: Int) async throws {
         var last = "no answer"
+        let watched = processes.contains { $0 === gateway } ? processes : processes + [gateway]
         let ready = try await poll(within: .seconds(60)) {
-            for process in processes where !process.isRunning() {
+            for process in watched where !process.isRunning() {
                 throw FaultFailure("\(process.name) exited\n\(process.logTail())")
             }
             do {
-                let reply = try await HTTPSConnection.with(port: gatewayPort, tls: tls) {
+                let reply = try await HTTPSConnection.with(port: port, tls: tls) {
                     try await $0.send(.GET, "/readyz")
                 }
                 last = "status \(reply.status)"
