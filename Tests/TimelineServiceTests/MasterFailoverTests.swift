@@ -49,6 +49,23 @@ extension RedisLiveTests {
             return lengths
         }
 
+        /// A replica keeps a full home timeline (800 entries) as a listpack, like its master: otherwise it would hold
+        /// each as a skiplist, about eight times the memory of the master's copy, and keep it so once promoted
+        /// (docs/timelines.md, "Keys and encoding").
+        @Test func everyReplicaKeepsFullHomesAsCompactlyAsItsMaster() async throws {
+            let replicas = Self.replicaPorts()
+            try #require(replicas.count == (try LiveRedis.seeds().count), "one replica a master: run scripts/test")
+            for port in replicas {
+                let reply = try await LiveRedis.withNodeClient(RedisNodeAddress(host: "127.0.0.1", port: port)) {
+                    try await $0.send(RedisCommand("CONFIG", "GET", "zset-max-listpack-entries"))
+                }
+                let entries = reply.array?.last?.string.flatMap { Int($0) }
+                #expect(
+                    (entries ?? 0) >= 1024,
+                    "replica \(port): zset-max-listpack-entries \(entries.map(String.init) ?? "?")")
+            }
+        }
+
         /// Every replica is paused, so the events delivered meanwhile reach only their masters and no `WAIT` succeeds;
         /// then a master that holds the delivery's queue entry is killed and its paused replica takes over without it.
         /// Nothing was acknowledged, so the outbox delivers the events again, and every tweet reaches its followers.
