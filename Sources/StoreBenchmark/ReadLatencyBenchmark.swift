@@ -11,7 +11,7 @@ import Wire
 struct ReadLatencyBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "read-latency",
-        abstract: "Home-timeline read latency over Wire, against redis-benchmark's ZREVRANGEBYLEX on one node."
+        abstract: "Home-timeline read latency over Wire, against redis-benchmark's ZRANGEBYLEX on one node."
     )
 
     @OptionGroup var servers: ServerOptions
@@ -192,7 +192,7 @@ struct ReadLatencyBenchmark: AsyncParsableCommand {
             requests: baselineRequests, pipeline: 1
         )
         return try await baseline.run(
-            ["zrevrangebylex", key, "+", "-", "LIMIT", "0", String(limit + 1)], scratch: scratch)
+            ["zrangebylex", key, "-", "+", "LIMIT", "0", String(limit + 1)], scratch: scratch)
     }
 
     private func printTable(raw: RedisBenchmark.Result, rows: [(String, LatencySummary)], celebrities: Int64) {
@@ -209,7 +209,7 @@ struct ReadLatencyBenchmark: AsyncParsableCommand {
             rightAligned: [1, 2, 3, 4, 5, 6, 7, 8]
         )
         table.row([
-            "raw: redis-benchmark ZREVRANGEBYLEX … LIMIT 0 \(limit + 1) on one home key", String(readers),
+            "raw: redis-benchmark ZRANGEBYLEX … LIMIT 0 \(limit + 1) on one home key", String(readers),
             String(raw.summary.count), raw.summary.rate, raw.summary.p50Milliseconds, raw.summary.p99Milliseconds, "",
             "", "0",
         ])
@@ -224,7 +224,7 @@ struct ReadLatencyBenchmark: AsyncParsableCommand {
         report()
         report("# raw: \(raw.commandLine)")
         report(
-            "# ours, hybrid off, per read: a Wire round trip; EXPIRE ×2 (one pipeline), ZREVRANGEBYLEX, GET ×\(limit) "
+            "# ours, hybrid off, per read: a Wire round trip; EXPIRE ×2 (one pipeline), ZRANGEBYLEX, GET ×\(limit) "
                 + "(one pipeline); \(limit) tweets decoded from the cache and encoded into the answer")
         report(
             "# ours, default: the same plus SCARD tl:celebrities and GET tl:fc:{user} in the first pipeline; the shared "

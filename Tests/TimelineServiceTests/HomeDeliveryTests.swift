@@ -72,7 +72,8 @@ extension RedisLiveTests {
                 let full = try await redis.send(RedisCommand("ZCARD", key: TimelineKeys.home(user)))
                 #expect(full.integer == 8, "capacity 5 plus slack 3: not trimmed yet")
                 try await delivery.add(ids[8], to: [user])
-                let kept = try await redis.send(RedisCommand("ZREVRANGEBYLEX", key: TimelineKeys.home(user), "+", "-"))
+                let kept = try await redis.send(
+                    TimelineCommands.newestFirst(TimelineKeys.home(user), maxID: nil, sinceID: nil, limit: -1))
                 let keptIDs = (kept.array ?? []).compactMap { $0.bytes.flatMap(TimelineKeys.id(fromMember:)) }
                 #expect(keptIDs == Array(ids.reversed().prefix(5)), "trimmed back to the newest 5")
                 _ = try await redis.pipeline([

@@ -17,13 +17,14 @@ extension RedisLiveTests {
                 _ = try await redis.pipeline(
                     ids.shuffled().map { RedisCommand("ZADD", key: key, 0, TimelineKeys.member($0)) })
                 var seen: [Int64] = []
-                var upper: [UInt8] = Array("+".utf8)
+                var maxID: Int64?
                 while true {
-                    let page = try await redis.send(RedisCommand("ZREVRANGEBYLEX", key: key, upper, "-", "LIMIT", 0, 7))
+                    let page = try await redis.send(
+                        TimelineCommands.newestFirst(key, maxID: maxID, sinceID: nil, limit: 7))
                     let pageIDs = (page.array ?? []).compactMap { $0.bytes.flatMap(TimelineKeys.id(fromMember:)) }
                     guard let last = pageIDs.last else { break }
                     seen += pageIDs
-                    upper = TimelineKeys.exclusiveBound(last)
+                    maxID = last
                 }
                 #expect(seen == ids.reversed())
                 _ = try await redis.send(RedisCommand("DEL", key: key))
@@ -87,7 +88,7 @@ extension RedisLiveTests {
                 }
                 try await world.settle()
                 let home = try await world.redis.send(
-                    RedisCommand("ZREVRANGEBYLEX", key: TimelineKeys.home(author.id), "+", "-"))
+                    TimelineCommands.newestFirst(TimelineKeys.home(author.id), maxID: nil, sinceID: nil, limit: -1))
                 #expect(
                     (home.array ?? []).compactMap { $0.bytes.flatMap(TimelineKeys.id(fromMember:)) }
                         == Array(created.reversed().prefix(5)))

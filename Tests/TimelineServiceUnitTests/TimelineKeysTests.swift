@@ -6,14 +6,14 @@ import Wire
 
 @Suite("Timeline keys and members")
 struct TimelineKeysTests {
-    @Test func membersSortLikeTheirIdsEvenWhenOnlyLowBitsDiffer() {
+    @Test func membersSortNewestFirstEvenWhenOnlyLowBitsDiffer() {
         // A year after the epoch ids are past 2^53, where doubles stop being exact.
         let base = TweeterID.make(unixMillis: TweeterID.epochMillis + 365 * 86_400_000, shard: 77, sequence: 0)
         let ids = (0..<1024).map { base | Int64($0) } + [base + (1 << 23), Int64.max, 1]
         let byBytes = ids.shuffled().sorted {
             TimelineKeys.member($0).lexicographicallyPrecedes(TimelineKeys.member($1))
         }
-        #expect(byBytes == ids.sorted())
+        #expect(byBytes == ids.sorted(by: >))
         // Doubles cannot tell these apart: the reason members, not scores, carry the id.
         #expect(Double(base | 1) == Double(base | 2))
     }

@@ -121,9 +121,9 @@ struct FanOutProcessor: Sendable {
         case .followed(let edge):
             // Backfill the followee's recent tweets, so that a new follow shows at once.
             let recent = try await redis.send(
-                RedisCommand(
-                    "ZREVRANGEBYLEX", key: TimelineKeys.profile(edge.followeeID), "+", "-", "LIMIT", 0,
-                    configuration.followBackfill)
+                TimelineCommands.newestFirst(
+                    TimelineKeys.profile(edge.followeeID), maxID: nil, sinceID: nil, limit: configuration.followBackfill
+                )
             )
             // Into a built home only, like any delivery: an unbuilt one is rebuilt from the store, follow included.
             let ids = (recent.array ?? []).compactMap { $0.bytes.flatMap(TimelineKeys.id(fromMember:)) }

@@ -68,7 +68,7 @@ public struct HomeDelivery: Sendable {
                     if expiry > 0 then
                         redis.call('PEXPIREAT', home, expiry)
                     elseif size > limit then
-                        redis.call('ZREMRANGEBYRANK', home, 0, -capacity - 1)
+                        redis.call('ZREMRANGEBYRANK', home, capacity, -1)
                     end
                 end
             end

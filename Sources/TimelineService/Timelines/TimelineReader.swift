@@ -176,9 +176,7 @@ struct TimelineReader: Sendable {
 
     /// The ids of one timeline inside the query's bounds, newest first, one more than asked.
     private func rangeCommand(_ key: String, _ query: TimelineQuery) -> RedisCommand {
-        let upper: [UInt8] = query.maxID.map(TimelineKeys.exclusiveBound) ?? Array("+".utf8)
-        let lower: [UInt8] = query.sinceID.map(TimelineKeys.exclusiveBound) ?? Array("-".utf8)
-        return RedisCommand("ZREVRANGEBYLEX", key: key, upper, lower, "LIMIT", 0, Int(query.limit) + 1)
+        TimelineCommands.newestFirst(key, maxID: query.maxID, sinceID: query.sinceID, limit: Int(query.limit) + 1)
     }
 
     /// Reads one more id than asked from each timeline, merges them newest first without repeats, and hydrates the

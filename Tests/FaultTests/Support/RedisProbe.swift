@@ -101,7 +101,8 @@ final class RedisProbe: Sendable {
     }
 }
 
-/// One argument of a Redis command: text, or bytes (a timeline member is a tweet id as 8 big-endian bytes).
+/// One argument of a Redis command: text, or bytes (a timeline member is a tweet id with its bits inverted, as 8
+/// big-endian bytes).
 struct RedisArgument: Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
     let bytes: [UInt8]
     let description: String
@@ -117,7 +118,7 @@ struct RedisArgument: Sendable, ExpressibleByStringLiteral, CustomStringConverti
 
     /// The sorted-set member of a tweet id.
     static func member(_ tweetID: Int64) -> RedisArgument {
-        RedisArgument(bytes: withUnsafeBytes(of: UInt64(bitPattern: tweetID).bigEndian) { Array($0) }, id: tweetID)
+        RedisArgument(bytes: withUnsafeBytes(of: (~UInt64(bitPattern: tweetID)).bigEndian) { Array($0) }, id: tweetID)
     }
 
     private init(bytes: [UInt8], id: Int64) {
