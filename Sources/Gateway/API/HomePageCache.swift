@@ -11,7 +11,8 @@ import Wire
 /// messages between Gateways, correct whatever order reads and deletes arrive in (docs/guarantees.md §2). The
 /// lifetime is the same for every Gateway for that reason; ``Configuration`` only bounds the memory.
 ///
-/// Only home pages are kept: the public timeline and profiles are cheap to read and answer from the store's side.
+/// Only home pages are kept: profiles read the store so that a new tweet shows at once, and the public timeline is
+/// one sorted set that every reader shares.
 public final class HomePageCache: Sendable {
     /// How long a page is served from memory, from the moment its read was sent; how long a delete waits.
     public static let lifetime: Duration = .milliseconds(250)
