@@ -3,8 +3,8 @@ import TimelineService
 import Wire
 
 /// The Redis keys the benchmarks fill, read and clean up, named and encoded exactly as the TimelineService's
-/// `TimelineKeys` does (that type is internal to its module): a timeline is a sorted set of tweet ids with their bits
-/// inverted, as 8 big-endian bytes (newest first), all with score 0; per-user keys carry the user id as a hash tag.
+/// `TimelineKeys` does (that type is internal to its module): a timeline is a sorted set of ``TimelineMember``s, all
+/// with score 0; per-user keys carry the user id as a hash tag.
 enum BenchmarkKeys {
     static let publicTimeline = "tl:public"
 
@@ -17,9 +17,7 @@ enum BenchmarkKeys {
 
     static func tweet(_ tweetID: Int64) -> String { "tw:{\(tweetID)}" }
 
-    static func member(_ id: Int64) -> [UInt8] {
-        withUnsafeBytes(of: (~UInt64(bitPattern: id)).bigEndian) { Array($0) }
-    }
+    static func member(_ id: Int64) -> [UInt8] { TimelineMember.encode(id) }
 
     /// `count` consecutive made-up user ids from a random base, as the live tests make them: ids from the first
     /// hours of 2026, which no real user or tweet has, so they never name anyone's real timeline.

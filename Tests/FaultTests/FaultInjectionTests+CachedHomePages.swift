@@ -15,16 +15,13 @@ extension FaultInjectionTests {
                 for round in 0..<5 {
                     let doomed = try await bench.api.tweet(
                         TweetText.unique("cached, then deleted \(round)"), as: author)
-                    #expect(
-                        try await poll(within: .seconds(30)) {
-                            try await other.page("/api/v1/timelines/home", as: reader).ids.contains(doomed)
-                        }, "the tweet reached the reader's page on the other Gateway")
-                    #expect(try await bench.api.page("/api/v1/timelines/home", as: reader).ids.contains(doomed))
+                    #expect(try await other.homeShows(doomed, to: reader), "the tweet reached the other Gateway's page")
+                    #expect(try await bench.api.homeShows(doomed, to: reader))
 
                     try await bench.api.delete(doomed, as: author)
                     deleted[doomed] = author.id
-                    let seenByOther = try await other.page("/api/v1/timelines/home", as: reader).ids
-                    let seenHere = try await bench.api.page("/api/v1/timelines/home", as: reader).ids
+                    let seenByOther = try await other.home(of: reader)
+                    let seenHere = try await bench.api.home(of: reader)
                     #expect(!seenByOther.contains(doomed), "round \(round): the other Gateway showed a deleted tweet")
                     #expect(!seenHere.contains(doomed), "round \(round): the deleting Gateway showed a deleted tweet")
                 }
@@ -43,18 +40,28 @@ extension FaultInjectionTests {
             try await bench.api.follow(author, as: reader)
             let doomed = try await bench.api.tweet(TweetText.unique("cached by a paused Gateway"), as: author)
             try await bench.system.withAnotherGateway { process, other in
-                #expect(
-                    try await poll(within: .seconds(30)) {
-                        try await other.page("/api/v1/timelines/home", as: reader).ids.contains(doomed)
-                    }, "the tweet reached the reader's page on the other Gateway")
+                #expect(try await other.homeShows(doomed, to: reader), "the tweet reached the other Gateway's page")
                 try await withFault(heal: { process.resume() }) {
                     process.pause()
                     try await bench.api.delete(doomed, as: author)
                 }
-                let seen = try await other.page("/api/v1/timelines/home", as: reader).ids
+                let seen = try await other.home(of: reader)
                 #expect(!seen.contains(doomed), "the resumed Gateway served a page with the deleted tweet")
             }
             try await bench.invariants([author, reader], deleted: [doomed: author.id]).waitUntilHeld(api: bench.api)
         }
+    }
+}
+
+extension TweeterAPI {
+    /// The ids on `reader`'s first home page, as this connection's Gateway answers it.
+    fileprivate func home(of reader: Account) async throws -> [Int64] {
+        try await page("/api/v1/timelines/home", as: reader).ids
+    }
+
+    /// Whether `tweet` reaches `reader`'s first home page within 30 s; the read that finds it leaves the page in this
+    /// Gateway's cache.
+    fileprivate func homeShows(_ tweet: Int64, to reader: Account) async throws -> Bool {
+        try await poll(within: .seconds(30)) { try await home(of: reader).contains(tweet) }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Testing
+import WireTestSupport
 
 @testable import RedisCluster
 @testable import TimelineService
@@ -79,16 +80,16 @@ struct MissingRedisCluster: Error, CustomStringConvertible {
     }
 }
 
-/// Polls `condition` every `interval` (the first time at once) for up to `seconds`; records an issue naming `what` if
-/// it never holds.
+/// ``WireTestSupport/eventually(within:every:_:)`` for conditions that may throw while a fault lasts (a throw counts
+/// as not yet); records an issue naming `what` if it never holds within `seconds`.
 func eventually(
     _ what: String, seconds: Int = 60, every interval: Duration = .milliseconds(200),
     _ condition: () async throws -> Bool
 ) async throws {
-    let deadline = ContinuousClock.now + .seconds(seconds)
-    while ContinuousClock.now < deadline {
-        if (try? await condition()) == true { return }
-        try await Task.sleep(for: interval)
+    let held = try await WireTestSupport.eventually(within: .seconds(seconds), every: interval) {
+        (try? await condition()) == true
     }
-    Issue.record("\(what) did not happen within \(seconds) s")
+    if !held {
+        Issue.record("\(what) did not happen within \(seconds) s")
+    }
 }

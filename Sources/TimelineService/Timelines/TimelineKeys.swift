@@ -1,13 +1,4 @@
-/// Redis key names and member encoding for timelines.
-///
-/// A timeline is a sorted set whose members are tweet ids with every bit inverted, as 8 big-endian bytes, all with
-/// score 0. Redis orders equal-score members by their bytes, so for positive ids the newest tweet (the largest id)
-/// is the first member: `ZRANGEBYLEX` pages newest first by `max_id` / `since_id` exactly
-/// (``TimelineCommands/newestFirst(_:maxID:sinceID:limit:)``). (A score is a double and cannot hold a 63-bit id: ids
-/// differing in their low bits would tie or misorder.) Eight-byte members with a constant score keep a full home
-/// timeline in Redis's compact listpack encoding, and the inversion puts a new tweet, nearly always the newest, at the
-/// listpack's front, where an insert stops at once instead of walking every member (7 µs against 23 µs at 800
-/// entries; docs/performance.md).
+/// Redis key names for timelines, and their members (``TimelineMember``).
 ///
 /// Per-user keys carry the user id as a hash tag, so a user's timeline and its marker share a slot and one pipeline.
 enum TimelineKeys {
@@ -42,16 +33,11 @@ enum TimelineKeys {
     /// The cached tweet, or an empty tombstone for a deleted one.
     static func tweet(_ tweetID: Int64) -> String { "tw:{\(tweetID)}" }
 
-    /// The member for a tweet id: its bits inverted, big-endian, so that newer sorts first.
-    static func member(_ id: Int64) -> [UInt8] {
-        withUnsafeBytes(of: (~UInt64(bitPattern: id)).bigEndian) { Array($0) }
-    }
+    /// The member for a tweet id (``TimelineMember``).
+    static func member(_ id: Int64) -> [UInt8] { TimelineMember.encode(id) }
 
     /// The id in a member; `nil` for anything that is not 8 bytes.
-    static func id(fromMember bytes: [UInt8]) -> Int64? {
-        guard bytes.count == 8 else { return nil }
-        return Int64(bitPattern: ~bytes.reduce(0) { $0 << 8 | UInt64($1) })
-    }
+    static func id(fromMember bytes: [UInt8]) -> Int64? { TimelineMember.decode(bytes) }
 
     /// The ids in concatenated members (``followedCelebrities(_:)``).
     static func ids(fromMembers bytes: [UInt8]) -> [Int64] {

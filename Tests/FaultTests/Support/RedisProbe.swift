@@ -1,6 +1,7 @@
 import NIOCore
 import NIOPosix
 import Synchronization
+import TimelineService
 
 /// The tests' window on the Redis Cluster: reads keys the API cannot show (the homes of synthetic followers, the
 /// fan-out stream) and injects faults into one master (`CONFIG SET maxmemory`).
@@ -101,8 +102,7 @@ final class RedisProbe: Sendable {
     }
 }
 
-/// One argument of a Redis command: text, or bytes (a timeline member is a tweet id with its bits inverted, as 8
-/// big-endian bytes).
+/// One argument of a Redis command: text, or bytes (a timeline member, ``TimelineMember``).
 struct RedisArgument: Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
     let bytes: [UInt8]
     let description: String
@@ -118,7 +118,7 @@ struct RedisArgument: Sendable, ExpressibleByStringLiteral, CustomStringConverti
 
     /// The sorted-set member of a tweet id.
     static func member(_ tweetID: Int64) -> RedisArgument {
-        RedisArgument(bytes: withUnsafeBytes(of: (~UInt64(bitPattern: tweetID)).bigEndian) { Array($0) }, id: tweetID)
+        RedisArgument(bytes: TimelineMember.encode(tweetID), id: tweetID)
     }
 
     private init(bytes: [UInt8], id: Int64) {
