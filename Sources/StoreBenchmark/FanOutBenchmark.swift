@@ -90,8 +90,7 @@ struct FanOutBenchmark: AsyncParsableCommand {
                 ) { timelines in
                     try await measure(
                         author: author, followerIDs: followerIDs, tweets: tweets, timelines: timelines,
-                        scratch: scratch,
-                        replication: mode
+                        scratch: scratch, replication: mode, logger: logger
                     )
                 }
             }
@@ -169,7 +168,8 @@ struct FanOutBenchmark: AsyncParsableCommand {
         tweets: TweetServiceHarness,
         timelines: TimelineServiceHarness,
         scratch: ScratchDirectory,
-        replication: RedisReplication?
+        replication: RedisReplication?,
+        logger: Logger
     ) async throws {
         let redis = timelines.redis
         guard let seed = RedisNodeAddress.list(servers.redis)?.first else {
@@ -180,6 +180,7 @@ struct FanOutBenchmark: AsyncParsableCommand {
             executable: servers.redisBenchmark, host: seed.host, port: seed.port, clients: 50,
             requests: baselineRequests, pipeline: 100, cluster: true, keySpace: baselineRequests
         )
+        let nodes = try await AppendOnlyFiles.compact(redis, logger: logger)
         let raw = try await baseline.run(["zadd", "stbench:zadd:{tag}:__rand_int__", "0", "member"], scratch: scratch)
         try await redis.deleteKeys(
             try await redis.keys(matching: "stbench:zadd:*").map { String(decoding: $0, as: UTF8.self) })
@@ -204,6 +205,7 @@ struct FanOutBenchmark: AsyncParsableCommand {
             if !(try await timelines.waitForIdleQueue(limit: .seconds(30))) {
                 report("# note: the shared fan-out queue was still busy with other work after 30 s; measuring anyway")
             }
+            _ = try await AppendOnlyFiles.compact(redis, logger: logger)
             let (elapsed, tweetID) = try await fanOut(
                 from: author, lastFollower: followerIDs[0], tweets: tweets, timelines: timelines)
             let drained = try await timelines.waitForIdleQueue(limit: .seconds(30))
@@ -263,6 +265,8 @@ struct FanOutBenchmark: AsyncParsableCommand {
             ])
             report()
             report("# raw: \(raw.commandLine)")
+            report(
+                "# before each timed run (raw and ours) every node's append-only file was rewritten (\(nodes) nodes)")
             report(
                 "# ours: timed from the CreateTweet call until follower \(followerIDs[0])'s home timeline (written last) "
                     + "held the tweet; one script call per master per job (HomeDelivery)")
