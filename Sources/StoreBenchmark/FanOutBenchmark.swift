@@ -20,8 +20,8 @@ struct FanOutBenchmark: AsyncParsableCommand {
     @Option(help: "Synthetic followers of the author (rows in the benchmark database only).")
     var followers: Int = 1_000_000
 
-    @Option(help: "Fan-out workers in the in-process TimelineService.")
-    var workers: Int = 4
+    @Option(help: "Fan-out workers in the in-process TimelineService (the system's: two TimelineServices of 4).")
+    var workers: Int = 8
 
     @Option(help: "Follower ids fetched and written per fan-out job (at most a page of list_follower_ids, 50,000).")
     var chunkSize: Int = 5_000

@@ -1,13 +1,38 @@
 # shellcheck shell=bash
 # pgbench doing the row insert of tweet creation, for scripts/bench-gateway (sourced; uses its WORK, WRITER_IDS,
-# WRITER_SHARD, CONNECTIONS, SECONDS_PER_RUN and TWEETER_PG_URLS). Sets PGBENCH_TPS, PGBENCH_P50, PGBENCH_P99 and
-# PGBENCH_ERRORS.
+# WRITER_SHARD, CONNECTIONS, SECONDS_PER_RUN and TWEETER_PG_URLS). Sets PGBENCH_TPS, PGBENCH_P50, PGBENCH_P99,
+# PGBENCH_ERRORS, PG_COUNTS_DRAINED (pg_counts once the tweets' outbox drained, before pgbench) and PGBENCH_PG_COST
+# (pg_cost of one pgbench transaction).
 #
 # The statement is the one TweetStore.create runs, into the writers' shard, each client writing as one of the writers
 # in turn (as wrk's requests do): the author's tweets_count + 1, the tweet with a fresh next_id() and the outbox row
 # that refers to it, in one transaction.
 # The outbox rows are written claimed for a day so that the running relay leaves them alone (delivering them would
 # charge pgbench's run with our fan-out); they and pgbench's tweets are deleted afterwards.
+
+# PostgreSQL's own counts, summed over the primaries: WAL bytes, WAL records, committed transactions. Unlike rates and
+# CPU time, which drift by tens of per cent within minutes on a shared machine, they depend only on the statements run:
+# what a change to the store's statements is judged by first.
+pg_counts() {
+    local url urls bytes records commits total_bytes=0 total_records=0 total_commits=0
+    IFS=',' read -r -a urls <<< "$TWEETER_PG_URLS"
+    for url in "${urls[@]}"; do
+        read -r bytes records commits < <(psql -X -qtA -F ' ' "$url" -c "SELECT
+            (SELECT wal_bytes::bigint FROM pg_stat_wal), (SELECT wal_records FROM pg_stat_wal),
+            (SELECT sum(xact_commit)::bigint FROM pg_stat_database)")
+        total_bytes=$((total_bytes + bytes)); total_records=$((total_records + records))
+        total_commits=$((total_commits + commits))
+    done
+    echo "$total_bytes $total_records $total_commits"
+}
+# pg_cost BEFORE AFTER COUNT: what COUNT requests cost PostgreSQL each, from two pg_counts.
+pg_cost() {
+    awk -v before="$1" -v after="$2" -v n="$3" 'BEGIN {
+        split(before, b, " "); split(after, a, " ")
+        if (n <= 0) { print "n/a"; exit }
+        printf "%.0f WAL bytes, %.1f WAL records, %.2f commits", (a[1] - b[1]) / n, (a[2] - b[2]) / n, (a[3] - b[3]) / n
+    }'
+}
 
 run_pgbench_tweets() {  # run_pgbench_tweets [SECONDS] (default SECONDS_PER_RUN)
     local seconds="${1:-$SECONDS_PER_RUN}" shard="$WRITER_SHARD" server schema url urls authors
@@ -42,11 +67,14 @@ SQL
         sleep 1
     done
     sleep 5
+    PG_COUNTS_DRAINED="$(pg_counts)"
     section "pgbench: the tweet row insert into $schema (server $((server + 1))), $CONNECTIONS clients"
     rm -rf "$WORK/pgbench-log"
     mkdir -p "$WORK/pgbench-log"
     pgbench -n -M prepared -c "$CONNECTIONS" -j 2 -T "$seconds" -l --log-prefix="$WORK/pgbench-log/tx" \
         -f "$WORK/pgbench.sql" "$url" | tee "$WORK/pgbench.out"
+    PGBENCH_PG_COST="$(pg_cost "$PG_COUNTS_DRAINED" "$(pg_counts)" \
+        "$(awk '/^number of transactions actually processed:/ { print $6 }' "$WORK/pgbench.out")")"
     PGBENCH_TPS="$(awk '/^tps = / { printf "%.2f", $3 }' "$WORK/pgbench.out")"
     PGBENCH_ERRORS="$(awk '/failed transactions:/ { print "failed " $5 }' "$WORK/pgbench.out")"
     [[ "$PGBENCH_ERRORS" == "failed 0" ]] && PGBENCH_ERRORS=""
