@@ -14,7 +14,7 @@ enum AppendOnlyFiles {
     /// number of nodes. Each node is reached by a client of its own: the cluster client keeps connections to masters
     /// only, and closes any other when it refreshes its slot map.
     static func compact(_ redis: RedisClient, logger: Logger) async throws -> Int {
-        let nodes = try await allNodes(redis)
+        let nodes = try await redis.allNodes()
         try await withThrowingTaskGroup(of: Void.self) { group in
             for node in nodes {
                 group.addTask { try await compact(node, logger: logger) }
@@ -40,25 +40,5 @@ enum AppendOnlyFiles {
     private static func isRewriting(_ reply: RedisValue) -> Bool {
         guard let text = reply.string else { return true }
         return text.contains("aof_rewrite_in_progress:1") || text.contains("aof_rewrite_scheduled:1")
-    }
-
-    /// Every node in the slot map, masters first, then their replicas (`CLUSTER SLOTS` names both; the client keeps
-    /// only the masters).
-    private static func allNodes(_ redis: RedisClient) async throws -> [RedisNodeAddress] {
-        let masters = try await redis.masters()
-        guard let slots = try await redis.send(RedisCommand("CLUSTER", "SLOTS")).array else { return masters }
-        var nodes = masters
-        for range in slots {
-            for node in (range.array ?? []).dropFirst(2) {
-                guard let fields = node.array, fields.count >= 2, let host = fields[0].string,
-                    let port = fields[1].integer
-                else { continue }
-                let address = RedisNodeAddress(host: host, port: Int(port))
-                if !nodes.contains(address) {
-                    nodes.append(address)
-                }
-            }
-        }
-        return nodes
     }
 }

@@ -63,24 +63,51 @@ extension RedisClient {
 
     /// The master that serves `key`'s hash slot, from `CLUSTER SLOTS`.
     func master(ofKey key: String) async throws -> RedisNodeAddress {
-        let slot = Int(HashSlot(key: key).rawValue)
+        guard let master = Self.master(ofKey: key, in: try await slotRanges()) else {
+            throw BenchmarkFailure("no master serves the slot of \(key)")
+        }
+        return master
+    }
+
+    private static func master(
+        ofKey key: String, in ranges: [(slots: ClosedRange<Int64>, nodes: [RedisNodeAddress])]
+    ) -> RedisNodeAddress? {
+        let slot = Int64(HashSlot(key: key).rawValue)
+        return ranges.first { $0.slots.contains(slot) }?.nodes.first
+    }
+
+    /// Every node `CLUSTER SLOTS` names, masters and their replicas (the client itself keeps only the masters).
+    func allNodes() async throws -> [RedisNodeAddress] {
+        var nodes: [RedisNodeAddress] = []
+        for node in try await slotRanges().flatMap(\.nodes) where !nodes.contains(node) {
+            nodes.append(node)
+        }
+        return nodes
+    }
+
+    /// `CLUSTER SLOTS` as slot ranges, each with the nodes that hold it, its master first.
+    private func slotRanges() async throws -> [(slots: ClosedRange<Int64>, nodes: [RedisNodeAddress])] {
         let ranges = try await send(RedisCommand("CLUSTER", "SLOTS")).array ?? []
-        for range in ranges {
+        return ranges.compactMap { range in
             guard let parts = range.array, parts.count >= 3, let first = parts[0].integer, let last = parts[1].integer,
-                let node = parts[2].array, node.count >= 2, let host = node[0].string, let port = node[1].integer
-            else { continue }
-            if (first...last).contains(Int64(slot)) {
+                first <= last
+            else { return nil }
+            let nodes = parts.dropFirst(2).compactMap { node -> RedisNodeAddress? in
+                guard let fields = node.array, fields.count >= 2, let host = fields[0].string,
+                    let port = fields[1].integer
+                else { return nil }
                 return RedisNodeAddress(host: host, port: Int(port))
             }
+            return (first...last, nodes)
         }
-        throw BenchmarkFailure("no master serves slot \(slot) of \(key)")
     }
 
     /// A key named `prefix{n}` for the smallest `n` whose slot `node` serves, for tools that talk to one node.
     func key(prefix: String, on node: RedisNodeAddress) async throws -> String {
+        let ranges = try await slotRanges()
         for tag in 0..<10_000 {
             let key = "\(prefix){\(tag)}"
-            if try await master(ofKey: key) == node {
+            if Self.master(ofKey: key, in: ranges) == node {
                 return key
             }
         }
