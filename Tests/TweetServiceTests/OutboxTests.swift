@@ -1,3 +1,4 @@
+import Dispatch
 import Logging
 import Testing
 import Wire
@@ -192,6 +193,80 @@ extension StoreTests {
             try await create(10)
             await relay.drain(shards: [shard])
             #expect(try await vacuums() == before + 1, "10 more rows are not yet 20")
+        }
+
+        /// The claim locks no rows when it chooses them: two claims whose choices overlap must still never both take a
+        /// row. The first claim's transaction is held open while the second runs, so the second chooses the same rows
+        /// and must wait for them; when the first commits, the second finds them claimed and takes none of them. On
+        /// an outbox of its own, which no running relay sweeps.
+        @Test func twoClaimsWhoseChoicesOverlapNeverTakeTheSameRow() async throws {
+            _ = try await TestStore.migrated()
+            let schema = "claim_test_\(UInt32.random(in: 0...UInt32.max))"
+            let first = try PostgresConnection(conninfo: TestStore.servers[0])
+            let second = try PostgresConnection(conninfo: TestStore.servers[0])
+            try first.execute(
+                script: """
+                    CREATE SCHEMA \(schema);
+                    CREATE TABLE \(schema).outbox (LIKE shard_0000.outbox INCLUDING ALL);
+                    CREATE TABLE \(schema).tweets (LIKE shard_0000.tweets INCLUDING ALL);
+                    INSERT INTO \(schema).outbox (payload) SELECT '\\x00' FROM generate_series(1, 10);
+                    """)
+            defer { try? first.execute(script: "DROP SCHEMA \(schema) CASCADE") }
+            let claim = OutboxStatements.claim(schema: schema)
+            @Sendable func ids(_ rows: PostgresRows) throws -> Set<Int64> {
+                Set(try rows.all.map { try $0.int64("id") })
+            }
+
+            _ = try first.query("BEGIN")
+            let firstRows = try ids(first.execute(claim, ["10000", "6"]))
+            let secondClaim = Task {  // a blocking call: on a thread of its own, not the cooperative pool's
+                try await withCheckedThrowingContinuation { done in
+                    DispatchQueue.global().async {
+                        done.resume(with: Result { try ids(second.execute(claim, ["10000", "6"])) })
+                    }
+                }
+            }
+            // The second claim is waiting on the first's row locks before the first commits.
+            var waiting = false
+            for _ in 0..<200 where !waiting {
+                try await Task.sleep(for: .milliseconds(10))
+                waiting =
+                    try first.query(
+                        "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1",
+                        ["%\(schema).outbox%"]
+                    )[0].int64("n") == 1
+            }
+            #expect(waiting)
+            _ = try first.query("COMMIT")
+            let secondRows = try await secondClaim.value
+
+            #expect(firstRows.count == 6)
+            #expect(secondRows.isDisjoint(with: firstRows))
+            #expect(secondRows.isEmpty, "it chose the first six too, and found them claimed")
+        }
+
+        /// The claim updates each row it takes on the row's own page (a HOT update: one WAL record, no new index
+        /// entry), because the outbox's pages keep room for it (migration 6). Without that room, the rows on full pages
+        /// moved to other pages: three WAL records a row. In a transaction that is rolled back, so that no relay sees
+        /// the rows.
+        @Test func theClaimUpdatesItsRowsOnTheirOwnPages() async throws {
+            let database = try await TestStore.migrated()
+            let (claimed, updated, onTheirPages) = try await database.withShard(1021) { connection, schema in
+                _ = try connection.query("BEGIN")
+                defer { _ = try? connection.query("ROLLBACK") }
+                _ = try connection.query(
+                    "INSERT INTO \(schema).outbox (payload) SELECT '\\x00' FROM generate_series(1, 300)")
+                let claimed = try connection.execute(OutboxStatements.claim(schema: schema), ["10000", "500"]).all.count
+                let counts = try connection.query(
+                    """
+                    SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables
+                    WHERE schemaname = $1 AND relname = 'outbox'
+                    """,
+                    [schema])[0]
+                return (claimed, try counts.int64("n_tup_upd"), try counts.int64("n_tup_hot_upd"))
+            }
+            #expect(claimed >= 300 && updated == Int64(claimed))
+            #expect(Double(onTheirPages) >= 0.9 * Double(updated), "\(onTheirPages) of \(updated) updates in place")
         }
     }
 }

@@ -110,6 +110,30 @@ extension StoreTests {
             #expect(try connection.execute(statements[0], ["41"])[0].int64("n") == 41)
         }
 
+        @Test func aServerScanReadsEveryShardInOrderWithOneStatementPerGroupAndStopsAtItsLimit() async throws {
+            try await Self.withDatabase { database in
+                let shards = database.shardMap.shards(onServer: 0)
+                let branch: @Sendable (Int, String) -> String = { shard, schema in
+                    "SELECT \(shard)::bigint AS shard FROM (SELECT count(*) FROM \(schema).outbox) rows"
+                }
+                let decode: @Sendable (PostgresRow) throws -> Int = { Int(try $0.int64("shard")) }
+                #expect(try await database.scan(server: 0, branch: branch, decode: decode) == shards)
+                let groups =
+                    (shards.count + ShardedDatabase.shardsPerScanStatement - 1)
+                    / ShardedDatabase.shardsPerScanStatement
+                let prepared = try await database.onServer(0) { connection, _ in
+                    try connection.query(
+                        "SELECT count(*) AS n FROM pg_prepared_statements WHERE statement LIKE '%AS shard FROM (SELECT count%'"
+                    )[0].int64("n")
+                }
+                #expect(groups > 1 && prepared == groups)
+
+                let limit = ShardedDatabase.shardsPerScanStatement + 8  // ends inside the second group
+                let firstRows = try await database.scan(server: 0, limit: limit, branch: branch, decode: decode)
+                #expect(firstRows == Array(shards.prefix(limit)))
+            }
+        }
+
         @Test func creationOnAShardWithoutItsTablesIsAnError() async throws {
             // The same servers, but a database with no shard schemas: preparing the first statement fails.
             let unmigrated = TestStore.servers.map { url in

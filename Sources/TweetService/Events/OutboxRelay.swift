@@ -138,15 +138,12 @@ public final class OutboxRelay: Service, Sendable {
         return shards
     }
 
-    /// The shards of one server whose outbox has rows not claimed right now: one query.
+    /// The shards of one server whose outbox has rows not claimed right now (a few statements: ``ShardedDatabase/scan(server:parameters:limit:branch:decode:)``).
     func shardsWithEvents(onServer server: Int) async throws -> [Int] {
-        try await database.onServer(server) { connection, shards in
-            guard !shards.isEmpty else { return [Int]() }
-            let union = shards.map {
-                "SELECT \($0) AS shard WHERE EXISTS (SELECT 1 FROM \(ShardMap.schema(ofShard: $0)).outbox WHERE claimed_until IS NULL OR claimed_until < now())"
-            }.joined(separator: " UNION ALL ")
-            // The same text every sweep: planned once per connection, not parsed and planned every second.
-            return try connection.execute(PreparedStatement(sql: union)).all.map { Int(try $0.int64("shard")) }
+        try await database.scan(server: server) { shard, schema in
+            "SELECT \(shard) AS shard WHERE EXISTS (SELECT 1 FROM \(schema).outbox WHERE claimed_until IS NULL OR claimed_until < now())"
+        } decode: {
+            Int(try $0.int64("shard"))
         }
     }
 

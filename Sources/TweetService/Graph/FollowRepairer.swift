@@ -3,7 +3,7 @@ import ServiceLifecycle
 import Wire
 
 /// Finishes follows whose followee side was not brought in line, e.g. because the process died between the two
-/// shards. It scans every server's `follow_repairs` in one query per server and replays the sync for old entries.
+/// shards. It scans every server's `follow_repairs` (a few statements per server) and replays the sync for old entries.
 public struct FollowRepairer: Service {
     public struct Configuration: Sendable {
         /// How often to look.
@@ -70,18 +70,14 @@ public struct FollowRepairer: Service {
         return repaired
     }
 
-    /// Entries older than `minimumAge` on one server's shards: one query.
+    /// Entries older than `minimumAge` on one server's shards, at most ``Configuration/batchSize``.
     private func pending(onServer server: Int, minimumAge: Duration) async throws -> [FollowEdge] {
-        let ageMillis = String(minimumAge.milliseconds)
-        let limit = configuration.batchSize
-        return try await graph.database.onServer(server) { connection, shards in
-            guard !shards.isEmpty else { return [FollowEdge]() }
-            let union = shards.map {
-                "SELECT follower_id, followee_id FROM \(ShardMap.schema(ofShard: $0)).follow_repairs WHERE queued_at < clock_timestamp() - $1::bigint * interval '1 millisecond'"
-            }.joined(separator: " UNION ALL ")
-            return try connection.query("\(union) LIMIT \(limit)", [ageMillis]).all.map {
-                FollowEdge(followerID: try $0.int64("follower_id"), followeeID: try $0.int64("followee_id"))
-            }
+        try await graph.database.scan(
+            server: server, parameters: [String(minimumAge.milliseconds)], limit: configuration.batchSize
+        ) { _, schema in
+            "SELECT follower_id, followee_id FROM \(schema).follow_repairs WHERE queued_at < clock_timestamp() - $1::bigint * interval '1 millisecond'"
+        } decode: {
+            FollowEdge(followerID: try $0.int64("follower_id"), followeeID: try $0.int64("followee_id"))
         }
     }
 }
