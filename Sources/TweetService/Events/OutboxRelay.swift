@@ -138,7 +138,8 @@ public final class OutboxRelay: Service, Sendable {
         return shards
     }
 
-    /// The shards of one server whose outbox has rows not claimed right now (a few statements: ``ShardedDatabase/scan(server:parameters:limit:branch:decode:)``).
+    /// The shards of one server whose outbox has rows not claimed right now: a statement per few shards
+    /// (``ShardedDatabase/scan(server:parameters:limit:branch:decode:)``).
     func shardsWithEvents(onServer server: Int) async throws -> [Int] {
         try await database.scan(server: server) { shard, schema in
             "SELECT \(shard) AS shard WHERE EXISTS (SELECT 1 FROM \(schema).outbox WHERE claimed_until IS NULL OR claimed_until < now())"
