@@ -118,19 +118,23 @@ extension StoreTests {
                 }
                 let decode: @Sendable (PostgresRow) throws -> Int = { Int(try $0.int64("shard")) }
                 #expect(try await database.scan(server: 0, branch: branch, decode: decode) == shards)
-                let groups =
-                    (shards.count + ShardedDatabase.shardsPerScanStatement - 1)
-                    / ShardedDatabase.shardsPerScanStatement
-                let prepared = try await database.onServer(0) { connection, _ in
-                    try connection.query(
-                        "SELECT count(*) AS n FROM pg_prepared_statements WHERE statement LIKE '%AS shard FROM (SELECT count%'"
-                    )[0].int64("n")
+                let groups = Set(shards.map { $0 / ShardedDatabase.shardsPerScanStatement }).count
+                @Sendable func prepared(_ pattern: String) async throws -> Int {
+                    try await database.onServer(0) { connection, _ in
+                        Int(
+                            try connection.query(
+                                "SELECT count(*) AS n FROM pg_prepared_statements WHERE statement LIKE $1", [pattern]
+                            )[0].int64("n"))
+                    }
                 }
-                #expect(groups > 1 && prepared == groups)
+                let preparedGroups = try await prepared("%AS shard FROM (SELECT count%")
+                #expect(groups > 1 && preparedGroups == groups)
 
                 let limit = ShardedDatabase.shardsPerScanStatement + 8  // ends inside the second group
                 let firstRows = try await database.scan(server: 0, limit: limit, branch: branch, decode: decode)
                 #expect(firstRows == Array(shards.prefix(limit)))
+                let limitedGroups = try await prepared("%AS shard FROM (SELECT count%LIMIT%")
+                #expect(limitedGroups == 2, "the groups after the limit are not read")
             }
         }
 

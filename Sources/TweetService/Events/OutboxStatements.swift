@@ -10,10 +10,12 @@ enum OutboxStatements {
     /// `IN (…)`, a plan made while the outbox looked empty (its statistics are taken when the relay has just drained
     /// it) joined every outbox row against the choice made again, which cost 5 to 15 ms a claim under load.
     ///
-    /// The choice does not lock its rows (`FOR UPDATE` wrote a lock record per row, 58 bytes of WAL, before the
-    /// update wrote its own). Two relays whose choices overlap still never claim a row both: the update repeats the
-    /// unclaimed condition, and the second waits for the first's row locks and then checks that condition on the
-    /// row's newest version, which the first has claimed (or deleted).
+    /// The choice locks its rows (`FOR UPDATE SKIP LOCKED`), so relays that claim at once (two instances, or this
+    /// one's sweep beside a wake-up or a delete's prompt delivery) take different rows without waiting for each other.
+    /// The lock costs a WAL record per row; a claim without it, repeating the unclaimed condition in the update
+    /// instead, was tried and left: claims that overlap then wait for each other, and two connections holding
+    /// different plans lock in different orders and can deadlock (`docs/performance.md`, "Runs of 4 Dec,
+    /// 21:31–23:17").
     static func claim(schema: String) -> PreparedStatement {
         PreparedStatement(
             name: "outbox_claim.\(schema)",
@@ -22,8 +24,8 @@ enum OutboxStatements {
                     UPDATE \(schema).outbox SET claimed_until = now() + $1::bigint * interval '1 millisecond'
                     WHERE id = ANY(ARRAY(
                         SELECT id FROM \(schema).outbox WHERE claimed_until IS NULL OR claimed_until < now()
-                        ORDER BY id LIMIT $2::bigint
-                    )) AND (claimed_until IS NULL OR claimed_until < now())
+                        ORDER BY id LIMIT $2::bigint FOR UPDATE SKIP LOCKED
+                    ))
                     RETURNING id, payload, tweet_id, author_username, author_followers
                 )
                 SELECT c.id, c.payload, c.tweet_id, c.author_username, c.author_followers, t.user_id, t.text,

@@ -7,9 +7,10 @@ extension ShardedDatabase {
     /// writes. In groups, such a change costs the plan of that shard's group only.
     public static let shardsPerScanStatement = 32
 
-    /// Reads every shard of one physical server on one connection: one prepared statement per group of at most
-    /// ``shardsPerScanStatement`` shards, each the `UNION ALL` of the group's `branch(shard, schema)` queries, run
-    /// in shard order.
+    /// Reads every shard of one physical server on one connection: one prepared statement per group of the server's
+    /// shards, each the `UNION ALL` of the group's `branch(shard, schema)` queries, run in shard order. A group is the
+    /// server's shards among the same ``shardsPerScanStatement`` consecutive shard numbers, so moving a shard changes
+    /// the text (and the plan) of its own group only.
     ///
     /// - Parameters:
     ///   - parameters: `$1`…`$n` of every branch.
@@ -24,9 +25,10 @@ extension ShardedDatabase {
     ) async throws -> [Row] {
         try await onServer(server) { connection, shards in
             var rows: [Row] = []
-            for start in stride(from: 0, to: shards.count, by: Self.shardsPerScanStatement) {
-                let group = shards[start..<min(start + Self.shardsPerScanStatement, shards.count)]
-                var sql = group.map { branch($0, ShardMap.schema(ofShard: $0)) }.joined(separator: " UNION ALL ")
+            let groups = Dictionary(grouping: shards) { $0 / Self.shardsPerScanStatement }
+            for (_, group) in groups.sorted(by: { $0.key < $1.key }) {
+                var sql = group.sorted().map { branch($0, ShardMap.schema(ofShard: $0)) }.joined(
+                    separator: " UNION ALL ")
                 var groupParameters = parameters
                 if let limit {
                     guard rows.count < limit else { break }
