@@ -21,12 +21,16 @@ extension FaultInjectionTests {
             var posted: [Int64] = []
             try await withFault(heal: { try await restartStopped([working], of: bench.system) }) {
                 // One tweet after another (each throws unless answered 201) until one was held; at most 40, so that
-                // the invariants, which compare the newest 50 of a home, check every one.
+                // the invariants, which compare the newest 50 of a home, check every one. A pause of one delay
+                // reading between them, so that the 40 span several seconds however fast the machine answers: the
+                // delay must pass 300 ms and be read (every 100 ms, from whichever TimelineService answers) before a
+                // creation can be held.
                 var held = false
                 while !held, posted.count < 40 {
                     posted.append(
                         try await bench.api.tweet(TweetText.unique("while the fan-out stands still"), as: author))
                     held = try await creationsHeld(tweetServicePort: bench.system.tweetServicePort) > heldBefore
+                    if !held { try await Task.sleep(for: .milliseconds(100)) }
                 }
                 #expect(held, "a creation was held while the fan-out stood still (\(posted.count) posted, all 201)")
             }
