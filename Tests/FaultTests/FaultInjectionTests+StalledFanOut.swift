@@ -21,16 +21,19 @@ extension FaultInjectionTests {
             var posted: [Int64] = []
             try await withFault(heal: { try await restartStopped([working], of: bench.system) }) {
                 // One tweet after another (each throws unless answered 201) until one was held; at most 40, so that
-                // the invariants, which compare the newest 50 of a home, check every one. A pause of one delay
-                // reading between them, so that the 40 span several seconds however fast the machine answers: the
-                // delay must pass 300 ms and be read (every 100 ms, from whichever TimelineService answers) before a
-                // creation can be held.
+                // the invariants, which compare the newest 50 of a home, check every one. Between them, until the
+                // oldest queued job has waited past the hold limit (300 ms) and one more of the TweetService's
+                // readings (every 100 ms): only then can a creation be held, however fast the machine answers.
                 var held = false
                 while !held, posted.count < 40 {
                     posted.append(
                         try await bench.api.tweet(TweetText.unique("while the fan-out stands still"), as: author))
                     held = try await creationsHeld(tweetServicePort: bench.system.tweetServicePort) > heldBefore
-                    if !held { try await Task.sleep(for: .milliseconds(100)) }
+                    if !held {
+                        _ = try await eventually(within: .seconds(2), every: .milliseconds(20)) {
+                            try await fanOutDelayMillis(timelineServicePort: bench.system.timelineServicePorts[0]) > 400
+                        }
+                    }
                 }
                 #expect(held, "a creation was held while the fan-out stood still (\(posted.count) posted, all 201)")
             }
@@ -47,4 +50,12 @@ private func creationsHeld(tweetServicePort: Int) async throws -> Double {
     let text = try await client.call(ReadMetrics.self, WireEmpty()).text
     let line = text.split(separator: "\n").first { $0.hasPrefix("tweet_service_creations_held_total ") }
     return line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+}
+
+/// How long the oldest fan-out job no worker has taken has waited, as a TimelineService reports it.
+private func fanOutDelayMillis(timelineServicePort: Int) async throws -> Int64 {
+    let client = AnyRoleClient(
+        endpoints: [WireEndpoint(host: "127.0.0.1", port: timelineServicePort)], logger: Logger(label: "fault-tests"))
+    defer { client.closeConnections() }
+    return try await client.call(ReadFanOutDelay.self, WireEmpty()).oldestWaitMillis
 }
