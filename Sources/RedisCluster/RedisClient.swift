@@ -25,7 +25,8 @@ public final class RedisClient: Sendable, Service {
 
     /// What this client was made with.
     public let configuration: Configuration
-    let eventLoopGroup: any EventLoopGroup
+    /// Where the connections live (and where work that mostly waits for Redis runs best).
+    public let eventLoopGroup: any EventLoopGroup
     let logger: Logger
     let state: Mutex<State>
 

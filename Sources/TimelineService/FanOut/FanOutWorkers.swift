@@ -34,9 +34,12 @@ public struct FanOutWorkers: Service {
             try await gracefulShutdown()
             return
         }
+        // Each worker on an event loop of the Redis client's group: its job is mostly waiting for Redis and the
+        // TweetService, whose answers arrive on those loops (no hop to the cooperative pool and back for each).
         await withDiscardingTaskGroup { group in
             for worker in 0..<configuration.workers {
-                group.addTask { await self.work(name: "\(consumer)-\(worker)") }
+                let executor = EventLoopTaskExecutor(eventLoop: queue.redis.eventLoopGroup.next())
+                group.addTask(executorPreference: executor) { await self.work(name: "\(consumer)-\(worker)") }
             }
         }
     }

@@ -1,5 +1,6 @@
 import Logging
 import Metrics
+import NIOPosix
 import ServiceLifecycle
 import Synchronization
 import Wire
@@ -104,8 +105,11 @@ public final class OutboxRelay: Service, Sendable {
                 while !Task.isCancelled {
                     for server in served..<self.database.shardMap.serverCount {
                         let wakeUps = self.wakeUps(ofServer: server)
-                        group.addTask { await self.sweepForever(server: server) }
-                        group.addTask {
+                        // On an event loop: a drain waits for libpq threads and the TimelineService in turn, and
+                        // resumes here without waking a thread of the cooperative pool each time.
+                        let loop = EventLoopTaskExecutor(eventLoop: MultiThreadedEventLoopGroup.singleton.next())
+                        group.addTask(executorPreference: loop) { await self.sweepForever(server: server) }
+                        group.addTask(executorPreference: loop) {
                             for await shards in wakeUps {
                                 await self.drain(shards: shards)
                             }

@@ -5,7 +5,8 @@ import NIOCore
 /// dispatched where it arrives.
 ///
 /// A handler registered with ``WireRouter/registerInline(_:handler:)`` answers within the read, with no task and no
-/// thread hop; any other handler runs in one task of its own, whose answer comes back to the event loop. Answers
+/// thread hop; any other handler runs in one task of its own, on the same event loop (``EventLoopTaskExecutor``),
+/// whose answer comes back to the channel. Answers
 /// written during one read burst share one flush, and so do answers from tasks that finish in the same event-loop
 /// turn. The deadlines of the requests running in tasks share one timer.
 final class WireServerHandler: ChannelInboundHandler {
@@ -31,6 +32,8 @@ final class WireServerHandler: ChannelInboundHandler {
     private var handshake: ServerHandshake
     private var role: WirePeerRole?
     private var context: ChannelHandlerContext?
+    /// Where handler tasks run: this connection's event loop (set with `context`).
+    private var taskExecutor: EventLoopTaskExecutor?
     private var handshakeTimeout: Scheduled<Void>?
 
     private var running: [UInt64: Running] = [:]
@@ -69,6 +72,7 @@ final class WireServerHandler: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        taskExecutor = EventLoopTaskExecutor(eventLoop: context.eventLoop)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -249,7 +253,8 @@ final class WireServerHandler: ChannelInboundHandler {
         let traceID = frame.header.traceID
         serverInFlight.value.add(1, ordering: .relaxed)
         // The outcome is handed back with `execute`, which runs after this read: the entry below is in place by then.
-        let task = Task {
+        // The task runs on this connection's loop too (no hop to the cooperative pool and back).
+        let task = Task(executorPreference: taskExecutor) {
             let outcome: Result<ByteBuffer, any Error>
             do {
                 outcome = .success(
