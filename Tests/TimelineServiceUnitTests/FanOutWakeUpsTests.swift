@@ -65,6 +65,24 @@ struct FanOutWakeUpsTests {
         }
     }
 
+    /// Shutdown cancels the workers: a pause ends at once, before its delay, and takes no signal with it.
+    @Test func cancellingAPausingWorkerEndsItsPause() async throws {
+        let wakeUps = FanOutWakeUps()
+        let pausing = Task { try await wakeUps.pause(for: .seconds(3_600)) }
+        try await Task.sleep(for: .milliseconds(20))
+        pausing.cancel()
+        await #expect(throws: CancellationError.self) { try await pausing.value }
+        // A task cancelled before its pause begins does not pause at all.
+        let cancelledFirst = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            try await wakeUps.pause(for: .seconds(3_600))
+        }
+        await #expect(throws: CancellationError.self) { try await cancelledFirst.value }
+        // The signal after them is kept for the next pause: the cancelled ones were no longer pausing.
+        wakeUps.signal()
+        #expect(try await Self.hourLongPauseEnds(wakeUps) {})
+    }
+
     /// Signals given while every worker is busy wait for them, up to a bound.
     @Test func signalsWaitForBusyWorkersUpToABound() async throws {
         let wakeUps = FanOutWakeUps()
