@@ -3,7 +3,6 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import TLS
-import Wire
 
 /// Hummingbird's HTTP/1.1 child channel with our OpenSSL ``TLSHandler`` in front, in the place Hummingbird's own
 /// `TLSChannel` gives NIOSSL, and an ``InlineAnswerHandler`` that answers `GET /healthz` on the event loop.
@@ -59,9 +58,6 @@ struct TLSHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
     }
 
     func handle(value: Value, logger: Logger) async {
-        let executor = EventLoopTaskExecutor(eventLoop: value.channel.eventLoop)
-        await withTaskExecutorPreference(executor) {
-            await base.handle(value: value, logger: logger)
-        }
+        await base.handle(value: value, logger: logger)
     }
 }

@@ -1,7 +1,7 @@
 import NIOCore
 
-/// A `TaskExecutor` that runs jobs on one SwiftNIO event loop, so that a task preferring it (a request's handler, a
-/// connection's request loop, a fan-out worker) runs beside the I/O it waits for instead of hopping to Swift's
+/// A `TaskExecutor` that runs jobs on one SwiftNIO event loop, so that a task preferring it (a Wire request's handler,
+/// a fan-out worker, the outbox relay's drains) runs beside the I/O it waits for instead of hopping to Swift's
 /// cooperative pool and back for every read, write and answer.
 ///
 /// Each hop to the pool wakes one of its threads; under load those wake-ups and the context switches after them cost
