@@ -6,9 +6,9 @@ import NIOCore
 ///
 /// A handler registered with ``WireRouter/registerInline(_:handler:)`` answers within the read, with no task and no
 /// thread hop; any other handler runs in one task of its own, on the same event loop (``EventLoopTaskExecutor``),
-/// whose answer comes back to the channel. Answers
-/// written during one read burst share one flush, and so do answers from tasks that finish in the same event-loop
-/// turn. The deadlines of the requests running in tasks share one timer.
+/// whose answer comes back to the channel. Answers written during one read burst share one flush, and so do answers
+/// from tasks that finish in the same event-loop turn. The deadlines of the requests running in tasks share one
+/// timer.
 final class WireServerHandler: ChannelInboundHandler {
     typealias InboundIn = WireFrame
     typealias OutboundOut = WireFrame

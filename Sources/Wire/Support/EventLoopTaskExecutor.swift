@@ -5,8 +5,8 @@ import NIOCore
 /// cooperative pool and back for every read, write and answer.
 ///
 /// Each hop to the pool wakes one of its threads; under load those wake-ups and the context switches after them cost
-/// a service more CPU than its own code (measured: about six switches a created tweet in the TimelineService,
-/// docs/performance.md). A task that prefers this executor resumes on its loop with a queued closure instead.
+/// a service a large share of its CPU (measured: three to five switches a created tweet in the TimelineServices,
+/// docs/performance.md, "Runs of 5 Dec"). A task that prefers this executor resumes on its loop with a queued closure instead.
 ///
 /// Only for work that never blocks: a job holds up every other channel on the loop while it runs. Blocking calls
 /// (libpq, password hashing) keep their own threads, as everywhere.
