@@ -69,7 +69,10 @@ struct FanOutWakeUpsTests {
     @Test func cancellingAPausingWorkerEndsItsPause() async throws {
         let wakeUps = FanOutWakeUps()
         let pausing = Task { try await wakeUps.pause(for: .seconds(3_600)) }
-        try await Task.sleep(for: .milliseconds(20))
+        // Cancelled once its pause has begun (the suite's time limit bounds this wait).
+        while wakeUps.pausingCount == 0 {
+            await Task.yield()
+        }
         pausing.cancel()
         await #expect(throws: CancellationError.self) { try await pausing.value }
         // A task cancelled before its pause begins does not pause at all.

@@ -18,7 +18,7 @@ struct EventLoopTaskExecutorTests {
         let executor = EventLoopTaskExecutor(eventLoop: loop)
         let placesRun = await Task(executorPreference: executor) { () -> [Bool] in
             var places = [loop.inEventLoop]
-            try? await Task.sleep(for: .milliseconds(1))
+            await Task.yield()  // suspended and enqueued again on its executor
             places.append(loop.inEventLoop)
             // Resumed from another thread (the other loop), as an answer from a connection on it would be.
             await withCheckedContinuation { continuation in
@@ -44,7 +44,7 @@ struct EventLoopTaskExecutorTests {
         var router = WireRouter()
         router.register(Echo.self) { request, _ in
             let before = Self.onAnEventLoop
-            try await Task.sleep(for: .milliseconds(1))
+            await Task.yield()
             return Echo.Response(value: request.value, text: "\(before) \(Self.onAnEventLoop)", traceID: "")
         }
         let server = try await WireServer.bind(

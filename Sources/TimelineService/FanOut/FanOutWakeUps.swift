@@ -49,6 +49,9 @@ final class FanOutWakeUps: Sendable {
         self.timers = timers
     }
 
+    /// Workers in their pause now.
+    var pausingCount: Int { state.withLock { $0.pausing.count } }
+
     /// Work was queued here: one pausing worker (or the next to pause) goes back to reading at once.
     func signal() {
         let woken = state.withLock { state -> Pausing? in
