@@ -70,10 +70,11 @@ public struct Gateway: Service {
             )
         )
         let connections = ConnectionsPerAddress(limit: limits.maxConnectionsPerAddress)
+        let inlineRoutes = [responder.inlineRoute(.post, "/api/v1/tweets", logger: logger)]
         let server = HTTPServerBuilder { respond in
             TLSHTTP1Channel(
                 base: HTTP1Channel(responder: respond, configuration: http1), tlsContext: tlsContext,
-                connections: connections, inlineAnswers: [.health], idleTimeout: TimeAmount(limits.idleTimeout),
+                connections: connections, inlineAnswers: [.health], inlineRoutes: inlineRoutes, limits: limits,
                 metrics: metrics)
         }
         application = Application(

@@ -83,24 +83,31 @@ struct APIError: Error, Sendable, Hashable {
     /// 500 for what should never happen; the detail goes to the log only.
     static let `internal` = APIError(.internalServerError, "internal", "internal error")
 
-    /// The response that carries this error.
     /// The error as its JSON body, `{"error": {"code", "message"}}`.
     var jsonBody: ByteBuffer {
         ErrorJSON(code: code, message: message).jsonBuffer
     }
 
+    /// The response that carries this error.
     func response() -> Response {
-        var response = Response.json(ErrorJSON(code: code, message: message), status: status)
+        var response = Response.json(body: jsonBody, status: status)
+        response.headers.append(contentsOf: headerFields)
+        return response
+    }
+
+    /// The headers that go with the error: `Retry-After`, `Allow` with a 405, `WWW-Authenticate` with a 401.
+    var headerFields: HTTPFields {
+        var fields = HTTPFields()
         if let retryAfterSeconds {
-            response.headers[.retryAfter] = String(retryAfterSeconds)
+            fields[.retryAfter] = String(retryAfterSeconds)
         }
         if !allowedMethods.isEmpty {
-            response.headers[.allow] = allowedMethods.map(\.rawValue).joined(separator: ", ")
+            fields[.allow] = allowedMethods.map(\.rawValue).joined(separator: ", ")
         }
         if status == .unauthorized {
-            response.headers[.wwwAuthenticate] = "Bearer"
+            fields[.wwwAuthenticate] = "Bearer"
         }
-        return response
+        return fields
     }
 }
 

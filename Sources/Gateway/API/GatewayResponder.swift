@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import NIOCore
+import NIOHTTP1
 import Wire
 
 /// What Hummingbird hands the Gateway with each request: its logger and the client's address.
@@ -40,25 +41,94 @@ struct GatewayResponder: HTTPResponder {
     private var upstream: UpstreamServices { handlers.upstream }
 
     func respond(to request: Request, context: Context) async throws -> Response {
-        let start = ContinuousClock.now
-        let traceID = WireTraceID.random()
-        var logger = context.logger
-        logger[metadataKey: "trace_id"] = "\(traceID)"
-        metrics.requestStarted()
-        let (answer, route, isPrivate) = await WireTraceID.$current.withValue(traceID) {
+        await traced(
+            method: request.method, hasAuthorization: request.headers[.authorization] != nil, logger: context.logger
+        ) { logger in
             await self.answer(request, context: context, logger: logger)
         }
-        var response = answer
+    }
+
+    /// The ``InlineRoute`` for the route table's `method` and `path`: the same endpoint, its requests read and answered
+    /// below Hummingbird with the checks, headers, metrics and log lines of ``respond(to:context:)``, in a task that
+    /// prefers the connection's event loop. The endpoint must answer JSON (``Endpoint/answerJSON``).
+    func inlineRoute(_ method: HTTPRequest.Method, _ path: String, logger: Logger) -> InlineRoute {
+        guard case .found(let endpoint, _, let template) = routes.resolve(method, path: path[...]),
+            let answerJSON = endpoint.answerJSON
+        else {
+            preconditionFailure("\(method) \(path) is no route that answers JSON")
+        }
+        return InlineRoute(method: HTTPMethod(rawValue: method.rawValue), path: path) { request, executor in
+            let promise = executor.eventLoop.makePromise(of: InlineResponse.self)
+            Task(executorPreference: executor) {
+                let answer = await self.traced(
+                    method: method, hasAuthorization: request.head.headers.contains(name: "authorization"),
+                    logger: logger
+                ) { logger in
+                    await self.answer(
+                        request, endpoint: endpoint, answerJSON: answerJSON, template: template, logger: logger)
+                }
+                var headers = HTTPHeaders()
+                for field in answer.headers {
+                    headers.add(name: field.name.rawName, value: field.value)
+                }
+                promise.succeed(
+                    InlineResponse(
+                        status: HTTPResponseStatus(statusCode: answer.status.code), headers: headers, body: answer.body)
+                )
+            }
+            return promise.futureResult
+        }
+    }
+
+    /// An ``InlineRoute``'s answer: admission and the endpoint's JSON, or the error as JSON. Its body is within the
+    /// limit already (the ``InlineAnswerHandler`` takes no other).
+    private func answer(
+        _ request: InlineRequest, endpoint: Endpoint,
+        answerJSON: @Sendable (APIHandlers, APIRequest) async throws -> JSONAnswer, template: RouteTemplate,
+        logger: Logger
+    ) async -> (InlineAnswerParts, route: String, isPrivate: Bool) {
+        let route = template.description
+        do {
+            let (caller, token) = try await admit(
+                authorization: request.head.headers.first(name: "authorization"), cookies: Cookies(from: []),
+                remoteAddress: request.remoteAddress, to: endpoint)
+            let uri = request.head.uri
+            let apiRequest = APIRequest(
+                captures: [], query: QueryParameters(uri.firstIndex(of: "?").map { uri[$0...].dropFirst() }),
+                body: request.body, caller: caller, token: token,
+                clientAddress: ClientAddress.key(request.remoteAddress),
+                path: route)
+            let json = try await answerJSON(handlers, apiRequest)
+            return (InlineAnswerParts(status: json.status, body: json.body), route, endpoint.isPrivate)
+        } catch {
+            let apiError = apiError(for: error, route: route, logger: logger)
+            return (
+                InlineAnswerParts(status: apiError.status, headers: apiError.headerFields, body: apiError.jsonBody),
+                route, endpoint.isPrivate
+            )
+        }
+    }
+
+    /// Runs `answer` under a fresh trace id (the Wire calls it makes carry it, its log lines name it), then adds
+    /// `X-Request-Id` and the security headers to its response, and counts and logs the request.
+    private func traced<Answer: TracedAnswer>(
+        method: HTTPRequest.Method, hasAuthorization: Bool, logger: Logger,
+        _ answer: (Logger) async -> (Answer, route: String, isPrivate: Bool)
+    ) async -> Answer {
+        let start = ContinuousClock.now
+        let traceID = WireTraceID.random()
+        var logger = logger
+        logger[metadataKey: "trace_id"] = "\(traceID)"
+        metrics.requestStarted()
+        var (response, route, isPrivate) = await WireTraceID.$current.withValue(traceID) { await answer(logger) }
         response.headers[Self.requestIDField] = traceID.description
-        SecurityHeaders.apply(
-            to: &response.headers, isPrivate: isPrivate || request.headers[.authorization] != nil)
+        SecurityHeaders.apply(to: &response.headers, isPrivate: isPrivate || hasAuthorization)
         let duration = ContinuousClock.now - start
-        metrics.requestFinished(
-            route: route, method: request.method.rawValue, status: response.status.code, duration: duration)
+        metrics.requestFinished(route: route, method: method.rawValue, status: response.status.code, duration: duration)
         logger.debug(
             "answered",
             metadata: [
-                "method": "\(request.method)", "route": "\(route)", "status": "\(response.status.code)",
+                "method": "\(method)", "route": "\(route)", "status": "\(response.status.code)",
                 "duration": "\(duration)",
             ]
         )
@@ -86,7 +156,9 @@ struct GatewayResponder: HTTPResponder {
                 route = template.description
                 isPrivate = endpoint.isPrivate
                 let cookies = Cookies(from: request.headers[values: .cookie])
-                let (caller, token) = try await admit(request, cookies: cookies, to: endpoint, context: context)
+                let (caller, token) = try await admit(
+                    authorization: request.headers[.authorization], cookies: cookies,
+                    remoteAddress: context.remoteAddress, to: endpoint)
                 let apiRequest = APIRequest(
                     captures: captures, query: QueryParameters(request.uri.query?[...]), body: body, caller: caller,
                     token: token, clientAddress: ClientAddress.key(context.remoteAddress), path: request.uri.path,
@@ -94,17 +166,26 @@ struct GatewayResponder: HTTPResponder {
                 )
                 return (try await endpoint.handle(handlers, apiRequest), route, isPrivate)
             }
-        } catch let error as APIError {
-            return (answer(error, forPeople: forPeople), route, isPrivate)
-        } catch let error as WireError {
+        } catch {
+            return (answer(apiError(for: error, route: route, logger: logger), forPeople: forPeople), route, isPrivate)
+        }
+    }
+
+    /// What a route's failure tells the client: an ``APIError`` as it is, a service's ``WireError`` as the API reads
+    /// it (logged when it is a 5xx), anything else a 500 (logged).
+    private func apiError(for error: any Error, route: String, logger: Logger) -> APIError {
+        switch error {
+        case let error as APIError:
+            return error
+        case let error as WireError:
             let apiError = APIError(error)
             if apiError.status.code >= 500 {
                 logger.warning("service call failed", metadata: ["route": "\(route)", "error": "\(error)"])
             }
-            return (answer(apiError, forPeople: forPeople), route, isPrivate)
-        } catch {
+            return apiError
+        default:
             logger.error("unexpected error", metadata: ["route": "\(route)", "error": "\(error)"])
-            return (answer(APIError.internal, forPeople: forPeople), route, isPrivate)
+            return .internal
         }
     }
 
@@ -130,7 +211,7 @@ struct GatewayResponder: HTTPResponder {
     /// Rate limits and, where the route needs it, authenticates; returns the caller and their token (a page's
     /// visitor, or a route that needs no token, has neither).
     private func admit(
-        _ request: Request, cookies: Cookies, to endpoint: Endpoint, context: Context
+        authorization: String?, cookies: Cookies, remoteAddress: SocketAddress?, to endpoint: Endpoint
     ) async throws -> (UserRecord?, String?) {
         let token: String?
         switch endpoint.access {
@@ -139,12 +220,12 @@ struct GatewayResponder: HTTPResponder {
         case .page:
             token = WebSession.sessionToken(in: cookies)
         case .anonymous, .authenticated:
-            token = BearerToken.parse(request.headers[.authorization])
+            token = BearerToken.parse(authorization)
         }
         let cachedCaller = token.flatMap { tokenCache.user(for: $0) }
         let key: RateLimitKey =
             if let token, cachedCaller != nil { .token(token) } else {
-                .address(ClientAddress.key(context.remoteAddress))
+                .address(ClientAddress.key(remoteAddress))
             }
         if case .limited(let retryAfter) = rateLimiter.admit(key) {
             throw APIError.rateLimited(retryAfterSeconds: retryAfter)
@@ -182,5 +263,28 @@ struct GatewayResponder: HTTPResponder {
         } catch let error where [.unauthenticated, .notFound, .invalidArgument].contains(error.code) {
             throw APIError.unauthorized("the bearer token is unknown or revoked")
         }
+    }
+}
+
+/// A response ``GatewayResponder`` finishes the same way whichever path it came by: Hummingbird's `Response`, or the
+/// parts of an ``InlineResponse``.
+protocol TracedAnswer {
+    var status: HTTPResponse.Status { get }
+    var headers: HTTPFields { get set }
+}
+
+extension Response: TracedAnswer {}
+
+/// An ``InlineRoute``'s answer before the responder adds its headers: always JSON.
+struct InlineAnswerParts: TracedAnswer {
+    var status: HTTPResponse.Status
+    var headers: HTTPFields = [:]
+    var body: ByteBuffer
+
+    init(status: HTTPResponse.Status, headers: HTTPFields = [:], body: ByteBuffer) {
+        self.status = status
+        self.headers = headers
+        self.headers[.contentType] = "application/json"
+        self.body = body
     }
 }

@@ -20,6 +20,25 @@ struct Endpoint: Sendable {
     /// Whether the answer hands out a credential (sign-in), besides what authenticated routes answer.
     var issuesCredentials = false
     let handle: @Sendable (APIHandlers, APIRequest) async throws -> Response
+    /// The same handler, answering with a JSON document written already: set on routes that may be served below
+    /// Hummingbird (``GatewayResponder/inlineRoute(_:_:logger:)``), where ``handle`` wraps it.
+    var answerJSON: (@Sendable (APIHandlers, APIRequest) async throws -> JSONAnswer)?
+
+    init(
+        access: Access, issuesCredentials: Bool = false,
+        handle: @escaping @Sendable (APIHandlers, APIRequest) async throws -> Response
+    ) {
+        self.access = access
+        self.issuesCredentials = issuesCredentials
+        self.handle = handle
+    }
+
+    /// An endpoint whose handler answers JSON: served through Hummingbird, and where the Gateway says so, below it.
+    init(access: Access, answerJSON: @escaping @Sendable (APIHandlers, APIRequest) async throws -> JSONAnswer) {
+        self.access = access
+        self.answerJSON = answerJSON
+        handle = { handlers, request in .json(try await answerJSON(handlers, request)) }
+    }
 
     /// Whether answers must not be stored by any cache (`Cache-Control: no-store`): they carry a token or what only
     /// a token's owner may see (a page, a redirect that sets the session cookie, the viewer's new-tweet count).
@@ -29,6 +48,12 @@ struct Endpoint: Sendable {
         case .anonymous, .operational: issuesCredentials
         }
     }
+}
+
+/// A route's answer as a JSON document written already.
+struct JSONAnswer: Sendable {
+    var status: HTTPResponse.Status
+    var body: ByteBuffer
 }
 
 /// A request as a route handler sees it, once routing, rate limiting, body reading and authentication are done.
@@ -114,7 +139,7 @@ struct APIHandlers: Sendable {
         add(.get, "/api/v1/users/{id}/followers", .anonymous) { try await $0.relationships($1, followers: true) }
         add(.get, "/api/v1/users/{id}/following", .anonymous) { try await $0.relationships($1, followers: false) }
         add(.get, "/api/v1/users/{id}/tweets", .anonymous) { try await $0.userTweets($1) }
-        add(.post, "/api/v1/tweets", .authenticated) { try await $0.createTweet($1) }
+        routes.add(.post, "/api/v1/tweets", Endpoint(access: .authenticated) { try await $0.createTweet($1) })
         add(.get, "/api/v1/tweets/{id}", .anonymous) { try await $0.tweet($1) }
         add(.delete, "/api/v1/tweets/{id}", .authenticated) { try await $0.deleteTweet($1) }
         add(.get, "/api/v1/timelines/public", .anonymous) { try await $0.publicTimeline($1) }

@@ -164,6 +164,11 @@ extension Response {
         .json(body: value.jsonBuffer, status: status)
     }
 
+    /// A response with `answer`'s JSON body and status.
+    static func json(_ answer: JSONAnswer) -> Response {
+        .json(body: answer.body, status: answer.status)
+    }
+
     /// A response with `body`, a JSON document written already.
     static func json(body: ByteBuffer, status: HTTPResponse.Status = .ok) -> Response {
         Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: body))

@@ -8,12 +8,14 @@ extension APIHandlers {
     /// Checks run 400 (body not a JSON object, `text` not a string, `in_reply_to_id` neither a string nor null), then
     /// 422: `invalid_text` (missing, or not 1 to 280 characters), `invalid_in_reply_to_id` (not decimal, or no such
     /// tweet: unknown or deleted, which the TweetService decides).
-    func createTweet(_ request: APIRequest) async throws -> Response {
+    /// Served below Hummingbird as well (``InlineRoute``): the route whose rate is a target.
+    func createTweet(_ request: APIRequest) async throws -> JSONAnswer {
         let caller = try request.authenticatedCaller()
         let body = try JSONObjectBody(request.body)
         let replyTo = try body.optionalString("in_reply_to_id")
         let text = try body.requiredString("text")
-        return .json(TweetJSON(try await postTweet(by: caller, text: text, inReplyTo: replyTo)), status: .created)
+        let tweet = try await postTweet(by: caller, text: text, inReplyTo: replyTo)
+        return JSONAnswer(status: .created, body: TweetJSON(tweet).jsonBuffer)
     }
 
     /// Writes a tweet: the API's and the web pages' one way to do it.

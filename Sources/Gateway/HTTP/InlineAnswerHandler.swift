@@ -1,43 +1,42 @@
 import Hummingbird
+import Logging
 import NIOCore
 import NIOHTTP1
 import Wire
 
-/// An answer that needs neither a service nor a suspension: the same bytes every time (`GET /healthz`).
-struct InlineAnswer: Sendable {
-    /// The route template it answers, as metrics label it.
-    let path: String
-    let status: HTTPResponseStatus
-    let contentType: String
-    let body: ByteBuffer
-
-    /// `GET /healthz`: the process is up and its event loops answer. The same answer as the route of that name.
-    static let health = InlineAnswer(
-        path: "/healthz", status: .ok, contentType: "application/json", body: StatusJSON.healthy.jsonBuffer)
-}
-
-/// Answers `GET` requests for an ``InlineAnswer`` on the connection's event loop, where NIO's HTTP/1 decoder hands
-/// them over: no task, no conversion to HTTP types, none of the handlers above it, and one flush for every answer of
-/// a read burst.
+/// Answers some requests on the connection's event loop, where NIO's HTTP/1 decoder hands them over: no conversion to
+/// HTTP types, none of the handlers above it, no Hummingbird request loop, and one flush for every answer of a read
+/// burst.
 ///
-/// It answers only what it can answer at once and safely, and passes every other request on, unchanged, to the
-/// handlers above (limits and deadlines, Hummingbird's connection state and request loop), which answer it through
-/// the route table as before. Passed on are: another path or method; a request with a body (the body limit and the
-/// read deadline above apply to it); one that asks to close the connection (`Connection: close`, or HTTP/1.0 without
-/// keep-alive: only HTTP/1.1 is answered here), which Hummingbird honours; one that arrives while an answer is still
-/// owed on the connection (HTTP/1.1 answers in request order); and one that arrives while the connection's socket is
-/// not writable (a client that does not read its answers meets Hummingbird's backpressure and the write deadline, not
-/// a growing buffer here).
+/// Two kinds are answered here:
+/// - an ``InlineAnswer`` (`GET /healthz`), the same bytes every time, at once;
+/// - a request for an ``InlineRoute`` (`POST /api/v1/tweets`), read whole (its body at most `maxBodyBytes`, within
+///   `requestReadTimeout`) and answered when the route's future completes, in a task that prefers this connection's
+///   loop (``EventLoopTaskExecutor``).
+///
+/// It answers only what it can answer safely, and passes every other request on, unchanged, to the handlers above
+/// (limits and deadlines, Hummingbird's connection state and request loop), which answer it through the route table
+/// as before. Passed on are: another path or method; for an inline answer, a request with a body; for a route, a
+/// chunked body, one without a length within the limit, or one that expects `100 Continue` (the body guard above
+/// answers those); one that asks to close the connection (`Connection: close`, or HTTP/1.0 without keep-alive: only
+/// HTTP/1.1 is answered here), which Hummingbird honours; one that arrives while an answer from above is still owed
+/// on the connection (HTTP/1.1 answers in request order); and one that arrives while the connection's socket is not
+/// writable (a client that does not read its answers meets Hummingbird's backpressure and the write deadline, not a
+/// growing buffer here).
+///
+/// While a route's answer is owed, whatever else arrives on the connection is held here, and no more is read from the
+/// socket, until that answer is written; then the held requests are taken in order as if they had just arrived. A
+/// graceful shutdown's quiesce event waits for the answer too, so that the request is finished, not cut.
 ///
 /// Once a request passed on or an answer from above says `Connection: close` (the client asked for it, or an
-/// oversized body was refused), nothing more is answered inline: the handlers above decide what, if anything, still
+/// oversized body was refused), nothing more is answered here: the handlers above decide what, if anything, still
 /// goes out.
 ///
 /// Answers of one read burst are flushed together, but never more than ``maxAnswersPerFlush`` at a time, so that
 /// whether the socket is writable is known again before more are made (a read burst of pipelined requests can hold
-/// thousands).
+/// thousands). A route's answer, which comes later, is flushed at once.
 ///
-/// Since the handlers above never see an inline request, this handler also keeps the connection's idle timeout
+/// Since the handlers above never see a request answered here, this handler also keeps the connection's idle timeout
 /// (Hummingbird's is off): the connection is closed once nothing has been asked or answered for `idleTimeout`, or,
 /// after an answer that closes the connection, once that answer is written and `idleTimeout` has passed (requests
 /// pipelined behind it are never answered).
@@ -50,29 +49,66 @@ final class InlineAnswerHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// The most inline answers written before a flush.
     static let maxAnswersPerFlush = 64
 
+    /// A route's request taken here: its body being read, then its answer owed.
+    private enum Taken {
+        case reading(InlineRoute, HTTPRequestHead, body: ByteBuffer)
+        case answering
+    }
+
     private let answers: [String: InlineAnswer]
+    private let routes: [String: InlineRoute]
+    private let maxBodyBytes: Int
     private let metrics: GatewayMetrics
     /// Runs while nothing is asked or answered on the connection.
     private let idleness: ConnectionDeadline
+    /// Runs while a route's request is being read.
+    private let readDeadline: ConnectionDeadline
+    /// Where route tasks run: this connection's loop.
+    private var taskExecutor: EventLoopTaskExecutor?
     /// Requests passed on whose answer has not been written in full yet.
     private var requestsPassedOn = 0
     /// Whether a passed-on request is still being read (its head came, its end did not).
     private var isReadingPassedOn = false
     /// The inline request being read, with when it began.
     private var answering: (answer: InlineAnswer, isPrivate: Bool, start: ContinuousClock.Instant)?
-    /// An answer said `Connection: close`, or a request passed on asked for it.
+    /// The route request taken here, until its answer is written.
+    private var taken: Taken?
+    /// What arrived while a route's answer was owed, in order.
+    private var held = CircularBuffer<HTTPServerRequestPart>()
+    /// A read from the socket was asked for while a route's answer was owed.
+    private var isReadHeld = false
+    /// A graceful shutdown began while a route's answer was owed.
+    private var isQuiesceHeld = false
+    /// An answer said `Connection: close`, or a request passed on asked for it, or shutdown began.
     private var isClosing = false
     /// Inline answers written and not flushed yet.
     private var unflushedAnswers = 0
     private var date = HTTPDateCache()
 
-    init(answers: [InlineAnswer], idleTimeout: TimeAmount, metrics: GatewayMetrics) {
+    /// - Parameters:
+    ///   - answers: the fixed answers, by path.
+    ///   - routes: the routes whose requests are read and answered here, by path.
+    ///   - limits: the body limit and the idle and read timeouts.
+    init(
+        answers: [InlineAnswer], routes: [InlineRoute] = [], limits: GatewayConfiguration.Limits,
+        metrics: GatewayMetrics, logger: Logger
+    ) {
         self.answers = Dictionary(answers.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+        self.routes = Dictionary(routes.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+        maxBodyBytes = limits.maxBodyBytes
         self.metrics = metrics
-        idleness = ConnectionDeadline(timeout: idleTimeout) { context in context.close(promise: nil) }
+        idleness = ConnectionDeadline(timeout: TimeAmount(limits.idleTimeout)) { context in context.close(promise: nil)
+        }
+        let readTimeout = TimeAmount(limits.requestReadTimeout)
+        readDeadline = ConnectionDeadline(timeout: readTimeout) { context in
+            logger.info(
+                "closing a connection whose request did not arrive in time", metadata: ["limit": "\(readTimeout)"])
+            context.close(promise: nil)
+        }
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
+        taskExecutor = EventLoopTaskExecutor(eventLoop: context.eventLoop)
         if context.channel.isActive {
             idleness.start(context: context)
         }
@@ -85,46 +121,48 @@ final class InlineAnswerHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         idleness.cancel()
+        readDeadline.cancel()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         idleness.cancel()
+        readDeadline.cancel()
         context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head(let head):
-            idleness.finish()
-            if let answer = inlineAnswer(for: head, context: context) {
-                metrics.requestStarted()
-                answering = (answer, head.headers.contains(name: "authorization"), ContinuousClock.now)
-            } else {
-                requestsPassedOn += 1
-                isReadingPassedOn = true
-                isClosing = isClosing || !head.isKeepAlive  // Hummingbird closes after answering it
-                context.fireChannelRead(data)
-            }
-        case .body:
-            context.fireChannelRead(data)  // only a passed-on request has a body
-        case .end:
-            if let (answer, isPrivate, start) = answering {
-                answering = nil
-                write(answer, isPrivate: isPrivate, context: context)
-                metrics.requestFinished(
-                    route: answer.path, method: "GET", status: Int(answer.status.code),
-                    duration: ContinuousClock.now - start)
-                becomeIdleIfDone(context: context)
-            } else {
-                isReadingPassedOn = false
-                context.fireChannelRead(data)
-            }
+        let part = unwrapInboundIn(data)
+        if isAnswering {
+            held.append(part)
+        } else {
+            take(part, context: context)
         }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
         flushAnswers(context: context)
         context.fireChannelReadComplete()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if isAnswering {
+            isReadHeld = true
+        } else {
+            context.read()
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is ChannelShouldQuiesceEvent else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        isClosing = true
+        if taken == nil {
+            context.fireUserInboundEventTriggered(event)
+        } else {
+            isQuiesceHeld = true
+        }
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -141,19 +179,129 @@ final class InlineAnswerHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
+    private var isAnswering: Bool {
+        if case .answering = taken { true } else { false }
+    }
+
+    /// Handles one request part that is not held.
+    private func take(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        switch part {
+        case .head(let head):
+            idleness.finish()
+            if let answer = inlineAnswer(for: head, context: context) {
+                metrics.requestStarted()
+                answering = (answer, head.headers.contains(name: "authorization"), ContinuousClock.now)
+            } else if let route = inlineRoute(for: head, context: context) {
+                taken = .reading(route, head, body: context.channel.allocator.buffer(capacity: 0))
+                readDeadline.start(context: context)
+            } else {
+                requestsPassedOn += 1
+                isReadingPassedOn = true
+                isClosing = isClosing || !head.isKeepAlive  // Hummingbird closes after answering it
+                context.fireChannelRead(wrapInboundOut(part))
+            }
+        case .body(var bytes):
+            if case .reading(let route, let head, var body) = taken {
+                // Never past maxBodyBytes: the decoder keeps to Content-Length. A body in one part is not copied.
+                if body.readableBytes == 0 {
+                    body = bytes
+                } else {
+                    taken = nil  // so that the body is appended to in place
+                    body.writeBuffer(&bytes)
+                }
+                taken = .reading(route, head, body: body)
+            } else {
+                context.fireChannelRead(wrapInboundOut(part))  // a passed-on request's body
+            }
+        case .end:
+            if let (answer, isPrivate, start) = answering {
+                answering = nil
+                write(answer, isPrivate: isPrivate, context: context)
+                metrics.requestFinished(
+                    route: answer.path, method: "GET", status: Int(answer.status.code),
+                    duration: ContinuousClock.now - start)
+                becomeIdleIfDone(context: context)
+            } else if case .reading(let route, let head, let body) = taken {
+                readDeadline.finish()
+                taken = .answering
+                respond(
+                    route, to: InlineRequest(head: head, body: body, remoteAddress: context.channel.remoteAddress),
+                    context: context)
+            } else {
+                isReadingPassedOn = false
+                context.fireChannelRead(wrapInboundOut(part))
+            }
+        }
+    }
+
+    /// Whether a request can be answered here at all: nothing is owed above, nothing asks to close, the socket takes
+    /// writes.
+    private func isAnswerableHere(_ head: HTTPRequestHead, context: ChannelHandlerContext) -> Bool {
+        requestsPassedOn == 0 && !isClosing && head.version == .http1_1 && head.isKeepAlive
+            && context.channel.isWritable && !head.headers.contains(name: "transfer-encoding")
+    }
+
     private func inlineAnswer(for head: HTTPRequestHead, context: ChannelHandlerContext) -> InlineAnswer? {
-        guard requestsPassedOn == 0, !isClosing, head.method == .GET, head.version == .http1_1, head.isKeepAlive,
-            context.channel.isWritable,
-            !head.headers.contains(name: "transfer-encoding"),
+        guard head.method == .GET, isAnswerableHere(head, context: context),
             head.headers.first(name: "content-length").map({ $0 == "0" }) ?? true
         else { return nil }
+        return answers[Self.path(of: head)]
+    }
+
+    private func inlineRoute(for head: HTTPRequestHead, context: ChannelHandlerContext) -> InlineRoute? {
+        guard let route = routes[Self.path(of: head)], head.method == route.method,
+            isAnswerableHere(head, context: context), !head.headers.contains(name: "expect"),
+            let length = Int(head.headers.first(name: "content-length") ?? "0"), (0...maxBodyBytes).contains(length)
+        else { return nil }
+        return route
+    }
+
+    private static func path(of head: HTTPRequestHead) -> String {
         let target = head.uri
-        let path = target.firstIndex(of: "?").map { String(target[..<$0]) } ?? target
-        return answers[path]
+        return target.firstIndex(of: "?").map { String(target[..<$0]) } ?? target
+    }
+
+    private func respond(_ route: InlineRoute, to request: InlineRequest, context: ChannelHandlerContext) {
+        guard let taskExecutor else { return }
+        route.respond(request, taskExecutor).assumeIsolated().whenComplete { result in
+            switch result {
+            case .success(let response):
+                self.taken = nil
+                self.write(response, context: context)
+                self.flushAnswers(context: context)
+                self.becomeIdleIfDone(context: context)
+                self.takeHeld(context: context)
+            case .failure:
+                context.close(promise: nil)
+            }
+        }
+    }
+
+    /// Takes what arrived while a route's answer was owed, as if it arrived now, until another route's answer is
+    /// owed; then lets the quiesce event and the socket's reads through again if nothing is owed.
+    private func takeHeld(context: ChannelHandlerContext) {
+        if !held.isEmpty {
+            while !isAnswering, let part = held.popFirst() {
+                take(part, context: context)
+            }
+            flushAnswers(context: context)
+            context.fireChannelReadComplete()
+        }
+        guard !isAnswering else { return }
+        if isQuiesceHeld, taken == nil {
+            isQuiesceHeld = false
+            context.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        }
+        if isReadHeld {
+            isReadHeld = false
+            context.read()
+        }
     }
 
     private func becomeIdleIfDone(context: ChannelHandlerContext) {
-        if requestsPassedOn == 0 || isClosing, answering == nil, !isReadingPassedOn, context.channel.isActive {
+        if requestsPassedOn == 0 || isClosing, answering == nil, taken == nil, !isReadingPassedOn,
+            context.channel.isActive
+        {
             idleness.start(context: context)
         }
     }
@@ -161,8 +309,6 @@ final class InlineAnswerHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func write(_ answer: InlineAnswer, isPrivate: Bool, context: ChannelHandlerContext) {
         var headers = HTTPHeaders([
             ("Content-Type", answer.contentType),
-            ("Content-Length", String(answer.body.readableBytes)),
-            ("Date", date.now()),
             (GatewayResponder.requestIDField.rawName, WireTraceID.random().description),
         ])
         for (name, value) in SecurityHeaders.onEveryAnswer {
@@ -171,9 +317,16 @@ final class InlineAnswerHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if isPrivate {
             headers.add(name: HTTPFields.Element.Name.cacheControl.rawName, value: "no-store")
         }
-        let head = HTTPResponseHead(version: .http1_1, status: answer.status, headers: headers)
+        write(InlineResponse(status: answer.status, headers: headers, body: answer.body), context: context)
+    }
+
+    private func write(_ response: InlineResponse, context: ChannelHandlerContext) {
+        var headers = response.headers
+        headers.add(name: "Content-Length", value: String(response.body.readableBytes))
+        headers.add(name: "Date", value: date.now())
+        let head = HTTPResponseHead(version: .http1_1, status: response.status, headers: headers)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(answer.body))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil)
         context.write(wrapOutboundOut(.end(nil)), promise: nil)
         unflushedAnswers += 1
         if unflushedAnswers >= Self.maxAnswersPerFlush {

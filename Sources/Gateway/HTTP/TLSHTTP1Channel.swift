@@ -5,7 +5,8 @@ import NIOHTTP1
 import TLS
 
 /// Hummingbird's HTTP/1.1 child channel with our OpenSSL ``TLSHandler`` in front, in the place Hummingbird's own
-/// `TLSChannel` gives NIOSSL, and an ``InlineAnswerHandler`` that answers `GET /healthz` on the event loop.
+/// `TLSChannel` gives NIOSSL, and an ``InlineAnswerHandler`` that answers `GET /healthz` and the ``InlineRoute``s
+/// (`POST /api/v1/tweets`) on the event loop.
 ///
 /// Without a ``TLSContext`` it is plain HTTP (tests and loopback tools). A failed handshake, a plain-HTTP client on
 /// the TLS port, or a stalled handshake ends in an error on this channel's inbound stream; Hummingbird's connection
@@ -17,21 +18,24 @@ struct TLSHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
     private let tlsContext: TLSContext?
     private let connections: ConnectionsPerAddress
     private let inlineAnswers: [InlineAnswer]
-    private let idleTimeout: TimeAmount
+    private let inlineRoutes: [InlineRoute]
+    private let limits: GatewayConfiguration.Limits
     private let metrics: GatewayMetrics
 
-    /// - Parameter idleTimeout: how long the connection may sit with nothing asked or answered; kept by the
-    ///   ``InlineAnswerHandler``, which sees every request (`base` must have no idle timeout of its own).
+    /// - Parameter limits: the body limit, and the idle and read timeouts that the ``InlineAnswerHandler`` keeps
+    ///   (it sees every request, so `base` must have no idle timeout of its own).
     init(
         base: HTTP1Channel, tlsContext: TLSContext?, connections: ConnectionsPerAddress,
-        inlineAnswers: [InlineAnswer], idleTimeout: TimeAmount, metrics: GatewayMetrics
+        inlineAnswers: [InlineAnswer], inlineRoutes: [InlineRoute], limits: GatewayConfiguration.Limits,
+        metrics: GatewayMetrics
     ) {
         precondition(base.configuration.idleTimeout == nil, "the InlineAnswerHandler keeps the idle timeout")
         self.base = base
         self.tlsContext = tlsContext
         self.connections = connections
         self.inlineAnswers = inlineAnswers
-        self.idleTimeout = idleTimeout
+        self.inlineRoutes = inlineRoutes
+        self.limits = limits
         self.metrics = metrics
     }
 
@@ -51,7 +55,8 @@ struct TLSHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
             let pipeline = channel.pipeline.syncOperations
             let decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
             try pipeline.addHandler(
-                InlineAnswerHandler(answers: inlineAnswers, idleTimeout: idleTimeout, metrics: metrics),
+                InlineAnswerHandler(
+                    answers: inlineAnswers, routes: inlineRoutes, limits: limits, metrics: metrics, logger: logger),
                 position: .after(decoder))
             return value
         }

@@ -5,11 +5,13 @@ import Testing
 
 @testable import Gateway
 
+/// The tweet routes; writing a tweet both through Hummingbird's route table and over a socket, where it is answered
+/// below Hummingbird (``InlineRoute``): the answers must be the same.
 @Suite("Tweets")
 struct TweetRoutesTests {
-    @Test func createReadAndDelete() async throws {
+    @Test(arguments: ClientPath.allCases) func createReadAndDelete(path: ClientPath) async throws {
         try await GatewayHarness.with { harness in
-            try await harness.withRouterClient { client in
+            try await harness.withClient(path) { client in
                 let api = APIClient(client: client)
                 let (aliceID, token) = try await api.signUp("alice")
                 let created = try await api.call(.post, "/api/v1/tweets", token: token, json: #"{"text":"  hello  "}"#)
@@ -43,9 +45,9 @@ struct TweetRoutesTests {
         }
     }
 
-    @Test func textIsOneTo280GraphemeClusters() async throws {
+    @Test(arguments: ClientPath.allCases) func textIsOneTo280GraphemeClusters(path: ClientPath) async throws {
         try await GatewayHarness.with { harness in
-            try await harness.withRouterClient { client in
+            try await harness.withClient(path) { client in
                 let api = APIClient(client: client)
                 let (_, token) = try await api.signUp("alice")
                 // A family emoji is one Character of seven scalars: 280 of them are 280 characters.
@@ -74,9 +76,9 @@ struct TweetRoutesTests {
         }
     }
 
-    @Test func tweetBodyErrors() async throws {
+    @Test(arguments: ClientPath.allCases) func tweetBodyErrors(path: ClientPath) async throws {
         try await GatewayHarness.with { harness in
-            try await harness.withRouterClient { client in
+            try await harness.withClient(path) { client in
                 let api = APIClient(client: client)
                 let (_, token) = try await api.signUp("alice")
                 let cases: [(String, HTTPResponse.Status, String)] = [
@@ -105,9 +107,9 @@ struct TweetRoutesTests {
         }
     }
 
-    @Test func aReplyToADeletedTweetIs422() async throws {
+    @Test(arguments: ClientPath.allCases) func aReplyToADeletedTweetIs422(path: ClientPath) async throws {
         try await GatewayHarness.with { harness in
-            try await harness.withRouterClient { client in
+            try await harness.withClient(path) { client in
                 let api = APIClient(client: client)
                 let (_, token) = try await api.signUp("alice")
                 let id = try await api.tweet("soon gone", token: token)
@@ -118,6 +120,48 @@ struct TweetRoutesTests {
                     .unprocessableContent, "invalid_in_reply_to_id"
                 )
             }
+        }
+    }
+
+    @Test(arguments: ClientPath.allCases) func aTweetsAnswersCarryTheAPIsHeadersLimitsAndMetrics(
+        path: ClientPath
+    ) async throws {
+        // One token per 100 s: however slow a loaded machine runs this test, nothing refills in between.
+        let slowRate: (inout GatewayConfiguration) -> Void = {
+            $0.rateLimit = RateLimiter.Configuration(requestsPerSecond: 0.01, burst: 5)
+        }
+        try await GatewayHarness.with(configure: slowRate) { harness in
+            try await harness.withClient(path) { client in
+                let api = APIClient(client: client)
+                let (_, token) = try await api.signUp("alice")
+                let created = try await api.call(.post, "/api/v1/tweets", token: token, json: #"{"text":"hi"}"#)
+                #expect(created.status == .created)
+                #expect(created.headers[.contentType] == "application/json")
+                #expect(created.headers[.cacheControl] == "no-store", "an authenticated answer is never cached")
+                #expect(created.headers[GatewayResponder.requestIDField]?.count == 32)
+                #expect(created.headers[SecurityHeaders.contentTypeOptions] == "nosniff")
+                #expect(created.headers[SecurityHeaders.strictTransportSecurity] == SecurityHeaders.hstsValue)
+
+                let anonymous = try await api.call(.post, "/api/v1/tweets", json: #"{"text":"hi"}"#)
+                expectError(anonymous, .unauthorized, "unauthorized")
+                #expect(anonymous.headers[.wwwAuthenticate] == "Bearer")
+                let unknown = try await api.call(.post, "/api/v1/tweets", token: "nobody", json: #"{"text":"hi"}"#)
+                expectError(unknown, .unauthorized, "unauthorized")
+
+                var limited: TestResponse?
+                for _ in 0..<6 where limited == nil {
+                    let answer = try await api.call(.post, "/api/v1/tweets", token: token, json: #"{"text":"x"}"#)
+                    if answer.status == .tooManyRequests {
+                        limited = answer
+                    }
+                }
+                let refused = try #require(limited, "the token's bucket of 5 runs out")
+                expectError(refused, .tooManyRequests, "rate_limited")
+                #expect((90...100).contains(Int(refused.headers[.retryAfter] ?? "") ?? 0))
+            }
+            let exposition = String(decoding: harness.metrics.exposition(), as: UTF8.self)
+            #expect(exposition.contains(#"route="/api/v1/tweets",method="POST",status="201""#), "\(exposition)")
+            #expect(exposition.contains(#"route="/api/v1/tweets",method="POST",status="429""#))
         }
     }
 

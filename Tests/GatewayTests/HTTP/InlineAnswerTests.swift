@@ -11,12 +11,14 @@ import Testing
 /// with the headers every answer carries, and that it keeps the connection's idle timeout.
 @Suite("Answers on the event loop")
 struct InlineAnswerTests {
-    private static let idleTimeout = TimeAmount.seconds(60)
+    private static let idleTimeout = TimeAmount(GatewayConfiguration.Limits().idleTimeout)
 
     private static func channel(metrics: GatewayMetrics = GatewayMetrics()) throws -> EmbeddedChannel {
         let channel = EmbeddedChannel()
         try channel.pipeline.syncOperations.addHandler(
-            InlineAnswerHandler(answers: [.health], idleTimeout: idleTimeout, metrics: metrics))
+            InlineAnswerHandler(
+                answers: [.health], limits: GatewayConfiguration.Limits(), metrics: metrics,
+                logger: GatewayHarness.logger))
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 443)).wait()
         return channel
     }
@@ -25,22 +27,6 @@ struct InlineAnswerTests {
         _ uri: String, method: HTTPMethod = .GET, version: HTTPVersion = .http1_1, headers: HTTPHeaders = [:]
     ) -> HTTPServerRequestPart {
         .head(HTTPRequestHead(version: version, method: method, uri: uri, headers: headers))
-    }
-
-    /// Reads one whole answer the handler wrote: head, body bytes, end.
-    private static func readAnswer(_ channel: EmbeddedChannel) throws -> (HTTPResponseHead, String)? {
-        guard case .head(let head) = try channel.readOutbound(as: HTTPServerResponsePart.self) else { return nil }
-        var body = ""
-        while let part = try channel.readOutbound(as: HTTPServerResponsePart.self) {
-            switch part {
-            case .body(.byteBuffer(let bytes)): body += String(buffer: bytes)
-            case .body: Issue.record("a body that is not a byte buffer")
-            case .end: return (head, body)
-            case .head: Issue.record("a second head before the end")
-            }
-        }
-        Issue.record("no end")
-        return nil
     }
 
     /// Hummingbird's answer to a request passed on.
@@ -64,7 +50,7 @@ struct InlineAnswerTests {
             "nothing leaves before the read burst ends")
         channel.pipeline.fireChannelReadComplete()
         for _ in 0..<3 {
-            let (head, body) = try #require(try Self.readAnswer(channel))
+            let (head, body) = try #require(try channel.readHTTPAnswer())
             #expect(head.status == .ok)
             #expect(head.version == .http1_1)
             #expect(body == #"{"status":"ok"}"#)
@@ -87,7 +73,7 @@ struct InlineAnswerTests {
             try channel.readOutbound(as: HTTPServerResponsePart.self) == nil,
             "answered only once the request has ended")
         try channel.writeInbound(HTTPServerRequestPart.end(nil))
-        let (head, _) = try #require(try Self.readAnswer(channel))
+        let (head, _) = try #require(try channel.readHTTPAnswer())
         #expect(head.status == .ok)
         #expect(head.headers["Cache-Control"] == ["no-store"], "a request with credentials is never cached")
         #expect(try channel.readInbound(as: HTTPServerRequestPart.self) == nil)
@@ -159,7 +145,7 @@ struct InlineAnswerTests {
         try channel.writeInbound(Self.request("/healthz"))
         try channel.writeInbound(HTTPServerRequestPart.end(nil))
         #expect(try channel.readInbound(as: HTTPServerRequestPart.self) == nil)
-        #expect(try Self.readAnswer(channel)?.1 == #"{"status":"ok"}"#)
+        #expect(try channel.readHTTPAnswer()?.1 == #"{"status":"ok"}"#)
     }
 
     @Test func aConnectionWithNothingAskedOrAnsweredForTheIdleTimeoutIsClosed() throws {
@@ -168,7 +154,7 @@ struct InlineAnswerTests {
         // Inline answers count as activity: the timeout starts again after the last one.
         try channel.writeInbound(Self.request("/healthz"))
         try channel.writeInbound(HTTPServerRequestPart.end(nil))
-        _ = try Self.readAnswer(channel)
+        _ = try channel.readHTTPAnswer()
         channel.embeddedEventLoop.advanceTime(by: .seconds(2))
         #expect(channel.isActive, "an answer 1 s before the timeout keeps the connection")
         // A request passed on is not idleness, however long Hummingbird takes to answer it.
@@ -221,7 +207,7 @@ struct InlineAnswerTests {
             channel.pipeline.syncOperations.fireChannelRead(NIOAny(HTTPServerRequestPart.end(nil)))
         }
         var answers = 0
-        while try Self.readAnswer(channel) != nil {
+        while try channel.readHTTPAnswer() != nil {
             answers += 1
         }
         #expect(answers == InlineAnswerHandler.maxAnswersPerFlush, "flushed before the read burst ends")

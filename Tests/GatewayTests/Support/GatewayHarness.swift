@@ -3,6 +3,7 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import TLSTestSupport
+import Testing
 import Wire
 import WireTestSupport
 
@@ -77,8 +78,26 @@ struct GatewayHarness: Sendable {
 
     /// Runs `body` with a client that hands requests straight to the Gateway's responder (no sockets for HTTP).
     func withRouterClient<T: Sendable>(_ body: @Sendable (any TestClientProtocol) async throws -> T) async throws -> T {
-        try await gateway.application.test(.router) { client in try await body(client) }
+        try await withClient(.router, body)
     }
+
+    /// Runs `body` with a client that reaches the Gateway by `path`.
+    func withClient<T: Sendable>(
+        _ path: ClientPath, _ body: @Sendable (any TestClientProtocol) async throws -> T
+    ) async throws -> T {
+        try await gateway.application.test(path == .router ? .router : .live) { client in try await body(client) }
+    }
+}
+
+/// How a test's requests reach the Gateway.
+enum ClientPath: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    /// Straight to the responder: Hummingbird's route table, no sockets.
+    case router
+    /// Over a keep-alive HTTP/1.1 socket through the Gateway's channel, where routes served below Hummingbird
+    /// (``InlineRoute``) are answered by the ``InlineAnswerHandler``.
+    case socket
+
+    var testDescription: String { rawValue }
 }
 
 /// The API's calls, as a user makes them, on a router test client.
