@@ -24,8 +24,8 @@ import Wire
 /// writable (a client that does not read its answers meets Hummingbird's backpressure and the write deadline, not a
 /// growing buffer here).
 ///
-/// While a route's answer is owed, whatever else arrives on the connection is held here, and no more is read from the
-/// socket, until that answer is written; then the held requests are taken in order as if they had just arrived. A
+/// While a route's answer is owed, whatever else arrives on the connection is held here, and once something is held no
+/// more is read from the socket, until that answer is written; then the held requests are taken in order as if they had just arrived. A
 /// graceful shutdown's quiesce event waits for the answer too, so that the request is finished, not cut.
 ///
 /// Once a request passed on or an answer from above says `Connection: close` (the client asked for it, or an
@@ -75,7 +75,7 @@ final class InlineAnswerHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var taken: Taken?
     /// What arrived while a route's answer was owed, in order.
     private var held = CircularBuffer<HTTPServerRequestPart>()
-    /// A read from the socket was asked for while a route's answer was owed.
+    /// A read from the socket was asked for while a route's answer was owed and requests were held.
     private var isReadHeld = false
     /// A graceful shutdown began while a route's answer was owed.
     private var isQuiesceHeld = false
@@ -145,7 +145,9 @@ final class InlineAnswerHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func read(context: ChannelHandlerContext) {
-        if isAnswering {
+        // Held only once something arrived behind the answer: a client that waits for its answer costs no change of
+        // the socket's read interest (an epoll_ctl each way for every request, 2 % of the Gateway's CPU, measured).
+        if isAnswering && !held.isEmpty {
             isReadHeld = true
         } else {
             context.read()

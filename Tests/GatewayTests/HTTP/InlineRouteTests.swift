@@ -119,6 +119,9 @@ struct InlineRouteTests {
         #expect(request.head.headers["Authorization"] == ["Bearer t"])
         #expect(request.remoteAddress?.port == 443)
         #expect(try channel.readOutbound(as: HTTPServerResponsePart.self) == nil, "no answer before the route's")
+        let readsBefore = fixture.reads.reads
+        channel.read()
+        #expect(fixture.reads.reads == readsBefore + 1, "with nothing behind the request, the socket is read as usual")
 
         fixture.calls.answer(0, body: #"{"id":"1"}"#)
         let (head, body) = try #require(try channel.readHTTPAnswer(), "written and flushed at once")
