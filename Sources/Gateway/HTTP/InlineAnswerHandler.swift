@@ -63,7 +63,7 @@ final class InlineAnswerHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private let idleness: ConnectionDeadline
     /// Runs while a route's request is being read.
     private let readDeadline: ConnectionDeadline
-    /// Where route tasks run: this connection's loop.
+    /// Where route tasks run: this connection's loop (made with the first).
     private var taskExecutor: EventLoopTaskExecutor?
     /// Requests passed on whose answer has not been written in full yet.
     private var requestsPassedOn = 0
@@ -108,7 +108,6 @@ final class InlineAnswerHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        taskExecutor = EventLoopTaskExecutor(eventLoop: context.eventLoop)
         if context.channel.isActive {
             idleness.start(context: context)
         }
@@ -264,8 +263,9 @@ final class InlineAnswerHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func respond(_ route: InlineRoute, to request: InlineRequest, context: ChannelHandlerContext) {
-        guard let taskExecutor else { return }
-        route.respond(request, taskExecutor).assumeIsolated().whenComplete { result in
+        let executor = taskExecutor ?? EventLoopTaskExecutor(eventLoop: context.eventLoop)
+        taskExecutor = executor
+        route.respond(request, executor).assumeIsolated().whenComplete { result in
             switch result {
             case .success(let response):
                 self.taken = nil
