@@ -25,6 +25,9 @@ struct GatewayRequestContext: RequestContext {
 /// 5. The route's own checks, in the order 400, 404, 403, 422, then its Wire calls (503 when a service is down).
 ///
 /// Every answer carries `X-Request-Id`: the Wire trace id under which each service logged its part of the request.
+///
+/// Requests for an ``InlineRoute`` (``inlineRoute(_:_:logger:)``) come read whole from the ``InlineAnswerHandler``,
+/// past steps 1 and 2, and are answered with the same admission, handler, error mapping, headers and metrics.
 struct GatewayResponder: HTTPResponder {
     typealias Context = GatewayRequestContext
 

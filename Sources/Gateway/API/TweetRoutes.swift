@@ -8,6 +8,7 @@ extension APIHandlers {
     /// Checks run 400 (body not a JSON object, `text` not a string, `in_reply_to_id` neither a string nor null), then
     /// 422: `invalid_text` (missing, or not 1 to 280 characters), `invalid_in_reply_to_id` (not decimal, or no such
     /// tweet: unknown or deleted, which the TweetService decides).
+    ///
     /// Served below Hummingbird as well (``InlineRoute``): the route whose rate is a target.
     func createTweet(_ request: APIRequest) async throws -> JSONAnswer {
         let caller = try request.authenticatedCaller()

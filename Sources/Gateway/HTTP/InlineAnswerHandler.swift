@@ -25,8 +25,9 @@ import Wire
 /// growing buffer here).
 ///
 /// While a route's answer is owed, whatever else arrives on the connection is held here, and once something is held no
-/// more is read from the socket, until that answer is written; then the held requests are taken in order as if they had just arrived. A
-/// graceful shutdown's quiesce event waits for the answer too, so that the request is finished, not cut.
+/// more is read from the socket, until that answer is written; then the held requests are taken in order as if they
+/// had just arrived. A graceful shutdown's quiesce event and the client's end of input wait for the answer too, so
+/// that the request is finished, not cut.
 ///
 /// Once a request passed on or an answer from above says `Connection: close` (the client asked for it, or an
 /// oversized body was refused), nothing more is answered here: the handlers above decide what, if anything, still
@@ -77,8 +78,8 @@ final class InlineAnswerHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var held = CircularBuffer<HTTPServerRequestPart>()
     /// A read from the socket was asked for while a route's answer was owed and requests were held.
     private var isReadHeld = false
-    /// A graceful shutdown began while a route's answer was owed.
-    private var isQuiesceHeld = false
+    /// Events from below that wait for a route's request (``mustWait(_:)``), in order.
+    private var heldEvents: [Any] = []
     /// An answer said `Connection: close`, or a request passed on asked for it, or shutdown began.
     private var isClosing = false
     /// Inline answers written and not flushed yet.
@@ -154,16 +155,21 @@ final class InlineAnswerHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        guard event is ChannelShouldQuiesceEvent else {
-            context.fireUserInboundEventTriggered(event)
-            return
+        if event is ChannelShouldQuiesceEvent {
+            isClosing = true
         }
-        isClosing = true
-        if taken == nil {
-            context.fireUserInboundEventTriggered(event)
+        if mustWait(event) {
+            heldEvents.append(event)
         } else {
-            isQuiesceHeld = true
+            context.fireUserInboundEventTriggered(event)
         }
+    }
+
+    /// Whether `event` must wait for the route's request under way: a graceful shutdown waits until the request is
+    /// answered, anything else (the client's end of input, say) while its answer is owed, so that the handlers above,
+    /// which see nothing of the request, do not close the connection under it.
+    private func mustWait(_ event: Any) -> Bool {
+        event is ChannelShouldQuiesceEvent ? taken != nil : isAnswering
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -290,9 +296,12 @@ final class InlineAnswerHandler: ChannelDuplexHandler, RemovableChannelHandler {
             context.fireChannelReadComplete()
         }
         guard !isAnswering else { return }
-        if isQuiesceHeld, taken == nil {
-            isQuiesceHeld = false
-            context.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        if !heldEvents.isEmpty {
+            let events = heldEvents
+            heldEvents = events.filter(mustWait)
+            for event in events where !mustWait(event) {
+                context.fireUserInboundEventTriggered(event)
+            }
         }
         if isReadHeld {
             isReadHeld = false

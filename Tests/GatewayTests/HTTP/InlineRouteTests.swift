@@ -53,10 +53,14 @@ struct InlineRouteTests {
         typealias InboundIn = HTTPServerRequestPart
         typealias InboundOut = HTTPServerRequestPart
         var quiesceEvents = 0
+        var inputClosedEvents = 0
 
         func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
             if event is ChannelShouldQuiesceEvent {
                 quiesceEvents += 1
+            }
+            if case ChannelEvent.inputClosed = event {
+                inputClosedEvents += 1
             }
             context.fireUserInboundEventTriggered(event)
         }
@@ -228,6 +232,21 @@ struct InlineRouteTests {
         try Self.send([late, .body(ByteBuffer(string: "{}")), .end(nil)], to: channel)
         #expect(try channel.readInbound(as: HTTPServerRequestPart.self) == late)
         #expect(fixture.calls.count == 1)
+    }
+
+    @Test func theClientsEndOfInputWaitsForTheAnswerOwed() throws {
+        let fixture = try Self.fixture()
+        let channel = fixture.channel
+        // A client that half-closes once its request is sent (`shutdown(SHUT_WR)`), then reads its answer.
+        try Self.send([Self.post("{}"), .body(ByteBuffer(string: "{}")), .end(nil)], to: channel)
+        channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        #expect(fixture.events.inputClosedEvents == 0, "held while the answer is owed")
+        fixture.calls.answer(0, body: "done")
+        #expect(try channel.readHTTPAnswer()?.1 == "done")
+        #expect(fixture.events.inputClosedEvents == 1, "handed on once it is written")
+        // With nothing owed, it goes on at once.
+        channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        #expect(fixture.events.inputClosedEvents == 2)
     }
 
     @Test func aRouteThatFailsClosesTheConnection() throws {
