@@ -63,12 +63,15 @@ struct GatewayResponder: HTTPResponder {
         return InlineRoute(method: HTTPMethod(rawValue: method.rawValue), path: path) { request, executor in
             let promise = executor.eventLoop.makePromise(of: InlineResponse.self)
             Task(executorPreference: executor) {
+                // As Hummingbird's `headers[.authorization]` reads it: several fields joined (which no token parses).
+                let fields = request.head.headers["authorization"]
+                let authorization = fields.isEmpty ? nil : fields.joined(separator: ", ")
                 let answer = await self.traced(
-                    method: method, hasAuthorization: request.head.headers.contains(name: "authorization"),
-                    logger: logger
+                    method: method, hasAuthorization: authorization != nil, logger: logger
                 ) { logger in
                     await self.answer(
-                        request, endpoint: endpoint, answerJSON: answerJSON, template: template, logger: logger)
+                        request, authorization: authorization, endpoint: endpoint, answerJSON: answerJSON,
+                        template: template, logger: logger)
                 }
                 var headers = HTTPHeaders()
                 for field in answer.headers {
@@ -76,7 +79,9 @@ struct GatewayResponder: HTTPResponder {
                 }
                 promise.succeed(
                     InlineResponse(
-                        status: HTTPResponseStatus(statusCode: answer.status.code), headers: headers, body: answer.body)
+                        status: HTTPResponseStatus(
+                            statusCode: answer.status.code, reasonPhrase: answer.status.reasonPhrase),
+                        headers: headers, body: answer.body)
                 )
             }
             return promise.futureResult
@@ -86,14 +91,14 @@ struct GatewayResponder: HTTPResponder {
     /// An ``InlineRoute``'s answer: admission and the endpoint's JSON, or the error as JSON. Its body is within the
     /// limit already (the ``InlineAnswerHandler`` takes no other).
     private func answer(
-        _ request: InlineRequest, endpoint: Endpoint,
+        _ request: InlineRequest, authorization: String?, endpoint: Endpoint,
         answerJSON: @Sendable (APIHandlers, APIRequest) async throws -> JSONAnswer, template: RouteTemplate,
         logger: Logger
     ) async -> (InlineAnswerParts, route: String, isPrivate: Bool) {
         let route = template.description
         do {
             let (caller, token) = try await admit(
-                authorization: request.head.headers.first(name: "authorization"), cookies: Cookies(from: []),
+                authorization: authorization, cookies: Cookies(from: []),
                 remoteAddress: request.remoteAddress, to: endpoint)
             let uri = request.head.uri
             let apiRequest = APIRequest(

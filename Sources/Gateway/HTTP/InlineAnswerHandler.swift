@@ -26,8 +26,9 @@ import Wire
 ///
 /// While a route's answer is owed, whatever else arrives on the connection is held here, and once something is held no
 /// more is read from the socket, until that answer is written; then the held requests are taken in order as if they
-/// had just arrived. A graceful shutdown's quiesce event and the client's end of input wait for the answer too, so
-/// that the request is finished, not cut.
+/// had just arrived (a decoding error too: Hummingbird's 400 for a malformed request behind it comes after the answer).
+/// A graceful shutdown's quiesce event and the client's end of input wait for the answer too, so that the request is
+/// finished, not cut.
 ///
 /// Once a request passed on or an answer from above says `Connection: close` (the client asked for it, or an
 /// oversized body was refused), nothing more is answered here: the handlers above decide what, if anything, still
@@ -49,6 +50,13 @@ final class InlineAnswerHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// The most inline answers written before a flush.
     static let maxAnswersPerFlush = 64
+
+    /// What arrived from the decoder while a route's answer was owed: a request's part, or the error that ended
+    /// decoding (a malformed request pipelined behind it), which Hummingbird answers only after the route's answer.
+    private enum HeldInbound {
+        case part(HTTPServerRequestPart)
+        case error(any Error)
+    }
 
     /// A route's request taken here: its body being read, then its answer owed.
     private enum Taken {
@@ -75,7 +83,7 @@ final class InlineAnswerHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// The route request taken here, until its answer is written.
     private var taken: Taken?
     /// What arrived while a route's answer was owed, in order.
-    private var held = CircularBuffer<HTTPServerRequestPart>()
+    private var held = CircularBuffer<HeldInbound>()
     /// A read from the socket was asked for while a route's answer was owed and requests were held.
     private var isReadHeld = false
     /// Events from below that wait for a route's request (``mustWait(_:)``), in order.
@@ -133,9 +141,17 @@ final class InlineAnswerHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
         if isAnswering {
-            held.append(part)
+            held.append(.part(part))
         } else {
             take(part, context: context)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if isAnswering {
+            held.append(.error(error))
+        } else {
+            context.fireErrorCaught(error)
         }
     }
 
@@ -289,8 +305,11 @@ final class InlineAnswerHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// owed; then lets the quiesce event and the socket's reads through again if nothing is owed.
     private func takeHeld(context: ChannelHandlerContext) {
         if !held.isEmpty {
-            while !isAnswering, let part = held.popFirst() {
-                take(part, context: context)
+            while !isAnswering, let inbound = held.popFirst() {
+                switch inbound {
+                case .part(let part): take(part, context: context)
+                case .error(let error): context.fireErrorCaught(error)
+                }
             }
             flushAnswers(context: context)
             context.fireChannelReadComplete()

@@ -128,7 +128,7 @@ struct TweetRoutesTests {
     ) async throws {
         // One token per 100 s: however slow a loaded machine runs this test, nothing refills in between.
         let slowRate: (inout GatewayConfiguration) -> Void = {
-            $0.rateLimit = RateLimiter.Configuration(requestsPerSecond: 0.01, burst: 5)
+            $0.rateLimit = RateLimiter.Configuration(requestsPerSecond: 0.01, burst: 6)
         }
         try await GatewayHarness.with(configure: slowRate) { harness in
             try await harness.withClient(path) { client in
@@ -147,15 +147,20 @@ struct TweetRoutesTests {
                 #expect(anonymous.headers[.wwwAuthenticate] == "Bearer")
                 let unknown = try await api.call(.post, "/api/v1/tweets", token: "nobody", json: #"{"text":"hi"}"#)
                 expectError(unknown, .unauthorized, "unauthorized")
+                var twice = HTTPFields()
+                twice.append(HTTPFields.Element(name: .authorization, value: "Bearer \(token)"))
+                twice.append(HTTPFields.Element(name: .authorization, value: "Bearer \(token)"))
+                let ambiguous = try await api.call(.post, "/api/v1/tweets", json: #"{"text":"hi"}"#, headers: twice)
+                expectError(ambiguous, .unauthorized, "unauthorized")
 
                 var limited: TestResponse?
-                for _ in 0..<6 where limited == nil {
+                for _ in 0..<7 where limited == nil {
                     let answer = try await api.call(.post, "/api/v1/tweets", token: token, json: #"{"text":"x"}"#)
                     if answer.status == .tooManyRequests {
                         limited = answer
                     }
                 }
-                let refused = try #require(limited, "the token's bucket of 5 runs out")
+                let refused = try #require(limited, "the token's bucket of 6 runs out")
                 expectError(refused, .tooManyRequests, "rate_limited")
                 #expect((90...100).contains(Int(refused.headers[.retryAfter] ?? "") ?? 0))
             }

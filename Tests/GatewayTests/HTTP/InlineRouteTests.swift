@@ -54,6 +54,11 @@ struct InlineRouteTests {
         typealias InboundOut = HTTPServerRequestPart
         var quiesceEvents = 0
         var inputClosedEvents = 0
+        var errors = 0
+
+        func errorCaught(context: ChannelHandlerContext, error: any Error) {
+            errors += 1
+        }
 
         func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
             if event is ChannelShouldQuiesceEvent {
@@ -247,6 +252,18 @@ struct InlineRouteTests {
         // With nothing owed, it goes on at once.
         channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
         #expect(fixture.events.inputClosedEvents == 2)
+    }
+
+    @Test func aMalformedRequestBehindTheAnswerOwedIsRefusedAfterIt() throws {
+        let fixture = try Self.fixture()
+        let channel = fixture.channel
+        try Self.send([Self.post("{}"), .body(ByteBuffer(string: "{}")), .end(nil)], to: channel)
+        // The decoder fails on what was pipelined behind: Hummingbird would answer 400 and close at once.
+        channel.pipeline.fireErrorCaught(HTTPParserError.invalidHeaderToken)
+        #expect(fixture.events.errors == 0, "held while the answer is owed")
+        fixture.calls.answer(0, body: "done")
+        #expect(try channel.readHTTPAnswer()?.1 == "done", "the tweet's answer first")
+        #expect(fixture.events.errors == 1, "then the error goes on")
     }
 
     @Test func aRouteThatFailsClosesTheConnection() throws {
