@@ -223,47 +223,45 @@ struct InlineRouteTests {
         #expect(fixture.calls.count == 0)
     }
 
-    @Test func aGracefulShutdownWaitsForTheAnswerOwed() throws {
+    /// What comes from below while a tweet's answer is owed (`fire`), seen above (`seen`) only once it is written.
+    private static func expectHeldUntilAnswered(
+        _ fire: (ChannelPipeline) -> Void, seen: (EventRecorder) -> Int,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> Fixture {
         let fixture = try Self.fixture()
-        let channel = fixture.channel
-        try Self.send([Self.post("{}"), .body(ByteBuffer(string: "{}")), .end(nil)], to: channel)
-        channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
-        #expect(fixture.events.quiesceEvents == 0, "held while the answer is owed")
+        try Self.send([Self.post("{}"), .body(ByteBuffer(string: "{}")), .end(nil)], to: fixture.channel)
+        fire(fixture.channel.pipeline)
+        #expect(seen(fixture.events) == 0, "held while the answer is owed", sourceLocation: sourceLocation)
         fixture.calls.answer(0, body: "done")
-        #expect(try channel.readHTTPAnswer()?.1 == "done")
-        #expect(fixture.events.quiesceEvents == 1, "handed on once it is written")
+        #expect(
+            try fixture.channel.readHTTPAnswer()?.1 == "done", "the tweet's answer first",
+            sourceLocation: sourceLocation)
+        #expect(seen(fixture.events) == 1, "handed on once it is written", sourceLocation: sourceLocation)
+        return fixture
+    }
+
+    @Test func aGracefulShutdownWaitsForTheAnswerOwed() throws {
+        let fixture = try Self.expectHeldUntilAnswered(
+            { $0.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent()) }, seen: \.quiesceEvents)
         // Nothing more is taken here: Hummingbird decides what the closing connection still answers.
         let late = Self.post("{}")
-        try Self.send([late, .body(ByteBuffer(string: "{}")), .end(nil)], to: channel)
-        #expect(try channel.readInbound(as: HTTPServerRequestPart.self) == late)
+        try Self.send([late, .body(ByteBuffer(string: "{}")), .end(nil)], to: fixture.channel)
+        #expect(try fixture.channel.readInbound(as: HTTPServerRequestPart.self) == late)
         #expect(fixture.calls.count == 1)
     }
 
     @Test func theClientsEndOfInputWaitsForTheAnswerOwed() throws {
-        let fixture = try Self.fixture()
-        let channel = fixture.channel
         // A client that half-closes once its request is sent (`shutdown(SHUT_WR)`), then reads its answer.
-        try Self.send([Self.post("{}"), .body(ByteBuffer(string: "{}")), .end(nil)], to: channel)
-        channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
-        #expect(fixture.events.inputClosedEvents == 0, "held while the answer is owed")
-        fixture.calls.answer(0, body: "done")
-        #expect(try channel.readHTTPAnswer()?.1 == "done")
-        #expect(fixture.events.inputClosedEvents == 1, "handed on once it is written")
+        let fixture = try Self.expectHeldUntilAnswered(
+            { $0.fireUserInboundEventTriggered(ChannelEvent.inputClosed) }, seen: \.inputClosedEvents)
         // With nothing owed, it goes on at once.
-        channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        fixture.channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
         #expect(fixture.events.inputClosedEvents == 2)
     }
 
     @Test func aMalformedRequestBehindTheAnswerOwedIsRefusedAfterIt() throws {
-        let fixture = try Self.fixture()
-        let channel = fixture.channel
-        try Self.send([Self.post("{}"), .body(ByteBuffer(string: "{}")), .end(nil)], to: channel)
         // The decoder fails on what was pipelined behind: Hummingbird would answer 400 and close at once.
-        channel.pipeline.fireErrorCaught(HTTPParserError.invalidHeaderToken)
-        #expect(fixture.events.errors == 0, "held while the answer is owed")
-        fixture.calls.answer(0, body: "done")
-        #expect(try channel.readHTTPAnswer()?.1 == "done", "the tweet's answer first")
-        #expect(fixture.events.errors == 1, "then the error goes on")
+        _ = try Self.expectHeldUntilAnswered({ $0.fireErrorCaught(HTTPParserError.invalidHeaderToken) }, seen: \.errors)
     }
 
     @Test func aRouteThatFailsClosesTheConnection() throws {
