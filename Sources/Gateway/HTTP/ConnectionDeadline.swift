@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 
 /// "What is under way on this connection must be done within `timeout`", with at most one timer per connection.
@@ -52,6 +53,19 @@ final class ConnectionDeadline {
                 return
             }
             overdue(context)
+        }
+    }
+}
+
+extension ConnectionDeadline {
+    /// The deadline for a request to arrive in full (`requestReadTimeout`): once overdue, the connection is logged and
+    /// closed. Kept by whichever handler reads the request (the body guard, or the ``InlineAnswerHandler`` for a route
+    /// it answers).
+    static func requestRead(limits: GatewayConfiguration.Limits, logger: Logger) -> ConnectionDeadline {
+        let timeout = TimeAmount(limits.requestReadTimeout)
+        return ConnectionDeadline(timeout: timeout) { context in
+            logger.info("closing a connection whose request did not arrive in time", metadata: ["limit": "\(timeout)"])
+            context.close(promise: nil)
         }
     }
 }

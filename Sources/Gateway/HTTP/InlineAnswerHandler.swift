@@ -106,14 +106,10 @@ final class InlineAnswerHandler: ChannelDuplexHandler, RemovableChannelHandler {
         self.routes = Dictionary(routes.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
         maxBodyBytes = limits.maxBodyBytes
         self.metrics = metrics
-        idleness = ConnectionDeadline(timeout: TimeAmount(limits.idleTimeout)) { context in context.close(promise: nil)
-        }
-        let readTimeout = TimeAmount(limits.requestReadTimeout)
-        readDeadline = ConnectionDeadline(timeout: readTimeout) { context in
-            logger.info(
-                "closing a connection whose request did not arrive in time", metadata: ["limit": "\(readTimeout)"])
+        idleness = ConnectionDeadline(timeout: TimeAmount(limits.idleTimeout)) { context in
             context.close(promise: nil)
         }
+        readDeadline = .requestRead(limits: limits, logger: logger)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -211,10 +207,11 @@ final class InlineAnswerHandler: ChannelDuplexHandler, RemovableChannelHandler {
         switch part {
         case .head(let head):
             idleness.finish()
-            if let answer = inlineAnswer(for: head, context: context) {
+            let path = Self.path(of: head)
+            if let answer = inlineAnswer(for: head, path: path, context: context) {
                 metrics.requestStarted()
                 answering = (answer, head.headers.contains(name: "authorization"), ContinuousClock.now)
-            } else if let route = inlineRoute(for: head, context: context) {
+            } else if let route = inlineRoute(for: head, path: path, context: context) {
                 taken = .reading(route, head, body: context.channel.allocator.buffer(capacity: 0))
                 readDeadline.start(context: context)
             } else {
@@ -264,21 +261,24 @@ final class InlineAnswerHandler: ChannelDuplexHandler, RemovableChannelHandler {
             && context.channel.isWritable && !head.headers.contains(name: "transfer-encoding")
     }
 
-    private func inlineAnswer(for head: HTTPRequestHead, context: ChannelHandlerContext) -> InlineAnswer? {
-        guard head.method == .GET, isAnswerableHere(head, context: context),
+    private func inlineAnswer(
+        for head: HTTPRequestHead, path: String, context: ChannelHandlerContext
+    ) -> InlineAnswer? {
+        guard head.method == .GET, let answer = answers[path], isAnswerableHere(head, context: context),
             head.headers.first(name: "content-length").map({ $0 == "0" }) ?? true
         else { return nil }
-        return answers[Self.path(of: head)]
+        return answer
     }
 
-    private func inlineRoute(for head: HTTPRequestHead, context: ChannelHandlerContext) -> InlineRoute? {
-        guard let route = routes[Self.path(of: head)], head.method == route.method,
+    private func inlineRoute(for head: HTTPRequestHead, path: String, context: ChannelHandlerContext) -> InlineRoute? {
+        guard let route = routes[path], head.method == route.method,
             isAnswerableHere(head, context: context), !head.headers.contains(name: "expect"),
             let length = Int(head.headers.first(name: "content-length") ?? "0"), (0...maxBodyBytes).contains(length)
         else { return nil }
         return route
     }
 
+    /// The path a request names: its target without the query.
     private static func path(of head: HTTPRequestHead) -> String {
         let target = head.uri
         return target.firstIndex(of: "?").map { String(target[..<$0]) } ?? target

@@ -44,12 +44,7 @@ final class RequestBodyGuardHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     init(limits: GatewayConfiguration.Limits, logger: Logger) {
         bodyGuard = RequestBodyGuard(maxBodyBytes: limits.maxBodyBytes)
-        let readTimeout = TimeAmount(limits.requestReadTimeout)
-        readDeadline = ConnectionDeadline(timeout: readTimeout) { context in
-            logger.info(
-                "closing a connection whose request did not arrive in time", metadata: ["limit": "\(readTimeout)"])
-            context.close(promise: nil)
-        }
+        readDeadline = .requestRead(limits: limits, logger: logger)
         let writeTimeout = TimeAmount(limits.responseWriteTimeout)
         writeDeadline = ConnectionDeadline(timeout: writeTimeout) { context in
             logger.info(
