@@ -10,6 +10,7 @@ public struct Migration: Sendable {
     /// Every migration, oldest first. Versions are never edited once released; changes come as new versions.
     public static let all: [Migration] = [
         .initialSchema, .outboxDeadLetters, .sessionExpiry, .homeLifetime, .outboxTweetReferences, .outboxFillFactor,
+        .tweetAuthorCheck,
     ]
 
     func sql(forShard shard: Int) -> String {

@@ -5,12 +5,14 @@ import Wire
 enum TweetStatements {
     /// A group of tweets created together (``TweetCreationBatches``), each with a fresh id from the shard's
     /// `next_id()`, their authors' counters and one outbox row per tweet (a reference to the tweet, which the relay
-    /// reads when it sends the event, with its author's username and follower count), in one statement and so in one transaction and one round trip.
+    /// reads when it sends the event, with its author's username and follower count), in one statement and so in one
+    /// transaction and one round trip.
     ///
     /// `$1` the authors' ids, `$2` the texts, `$3` the tweets replied to (NULL for none): arrays of the same length,
     /// one element per tweet. Returns, for each tweet stored, its position in the arrays (`n`, from 1), its id and its
-    /// author's username; a tweet whose author does not exist is left out, and nothing of it is written. The authors'
-    /// rows are locked in id order before anything is written, so groups that share authors (from several
+    /// author's username; a tweet whose author does not exist is left out, and nothing of it is written. That join is
+    /// the only check of a tweet's author (no foreign key since migration 7: ``Migration/tweetAuthorCheck``). The
+    /// authors' rows are locked in id order before anything is written, so groups that share authors (from several
     /// TweetService instances) wait for each other instead of deadlocking. Ids are drawn in the order of the arrays,
     /// and the creation time is the one in the id (``TweeterID/unixMillis(of:)``).
     static func create(schema: String) -> PreparedStatement {
