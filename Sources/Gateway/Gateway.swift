@@ -70,7 +70,10 @@ public struct Gateway: Service {
             )
         )
         let connections = ConnectionsPerAddress(limit: limits.maxConnectionsPerAddress)
-        let inlineRoutes = [responder.inlineRoute(.post, "/api/v1/tweets", logger: logger)]
+        let inlineRoutes = [
+            responder.inlineRoute(.post, "/api/v1/tweets", logger: logger),
+            responder.inlineRoute(.get, "/api/v1/timelines/home", logger: logger),
+        ]
         let server = HTTPServerBuilder { respond in
             TLSHTTP1Channel(
                 base: HTTP1Channel(responder: respond, configuration: http1), tlsContext: tlsContext,

@@ -143,7 +143,8 @@ struct APIHandlers: Sendable {
         add(.get, "/api/v1/tweets/{id}", .anonymous) { try await $0.tweet($1) }
         add(.delete, "/api/v1/tweets/{id}", .authenticated) { try await $0.deleteTweet($1) }
         add(.get, "/api/v1/timelines/public", .anonymous) { try await $0.publicTimeline($1) }
-        add(.get, "/api/v1/timelines/home", .authenticated) { try await $0.homeTimeline($1) }
+        routes.add(
+            .get, "/api/v1/timelines/home", Endpoint(access: .authenticated) { try await $0.homeTimeline($1) })
         add(.get, "/healthz", .operational) { _, _ in .json(StatusJSON.healthy) }
         add(.get, "/readyz", .operational) { handlers, _ in await handlers.readiness() }
         add(.get, "/metrics", .operational) { handlers, _ in handlers.metricsExposition() }

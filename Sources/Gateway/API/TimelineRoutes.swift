@@ -17,15 +17,17 @@ extension APIHandlers {
 
     /// `GET /api/v1/timelines/home` (authenticated): the caller's tweets and those of the people they follow. The same
     /// page read again within ``HomePageCache/lifetime`` of an earlier read is answered from ``homePages``.
-    func homeTimeline(_ request: APIRequest) async throws -> Response {
+    ///
+    /// Served below Hummingbird as well (``InlineRoute``): the route whose rate is a target.
+    func homeTimeline(_ request: APIRequest) async throws -> JSONAnswer {
         let query = try homeQuery(of: request.authenticatedCaller(), PageParameters.parse(request.query))
         if let body = homePages.page(for: query) {
-            return .json(body: body)
+            return JSONAnswer(status: .ok, body: body)
         }
         let sentAt = ContinuousClock.now
         let body = TweetPageJSON(page: try await homeTimeline(query)).jsonBuffer
         homePages.store(body, for: query, readSentAt: sentAt)
-        return .json(body: body)
+        return JSONAnswer(status: .ok, body: body)
     }
 
     /// A page of `caller`'s home timeline (the web pages').

@@ -10,9 +10,9 @@ import Wire
 ///
 /// Two kinds are answered here:
 /// - an ``InlineAnswer`` (`GET /healthz`), the same bytes every time, at once;
-/// - a request for an ``InlineRoute`` (`POST /api/v1/tweets`), read whole (its body at most `maxBodyBytes`, within
-///   `requestReadTimeout`) and answered when the route's future completes, in a task that prefers this connection's
-///   loop (``EventLoopTaskExecutor``).
+/// - a request for an ``InlineRoute`` (`POST /api/v1/tweets`, `GET /api/v1/timelines/home`), read whole (its body at
+///   most `maxBodyBytes`, within `requestReadTimeout`) and answered when the route's future completes, in a task that
+///   prefers this connection's loop (``EventLoopTaskExecutor``).
 ///
 /// It answers only what it can answer safely, and passes every other request on, unchanged, to the handlers above
 /// (limits and deadlines, Hummingbird's connection state and request loop), which answer it through the route table

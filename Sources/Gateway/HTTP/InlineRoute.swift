@@ -17,8 +17,9 @@ struct InlineAnswer: Sendable {
 }
 
 /// A route whose requests the ``InlineAnswerHandler`` reads whole, head and body, below Hummingbird, and answers with
-/// what ``respond`` completes with: for a route whose rate is a target (`POST /api/v1/tweets`), the same checks and
-/// answer as through Hummingbird, without its per-request machinery (docs/gateway.md, "Answered on the event loop").
+/// what ``respond`` completes with: for a route whose rate is a target (`POST /api/v1/tweets`,
+/// `GET /api/v1/timelines/home`), the same checks and answer as through Hummingbird, without its per-request machinery
+/// (docs/gateway.md, "Answered on the event loop").
 struct InlineRoute: Sendable {
     let method: HTTPMethod
     /// The exact path (no captures); a query is allowed and handed on in the head.

@@ -66,9 +66,10 @@ struct HomePageCacheTests {
 
     /// Through the routes: the same page again is one read of the TimelineService; another page, another user or the
     /// owner's own tweet are not answered from the cache.
-    @Test func aRepeatedHomeReadIsAnsweredWithoutTheTimelineServiceUntilItsOwnerWrites() async throws {
+    @Test(arguments: ClientPath.allCases)
+    func aRepeatedHomeReadIsAnsweredWithoutTheTimelineServiceUntilItsOwnerWrites(path: ClientPath) async throws {
         try await GatewayHarness.with { harness in
-            try await harness.withRouterClient { client in
+            try await harness.withClient(path) { client in
                 let api = APIClient(client: client)
                 let (_, alice) = try await api.signUp("alice")
                 let (_, bob) = try await api.signUp("bob")

@@ -11,9 +11,11 @@ struct TimelineRoutesTests {
     /// The Gateway's part of paging: `limit`, `max_id` and `since_id` reach the service as they were given (or the
     /// default limit), and the service's `next_max_id` comes back as a string, or null. Paging itself (no repeats, no
     /// gaps, windows) is the services' and is tested against them (`EndToEndTests`).
-    @Test func pagingParametersReachTheServicesAndTheirCursorComesBack() async throws {
+    @Test(arguments: ClientPath.allCases) func pagingParametersReachTheServicesAndTheirCursorComesBack(path: ClientPath)
+        async throws
+    {
         try await GatewayHarness.with { harness in
-            try await harness.withRouterClient { client in
+            try await harness.withClient(path) { client in
                 let api = APIClient(client: client)
                 let (aliceID, token) = try await api.signUp("alice")
                 var posted: [String] = []
@@ -46,9 +48,9 @@ struct TimelineRoutesTests {
         }
     }
 
-    @Test func homeHasTheFollowedAndTheCaller() async throws {
+    @Test(arguments: ClientPath.allCases) func homeHasTheFollowedAndTheCaller(path: ClientPath) async throws {
         try await GatewayHarness.with { harness in
-            try await harness.withRouterClient { client in
+            try await harness.withClient(path) { client in
                 let api = APIClient(client: client)
                 let (_, aliceToken) = try await api.signUp("alice")
                 let (bobID, bobToken) = try await api.signUp("bob")
@@ -64,9 +66,9 @@ struct TimelineRoutesTests {
         }
     }
 
-    @Test func queryErrors() async throws {
+    @Test(arguments: ClientPath.allCases) func queryErrors(path: ClientPath) async throws {
         try await GatewayHarness.with { harness in
-            try await harness.withRouterClient { client in
+            try await harness.withClient(path) { client in
                 let api = APIClient(client: client)
                 let (aliceID, token) = try await api.signUp("alice")
                 for route in ["/api/v1/timelines/public", "/api/v1/timelines/home", "/api/v1/users/\(aliceID)/tweets"] {
@@ -93,9 +95,9 @@ struct TimelineRoutesTests {
         }
     }
 
-    @Test func aTimelineServiceThatIsDownIs503() async throws {
+    @Test(arguments: ClientPath.allCases) func aTimelineServiceThatIsDownIs503(path: ClientPath) async throws {
         try await GatewayHarness.with(timelinesDown: true) { harness in
-            try await harness.withRouterClient { client in
+            try await harness.withClient(path) { client in
                 let api = APIClient(client: client)
                 let (aliceID, token) = try await api.signUp("alice")
                 let response = try await api.call(.get, "/api/v1/timelines/public")
