@@ -63,6 +63,59 @@ extension StoreTests {
             }
         }
 
+        /// Migration 7 locks the busiest tables of a live shard. Behind a transaction that holds the tweets table for
+        /// 3 s (a long read, a shard move's copy), it gives way after each short attempt instead of queueing the
+        /// shard's statements behind it for the whole time: a request's read of the tweets table meanwhile (the pool
+        /// gives up on a lock after 1 s) is answered; the migration is done once the long transaction ends, which ends
+        /// without an error.
+        @Test func migrationSevenWaitsOutALongTransactionWithoutStallingTheShard() async throws {
+            let name = "tweeter_migration7_" + TestStore.uniqueName("")
+            let shardMap = ShardMap(logicalShards: 2, servers: 1)
+            let admin = ShardedDatabase(
+                servers: [Self.url(TestStore.servers[0], database: "postgres")], shardMap: shardMap,
+                connectionsPerServer: 1, logger: TestStore.logger
+            )
+            _ = try await admin.onEveryServer { connection, _ in
+                try connection.query("SET statement_timeout = 0")
+                try connection.query("CREATE DATABASE \(name)")
+            }
+            let database = ShardedDatabase(
+                servers: [Self.url(TestStore.servers[0], database: name)], shardMap: shardMap,
+                connectionsPerServer: 4, logger: TestStore.logger
+            )
+            do {
+                let migrator = SchemaMigrator(database: database, logger: TestStore.logger)
+                try await migrator.migrate(Array(Migration.all.prefix { $0.version < 7 }))
+                let schema = ShardMap.schema(ofShard: 0)
+                async let longTransaction: Void = database.withShard(0) { connection, schema in
+                    try connection.execute(
+                        script: """
+                            BEGIN; SET LOCAL statement_timeout = 0; LOCK TABLE \(schema).tweets IN ACCESS SHARE MODE;
+                            SELECT pg_sleep(3); COMMIT
+                            """)
+                }
+                try await Task.sleep(for: .milliseconds(300))
+                async let migrated = migrator.migrate()
+                try await Task.sleep(for: .milliseconds(500))
+                // Fails (lock or statement timeout) when the migration keeps its place in the lock queue all along.
+                _ = try await database.withShard(0) { connection, schema in
+                    try connection.query("SELECT count(*) AS n FROM \(schema).tweets")[0].int64("n")
+                }
+                try await longTransaction
+                #expect(try await migrated == 2, "migration 7 on both shards")
+                let keys = try await database.withShard(0) { connection, _ in
+                    try connection.query(
+                        "SELECT count(*) AS n FROM pg_constraint WHERE conrelid = '\(schema).tweets'::regclass AND contype = 'f'"
+                    )[0].int64("n")
+                }
+                #expect(keys == 0)
+            } catch {
+                try await Self.drop(name, databases: [database], admin: admin)
+                throw error
+            }
+            try await Self.drop(name, databases: [database], admin: admin)
+        }
+
         /// `url` with its database name replaced.
         private static func url(_ url: String, database: String) -> String {
             String(url[..<(url.lastIndex(of: "/") ?? url.endIndex)]) + "/" + database

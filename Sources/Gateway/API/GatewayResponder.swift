@@ -102,7 +102,7 @@ struct GatewayResponder: HTTPResponder {
                 remoteAddress: request.remoteAddress, to: endpoint)
             let uri = request.head.uri
             let apiRequest = APIRequest(
-                captures: [], query: QueryParameters(uri.firstIndex(of: "?").map { uri[$0...].dropFirst() }),
+                captures: [], query: QueryParameters(Self.query(ofTarget: uri)),
                 body: request.body, caller: caller, token: token,
                 clientAddress: ClientAddress.key(request.remoteAddress),
                 path: route)
@@ -115,6 +115,13 @@ struct GatewayResponder: HTTPResponder {
                 route, endpoint.isPrivate
             )
         }
+    }
+
+    /// A request target's query as Hummingbird's `URI.query` reads it: after the first `?`, up to a `#`.
+    static func query(ofTarget target: String) -> Substring? {
+        guard let mark = target.firstIndex(of: "?") else { return nil }
+        let query = target[target.index(after: mark)...]
+        return query.firstIndex(of: "#").map { query[..<$0] } ?? query
     }
 
     /// Runs `answer` under a fresh trace id (the Wire calls it makes carry it, its log lines name it), then adds

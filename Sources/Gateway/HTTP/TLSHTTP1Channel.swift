@@ -6,7 +6,7 @@ import TLS
 
 /// Hummingbird's HTTP/1.1 child channel with our OpenSSL ``TLSHandler`` in front, in the place Hummingbird's own
 /// `TLSChannel` gives NIOSSL, and an ``InlineAnswerHandler`` that answers `GET /healthz` and the ``InlineRoute``s
-/// (`POST /api/v1/tweets`) on the event loop.
+/// (`POST /api/v1/tweets`, `GET /api/v1/timelines/home`) on the event loop.
 ///
 /// Without a ``TLSContext`` it is plain HTTP (tests and loopback tools). A failed handshake, a plain-HTTP client on
 /// the TLS port, or a stalled handshake ends in an error on this channel's inbound stream; Hummingbird's connection

@@ -76,21 +76,42 @@ struct HomePageCacheTests {
                 let before = try await api.tweet("before", token: alice)
                 let services = harness.services
                 let reads = { services.homeReads.load(ordering: .relaxed) }
-                let first = try await api.call(.get, "/api/v1/timelines/home", token: alice)
-                let again = try await api.call(.get, "/api/v1/timelines/home", token: alice)
-                #expect(reads() == 1)
+                let (first, again, serviceReads) = try await Self.readTwiceWithinALifetime(
+                    "/api/v1/timelines/home", token: alice, api: api, reads: reads)
+                #expect(serviceReads == 1)
                 #expect(again.body == first.body)
                 #expect(try again.tweets().compactMap { $0["id"] as? String } == [before])
 
+                var counted = reads()
                 _ = try await api.call(.get, "/api/v1/timelines/home?limit=10", token: alice)
                 _ = try await api.call(.get, "/api/v1/timelines/home", token: bob)
-                #expect(reads() == 3)
+                #expect(reads() == counted + 2)
 
                 let after = try await api.tweet("after", token: alice)
+                counted = reads()
                 let fresh = try await api.call(.get, "/api/v1/timelines/home", token: alice)
-                #expect(reads() == 4)
+                #expect(reads() == counted + 1)
                 #expect(try fresh.tweets().compactMap { $0["id"] as? String } == [after, before])
             }
         }
+    }
+
+    /// Reads `uri` twice in a row and returns both answers and how many reads of the TimelineService they made. On a
+    /// busy machine two requests can be more than a lifetime apart, so a pair that took longer is tried again, after
+    /// its page has expired (at most 20 pairs; the last one is returned whatever it took).
+    private static func readTwiceWithinALifetime(
+        _ uri: String, token: String, api: APIClient, reads: () -> Int
+    ) async throws -> (first: TestResponse, again: TestResponse, serviceReads: Int) {
+        var pair: (first: TestResponse, again: TestResponse, serviceReads: Int)?
+        for _ in 0..<20 {
+            try await Task.sleep(for: HomePageCache.lifetime)
+            let counted = reads()
+            let start = ContinuousClock.now
+            let first = try await api.call(.get, uri, token: token)
+            let again = try await api.call(.get, uri, token: token)
+            pair = (first, again, reads() - counted)
+            if ContinuousClock.now - start < HomePageCache.lifetime { break }
+        }
+        return try #require(pair)
     }
 }

@@ -43,6 +43,11 @@ struct TimelineRoutesTests {
                         harness.services.lastTimelineQuery
                             == TimelineQuery(userID: read.user, limit: 2, maxID: 999, sinceID: 5), "\(read.uri)")
                     #expect(try next.jsonObject()["next_max_id"] as? String == "1234", "\(read.uri)")
+
+                    // A fragment ends the query, as Hummingbird reads it (a client should not send one).
+                    let fragment = try await api.call(.get, read.uri + "?limit=3#top", token: read.token)
+                    #expect(fragment.status == .ok, "\(read.uri)")
+                    #expect(harness.services.lastTimelineQuery?.limit == 3, "\(read.uri)")
                 }
             }
         }
