@@ -18,8 +18,9 @@ struct TimelineServiceHarness: Sendable {
 
     /// Runs `body` with the service up; stops the workers, the server and the Redis client afterwards.
     ///
-    /// - Parameter runWorkers: whether to run fan-out workers. The fan-out queue is one Redis stream shared by every
-    ///   TimelineService on the cluster, so workers are only started when the benchmark needs them.
+    /// - Parameter runWorkers: whether to run fan-out workers. The fan-out queue is shared by every TimelineService on
+    ///   the cluster, so workers are only started when the benchmark needs them, and not at all (the run fails with
+    ///   a ``BenchmarkFailure`` naming them) while another instance's workers read the queue.
     static func with<Result: Sendable>(
         tweets: TweetServiceHarness,
         redisSeeds: String,
@@ -51,10 +52,25 @@ struct TimelineServiceHarness: Sendable {
                 await logFailures(of: &group, logger: logger)
             }
         }
+        // Another TimelineService's workers on the cluster (`scripts/up`'s) would take this benchmark's jobs.
+        var refusal: (any Error)?
+        if runWorkers {
+            do {
+                let others = try await activeQueueConsumers(redis: redis, within: .seconds(5))
+                if !others.isEmpty {
+                    refusal = BenchmarkFailure(
+                        "fan-out workers of another TimelineService read the queue (\(others.joined(separator: ", "))): "
+                            + "they would take this benchmark's jobs; stop them first (scripts/down)")
+                }
+            } catch {
+                refusal = error
+            }
+        }
+        let startWorkers = runWorkers && refusal == nil
         // Workers stop first, while Redis is still up, so that none is cut off half way through a job.
         let consumer = "store-benchmark-\(getpid())"
         let workers = Task {
-            guard runWorkers else { return }
+            guard startWorkers else { return }
             do {
                 try await service.workers(consumer: consumer, logger: logger).run()
             } catch {
@@ -62,15 +78,20 @@ struct TimelineServiceHarness: Sendable {
             }
         }
         let outcome: Swift.Result<Result, any Error>
-        do {
-            outcome = .success(
-                try await body(TimelineServiceHarness(redis: redis, client: client, monitor: monitor, relay: relay)))
-        } catch {
-            outcome = .failure(error)
+        if let refusal {
+            outcome = .failure(refusal)
+        } else {
+            do {
+                outcome = .success(
+                    try await body(TimelineServiceHarness(redis: redis, client: client, monitor: monitor, relay: relay))
+                )
+            } catch {
+                outcome = .failure(error)
+            }
         }
         workers.cancel()
         await workers.value
-        if runWorkers {
+        if startWorkers {
             await removeConsumers((0..<configuration.workers).map { "\(consumer)-\($0)" }, redis: redis, logger: logger)
         }
         for wireClient in [client, monitor, relayClient] {
@@ -80,6 +101,35 @@ struct TimelineServiceHarness: Sendable {
         background.cancel()
         await background.value
         return try outcome.get()
+    }
+
+    /// The consumers of the shared fan-out queue that read it within the last `window`, by name: the workers of
+    /// another TimelineService on the cluster (an idle worker reads every 160 ms at most). Streams or groups that do
+    /// not exist yet have none.
+    static func activeQueueConsumers(redis: RedisClient, within window: Duration) async throws -> [String] {
+        let replies = try await redis.pipelineReplies(
+            FanOutStreams.keys.map { stream in
+                RedisCommand(
+                    arguments: ["XINFO", "CONSUMERS", stream, FanOutStreams.group].map { Array($0.utf8) },
+                    keyPositions: [2])
+            })
+        var active: Set<String> = []
+        for consumer in replies.compactMap(\.array).joined() {
+            let fields = consumer.array ?? []
+            var name: String?
+            var idle: Int64?
+            for index in stride(from: 0, to: fields.count - 1, by: 2) {
+                switch fields[index].string {
+                case "name": name = fields[index + 1].string
+                case "idle": idle = fields[index + 1].integer
+                default: break
+                }
+            }
+            if let name, let idle, idle < window.milliseconds {
+                active.insert(name)
+            }
+        }
+        return active.sorted()
     }
 
     /// Takes the workers' consumer names out of the shared queue's consumer group, each only if it holds no
