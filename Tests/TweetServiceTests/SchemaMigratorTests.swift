@@ -1,5 +1,7 @@
 import Testing
-import TweetService
+import WireTestSupport
+
+@testable import TweetService
 
 extension StoreTests {
     @Suite("Schema migrations")
@@ -63,11 +65,11 @@ extension StoreTests {
             }
         }
 
-        /// Migration 7 locks the busiest tables of a live shard. Behind a transaction that holds the tweets table for
-        /// 3 s (a long read, a shard move's copy), it gives way after each short attempt instead of queueing the
-        /// shard's statements behind it for the whole time: a request's read of the tweets table meanwhile (the pool
-        /// gives up on a lock after 1 s) is answered; the migration is done once the long transaction ends, which ends
-        /// without an error.
+        /// Migration 7 locks the busiest tables of a live shard. Behind a transaction that holds the tweets table (a
+        /// long read, a shard move's copy), it gives way after each short attempt instead of queueing the shard's
+        /// statements behind it all along: a request's read of the tweets table while the migration is waiting for its
+        /// locks (the pool gives up on a lock after 1 s) is answered; the migration is done once the long transaction
+        /// ends.
         @Test func migrationSevenWaitsOutALongTransactionWithoutStallingTheShard() async throws {
             let name = "tweeter_migration7_" + TestStore.uniqueName("")
             let shardMap = ShardMap(logicalShards: 2, servers: 1)
@@ -79,35 +81,43 @@ extension StoreTests {
                 try connection.query("SET statement_timeout = 0")
                 try connection.query("CREATE DATABASE \(name)")
             }
+            let url = Self.url(TestStore.servers[0], database: name)
             let database = ShardedDatabase(
-                servers: [Self.url(TestStore.servers[0], database: name)], shardMap: shardMap,
-                connectionsPerServer: 4, logger: TestStore.logger
-            )
+                servers: [url], shardMap: shardMap, connectionsPerServer: 4, logger: TestStore.logger)
             do {
                 let migrator = SchemaMigrator(database: database, logger: TestStore.logger)
                 try await migrator.migrate(Array(Migration.all.prefix { $0.version < 7 }))
                 let schema = ShardMap.schema(ofShard: 0)
-                async let longTransaction: Void = database.withShard(0) { connection, schema in
-                    try connection.execute(
-                        script: """
-                            BEGIN; SET LOCAL statement_timeout = 0; LOCK TABLE \(schema).tweets IN ACCESS SHARE MODE;
-                            SELECT pg_sleep(3); COMMIT
-                            """)
+                // The long transaction, on a connection of its own: it holds the lock until the test ends it.
+                let longTransaction = try PostgresConnection(conninfo: url)
+                try longTransaction.execute(script: "BEGIN; LOCK TABLE \(schema).tweets IN ACCESS SHARE MODE")
+                let migration = Task { try await migrator.migrate() }
+                let watcher = try PostgresConnection(conninfo: url)
+                do {
+                    let migrationWaits = try await eventually(within: .seconds(10)) {
+                        let waiting = try? watcher.query(
+                            """
+                            SELECT count(*) AS n FROM pg_locks WHERE NOT granted
+                                AND relation IN ('\(schema).users'::regclass, '\(schema).tweets'::regclass)
+                            """
+                        )[0].int64("n")
+                        return (waiting ?? 0) > 0
+                    }
+                    try #require(migrationWaits, "the migration never waited for its locks")
+                    // Fails (lock or statement timeout) when the migration keeps its place in the lock queue all along.
+                    _ = try await database.withShard(0) { connection, schema in
+                        try connection.query("SELECT count(*) AS n FROM \(schema).tweets")[0].int64("n")
+                    }
+                } catch {
+                    try longTransaction.execute(script: "ROLLBACK")  // so that the migration can finish
+                    _ = await migration.result
+                    throw error
                 }
-                try await Task.sleep(for: .milliseconds(300))
-                async let migrated = migrator.migrate()
-                try await Task.sleep(for: .milliseconds(500))
-                // Fails (lock or statement timeout) when the migration keeps its place in the lock queue all along.
-                _ = try await database.withShard(0) { connection, schema in
-                    try connection.query("SELECT count(*) AS n FROM \(schema).tweets")[0].int64("n")
-                }
-                try await longTransaction
-                #expect(try await migrated == 2, "migration 7 on both shards")
-                let keys = try await database.withShard(0) { connection, _ in
-                    try connection.query(
-                        "SELECT count(*) AS n FROM pg_constraint WHERE conrelid = '\(schema).tweets'::regclass AND contype = 'f'"
-                    )[0].int64("n")
-                }
+                try longTransaction.execute(script: "COMMIT")
+                #expect(try await migration.value == 2, "migration 7 on both shards")
+                let keys = try watcher.query(
+                    "SELECT count(*) AS n FROM pg_constraint WHERE conrelid = '\(schema).tweets'::regclass AND contype = 'f'"
+                )[0].int64("n")
                 #expect(keys == 0)
             } catch {
                 try await Self.drop(name, databases: [database], admin: admin)
