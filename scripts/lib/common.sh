@@ -101,7 +101,7 @@ deb_installed() {
 # only runs when something actually has to be installed. Arguments are more
 # packages that only the calling script needs (scripts/scaling: haproxy, wrk).
 tweeter_install_deps() {
-    local wanted=(redis-server redis-tools libhiredis-dev libpq-dev libssl-dev
+    local wanted=(redis-server redis-tools libhiredis-dev libpq-dev libssl-dev libjemalloc-dev
                   pkg-config openssl curl "$@")
     # The web pages' browser tests (scripts/check-pages): headless Chromium driven through WebDriver by Debian's
     # Python Selenium.
