@@ -8,7 +8,7 @@ let swiftSettings: [SwiftSetting] = [
 
 /// The services' executables allocate through jemalloc (Debian's `libjemalloc-dev`) instead of glibc's malloc: in a
 /// profile of tweet creation the allocator took about 15 % of the services' CPU under glibc and 9 % under jemalloc
-/// (docs/performance.md, "Runs of 5 Dec, 08:40–09:25").
+/// (docs/performance.md, "Runs of 5 Dec, 08:40–09:50").
 let serviceLinkerSettings: [LinkerSetting] = [
     .linkedLibrary("jemalloc", .when(platforms: [.linux]))
 ]

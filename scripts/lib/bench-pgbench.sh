@@ -34,8 +34,11 @@ pg_cost() {
     }'
 }
 
-run_pgbench_tweets() {  # run_pgbench_tweets [SECONDS] (default SECONDS_PER_RUN)
-    local seconds="${1:-$SECONDS_PER_RUN}" shard="$WRITER_SHARD" server schema url urls authors
+# run_pgbench_tweets [SECONDS [CPU_OUT]]: SECONDS defaults to SECONDS_PER_RUN; with CPU_OUT, the CPU of the run's
+# middle half by process goes there (cpu_window of cpu-window.sh, with bench-gateway's CPU_DELAY and CPU_SECONDS).
+run_pgbench_tweets() {
+    local seconds="${1:-$SECONDS_PER_RUN}" cpu_out="${2:-}" cpu_window_pid="" shard="$WRITER_SHARD" server schema url \
+        urls authors
     authors="$(IFS=,; echo "${WRITER_IDS[*]}")"
     IFS=',' read -r -a urls <<< "$TWEETER_PG_URLS"
     server=$(( shard * ${#urls[@]} / 1024 ))
@@ -71,8 +74,13 @@ SQL
     section "pgbench: the tweet row insert into $schema (server $((server + 1))), $CONNECTIONS clients"
     rm -rf "$WORK/pgbench-log"
     mkdir -p "$WORK/pgbench-log"
+    if [[ -n "$cpu_out" ]]; then
+        cpu_window "$CPU_DELAY" "$CPU_SECONDS" "$cpu_out" &
+        cpu_window_pid=$!
+    fi
     pgbench -n -M prepared -c "$CONNECTIONS" -j 2 -T "$seconds" -l --log-prefix="$WORK/pgbench-log/tx" \
         -f "$WORK/pgbench.sql" "$url" | tee "$WORK/pgbench.out"
+    [[ -z "$cpu_window_pid" ]] || wait "$cpu_window_pid" || warn "the CPU window of pgbench's run failed"
     PGBENCH_PG_COST="$(pg_cost "$PG_COUNTS_DRAINED" "$(pg_counts)" \
         "$(awk '/^number of transactions actually processed:/ { print $6 }' "$WORK/pgbench.out")")"
     PGBENCH_TPS="$(awk '/^tps = / { printf "%.2f", $3 }' "$WORK/pgbench.out")"
