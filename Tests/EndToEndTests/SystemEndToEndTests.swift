@@ -223,17 +223,19 @@ extension EndToEnd {
             }
         }
 
-        /// The executables link jemalloc (Package.swift, `serviceLinkerSettings`): a build that lost it would still
-        /// work, only slower, so the mapping of every running service is checked.
-        @Test func everyServiceAllocatesThroughJemalloc() async throws {
-            try await withSystem { system in
-                for process in system.processes {
-                    // Read to the end: a file of /proc has no size for `String(contentsOfFile:)` to go by.
-                    let file = try #require(FileHandle(forReadingAtPath: "/proc/\(process.pid)/maps"))
-                    let maps = String(decoding: try file.readToEnd() ?? Data(), as: UTF8.self)
-                    #expect(maps.contains("/libjemalloc.so"), "\(process.name) runs without jemalloc")
+        #if os(Linux)
+            /// The executables link jemalloc on Linux (Package.swift, `serviceLinkerSettings`): a build that lost it would
+            /// still work, only slower, so the mapping of every running service is checked.
+            @Test func everyServiceAllocatesThroughJemalloc() async throws {
+                try await withSystem { system in
+                    for process in system.processes {
+                        // Read to the end: a file of /proc has no size for `String(contentsOfFile:)` to go by.
+                        let file = try #require(FileHandle(forReadingAtPath: "/proc/\(process.pid)/maps"))
+                        let maps = String(decoding: try file.readToEnd() ?? Data(), as: UTF8.self)
+                        #expect(maps.contains("/libjemalloc.so"), "\(process.name) runs without jemalloc")
+                    }
                 }
             }
-        }
+        #endif
     }
 }

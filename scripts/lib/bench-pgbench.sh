@@ -35,10 +35,9 @@ pg_cost() {
 }
 
 # run_pgbench_tweets [SECONDS [CPU_OUT]]: SECONDS defaults to SECONDS_PER_RUN; with CPU_OUT, the CPU of the run's
-# middle half by process goes there (cpu_window of cpu-window.sh, with bench-gateway's CPU_DELAY and CPU_SECONDS).
+# middle half by process goes there (cpu_middle_half of cpu-window.sh, its PID in CPU_WINDOW_PID meanwhile).
 run_pgbench_tweets() {
-    local seconds="${1:-$SECONDS_PER_RUN}" cpu_out="${2:-}" cpu_window_pid="" shard="$WRITER_SHARD" server schema url \
-        urls authors
+    local seconds="${1:-$SECONDS_PER_RUN}" cpu_out="${2:-}" shard="$WRITER_SHARD" server schema url urls authors
     authors="$(IFS=,; echo "${WRITER_IDS[*]}")"
     IFS=',' read -r -a urls <<< "$TWEETER_PG_URLS"
     server=$(( shard * ${#urls[@]} / 1024 ))
@@ -75,12 +74,15 @@ SQL
     rm -rf "$WORK/pgbench-log"
     mkdir -p "$WORK/pgbench-log"
     if [[ -n "$cpu_out" ]]; then
-        cpu_window "$CPU_DELAY" "$CPU_SECONDS" "$cpu_out" &
-        cpu_window_pid=$!
+        cpu_middle_half "$seconds" "$cpu_out" &
+        CPU_WINDOW_PID=$!
     fi
     pgbench -n -M prepared -c "$CONNECTIONS" -j 2 -T "$seconds" -l --log-prefix="$WORK/pgbench-log/tx" \
         -f "$WORK/pgbench.sql" "$url" | tee "$WORK/pgbench.out"
-    [[ -z "$cpu_window_pid" ]] || wait "$cpu_window_pid" || warn "the CPU window of pgbench's run failed"
+    if [[ -n "$cpu_out" ]]; then
+        wait "$CPU_WINDOW_PID" || warn "the CPU window of pgbench's run failed"
+        CPU_WINDOW_PID=""
+    fi
     PGBENCH_PG_COST="$(pg_cost "$PG_COUNTS_DRAINED" "$(pg_counts)" \
         "$(awk '/^number of transactions actually processed:/ { print $6 }' "$WORK/pgbench.out")")"
     PGBENCH_TPS="$(awk '/^tps = / { printf "%.2f", $3 }' "$WORK/pgbench.out")"

@@ -19,7 +19,8 @@ cpu_snapshot() {
 }
 
 # cpu_window DELAY SECONDS OUT: waits DELAY seconds, then writes to OUT the CPU seconds each command name used in the
-# next SECONDS ("NAME SECONDS" lines, the largest first). Only processes alive at both ends count, so the window
+# next SECONDS ("NAME SECONDS" lines, the largest first), and SECONDS to OUT.seconds. Only processes alive at both
+# ends count (those that start or end inside the window, such as autovacuum workers, are left out), so the window
 # belongs inside a run whose processes live through it (PostgreSQL's backends for pgbench's clients, wrk).
 cpu_window() {
     local delay="$1" seconds="$2" out="$3" hz
@@ -33,13 +34,21 @@ cpu_window() {
         ($1 " " $2) in start { used[$2] += $3 - start[$1 " " $2] }
         END { for (name in used) if (used[name] > 0) printf "%s %.2f\n", name, used[name] / hz }
     ' "$out.start" "$out.end" | sort -k2 -nr >"$out"
+    echo "$seconds" >"$out.seconds"
 }
 
-# cpu_per_request OUT RATE SECONDS: the CPU of cpu_window's OUT (a window of SECONDS) a request at RATE requests a
-# second, in µs by command name (those of 1 µs or more, the largest first) and in all. RATE is the whole run's: the
-# window sits inside it, where the rate is steady.
+# cpu_middle_half RUN_SECONDS OUT: cpu_window over the middle half of a run of RUN_SECONDS that starts now, away from
+# its connections' set-up and its end.
+cpu_middle_half() {
+    cpu_window "$(awk -v s="$1" 'BEGIN { print s / 4 }')" "$(awk -v s="$1" 'BEGIN { print s / 2 }')" "$2"
+}
+
+# cpu_per_request OUT RATE: the CPU of cpu_window's OUT a request at RATE requests a second, in µs by command name
+# (those of 1 µs or more, the largest first) and in all. RATE is the whole run's: the window sits inside it, where the
+# rate is steady. On a saturated machine the total is the rate again (all the CPU there is, over the requests); the
+# split by process is what this adds.
 cpu_per_request() {
-    awk -v rate="$2" -v seconds="$3" '
+    awk -v rate="$2" -v seconds="$(cat "$1.seconds")" '
         { us = $2 * 1e6 / (rate * seconds); all += us }
         us >= 1 { line = line sep sprintf("%s %.0f", $1, us); sep = ", " }
         END { printf "%s; all %.0f µs\n", line, all }
