@@ -8,7 +8,8 @@ let swiftSettings: [SwiftSetting] = [
 
 /// The services' executables allocate through jemalloc (Debian's `libjemalloc-dev`) instead of glibc's malloc: in a
 /// profile of tweet creation the allocator took about 15 % of the services' CPU under glibc and 9 % under jemalloc
-/// (docs/performance.md, "Runs of 5 Dec, 08:40–09:50").
+/// (docs/performance.md, "Runs of 5 Dec, 08:40–09:50"). The benchmarks that run the services' code in their own
+/// process (`wire-benchmark`, `store-benchmark`) link it too, so that they measure what production runs.
 let serviceLinkerSettings: [LinkerSetting] = [
     .linkedLibrary("jemalloc", .when(platforms: [.linux]))
 ]
@@ -197,7 +198,8 @@ let package = Package(
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: swiftSettings,
+            linkerSettings: serviceLinkerSettings
         ),
         // The tweet store and the timelines beside pgbench and redis-benchmark, measured in the same run.
         .executableTarget(
@@ -210,7 +212,8 @@ let package = Package(
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: swiftSettings,
+            linkerSettings: serviceLinkerSettings
         ),
         // A small HTTP/1.1 client over our TLSHandler, shared by the Gateway's tests and the end-to-end tests.
         .target(
