@@ -35,7 +35,7 @@ pg_cost() {
 }
 
 # run_pgbench_tweets [SECONDS [CPU_OUT]]: SECONDS defaults to SECONDS_PER_RUN; with CPU_OUT, the CPU of the run's
-# middle half by process goes there (cpu_middle_half of cpu-window.sh, its PID in CPU_WINDOW_PID meanwhile).
+# middle half by process goes there (cpu_window_start of cpu-window.sh).
 run_pgbench_tweets() {
     local seconds="${1:-$SECONDS_PER_RUN}" cpu_out="${2:-}" shard="$WRITER_SHARD" server schema url urls authors
     authors="$(IFS=,; echo "${WRITER_IDS[*]}")"
@@ -73,16 +73,10 @@ SQL
     section "pgbench: the tweet row insert into $schema (server $((server + 1))), $CONNECTIONS clients"
     rm -rf "$WORK/pgbench-log"
     mkdir -p "$WORK/pgbench-log"
-    if [[ -n "$cpu_out" ]]; then
-        cpu_middle_half "$seconds" "$cpu_out" &
-        CPU_WINDOW_PID=$!
-    fi
+    [[ -z "$cpu_out" ]] || cpu_window_start "$seconds" "$cpu_out"
     pgbench -n -M prepared -c "$CONNECTIONS" -j 2 -T "$seconds" -l --log-prefix="$WORK/pgbench-log/tx" \
         -f "$WORK/pgbench.sql" "$url" | tee "$WORK/pgbench.out"
-    if [[ -n "$cpu_out" ]]; then
-        wait "$CPU_WINDOW_PID" || warn "the CPU window of pgbench's run failed"
-        CPU_WINDOW_PID=""
-    fi
+    [[ -z "$cpu_out" ]] || cpu_window_finish
     PGBENCH_PG_COST="$(pg_cost "$PG_COUNTS_DRAINED" "$(pg_counts)" \
         "$(awk '/^number of transactions actually processed:/ { print $6 }' "$WORK/pgbench.out")")"
     PGBENCH_TPS="$(awk '/^tps = / { printf "%.2f", $3 }' "$WORK/pgbench.out")"

@@ -37,10 +37,17 @@ cpu_window() {
     echo "$seconds" >"$out.seconds"
 }
 
-# cpu_middle_half RUN_SECONDS OUT: cpu_window over the middle half of a run of RUN_SECONDS that starts now, away from
-# its connections' set-up and its end.
-cpu_middle_half() {
-    cpu_window "$(awk -v s="$1" 'BEGIN { print s / 4 }')" "$(awk -v s="$1" 'BEGIN { print s / 2 }')" "$2"
+# cpu_window_start RUN_SECONDS OUT: cpu_window in the background over the middle half of a run of RUN_SECONDS that
+# starts now (away from its connections' set-up and its end), its PID in CPU_WINDOW_PID for the caller's clean-up.
+cpu_window_start() {
+    cpu_window "$(awk -v s="$1" 'BEGIN { print s / 4 }')" "$(awk -v s="$1" 'BEGIN { print s / 2 }')" "$2" &
+    CPU_WINDOW_PID=$!
+}
+
+# cpu_window_finish: waits for cpu_window_start's window; one that failed only warns (its figures add to the run's).
+cpu_window_finish() {
+    wait "$CPU_WINDOW_PID" || warn "a CPU window failed: its figures are missing"
+    CPU_WINDOW_PID=""
 }
 
 # cpu_per_request OUT RATE: the CPU of cpu_window's OUT a request at RATE requests a second, in µs by command name
