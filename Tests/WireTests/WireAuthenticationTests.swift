@@ -151,7 +151,8 @@ struct WireAuthenticationTests {
     @Test func aServerThatCannotProveItselfIsRefused() throws {
         let channel = EmbeddedChannel()
         let completion = channel.eventLoop.makePromise(of: WireHelloAck.self)
-        try channel.pipeline.syncOperations.addHandler(
+        try channel.pipeline.syncOperations.addHandlers(
+            FramesAsBytes(),
             WireClientHandler(
                 handshake: ClientHandshake(role: .gateway, keys: testKeys), completion: completion,
                 state: WireClientConnectionState(), logger: Logger(label: "test")

@@ -16,7 +16,7 @@ struct WireClientHandlerTests {
             handshake: ClientHandshake(role: .gateway, keys: testKeys), completion: handshake,
             state: WireClientConnectionState(), logger: Logger(label: "test")
         )
-        try channel.pipeline.syncOperations.addHandler(handler)
+        try channel.pipeline.syncOperations.addHandlers(FramesAsBytes(), handler)
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         try EmbeddedServerHandshake(channel: channel, keys: testKeys).acknowledge(
             maxInFlightRequests: maxInFlightRequests)

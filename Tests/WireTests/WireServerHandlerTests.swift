@@ -21,7 +21,8 @@ struct WireServerHandlerTests {
         let configuration = WireServerConfiguration(
             serverName: "handler-test", keys: testKeys, maxInFlightRequestsPerConnection: maxInFlightRequests)
         let channel = try await NIOAsyncTestingChannel { channel in
-            try channel.pipeline.syncOperations.addHandler(
+            try channel.pipeline.syncOperations.addHandlers(
+                FramesAsBytes(),
                 WireServerHandler(
                     router: routes, configuration: configuration, serverInFlight: SharedAtomic(0),
                     refusals: HandshakeRefusalLog(), peer: "test", logger: Logger(label: "test"),

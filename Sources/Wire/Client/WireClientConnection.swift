@@ -62,13 +62,11 @@ final class WireClientConnection: Sendable {
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try configuration.transportSecurity?.secure(channel.pipeline.syncOperations, endpoint.host)
-                        try channel.pipeline.syncOperations.addHandlers([
-                            ByteToMessageHandler(WireFrameDecoder(maxFrameLength: configuration.maxFrameLength)),
-                            MessageToByteHandler(WireFrameEncoder()),
+                        try channel.pipeline.syncOperations.addHandler(
                             WireClientHandler(
-                                handshake: handshakeState, completion: handshake, state: state, logger: handlerLogger
-                            ),
-                        ])
+                                handshake: handshakeState, completion: handshake, state: state,
+                                maxFrameLength: configuration.maxFrameLength, logger: handlerLogger
+                            ))
                     }
                 }
                 .connect(host: endpoint.host, port: endpoint.port)

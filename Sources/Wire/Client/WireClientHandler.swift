@@ -14,13 +14,15 @@ struct WireOutboundRequest {
 /// answers to them in any order, fails each one at its deadline, and fails them all when the connection goes.
 ///
 /// Requests reach it through ``send(_:)`` on its event loop, not through the pipeline: a request on a connection that
-/// has closed fails at once, and no write promise is needed per request. Requests sent in one event-loop turn share
+/// has closed fails at once, and no write promise is needed per request. It reads and writes the connection's bytes
+/// itself (``InboundFrames``): no decoder or encoder handler sits in front of it. Requests sent in one event-loop turn share
 /// one flush, and the deadlines of all pending requests share one timer.
 final class WireClientHandler: ChannelInboundHandler {
-    typealias InboundIn = WireFrame
-    typealias OutboundOut = WireFrame
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     private var handshake: ClientHandshake
+    private var inbound: InboundFrames
     /// Completed by the server's `helloAck` once its proof checks out.
     private let completion: EventLoopPromise<WireHelloAck>
     private let state: WireClientConnectionState
@@ -35,9 +37,10 @@ final class WireClientHandler: ChannelInboundHandler {
 
     init(
         handshake: ClientHandshake, completion: EventLoopPromise<WireHelloAck>, state: WireClientConnectionState,
-        logger: Logger
+        maxFrameLength: Int = WireFrame.defaultMaxLength, logger: Logger
     ) {
         self.handshake = handshake
+        inbound = InboundFrames(maxFrameLength: maxFrameLength)
         self.completion = completion
         self.state = state
         self.logger = logger
@@ -77,7 +80,7 @@ final class WireClientHandler: ChannelInboundHandler {
             kind: .request, requestID: requestID, method: request.method,
             timeoutMillis: max(request.timeout.clampedMilliseconds, 1), traceID: request.traceID
         )
-        context.write(wrapOutboundOut(WireFrame(header: header, payload: request.payload)), promise: nil)
+        context.write(outbound(WireFrame(header: header, payload: request.payload), context), promise: nil)
         flushSoon()
     }
 
@@ -85,12 +88,22 @@ final class WireClientHandler: ChannelInboundHandler {
         let frame = WireFrame(
             header: WireFrameHeader(kind: .hello),
             payload: handshake.hello.payload(allocator: context.channel.allocator))
-        context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
+        context.writeAndFlush(outbound(frame, context), promise: nil)
         context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = unwrapInboundIn(data)
+        inbound.append(unwrapInboundIn(data))
+        do {
+            while !closed, let frame = try inbound.next() {
+                receive(frame, context: context)
+            }
+        } catch {
+            errorCaught(context: context, error: error)
+        }
+    }
+
+    private func receive(_ frame: WireFrame, context: ChannelHandlerContext) {
         let header = frame.header
         switch header.kind {
         case .response:
@@ -112,7 +125,7 @@ final class WireClientHandler: ChannelInboundHandler {
                 let frame = WireFrame(
                     header: WireFrameHeader(kind: .authenticate),
                     payload: proof.payload(allocator: context.channel.allocator))
-                context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
+                context.writeAndFlush(outbound(frame, context), promise: nil)
             } catch {
                 completion.fail(error)
                 context.close(promise: nil)
@@ -131,7 +144,7 @@ final class WireClientHandler: ChannelInboundHandler {
         case .ping:
             let pong = WireFrame(
                 header: WireFrameHeader(kind: .pong, requestID: header.requestID), payload: frame.payload)
-            context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
+            context.writeAndFlush(outbound(pong, context), promise: nil)
         case .pong:
             break
         case .goAway:
@@ -153,6 +166,11 @@ final class WireClientHandler: ChannelInboundHandler {
         logger.warning("closing connection after error", metadata: ["error": "\(error)"])
         completion.fail(error)
         context.close(promise: nil)
+    }
+
+    /// `frame`'s bytes, ready to write.
+    private func outbound(_ frame: WireFrame, _ context: ChannelHandlerContext) -> NIOAny {
+        wrapOutboundOut(frame.encoded(allocator: context.channel.allocator))
     }
 
     private func complete(_ requestID: UInt64, with result: Result<ByteBuffer, any Error>) {

@@ -13,6 +13,14 @@ public struct WireFrame: Sendable, Hashable {
         self.payload = payload
     }
 
+    /// The frame's bytes, length prefix first, in a buffer of their own.
+    public func encoded(allocator: ByteBufferAllocator) -> ByteBuffer {
+        var buffer = allocator.buffer(
+            capacity: WireFrameHeader.lengthPrefixSize + WireFrameHeader.encodedSize + payload.readableBytes)
+        encode(into: &buffer)
+        return buffer
+    }
+
     /// Writes the frame, length prefix first.
     public func encode(into buffer: inout ByteBuffer) {
         let length = WireFrameHeader.encodedSize + payload.readableBytes

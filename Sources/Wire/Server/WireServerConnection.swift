@@ -24,11 +24,7 @@ final class WireServerConnection: Sendable {
             peer: channel.remoteAddress?.description ?? "?", logger: logger, eventLoop: channel.eventLoop
         )
         try channel.syncOptions?.setOption(.autoRead, value: false)
-        try channel.pipeline.syncOperations.addHandlers([
-            ByteToMessageHandler(WireFrameDecoder(maxFrameLength: configuration.maxFrameLength)),
-            MessageToByteHandler(WireFrameEncoder()),
-            handler,
-        ])
+        try channel.pipeline.syncOperations.addHandler(handler)
         self.channel = channel
         self.handler = NIOLoopBound(handler, eventLoop: channel.eventLoop)
         finished = handler.finished.futureResult

@@ -2,7 +2,8 @@ import Logging
 import NIOCore
 
 /// One accepted connection, on its event loop: the authenticated handshake, then every request decoded, checked and
-/// dispatched where it arrives.
+/// dispatched where it arrives. It reads and writes the connection's bytes itself (``InboundFrames``): no decoder or
+/// encoder handler sits in front of it.
 ///
 /// A handler registered with ``WireRouter/registerInline(_:handler:)`` answers within the read, with no task and no
 /// thread hop; any other handler runs in one task of its own, on the same event loop (``EventLoopTaskExecutor``),
@@ -10,8 +11,8 @@ import NIOCore
 /// from tasks that finish in the same event-loop turn. The deadlines of the requests running in tasks share one
 /// timer.
 final class WireServerHandler: ChannelInboundHandler {
-    typealias InboundIn = WireFrame
-    typealias OutboundOut = WireFrame
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     /// A request whose handler runs in a task.
     private struct Running {
@@ -30,6 +31,7 @@ final class WireServerHandler: ChannelInboundHandler {
     private let peer: String
     private(set) var logger: Logger
     private var handshake: ServerHandshake
+    private var inbound: InboundFrames
     private var role: WirePeerRole?
     private var context: ChannelHandlerContext?
     /// Where handler tasks run: this connection's event loop (set with `context`).
@@ -67,6 +69,7 @@ final class WireServerHandler: ChannelInboundHandler {
         logger[metadataKey: "peer"] = "\(peer)"
         self.logger = logger
         handshake = ServerHandshake(configuration: configuration)
+        inbound = InboundFrames(maxFrameLength: configuration.maxFrameLength)
         finished = eventLoop.makePromise()
     }
 
@@ -100,14 +103,24 @@ final class WireServerHandler: ChannelInboundHandler {
         draining = true
         let goAway = WireGoAway(lastRequestID: highestRequestID, reason: reason)
         let frame = WireFrame(header: WireFrameHeader(kind: .goAway), payload: goAway.payload())
-        context.writeAndFlush(wrapOutboundOut(frame)).assumeIsolated().whenComplete { _ in
+        context.writeAndFlush(outbound(frame, context)).assumeIsolated().whenComplete { _ in
             self.closeIfDrained()
         }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !closing else { return }
-        let frame = unwrapInboundIn(data)
+        inbound.append(unwrapInboundIn(data))
+        do {
+            while !closing, !closed, let frame = try inbound.next() {
+                receive(frame, context: context)
+            }
+        } catch {
+            refuseFraming(error, context: context)
+        }
+    }
+
+    private func receive(_ frame: WireFrame, context: ChannelHandlerContext) {
         guard let role else {
             receiveHandshake(frame, context: context)
             return
@@ -118,11 +131,7 @@ final class WireServerHandler: ChannelInboundHandler {
             highestRequestID = max(highestRequestID, header.requestID)
             receiveRequest(frame, role: role, context: context)
         case .ping:
-            context.write(
-                wrapOutboundOut(
-                    WireFrame(header: WireFrameHeader(kind: .pong, requestID: header.requestID), payload: frame.payload)
-                ),
-                promise: nil)
+            write(WireFrame(header: WireFrameHeader(kind: .pong, requestID: header.requestID), payload: frame.payload))
         case .pong:
             break
         case .goAway:
@@ -145,14 +154,14 @@ final class WireServerHandler: ChannelInboundHandler {
         context.fireChannelInactive()
     }
 
-    /// Framing errors (from the decoder) end the connection with an error frame that says why; anything else (the
-    /// peer reset the connection) ends it quietly.
+    /// Errors from below (the peer reset the connection, TLS failed) end the connection quietly.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        guard let error = error as? WireError else {
-            logger.debug("connection ended", metadata: ["error": "\(error)"])
-            context.close(promise: nil)
-            return
-        }
+        logger.debug("connection ended", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    /// A framing error ends the connection with an error frame that says why.
+    private func refuseFraming(_ error: WireError, context: ChannelHandlerContext) {
         if role == nil {
             refusals.record(error, peer: peer, logger: logger)
             closeWithError(error, context: context)
@@ -165,12 +174,12 @@ final class WireServerHandler: ChannelInboundHandler {
         do {
             switch try handshake.receive(frame) {
             case .challenge(let challenge):
-                context.writeAndFlush(wrapOutboundOut(challenge), promise: nil)
+                context.writeAndFlush(outbound(challenge, context), promise: nil)
             case .authenticated(let role, let acknowledgement):
                 self.role = role
                 handshakeTimeout?.cancel()
                 logger[metadataKey: "caller"] = "\(role)"
-                context.writeAndFlush(wrapOutboundOut(acknowledgement), promise: nil)
+                context.writeAndFlush(outbound(acknowledgement, context), promise: nil)
                 logger.debug("handshake done")
             }
         } catch {
@@ -280,9 +289,9 @@ final class WireServerHandler: ChannelInboundHandler {
             if let reply = reply(to: request.header, outcome, method: request.route.name), let context, !closed {
                 if draining {
                     // The connection closes once this is written: flush it now and close only after it has left.
-                    lastAnswer = context.writeAndFlush(wrapOutboundOut(reply))
+                    lastAnswer = context.writeAndFlush(outbound(reply, context))
                 } else {
-                    context.write(wrapOutboundOut(reply), promise: nil)
+                    context.write(outbound(reply, context), promise: nil)
                     flushSoon()
                 }
             }
@@ -325,7 +334,12 @@ final class WireServerHandler: ChannelInboundHandler {
 
     func write(_ frame: WireFrame) {
         guard let context, !closed else { return }
-        context.write(wrapOutboundOut(frame), promise: nil)
+        context.write(outbound(frame, context), promise: nil)
+    }
+
+    /// `frame`'s bytes, ready to write.
+    private func outbound(_ frame: WireFrame, _ context: ChannelHandlerContext) -> NIOAny {
+        wrapOutboundOut(frame.encoded(allocator: context.channel.allocator))
     }
 
     /// One flush at the end of this event-loop turn for every answer written in it.
@@ -350,7 +364,7 @@ final class WireServerHandler: ChannelInboundHandler {
     private func closeWithError(_ error: WireError, context: ChannelHandlerContext) {
         guard !closed, !closing else { return }
         closing = true
-        context.writeAndFlush(wrapOutboundOut(errorFrame(for: WireFrameHeader(kind: .error), error)))
+        context.writeAndFlush(outbound(errorFrame(for: WireFrameHeader(kind: .error), error), context))
             .assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }
 
