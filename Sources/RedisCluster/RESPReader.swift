@@ -48,7 +48,7 @@ private let budgetedCreateArray: @convention(c) (UnsafePointer<redisReadTask>?, 
 
 /// hiredis's RESP2 reader behind a Swift interface: feed it bytes as they come, take out complete replies.
 ///
-/// Not thread-safe: one connection's decoder owns it on that connection's event loop. After it throws, the stream
+/// Not thread-safe: one connection's handler owns it on that connection's event loop. After it throws, the stream
 /// cannot be resynchronised and the connection must close.
 final class RESPReader {
     private let reader: UnsafeMutablePointer<redisReader>

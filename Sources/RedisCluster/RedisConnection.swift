@@ -38,10 +38,8 @@ final class RedisConnection: Sendable {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandlers([
-                        ByteToMessageHandler(RESPDecoder(limits: limits)),
-                        RedisConnectionHandler(address: address, health: health, logger: logger),
-                    ])
+                    try channel.pipeline.syncOperations.addHandler(
+                        RedisConnectionHandler(address: address, health: health, limits: limits, logger: logger))
                 }
             }
             .connect(host: address.host, port: address.port)

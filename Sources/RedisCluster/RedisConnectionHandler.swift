@@ -28,8 +28,13 @@ struct RedisCommandBatch: Sendable {
 /// into one buffer and written at once, its promise queued, and every decoded reply goes to the oldest batch still
 /// waiting. Anything that breaks the stream (a timeout, a protocol error, the connection closing) fails every
 /// waiting batch and closes the connection, because replies could no longer be matched safely.
+///
+/// It parses the bytes it reads itself, through hiredis's reader (``RESPReader``): each read is fed whole, and every
+/// reply it completes goes to its batch at once, so a reply split over any number of reads, or many replies in one
+/// read, come out the same, with no decoder handler in front and no reply boxed between handlers. A malformed or
+/// oversized reply breaks the stream.
 final class RedisConnectionHandler: ChannelDuplexHandler {
-    typealias InboundIn = RedisValue
+    typealias InboundIn = ByteBuffer
     typealias OutboundIn = RedisCommandBatch
     typealias OutboundOut = ByteBuffer
 
@@ -43,6 +48,7 @@ final class RedisConnectionHandler: ChannelDuplexHandler {
     private let address: RedisNodeAddress
     private let health: RedisConnectionHealth
     private let logger: Logger
+    private let reader: RESPReader
     private var waiting = CircularBuffer<Waiting>()
     /// The replies so far of the oldest waiting batch. Kept outside `waiting` so that appending never copies them:
     /// a batch of 5,000 commands would otherwise cost 5,000 copies of a growing array.
@@ -51,7 +57,12 @@ final class RedisConnectionHandler: ChannelDuplexHandler {
     /// Set once the stream is broken; later batches fail at once.
     private var failure: RedisError?
 
-    init(address: RedisNodeAddress, health: RedisConnectionHealth, logger: Logger) {
+    /// - Parameter limits: bounds for one reply; see ``RESPReaderLimits``.
+    init(
+        address: RedisNodeAddress, health: RedisConnectionHealth, limits: RESPReaderLimits = RESPReaderLimits(),
+        logger: Logger
+    ) {
+        reader = RESPReader(limits: limits)
         self.address = address
         self.health = health
         self.logger = logger
@@ -98,7 +109,17 @@ final class RedisConnectionHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let reply = unwrapInboundIn(data)
+        do {
+            try reader.feed(unwrapInboundIn(data))
+            while failure == nil, let reply = try reader.next() {
+                receive(reply, context: context)
+            }
+        } catch {
+            breakStream(error, context: context)
+        }
+    }
+
+    private func receive(_ reply: RedisValue, context: ChannelHandlerContext) {
         guard !waiting.isEmpty else {
             breakStream(.protocolError("\(address) sent a reply nobody asked for"), context: context)
             return

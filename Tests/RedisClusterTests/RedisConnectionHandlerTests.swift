@@ -11,10 +11,8 @@ import Testing
 
     private func channel() throws -> EmbeddedChannel {
         let channel = EmbeddedChannel()
-        try channel.pipeline.syncOperations.addHandlers([
-            ByteToMessageHandler(RESPDecoder()),
-            RedisConnectionHandler(address: Self.address, health: health, logger: Logger(label: "test")),
-        ])
+        try channel.pipeline.syncOperations.addHandler(
+            RedisConnectionHandler(address: Self.address, health: health, logger: Logger(label: "test")))
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 6379)).wait()
         return channel
     }
