@@ -18,22 +18,46 @@ cpu_snapshot() {
     done
 }
 
+# Every Redis node's commands so far, masters and replicas summed: "COMMAND CALLS MICROSECONDS" lines from INFO
+# commandstats (the microseconds are those spent inside each command, not reading and writing around it). Nothing
+# when the cluster's addresses are not known (TWEETER_REDIS_CLUSTER, TWEETER_REDIS_REPLICA_PORTS of scripts/infra).
+redis_commands_snapshot() {
+    local nodes=() node port
+    IFS=',' read -r -a nodes <<<"${TWEETER_REDIS_CLUSTER:-}"
+    for port in ${TWEETER_REDIS_REPLICA_PORTS//,/ }; do
+        nodes+=("127.0.0.1:$port")
+    done
+    for node in "${nodes[@]}"; do
+        redis-cli -h "${node%:*}" -p "${node##*:}" info commandstats 2>/dev/null || true
+    done | tr -d '\r' | awk -F'[:,=]' '
+        /^cmdstat_/ { calls[$1] += $3; usec[$1] += $5 }
+        END { for (name in calls) print toupper(substr(name, 9)), calls[name], usec[name] }
+    '
+}
+
 # cpu_window DELAY SECONDS OUT: waits DELAY seconds, then writes to OUT the CPU seconds each command name used in the
-# next SECONDS ("NAME SECONDS" lines, the largest first), and SECONDS to OUT.seconds. Only processes alive at both
-# ends count (those that start or end inside the window, such as autovacuum workers, are left out), so the window
-# belongs inside a run whose processes live through it (PostgreSQL's backends for pgbench's clients, wrk).
+# next SECONDS ("NAME SECONDS" lines, the largest first), to OUT.redis the Redis commands run meanwhile ("COMMAND
+# CALLS MICROSECONDS" lines), and SECONDS to OUT.seconds. Only processes alive at both ends count (those that start or
+# end inside the window, such as autovacuum workers, are left out), so the window belongs inside a run whose
+# processes live through it (PostgreSQL's backends for pgbench's clients, wrk).
 cpu_window() {
     local delay="$1" seconds="$2" out="$3" hz
     hz="$(getconf CLK_TCK)"
     sleep "$delay"
     cpu_snapshot >"$out.start"
+    redis_commands_snapshot >"$out.redis.start"
     sleep "$seconds"
     cpu_snapshot >"$out.end"
+    redis_commands_snapshot >"$out.redis.end"
     awk -v hz="$hz" '
         NR == FNR { start[$1 " " $2] = $3; next }
         ($1 " " $2) in start { used[$2] += $3 - start[$1 " " $2] }
         END { for (name in used) if (used[name] > 0) printf "%s %.2f\n", name, used[name] / hz }
     ' "$out.start" "$out.end" | sort -k2 -nr >"$out"
+    awk '
+        NR == FNR { calls[$1] = $2; usec[$1] = $3; next }
+        $2 > calls[$1] { print $1, $2 - calls[$1], $3 - usec[$1] }
+    ' "$out.redis.start" "$out.redis.end" | sort -k3 -nr >"$out.redis"
     echo "$seconds" >"$out.seconds"
 }
 
@@ -60,4 +84,16 @@ cpu_per_request() {
         us >= 1 { line = line sep sprintf("%s %.0f", $1, us); sep = ", " }
         END { printf "%s; all %.0f µs\n", line, all }
     ' "$1"
+}
+
+# redis_per_request OUT RATE: the Redis commands of cpu_window's OUT a request at RATE requests a second: calls and
+# microseconds inside each command (those of 0.5 µs or more, the largest first); nothing when no command was counted.
+# No total: a script's EVAL and a replica's EXEC count the commands they ran, which count again under their names.
+redis_per_request() {
+    [[ -s "$1.redis" ]] || return 0
+    awk -v rate="$2" -v seconds="$(cat "$1.seconds")" '
+        { n = rate * seconds; calls = $2 / n; us = $3 / n }
+        us >= 0.5 { line = line sep sprintf("%s %.1f× %.1f µs", $1, calls, us); sep = ", " }
+        END { print line }
+    ' "$1.redis"
 }
