@@ -109,6 +109,8 @@ final class RedisConnectionHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        // A broken stream is closing: what still arrives cannot be matched to anything.
+        guard failure == nil else { return }
         do {
             try reader.feed(unwrapInboundIn(data))
             while failure == nil, let reply = try reader.next() {

@@ -1,4 +1,5 @@
 import NIOCore
+import NIOEmbedded
 
 @testable import Wire
 
@@ -28,5 +29,26 @@ final class FramesAsBytes: ChannelDuplexHandler {
             promise?.fail(error)
             context.fireErrorCaught(error)
         }
+    }
+}
+
+extension NIOAsyncTestingChannel {
+    /// Hands `bytes` to the handler behind ``FramesAsBytes`` as one read, as a socket would: any number of frames and
+    /// parts of frames.
+    func readBytes(_ bytes: ByteBuffer) async throws {
+        try await testingEventLoop.executeInContext {
+            let context = try self.pipeline.syncOperations.context(handlerType: FramesAsBytes.self)
+            context.fireChannelRead(NIOAny(bytes))
+            context.fireChannelReadComplete()
+        }
+    }
+}
+
+extension EmbeddedChannel {
+    /// Hands `bytes` to the handler behind ``FramesAsBytes`` as one read, as a socket would.
+    func readBytes(_ bytes: ByteBuffer) throws {
+        let context = try pipeline.syncOperations.context(handlerType: FramesAsBytes.self)
+        context.fireChannelRead(NIOAny(bytes))
+        context.fireChannelReadComplete()
     }
 }

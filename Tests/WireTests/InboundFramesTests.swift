@@ -61,4 +61,33 @@ struct InboundFramesTests {
         let frame = try #require(try frames.next())
         #expect(frame.header.requestID == 7 && frame.payload.readableBytes == 50)
     }
+
+    /// Reads that each end inside a frame do not pile up: what is kept stays within one frame and one read.
+    @Test func readsEndingInsideFramesDoNotPileUp() throws {
+        let stream = bytes(of: (1...400).map { frame($0, payloadBytes: 62) })  // 100 bytes a frame
+        var frames = InboundFrames(maxFrameLength: 1024)
+        var rest = stream
+        var received = 0
+        while let read = rest.readSlice(length: min(151, rest.readableBytes)), read.readableBytes > 0 {
+            frames.append(read)
+            while try frames.next() != nil {
+                received += 1
+            }
+            #expect(frames.keptBytes <= 100 + 151, "after \(received) frames")
+        }
+        #expect(received == 400)
+    }
+
+    /// After a framing error nothing more comes out, not even whole frames read afterwards: the stream cannot be
+    /// trusted again.
+    @Test func nothingComesOutAfterAFramingError() throws {
+        var frames = InboundFrames(maxFrameLength: 64)
+        var tooLarge = ByteBuffer()
+        tooLarge.writeInteger(UInt32(65))
+        frames.append(tooLarge)
+        #expect(throws: WireError.self) { try frames.next() }
+        frames.append(bytes(of: [frame(2, payloadBytes: 1)]))
+        #expect(try frames.next() == nil)
+        #expect(frames.keptBytes == 0)
+    }
 }

@@ -40,6 +40,28 @@ struct WireClientHandlerTests {
         _ = try channel.finish()
     }
 
+    /// Answers that arrive together in one read, the last of them split over two, each complete their request.
+    @Test func answersAreTakenHoweverTheReadsCutThem() throws {
+        let handler = try handshakenHandler()
+        let promises = (0..<3).map { _ in channel.eventLoop.makePromise(of: ByteBuffer.self) }
+        for promise in promises {
+            handler.send(request(promise))
+        }
+        channel.embeddedEventLoop.run()
+        var answers = ByteBuffer()
+        for bytes in 1...3 {
+            let sent = try #require(try channel.readOutbound(as: WireFrame.self))
+            response(to: sent, bytes: bytes).encode(into: &answers)
+        }
+        try channel.readBytes(answers.readSlice(length: answers.readableBytes - 2)!)
+        #expect(try promises[0].futureResult.wait().readableBytes == 1)
+        #expect(try promises[1].futureResult.wait().readableBytes == 2)
+        #expect(!completes(promises[2].futureResult), "the third answer is not complete yet")
+        try channel.readBytes(answers)
+        #expect(try promises[2].futureResult.wait().readableBytes == 3)
+        _ = try channel.finish()
+    }
+
     /// Over the limit the server announced, a request fails at once and is not sent.
     @Test func requestsOverTheServersLimitAreRefused() throws {
         let handler = try handshakenHandler(maxInFlightRequests: 1)

@@ -89,6 +89,41 @@ struct WireServerHandlerTests {
         _ = try await channel.finish()
     }
 
+    /// Requests that arrive together in one read, and one split over two reads, are each answered: the handler's own
+    /// framing takes them as a socket delivers them.
+    @Test func requestsAreAnsweredHoweverTheReadsCutThem() async throws {
+        let channel = try await handshakenChannel()
+        var bytes = ByteBuffer()
+        for id in 1...3 {
+            request(UInt64(id), method: HealthCheck.id, payload: WireEmpty().payload()).encode(into: &bytes)
+        }
+        let firstRead = bytes.readSlice(length: bytes.readableBytes - 10)!
+        try await channel.readBytes(firstRead)
+        #expect(try await channel.readOutbound(as: WireFrame.self)?.header.requestID == 1)
+        #expect(try await channel.readOutbound(as: WireFrame.self)?.header.requestID == 2)
+        #expect(try await channel.readOutbound(as: WireFrame.self) == nil, "the third is not complete yet")
+        try await channel.readBytes(bytes)
+        #expect(try await channel.readOutbound(as: WireFrame.self)?.header.requestID == 3)
+        _ = try await channel.finish()
+    }
+
+    /// A frame over the limit ends the connection with an error frame that says why; a request behind it in the same
+    /// read is not run.
+    @Test func nothingAfterAFramingErrorIsRun() async throws {
+        let channel = try await handshakenChannel()
+        var bytes = ByteBuffer()
+        request(1, method: HealthCheck.id, payload: WireEmpty().payload()).encode(into: &bytes)
+        bytes.writeInteger(UInt32(WireFrame.defaultMaxLength + 1))
+        request(2, method: HealthCheck.id, payload: WireEmpty().payload()).encode(into: &bytes)
+        try await channel.readBytes(bytes)
+        #expect(try await channel.readOutbound(as: WireFrame.self)?.header.requestID == 1)
+        let refusal = try #require(try await channel.readOutbound(as: WireFrame.self))
+        #expect(refusal.header.requestID == 0)
+        #expect(try errorReason(refusal).reason == "frame_too_large")
+        #expect(try await channel.readOutbound(as: WireFrame.self) == nil, "the request behind it was not run")
+        #expect(!channel.isActive, "the connection is closed")
+    }
+
     /// Requests beyond the per-connection limit are shed at once with `too_many_requests`.
     @Test func requestsOverTheInFlightLimitAreShed() async throws {
         let channel = try await handshakenChannel(maxInFlightRequests: 1)

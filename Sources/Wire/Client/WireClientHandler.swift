@@ -14,9 +14,9 @@ struct WireOutboundRequest {
 /// answers to them in any order, fails each one at its deadline, and fails them all when the connection goes.
 ///
 /// Requests reach it through ``send(_:)`` on its event loop, not through the pipeline: a request on a connection that
-/// has closed fails at once, and no write promise is needed per request. It reads and writes the connection's bytes
-/// itself (``InboundFrames``): no decoder or encoder handler sits in front of it. Requests sent in one event-loop turn share
-/// one flush, and the deadlines of all pending requests share one timer.
+/// has closed fails at once, and no write promise is needed per request. Requests sent in one event-loop turn share
+/// one flush, and the deadlines of all pending requests share one timer. It reads and writes the connection's bytes
+/// itself (``InboundFrames``): no decoder or encoder handler sits in front of it.
 final class WireClientHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer

@@ -8,8 +8,8 @@ final class WireServerConnection: Sendable {
     private let handler: NIOLoopBound<WireServerHandler>
     private let finished: EventLoopFuture<Void>
 
-    /// Adds the framing and the handler to a channel just accepted, with reading paused until ``run()``: nothing is
-    /// read from a connection the server has not taken (it may be over the limit).
+    /// Adds the handler (which does its own framing) to a channel just accepted, with reading paused until ``run()``:
+    /// nothing is read from a connection the server has not taken (it may be over the limit).
     /// Call it on the channel's event loop.
     init(
         channel: any Channel,
