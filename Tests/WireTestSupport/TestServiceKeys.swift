@@ -10,8 +10,9 @@ public enum TestServiceKeys {
     public static let file: String = {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("tweeter-test-key-\(getpid())").path
         let hex = Hex.encode(shared.current)
-        FileManager.default.createFile(
+        let written = FileManager.default.createFile(
             atPath: path, contents: Data((hex + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        precondition(written, "cannot write the test service key file \(path)")
         return path
     }()
 }
