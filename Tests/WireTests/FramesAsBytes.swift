@@ -32,23 +32,26 @@ final class FramesAsBytes: ChannelDuplexHandler {
     }
 }
 
+extension FramesAsBytes {
+    /// Hands `bytes` to the handler behind the adapter in `pipeline` as one read, as a socket would: any number of
+    /// frames and parts of frames. Call it on the pipeline's event loop.
+    static func read(_ bytes: ByteBuffer, through pipeline: ChannelPipeline) throws {
+        let context = try pipeline.syncOperations.context(handlerType: FramesAsBytes.self)
+        context.fireChannelRead(NIOAny(bytes))
+        context.fireChannelReadComplete()
+    }
+}
+
 extension NIOAsyncTestingChannel {
-    /// Hands `bytes` to the handler behind ``FramesAsBytes`` as one read, as a socket would: any number of frames and
-    /// parts of frames.
+    /// ``FramesAsBytes/read(_:through:)`` on this channel.
     func readBytes(_ bytes: ByteBuffer) async throws {
-        try await testingEventLoop.executeInContext {
-            let context = try self.pipeline.syncOperations.context(handlerType: FramesAsBytes.self)
-            context.fireChannelRead(NIOAny(bytes))
-            context.fireChannelReadComplete()
-        }
+        try await testingEventLoop.executeInContext { try FramesAsBytes.read(bytes, through: self.pipeline) }
     }
 }
 
 extension EmbeddedChannel {
-    /// Hands `bytes` to the handler behind ``FramesAsBytes`` as one read, as a socket would.
+    /// ``FramesAsBytes/read(_:through:)`` on this channel.
     func readBytes(_ bytes: ByteBuffer) throws {
-        let context = try pipeline.syncOperations.context(handlerType: FramesAsBytes.self)
-        context.fireChannelRead(NIOAny(bytes))
-        context.fireChannelReadComplete()
+        try FramesAsBytes.read(bytes, through: pipeline)
     }
 }

@@ -80,7 +80,7 @@ final class WireClientHandler: ChannelInboundHandler {
             kind: .request, requestID: requestID, method: request.method,
             timeoutMillis: max(request.timeout.clampedMilliseconds, 1), traceID: request.traceID
         )
-        context.write(outbound(WireFrame(header: header, payload: request.payload), context), promise: nil)
+        context.write(context.wireBytes(WireFrame(header: header, payload: request.payload)), promise: nil)
         flushSoon()
     }
 
@@ -88,7 +88,7 @@ final class WireClientHandler: ChannelInboundHandler {
         let frame = WireFrame(
             header: WireFrameHeader(kind: .hello),
             payload: handshake.hello.payload(allocator: context.channel.allocator))
-        context.writeAndFlush(outbound(frame, context), promise: nil)
+        context.writeAndFlush(context.wireBytes(frame), promise: nil)
         context.fireChannelActive()
     }
 
@@ -125,7 +125,7 @@ final class WireClientHandler: ChannelInboundHandler {
                 let frame = WireFrame(
                     header: WireFrameHeader(kind: .authenticate),
                     payload: proof.payload(allocator: context.channel.allocator))
-                context.writeAndFlush(outbound(frame, context), promise: nil)
+                context.writeAndFlush(context.wireBytes(frame), promise: nil)
             } catch {
                 completion.fail(error)
                 context.close(promise: nil)
@@ -144,7 +144,7 @@ final class WireClientHandler: ChannelInboundHandler {
         case .ping:
             let pong = WireFrame(
                 header: WireFrameHeader(kind: .pong, requestID: header.requestID), payload: frame.payload)
-            context.writeAndFlush(outbound(pong, context), promise: nil)
+            context.writeAndFlush(context.wireBytes(pong), promise: nil)
         case .pong:
             break
         case .goAway:
@@ -166,11 +166,6 @@ final class WireClientHandler: ChannelInboundHandler {
         logger.warning("closing connection after error", metadata: ["error": "\(error)"])
         completion.fail(error)
         context.close(promise: nil)
-    }
-
-    /// `frame`'s bytes, ready to write.
-    private func outbound(_ frame: WireFrame, _ context: ChannelHandlerContext) -> NIOAny {
-        wrapOutboundOut(frame.encoded(allocator: context.channel.allocator))
     }
 
     private func complete(_ requestID: UInt64, with result: Result<ByteBuffer, any Error>) {

@@ -58,3 +58,10 @@ public struct WireFrame: Sendable, Hashable {
         return WireFrame(header: header, payload: frameBytes)
     }
 }
+
+extension ChannelHandlerContext {
+    /// `frame`'s bytes as the data of a write: Wire's handlers write frames as bytes, with no encoder handler.
+    func wireBytes(_ frame: WireFrame) -> NIOAny {
+        NIOAny(frame.encoded(allocator: channel.allocator))
+    }
+}

@@ -103,7 +103,7 @@ final class WireServerHandler: ChannelInboundHandler {
         draining = true
         let goAway = WireGoAway(lastRequestID: highestRequestID, reason: reason)
         let frame = WireFrame(header: WireFrameHeader(kind: .goAway), payload: goAway.payload())
-        context.writeAndFlush(outbound(frame, context)).assumeIsolated().whenComplete { _ in
+        context.writeAndFlush(context.wireBytes(frame)).assumeIsolated().whenComplete { _ in
             self.closeIfDrained()
         }
     }
@@ -174,12 +174,12 @@ final class WireServerHandler: ChannelInboundHandler {
         do {
             switch try handshake.receive(frame) {
             case .challenge(let challenge):
-                context.writeAndFlush(outbound(challenge, context), promise: nil)
+                context.writeAndFlush(context.wireBytes(challenge), promise: nil)
             case .authenticated(let role, let acknowledgement):
                 self.role = role
                 handshakeTimeout?.cancel()
                 logger[metadataKey: "caller"] = "\(role)"
-                context.writeAndFlush(outbound(acknowledgement, context), promise: nil)
+                context.writeAndFlush(context.wireBytes(acknowledgement), promise: nil)
                 logger.debug("handshake done")
             }
         } catch {
@@ -289,9 +289,9 @@ final class WireServerHandler: ChannelInboundHandler {
             if let reply = reply(to: request.header, outcome, method: request.route.name), let context, !closed {
                 if draining {
                     // The connection closes once this is written: flush it now and close only after it has left.
-                    lastAnswer = context.writeAndFlush(outbound(reply, context))
+                    lastAnswer = context.writeAndFlush(context.wireBytes(reply))
                 } else {
-                    context.write(outbound(reply, context), promise: nil)
+                    context.write(context.wireBytes(reply), promise: nil)
                     flushSoon()
                 }
             }
@@ -334,12 +334,7 @@ final class WireServerHandler: ChannelInboundHandler {
 
     func write(_ frame: WireFrame) {
         guard let context, !closed else { return }
-        context.write(outbound(frame, context), promise: nil)
-    }
-
-    /// `frame`'s bytes, ready to write.
-    private func outbound(_ frame: WireFrame, _ context: ChannelHandlerContext) -> NIOAny {
-        wrapOutboundOut(frame.encoded(allocator: context.channel.allocator))
+        context.write(context.wireBytes(frame), promise: nil)
     }
 
     /// One flush at the end of this event-loop turn for every answer written in it.
@@ -364,7 +359,7 @@ final class WireServerHandler: ChannelInboundHandler {
     private func closeWithError(_ error: WireError, context: ChannelHandlerContext) {
         guard !closed, !closing else { return }
         closing = true
-        context.writeAndFlush(outbound(errorFrame(for: WireFrameHeader(kind: .error), error), context))
+        context.writeAndFlush(context.wireBytes(errorFrame(for: WireFrameHeader(kind: .error), error)))
             .assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }
 
