@@ -39,8 +39,8 @@ let package = Package(
     ],
     targets: [
         // The C libraries, each reached through as few Swift modules as possible: libpq by TweetService, hiredis by
-        // RedisCluster (the TimelineService's client), OpenSSL's libssl by TLS; libcrypto alone (HMAC, scrypt, the CSPRNG) by Wire's peer
-        // authentication and TweetService's password hashing.
+        // RedisCluster (the TimelineService's client), OpenSSL's libssl by TLS; libcrypto alone (HMAC, scrypt, the CSPRNG,
+        // SHA-1) by Wire's peer authentication, TweetService's password hashing and RedisCluster's script digests.
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
         .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
@@ -82,11 +82,12 @@ let package = Package(
         ),
         // The Redis Cluster client on SwiftNIO: slot routing, MOVED/ASK, pipelines per node, replication waits.
         // Commands are written as RESP directly; hiredis's reader parses the replies. Used only by TimelineService
-        // (and the store benchmark); it takes from Wire only the decimal writer it shares with the Gateway's JSON.
+        // (and the store benchmark); it takes from Wire only the decimal writer it shares with the Gateway's JSON and
+        // the hex form of its scripts' digests.
         .target(
             name: "RedisCluster",
             dependencies: [
-                "Wire", "CHiredis",
+                "Wire", "CHiredis", "CLibCrypto",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -48,6 +48,9 @@ public struct RedisCommand: Sendable, Hashable {
     public var arguments: [[UInt8]]
     /// Indices into ``arguments`` of the keys.
     public var keyPositions: [Int]
+    /// The script an `EVALSHA` command calls, whose body goes instead where the connection has not run it
+    /// (``RedisScript``); `nil` for any other command.
+    public internal(set) var script: RedisScript?
 
     /// A command from raw words.
     /// - Parameters:

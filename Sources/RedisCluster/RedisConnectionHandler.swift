@@ -43,6 +43,15 @@ final class RedisConnectionHandler: ChannelDuplexHandler {
         var expected: Int
         var promise: EventLoopPromise<[RedisValue]>
         var timeout: Scheduled<Void>
+        /// The batch's script calls, by ascending position (empty for most batches).
+        var scriptCalls: [ScriptCall]
+    }
+
+    /// One call of a ``RedisScript`` in a batch: where, which script, and whether its body was sent.
+    private struct ScriptCall {
+        var position: Int
+        var digest: [UInt8]
+        var sentBody: Bool
     }
 
     private let address: RedisNodeAddress
@@ -56,6 +65,11 @@ final class RedisConnectionHandler: ChannelDuplexHandler {
     private var nextBatchID: UInt64 = 0
     /// Set once the stream is broken; later batches fail at once.
     private var failure: RedisError?
+    /// The digests of the scripts a call on this connection has run, which the server therefore holds: called by
+    /// digest from then on. As many as the program has scripts.
+    private var runScripts: Set<[UInt8]> = []
+    /// The next of the oldest waiting batch's script calls to be answered.
+    private var headScriptCall = 0
 
     /// - Parameter limits: bounds for one reply; see ``RESPReaderLimits``.
     init(
@@ -83,9 +97,16 @@ final class RedisConnectionHandler: ChannelDuplexHandler {
             return
         }
         var buffer = context.channel.allocator.buffer(capacity: 64 * batch.commands.count)
+        var scriptCalls: [ScriptCall] = []
         do {
-            for command in batch.commands {
-                try command.encode(into: &buffer)
+            for (position, command) in batch.commands.enumerated() {
+                guard let script = command.script else {
+                    try command.encode(into: &buffer)
+                    continue
+                }
+                let known = runScripts.contains(script.digest)
+                try (known ? command : command.withScriptBody).encode(into: &buffer)
+                scriptCalls.append(ScriptCall(position: position, digest: script.digest, sentBody: !known))
             }
         } catch {
             batch.promise.fail(error)
@@ -98,7 +119,9 @@ final class RedisConnectionHandler: ChannelDuplexHandler {
             self.timedOut(batchID: id, context: context)
         }
         waiting.append(
-            Waiting(id: id, expected: batch.commands.count, promise: batch.promise, timeout: timeout)
+            Waiting(
+                id: id, expected: batch.commands.count, promise: batch.promise, timeout: timeout,
+                scriptCalls: scriptCalls)
         )
         let written = context.eventLoop.makePromise(of: Void.self)
         written.futureResult.assumeIsolated().whenFailure { error in
@@ -130,12 +153,30 @@ final class RedisConnectionHandler: ChannelDuplexHandler {
             headReplies.reserveCapacity(waiting[waiting.startIndex].expected)
         }
         headReplies.append(reply)
+        let scriptCalls = waiting[waiting.startIndex].scriptCalls
+        if headScriptCall < scriptCalls.count, scriptCalls[headScriptCall].position == headReplies.count - 1 {
+            learn(from: reply, to: scriptCalls[headScriptCall])
+            headScriptCall += 1
+        }
         if headReplies.count == waiting[waiting.startIndex].expected {
             let head = waiting.removeFirst()
             let replies = headReplies
             headReplies = []
+            headScriptCall = 0
             head.timeout.cancel()
             head.promise.succeed(replies)
+        }
+    }
+
+    /// A script call that succeeded with its body leaves the script in the server's cache; one by digest refused
+    /// with `NOSCRIPT` finds it gone (flushed), so the next call sends the body again.
+    private func learn(from reply: RedisValue, to call: ScriptCall) {
+        if case .error(let text) = reply {
+            if !call.sentBody, text.hasPrefix("NOSCRIPT") {
+                runScripts.remove(call.digest)
+            }
+        } else if call.sentBody {
+            runScripts.insert(call.digest)
         }
     }
 
@@ -168,6 +209,7 @@ final class RedisConnectionHandler: ChannelDuplexHandler {
         failure = failure ?? error
         health.markBroken()
         headReplies = []
+        headScriptCall = 0
         while let batch = waiting.popFirst() {
             batch.timeout.cancel()
             batch.promise.fail(error)

@@ -3,8 +3,9 @@ import TimelineService
 import Wire
 
 /// The Redis keys the benchmarks fill, read and clean up, named and encoded exactly as the TimelineService's
-/// `TimelineKeys` does (that type is internal to its module): a timeline is a sorted set of ``TimelineMember``s, all
-/// with score 0; per-user keys carry the user id as a hash tag.
+/// `TimelineKeys` does (that type is internal to its module): homes and profiles are lists of ``TimelineMember``s,
+/// newest first; the public timeline is a sorted set of them, all with score 0; per-user keys carry the user id as a
+/// hash tag.
 enum BenchmarkKeys {
     static let publicTimeline = "tl:public"
 
@@ -18,6 +19,11 @@ enum BenchmarkKeys {
     static func tweet(_ tweetID: Int64) -> String { "tw:{\(tweetID)}" }
 
     static func member(_ id: Int64) -> [UInt8] { TimelineMember.encode(id) }
+
+    /// A command whose reply is null when the home or profile timeline `key` does not hold `tweetID`.
+    static func holding(_ tweetID: Int64, in key: String) -> RedisCommand {
+        RedisCommand("LPOS", key: key, member(tweetID))
+    }
 
     /// `count` consecutive made-up user ids from a random base, as the live tests make them: ids from the first
     /// hours of 2026, which no real user or tweet has, so they never name anyone's real timeline.

@@ -196,7 +196,7 @@ struct FanOutBenchmark: AsyncParsableCommand {
                 active.flatMap {
                     [
                         RedisCommand("SET", key: BenchmarkKeys.homeBuilt($0), "1", "EX", 3_600),
-                        RedisCommand("ZADD", key: BenchmarkKeys.home($0), 0, olderTweet),
+                        RedisCommand("RPUSH", key: BenchmarkKeys.home($0), olderTweet),
                         RedisCommand("EXPIRE", key: BenchmarkKeys.home($0), 3_600),
                     ]
                 })
@@ -292,9 +292,8 @@ struct FanOutBenchmark: AsyncParsableCommand {
         let tweet = try await tweets.client.call(
             CreateTweet.self, NewTweet(authorID: author.id, text: "to \(followers) followers"))
         await timelines.relay.drain(shards: [shard])
-        let member = BenchmarkKeys.member(tweet.id)
         var nextReport = started + .seconds(15)
-        while try await redis.send(RedisCommand("ZSCORE", key: BenchmarkKeys.home(lastFollower), member)).isNull {
+        while try await redis.send(BenchmarkKeys.holding(tweet.id, in: BenchmarkKeys.home(lastFollower))).isNull {
             let now = clock.now
             guard now - started < .seconds(timeoutSeconds) else {
                 throw BenchmarkFailure("the fan-out did not finish within \(timeoutSeconds) s")
@@ -333,11 +332,8 @@ struct FanOutBenchmark: AsyncParsableCommand {
 
     /// Home timelines of `followerIDs` that do not hold the tweet, checked in pipelined batches.
     private func countMissing(tweetID: Int64, followerIDs: [Int64], redis: RedisClient) async throws -> Int {
-        let member = BenchmarkKeys.member(tweetID)
-        return try await redis.pipelined(
-            followerIDs.map { RedisCommand("ZSCORE", key: BenchmarkKeys.home($0), member) }
-        )
-        .filter(\.isNull).count
+        try await redis.pipelined(followerIDs.map { BenchmarkKeys.holding(tweetID, in: BenchmarkKeys.home($0)) })
+            .filter(\.isNull).count
     }
 
     /// Deletes every key the fan-out wrote: the followers' home timelines, the author's timelines, the cached tweet,

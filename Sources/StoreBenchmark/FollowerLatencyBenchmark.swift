@@ -175,8 +175,7 @@ private struct Probe: Sendable {
             let tweet = try await tweets.client.call(
                 CreateTweet.self, NewTweet(authorID: author.id, text: "probe \(index)"))
             timelines.relay.notify(shard: TweeterID.shard(of: author.id))
-            let member = BenchmarkKeys.member(tweet.id)
-            while try await timelines.redis.send(RedisCommand("ZSCORE", key: BenchmarkKeys.home(lastFollower), member))
+            while try await timelines.redis.send(BenchmarkKeys.holding(tweet.id, in: BenchmarkKeys.home(lastFollower)))
                 .isNull
             {
                 guard clock.now - started < .seconds(60) else {

@@ -30,7 +30,9 @@ struct MemoryBenchmark: AsyncParsableCommand {
 
     /// How one set of timelines is stored.
     enum Layout: CaseIterable {
-        /// Ours: members are 8-byte big-endian ids, every score 0; a listpack up to 1024 entries.
+        /// Ours: a list of 8-byte members (``TimelineMember``), newest first.
+        case list
+        /// Ours until 5 Dec: a sorted set of the same members, every score 0; a listpack up to 1024 entries.
         case compact
         /// Score = the id as a double, member = the id in decimal; still a listpack under the service's 1024 limit.
         case naiveListpack
@@ -39,8 +41,9 @@ struct MemoryBenchmark: AsyncParsableCommand {
 
         var description: (member: String, score: String, thresholds: String) {
             switch self {
-            case .compact: ("8-byte big-endian id", "0", "service's (1024 entries)")
-            case .naiveListpack: ("id in decimal", "id as double", "service's (1024 entries)")
+            case .list: ("8-byte big-endian id (a list)", "", "Redis default (8 KB list nodes)")
+            case .compact: ("8-byte big-endian id", "0", "1024 entries")
+            case .naiveListpack: ("id in decimal", "id as double", "1024 entries")
             case .naiveSkiplist: ("id in decimal", "id as double", "Redis default (128 entries)")
             }
         }
@@ -68,7 +71,8 @@ struct MemoryBenchmark: AsyncParsableCommand {
     }
 
     private func measure(_ redis: RedisClient) async throws {
-        // As the TimelineService does on every master at startup.
+        // So that the sorted-set rows stay listpacks up to 1024 entries, as the TimelineService kept them until 5 Dec
+        // (homes are lists since; no other sorted set is that small, so the setting changes nothing else).
         _ = try await redis.onAllMasters(RedisCommand("CONFIG", "SET", "zset-max-listpack-entries", 1024))
         let nowMillis = Int64(Date().timeIntervalSince1970 * 1000)
         let contents = (0..<timelines).map { _ in Self.distinctIDs(entries, nowMillis: nowMillis) }
@@ -85,7 +89,7 @@ struct MemoryBenchmark: AsyncParsableCommand {
                     inspect += [
                         RedisCommand("MEMORY", "USAGE", key, "SAMPLES", 0).withKey(at: 2),
                         RedisCommand("OBJECT", "ENCODING", key).withKey(at: 2),
-                        RedisCommand("ZCARD", key: key),
+                        RedisCommand(layout == .list ? "LLEN" : "ZCARD", key: key),
                     ]
                 }
                 let replies = try await redis.pipelined(inspect, batchSize: 300)
@@ -120,7 +124,7 @@ struct MemoryBenchmark: AsyncParsableCommand {
             let mean = Double(bytes.reduce(0, +)) / Double(bytes.count)
             let perEntry = mean / Double(entries)
             let (member, score, thresholds) = layout.description
-            let name = layout == .compact ? "ours" : "naive"
+            let name = layout == .list ? "ours" : layout == .compact ? "ours until 5 Dec" : "naive"
             table.row([
                 name, member, score, thresholds, encodings.sorted().joined(separator: ", "),
                 String(Int(mean.rounded())),
@@ -139,8 +143,15 @@ struct MemoryBenchmark: AsyncParsableCommand {
         let placeholder = [UInt8](repeating: UInt8(ascii: "x"), count: 65)
         var commands: [RedisCommand] = []
         for (key, ids) in zip(keys, contents) {
+            if layout == .list {
+                let members = ids.map(BenchmarkKeys.member)
+                commands.append(
+                    RedisCommand(arguments: [Array("RPUSH".utf8), Array(key.utf8)] + members, keyPositions: [1]))
+                continue
+            }
             let pairs: [[UInt8]] =
                 switch layout {
+                case .list: []
                 case .compact: ids.flatMap { [Array("0".utf8), BenchmarkKeys.member($0)] }
                 case .naiveListpack, .naiveSkiplist: ids.flatMap { [Double($0).redisArgument, Array(String($0).utf8)] }
                 }

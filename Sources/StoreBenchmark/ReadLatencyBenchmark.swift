@@ -11,7 +11,7 @@ import Wire
 struct ReadLatencyBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "read-latency",
-        abstract: "Home-timeline read latency over Wire, against redis-benchmark's ZRANGEBYLEX on one node."
+        abstract: "Home-timeline read latency over Wire, against redis-benchmark's LRANGE on one node."
     )
 
     @OptionGroup var servers: ServerOptions
@@ -128,13 +128,11 @@ struct ReadLatencyBenchmark: AsyncParsableCommand {
     /// Gives every reader a full home timeline (a random `entries` of the pool) and its "built" marker.
     private func fill(readerIDs: [Int64], pool: [Int64], redis: RedisClient) async throws {
         let ttl = TimelineConfiguration().idleTimelineTTL.components.seconds
-        // As the service does at startup, so that an 800-entry timeline stays a listpack.
-        _ = try await redis.onAllMasters(RedisCommand("CONFIG", "SET", "zset-max-listpack-entries", 1024))
         var fill: [RedisCommand] = []
         for reader in readerIDs {
             let key = BenchmarkKeys.home(reader)
-            let members = pool.shuffled().prefix(entries).flatMap { [Array("0".utf8), BenchmarkKeys.member($0)] }
-            fill.append(RedisCommand(arguments: [Array("ZADD".utf8), Array(key.utf8)] + members, keyPositions: [1]))
+            let members = pool.shuffled().prefix(entries).sorted(by: >).map(BenchmarkKeys.member)
+            fill.append(RedisCommand(arguments: [Array("RPUSH".utf8), Array(key.utf8)] + members, keyPositions: [1]))
             fill.append(RedisCommand("EXPIRE", key: key, ttl))
             // Marks the timeline complete, so that a read does not rebuild it from the store.
             fill.append(RedisCommand("SET", key: BenchmarkKeys.homeBuilt(reader), "1", "EX", ttl))
@@ -146,7 +144,7 @@ struct ReadLatencyBenchmark: AsyncParsableCommand {
         let check = try await redis.pipelined(
             readerIDs.flatMap {
                 [
-                    RedisCommand("ZCARD", key: BenchmarkKeys.home($0)),
+                    RedisCommand("LLEN", key: BenchmarkKeys.home($0)),
                     RedisCommand("EXISTS", key: BenchmarkKeys.homeBuilt($0)),
                 ]
             })
@@ -192,7 +190,7 @@ struct ReadLatencyBenchmark: AsyncParsableCommand {
             requests: baselineRequests, pipeline: 1
         )
         return try await baseline.run(
-            ["zrangebylex", key, "-", "+", "LIMIT", "0", String(limit + 1)], scratch: scratch)
+            ["lrange", key, "0", String(limit)], scratch: scratch)
     }
 
     private func printTable(raw: RedisBenchmark.Result, rows: [(String, LatencySummary)], celebrities: Int64) {
@@ -209,7 +207,7 @@ struct ReadLatencyBenchmark: AsyncParsableCommand {
             rightAligned: [1, 2, 3, 4, 5, 6, 7, 8]
         )
         table.row([
-            "raw: redis-benchmark ZRANGEBYLEX … LIMIT 0 \(limit + 1) on one home key", String(readers),
+            "raw: redis-benchmark LRANGE key 0 \(limit) on one home key", String(readers),
             String(raw.summary.count), raw.summary.rate, raw.summary.p50Milliseconds, raw.summary.p99Milliseconds, "",
             "", "0",
         ])
@@ -224,7 +222,7 @@ struct ReadLatencyBenchmark: AsyncParsableCommand {
         report()
         report("# raw: \(raw.commandLine)")
         report(
-            "# ours, hybrid off, per read: a Wire round trip; EXPIRE ×2 (one pipeline), ZRANGEBYLEX, GET ×\(limit) "
+            "# ours, hybrid off, per read: a Wire round trip; EXPIRE ×2 (one pipeline), LRANGE, GET ×\(limit) "
                 + "(one pipeline); \(limit) tweets decoded from the cache and encoded into the answer")
         report(
             "# ours, default: the same plus SCARD tl:celebrities and GET tl:fc:{user} in the first pipeline; the shared "

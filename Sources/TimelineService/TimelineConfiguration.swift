@@ -5,8 +5,9 @@ import Wire
 public struct TimelineConfiguration: Sendable {
     /// Entries kept in each home timeline.
     public var homeCapacity: Int
-    /// How far past ``homeCapacity`` fan-out lets a home timeline grow before trimming it back: one trim per this many
-    /// deliveries instead of one per delivery. Reads may page this much deeper than the capacity.
+    /// How far past ``homeCapacity`` (and ``profileCapacity``) fan-out lets a home (or profile) timeline grow before
+    /// trimming it back: one trim per this many deliveries instead of one per delivery. Reads may page this much
+    /// deeper than the capacity.
     public var homeTrimSlack: Int
     /// Entries kept in each profile timeline.
     public var profileCapacity: Int

@@ -55,7 +55,7 @@ extension FaultInjectionTests {
 func homesHolding(_ tweet: Int64, of followers: [Int64], redis: RedisProbe) async throws -> Int {
     var holding = 0
     for follower in followers
-    where !(try await redis.send(["ZSCORE", RedisArgument("tl:h:{\(follower)}"), .member(tweet)]).isNull) {
+    where try await redis.timeline("tl:h:{\(follower)}", holds: tweet) {
         holding += 1
     }
     return holding

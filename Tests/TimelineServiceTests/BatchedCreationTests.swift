@@ -48,7 +48,7 @@ extension RedisLiveTests {
 
                 for (pair, tweet) in zip(pairs, tweets) {
                     let home = try await world.redis.send(
-                        RedisCommand("ZSCORE", key: TimelineKeys.home(pair.reader.id), TimelineKeys.member(tweet.id)))
+                        TimelineKeys.holding(tweet.id, in: TimelineKeys.home(pair.reader.id)))
                     #expect(!home.isNull, "\(tweet.text) reached its author's follower")
                 }
                 let deadAfter =

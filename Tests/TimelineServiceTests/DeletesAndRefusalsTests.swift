@@ -38,7 +38,7 @@ extension RedisLiveTests {
                 TimelineKeys.publicTimeline,
             ]
             let scores = try await world.redis.pipeline(
-                keys.map { RedisCommand("ZSCORE", key: $0, TimelineKeys.member(tweetID)) })
+                keys.map { TimelineKeys.holding(tweetID, in: $0) })
             for (key, score) in zip(keys, scores) where !score.isNull {
                 places.append("member of \(key)")
             }

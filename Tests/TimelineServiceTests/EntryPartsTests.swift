@@ -33,7 +33,7 @@ extension RedisLiveTests {
                 let deadBefore = try await deadLetters()
                 let holds = { (reader: UserRecord, tweet: TweetRecord) in
                     let score = try await world.redis.send(
-                        RedisCommand("ZSCORE", key: TimelineKeys.home(reader.id), TimelineKeys.member(tweet.id)))
+                        TimelineKeys.holding(tweet.id, in: TimelineKeys.home(reader.id)))
                     return !score.isNull
                 }
 

@@ -22,7 +22,7 @@ extension RedisLiveTests {
                 try await world.settle()
 
                 let delivered = try await world.redis.send(
-                    RedisCommand("ZSCORE", key: TimelineKeys.home(active.id), TimelineKeys.member(tweet.id)))
+                    TimelineKeys.holding(tweet.id, in: TimelineKeys.home(active.id)))
                 #expect(!delivered.isNull, "the active follower's home timeline holds the tweet")
                 let idleHome = try await world.redis.send(RedisCommand("EXISTS", key: TimelineKeys.home(idle.id)))
                 #expect(idleHome.integer == 0, "nothing was written for the idle follower")
@@ -47,7 +47,7 @@ extension RedisLiveTests {
                 let tweet = try await world.tweet(author, "during the rebuild")
                 try await world.settle()
                 let delivered = try await world.redis.send(
-                    RedisCommand("ZSCORE", key: TimelineKeys.home(reader.id), TimelineKeys.member(tweet.id)))
+                    TimelineKeys.holding(tweet.id, in: TimelineKeys.home(reader.id)))
                 #expect(!delivered.isNull, "a timeline under rebuild receives the tweet")
 
                 _ = try await world.timelines.call(ReadHomeTimeline.self, TimelineQuery(userID: reader.id, limit: 5))
@@ -69,7 +69,7 @@ extension RedisLiveTests {
                 for id in ids.prefix(8) {
                     try await delivery.add(id, to: [user])
                 }
-                let full = try await redis.send(RedisCommand("ZCARD", key: TimelineKeys.home(user)))
+                let full = try await redis.send(RedisCommand("LLEN", key: TimelineKeys.home(user)))
                 #expect(full.integer == 8, "capacity 5 plus slack 3: not trimmed yet")
                 try await delivery.add(ids[8], to: [user])
                 let kept = try await redis.send(
@@ -80,6 +80,47 @@ extension RedisLiveTests {
                     RedisCommand("DEL", key: TimelineKeys.home(user)),
                     RedisCommand("DEL", key: TimelineKeys.homeBuilt(user)),
                 ])
+            }
+        }
+
+        /// Several tweets for overlapping followers in one delivery, some of them later than what the homes hold
+        /// (a fan-out that ran behind a newer tweet's): every home gets each of its tweets once, in order, whatever
+        /// the order of the items, and a second delivery of the same changes nothing.
+        @Test func tweetsForOverlappingFollowersLandInOrderOnceEach() async throws {
+            try await LiveRedis.withClusterClient { redis in
+                let followers = (1...3).map { _ in Int64.random(in: 1...1_000_000_000_000) }
+                try await markHomesBuilt(followers, redis: redis)
+                let delivery = HomeDelivery(redis: redis, configuration: TimelineConfiguration())
+                let base = TweeterID.make(unixMillis: TweeterID.epochMillis + 7_000_000, shard: 3, sequence: 0)
+                let ids = (0..<40).map { base + Int64($0) * 2 }
+                // Newer tweets first: the items below are all late for the first two homes.
+                try await delivery.add(ids[39], to: followers)
+                let items =
+                    [
+                        HomeDelivery.Item(tweetID: ids[5], followers: [followers[0], followers[1]]),
+                        HomeDelivery.Item(tweetID: ids[30], followers: [followers[0]]),
+                        HomeDelivery.Item(tweetID: ids[12], followers: [followers[1], followers[2]]),
+                    ] + (0..<20).map { HomeDelivery.Item(tweetID: ids[$0 + 15], followers: [followers[2]]) }
+                try await delivery.add(items.shuffled())
+                try await delivery.add(items.shuffled())
+                let expected = [
+                    [ids[39], ids[30], ids[5]],
+                    [ids[39], ids[12], ids[5]],
+                    [ids[39]] + (15..<35).reversed().map { ids[$0] } + [ids[12]],
+                ]
+                for (follower, tweets) in zip(followers, expected) {
+                    let home = try await redis.send(
+                        TimelineCommands.newestFirst(TimelineKeys.home(follower), maxID: nil, sinceID: nil, limit: -1))
+                    let homeIDs = (home.array ?? []).compactMap { $0.bytes.flatMap(TimelineKeys.id(fromMember:)) }
+                    #expect(homeIDs == tweets.sorted(by: >), "home of \(follower)")
+                }
+                _ = try await redis.pipeline(
+                    followers.flatMap {
+                        [
+                            RedisCommand("DEL", key: TimelineKeys.home($0)),
+                            RedisCommand("DEL", key: TimelineKeys.homeBuilt($0)),
+                        ]
+                    })
             }
         }
 

@@ -47,7 +47,7 @@ extension RedisLiveTests {
                 let second = try await world.tweet(author, "now that the follower is back")
                 try await world.settle()
                 let delivered = try await world.redis.send(
-                    RedisCommand("ZSCORE", key: TimelineKeys.home(idle.id), TimelineKeys.member(second.id)))
+                    TimelineKeys.holding(second.id, in: TimelineKeys.home(idle.id)))
                 #expect(!delivered.isNull, "the fan-out reaches the rebuilt home")
             }
         }
@@ -160,7 +160,7 @@ extension RedisLiveTests {
                 try await world.follow(author, by: [reader, stranger])
                 try await world.settle()
                 let backfilled = try await world.redis.send(
-                    RedisCommand("ZSCORE", key: TimelineKeys.home(reader.id), TimelineKeys.member(tweet.id)))
+                    TimelineKeys.holding(tweet.id, in: TimelineKeys.home(reader.id)))
                 #expect(!backfilled.isNull, "the built home got the followee's tweet")
                 #expect(try await world.expiry(of: TimelineKeys.home(reader.id)) == expiry, "with the marker's expiry")
                 let unbuilt = try await world.redis.send(RedisCommand("EXISTS", key: TimelineKeys.home(stranger.id)))

@@ -54,7 +54,7 @@ extension RedisLiveTests {
                     DeleteTweet.self, TweetDeletion(tweetID: doomed.id, requesterID: author.id))
                 await world.relay.drain(shards: [TweeterID.shard(of: doomed.id)])
                 let member = try await world.redis.send(
-                    RedisCommand("ZSCORE", key: TimelineKeys.home(reader.id), TimelineKeys.member(doomed.id)))
+                    TimelineKeys.holding(doomed.id, in: TimelineKeys.home(reader.id)))
                 #expect(!member.isNull, "the removal from timelines has not run yet")
                 #expect(
                     try await Self.home(other, of: reader).map(\.text) == ["kept"],

@@ -49,20 +49,46 @@ extension RedisLiveTests {
             return lengths
         }
 
-        /// A replica keeps a full home timeline (800 entries) as a listpack, like its master: otherwise it would hold
-        /// each as a skiplist, about eight times the memory of the master's copy, and keep it so once promoted
-        /// (docs/timelines.md, "Keys and encoding").
+        /// A replica holds a full home timeline (800 entries) as compactly as its master (the same encoding, about the
+        /// same bytes), so that a promoted replica serves it without growing (docs/timelines.md, "Keys and encoding").
         @Test func everyReplicaKeepsFullHomesAsCompactlyAsItsMaster() async throws {
+            // Written through the service's own command (a merge of 800 into an empty list), confirmed by a replica.
             let replicas = Self.replicaPorts()
             try #require(replicas.count == (try LiveRedis.seeds().count), "one replica a master: run scripts/test")
-            for port in replicas {
-                let reply = try await LiveRedis.withNodeClient(RedisNodeAddress(host: "127.0.0.1", port: port)) {
-                    try await $0.send(RedisCommand("CONFIG", "GET", "zset-max-listpack-entries"))
+            try await LiveRedis.withClusterClient { redis in
+                let prefix = LiveRedis.uniquePrefix("replica-homes")
+                let keys = (0..<30).map { "\(prefix){\($0)}" }
+                let base = TweeterID.make(unixMillis: TweeterID.epochMillis + 3_000_000, shard: 2, sequence: 0)
+                let ids = (0..<800).map { base + Int64($0) }
+                _ = try await redis.pipeline(
+                    keys.flatMap { TimelineCommands.add(ids, to: $0, capacity: 800, trimSlack: 0) },
+                    replicatedTo: RedisReplication(replicas: 1, timeout: .seconds(5)))
+                func usage(_ key: String) -> [RedisCommand] {
+                    [
+                        RedisCommand("OBJECT", "ENCODING", key).routed(byArgument: 2),
+                        RedisCommand("MEMORY", "USAGE", key, "SAMPLES", 0).routed(byArgument: 2),
+                    ]
                 }
-                let entries = reply.array?.last?.string.flatMap { Int($0) }
-                #expect(
-                    (entries ?? 0) >= 1024,
-                    "replica \(port): zset-max-listpack-entries \(entries.map(String.init) ?? "?")")
+                var compared = 0
+                for share in try await redis.sharesByNode(keys, key: { $0 }) {
+                    let port = try Self.replica(of: share.node)
+                    let onMaster = try await redis.pipeline(share.items.flatMap(usage))
+                    let onReplica = try await LiveRedis.withNodeClient(RedisNodeAddress(host: "127.0.0.1", port: port))
+                    {
+                        _ = try await $0.send(RedisCommand("READONLY"))
+                        return try await $0.pipeline(share.items.flatMap(usage))
+                    }
+                    for index in share.items.indices {
+                        compared += 1
+                        #expect(onReplica[2 * index].string == onMaster[2 * index].string, "replica \(port): encoding")
+                        let replicaBytes = onReplica[2 * index + 1].integer ?? .max
+                        let masterBytes = onMaster[2 * index + 1].integer ?? 0
+                        #expect(
+                            replicaBytes <= masterBytes + masterBytes / 10, "replica \(port): \(replicaBytes) bytes")
+                    }
+                }
+                #expect(compared == keys.count)
+                _ = try await redis.pipeline(keys.map { RedisCommand("DEL", key: $0) })
             }
         }
 
@@ -142,5 +168,12 @@ extension RedisLiveTests {
                 try await world.redis.refreshTopology()
             }
         }
+    }
+}
+
+extension RedisCommand {
+    /// The same command routed by its argument `index` (for `OBJECT ENCODING key`, `MEMORY USAGE key`).
+    fileprivate func routed(byArgument index: Int) -> RedisCommand {
+        RedisCommand(arguments: arguments, keyPositions: [index])
     }
 }

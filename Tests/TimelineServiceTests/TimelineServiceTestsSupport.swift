@@ -93,3 +93,11 @@ func eventually(
         Issue.record("\(what) did not happen within \(seconds) s")
     }
 }
+
+extension TimelineKeys {
+    /// A command whose reply is null when the timeline `key` does not hold `tweetID`: `ZSCORE` on the public
+    /// timeline (the one sorted set), `LPOS` on homes and profiles (lists, ``TimelineScripts``).
+    static func holding(_ tweetID: Int64, in key: String) -> RedisCommand {
+        RedisCommand(key == publicTimeline ? "ZSCORE" : "LPOS", key: key, member(tweetID))
+    }
+}

@@ -64,10 +64,12 @@ struct FanOutProcessor: Sendable {
         // Each timeline once, with all of its new tweets: the public one, and each author's profile; the author's
         // own home, when built, as a follower's (``HomeDelivery``).
         commands += TimelineCommands.add(
-            live.map(\.tweet.id), to: TimelineKeys.publicTimeline, capacity: configuration.publicCapacity)
+            live.map(\.tweet.id), to: TimelineKeys.publicTimeline, capacity: configuration.publicCapacity,
+            trimSlack: 0)
         for (author, tweets) in Dictionary(grouping: live.map(\.tweet), by: \.userID) {
             commands += TimelineCommands.add(
-                tweets.map(\.id), to: TimelineKeys.profile(author), capacity: configuration.profileCapacity)
+                tweets.map(\.id), to: TimelineKeys.profile(author), capacity: configuration.profileCapacity,
+                trimSlack: configuration.homeTrimSlack)
         }
         for tweet in live.map(\.tweet) {
             var keys = [

@@ -48,10 +48,8 @@ struct FanOutQueue: Sendable {
     /// Wakes this instance's idle workers when work is queued here.
     let wakeUps = FanOutWakeUps()
 
-    /// Creates the consumer group on every stream that lacks it, and lets every master keep timelines up to 1024
-    /// entries in the compact listpack encoding (about 11 bytes per entry instead of about 80 in a skiplist).
+    /// Creates the consumer group on every stream that lacks it.
     func prepare() async throws {
-        _ = try await redis.onAllMasters(RedisCommand("CONFIG", "SET", "zset-max-listpack-entries", 1024))
         for stream in FanOutStreams.keys {
             try await createGroup(on: stream)
         }

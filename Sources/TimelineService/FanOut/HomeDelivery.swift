@@ -11,7 +11,8 @@ import RedisCluster
 /// them. A timeline that a
 /// delivery creates (a rebuild found no tweets) gets its marker's expiry, never a longer life.
 ///
-/// Every write is idempotent (a set add), so a delivery may be retried whole. Followers whose keys a master does not
+/// Every write is idempotent (an insert in place that skips a member already there, ``TimelineScripts``), so a
+/// delivery may be retried whole. Followers whose keys a master does not
 /// serve (the slot moved, or is moving) are sent again one by one through the slot-routed pipeline, which follows
 /// `MOVED` and `ASK`.
 public struct HomeDelivery: Sendable {
@@ -36,25 +37,28 @@ public struct HomeDelivery: Sendable {
         }
     }
 
-    /// One home timeline to write: the follower and the tweet.
-    private struct Entry {
+    /// One home timeline to write: the follower and its tweets, newest first.
+    private struct Delivery {
         let follower: Int64
-        let tweetID: Int64
+        let tweetIDs: [Int64]
     }
 
-    /// The script. Arguments: the capacity, the slack, the two key prefixes, then runs of entries, each the member,
-    /// how many followers follow, and the follower ids. Returns the 1-based positions, among all the entries, of those
-    /// whose keys this node refused to touch.
+    /// The script. Arguments: the capacity, the slack, the two key prefixes, then runs, each the number of members,
+    /// the members (newest first), the number of followers and the follower ids: every follower of a run gets all
+    /// of its members. Returns the 1-based positions, among the followers of all runs, of those whose keys this node
+    /// refused to touch.
     static let script = """
         #!lua flags=allow-cross-slot-keys
+        \(TimelineScripts.insert)
         local capacity = tonumber(ARGV[1])
         local limit = capacity + tonumber(ARGV[2])
         local homePrefix, builtPrefix = ARGV[3], ARGV[4]
         local elsewhere = {}
         local i, position = 5, 0
         while i <= #ARGV do
-            local member, count = ARGV[i], tonumber(ARGV[i + 1])
-            for j = i + 2, i + 1 + count do
+            local first, last = i + 1, i + tonumber(ARGV[i])
+            local count = tonumber(ARGV[last + 1])
+            for j = last + 2, last + 1 + count do
                 position = position + 1
                 local marker = builtPrefix .. ARGV[j] .. '}'
                 local built = redis.pcall('EXISTS', marker)
@@ -62,20 +66,20 @@ public struct HomeDelivery: Sendable {
                     elsewhere[#elsewhere + 1] = position
                 elseif built == 1 then
                     local home = homePrefix .. ARGV[j] .. '}'
-                    redis.call('ZADD', home, 0, member)
-                    local size = redis.call('ZCARD', home)
-                    local expiry = size == 1 and redis.call('PEXPIRETIME', marker) or -1
-                    if expiry > 0 then
-                        redis.call('PEXPIREAT', home, expiry)
-                    elseif size > limit then
-                        redis.call('ZREMRANGEBYRANK', home, capacity, -1)
+                    local size, created = insertMany(home, first, last, capacity)
+                    if size and created then
+                        local expiry = redis.call('PEXPIRETIME', marker)
+                        if expiry > 0 then redis.call('PEXPIREAT', home, expiry) end
                     end
+                    if size and size > limit then redis.call('LTRIM', home, 0, capacity - 1) end
                 end
             end
-            i = i + 2 + count
+            i = last + 2 + count
         end
         return elsewhere
         """
+
+    private static let redisScript = RedisScript(script)
 
     /// Adds `tweetID` to the built home timelines of `followers`.
     /// - Throws: as ``add(_:)``.
@@ -89,54 +93,86 @@ public struct HomeDelivery: Sendable {
     ///   writes did not reach the replicas that ``TimelineConfiguration/replication`` asks for; some timelines may
     ///   have been written, and a retry writes them again harmlessly.
     public func add(_ items: [Item]) async throws(RedisError) {
-        let entries = items.flatMap { item in item.followers.map { Entry(follower: $0, tweetID: item.tweetID) } }
-        guard !entries.isEmpty else { return }
-        let shares = try await redis.sharesByNode(entries) { TimelineKeys.homeBuilt($0.follower) }
-        let replies = try await redis.send(
-            shares.map { ($0.node, command(for: $0.items, declaringKey: false)) },
-            replicatedTo: configuration.replication
-        )
-        var elsewhere: [Entry] = []
-        for (share, reply) in zip(shares, replies) {
+        let deliveries = Self.deliveries(of: items)
+        guard !deliveries.isEmpty else { return }
+        let shares = try await redis.sharesByNode(deliveries) { TimelineKeys.homeBuilt($0.follower) }
+        var written: [[Delivery]] = []
+        var commands: [(RedisNodeAddress, RedisCommand)] = []
+        for share in shares {
+            let (command, order) = command(for: share.items, declaringKey: false)
+            written.append(order)
+            commands.append((share.node, command))
+        }
+        let replies = try await redis.send(commands, replicatedTo: configuration.replication)
+        var elsewhere: [Delivery] = []
+        for ((node, _), (order, reply)) in zip(commands, zip(written, replies)) {
             if case .error(let text) = reply {
-                throw RedisError(RedisError.fromReply(text).code, "home delivery on \(share.node): \(text)")
+                throw RedisError(RedisError.fromReply(text).code, "home delivery on \(node): \(text)")
             }
             elsewhere += (reply.array ?? []).compactMap { position in
-                position.integer.flatMap { share.items.indices.contains(Int($0) - 1) ? share.items[Int($0) - 1] : nil }
+                position.integer.flatMap { order.indices.contains(Int($0) - 1) ? order[Int($0) - 1] : nil }
             }
         }
         guard !elsewhere.isEmpty else { return }
-        // One call per entry, each declaring its key, so that the pipeline routes it and follows redirects.
+        // One call per follower, each declaring its key, so that the pipeline routes it and follows redirects.
         let retried = try await redis.pipeline(
-            elsewhere.map { command(for: [$0], declaringKey: true) }, replicatedTo: configuration.replication)
+            elsewhere.map { command(for: [$0], declaringKey: true).command }, replicatedTo: configuration.replication)
         if retried.contains(where: { !($0.array ?? []).isEmpty }) {
             throw RedisError.unavailable("home delivery: a slot moved again while its followers were sent to it")
         }
     }
 
-    /// The script call for `entries`; with `declaringKey`, the one entry's marker key is declared, which routes the
-    /// call to the slot's owner.
-    private func command(for entries: [Entry], declaringKey: Bool) -> RedisCommand {
-        var arguments: [[UInt8]] = [Array("EVAL".utf8), Array(Self.script.utf8)]
-        arguments.reserveCapacity(entries.count + 16)
-        if declaringKey {
-            arguments += [Array("1".utf8), Array(TimelineKeys.homeBuilt(entries[0].follower).utf8)]
-        } else {
-            arguments.append(Array("0".utf8))
+    /// Each follower once, with all of its tweets (one tweet: the same array for every follower, no grouping).
+    private static func deliveries(of items: [Item]) -> [Delivery] {
+        if items.count == 1 {
+            let tweetIDs = [items[0].tweetID]
+            return items[0].followers.map { Delivery(follower: $0, tweetIDs: tweetIDs) }
         }
+        var tweetsByFollower: [Int64: Set<Int64>] = [:]
+        for item in items {
+            for follower in item.followers {
+                tweetsByFollower[follower, default: []].insert(item.tweetID)
+            }
+        }
+        return tweetsByFollower.map { Delivery(follower: $0.key, tweetIDs: $0.value.sorted(by: >)) }
+    }
+
+    /// The script call for `deliveries`, with the deliveries in the order the script numbers its followers; with
+    /// `declaringKey`, the one delivery's marker key is declared, which routes the call to the slot's owner.
+    /// Followers that get the same tweets share a run (a fan-out page: one run of one tweet for all its followers).
+    private func command(
+        for deliveries: [Delivery], declaringKey: Bool
+    ) -> (command: RedisCommand, order: [Delivery]) {
+        var runs: [[Delivery]] = []
+        var runOfTweets: [[Int64]: Int] = [:]
+        for delivery in deliveries {
+            // Consecutive deliveries of the same tweets (a fan-out page) skip the lookup.
+            if let last = runs.last?.first, last.tweetIDs == delivery.tweetIDs {
+                runs[runs.count - 1].append(delivery)
+            } else if let index = runOfTweets[delivery.tweetIDs] {
+                runs[index].append(delivery)
+            } else {
+                runOfTweets[delivery.tweetIDs] = runs.count
+                runs.append([delivery])
+            }
+        }
+        var arguments: [[UInt8]] = []
+        arguments.reserveCapacity(deliveries.count + 4 + 3 * runs.count)
         arguments += [
             configuration.homeCapacity.redisArgument, configuration.homeTrimSlack.redisArgument,
             TimelineKeys.homePrefix.redisArgument, TimelineKeys.homeBuiltPrefix.redisArgument,
         ]
-        // Runs of entries of the same tweet (a share keeps the order of the items): the member once per run.
-        var start = entries.startIndex
-        while start < entries.endIndex {
-            let tweetID = entries[start].tweetID
-            let end = entries[start...].firstIndex { $0.tweetID != tweetID } ?? entries.endIndex
-            arguments += [TimelineKeys.member(tweetID), (end - start).redisArgument]
-            arguments += entries[start..<end].map(\.follower.redisArgument)
-            start = end
+        var order: [Delivery] = []
+        order.reserveCapacity(deliveries.count)
+        for run in runs {
+            let tweetIDs = run[0].tweetIDs
+            arguments.append(tweetIDs.count.redisArgument)
+            arguments += tweetIDs.map(TimelineKeys.member)
+            arguments.append(run.count.redisArgument)
+            arguments += run.map(\.follower.redisArgument)
+            order += run
         }
-        return RedisCommand(arguments: arguments, keyPositions: declaringKey ? [3] : [])
+        let keys = declaringKey ? [Array(TimelineKeys.homeBuilt(deliveries[0].follower).utf8)] : []
+        return (RedisCommand(script: Self.redisScript, keys: keys, arguments: arguments), order)
     }
 }

@@ -1,11 +1,9 @@
-/// How a timeline's sorted set names a tweet: the id with every bit inverted, as 8 big-endian bytes, with score 0.
+/// How a timeline names a tweet: the id with every bit inverted, as 8 big-endian bytes.
 ///
-/// Redis orders equal-score members by their bytes, so for positive ids the newest tweet (the largest id) is the first
-/// member, and `ZRANGEBYLEX` pages newest first by exclusive bounds exactly. (A score is a double and cannot hold a
-/// 63-bit id: ids differing in their low bits would tie or misorder.) Eight-byte members with a constant score keep a
-/// full home timeline in Redis's compact listpack encoding, and the inversion puts a new tweet, nearly always the
-/// newest, at the listpack's front, where an insert stops at once instead of walking every member (7 µs against 23 µs
-/// at 800 entries; docs/performance.md).
+/// For positive ids the newest tweet (the largest id) has the smallest bytes: the first entry of a home or profile
+/// list (``TimelineScripts`` keeps them in this order) and, in the public timeline's sorted set (every score 0, so
+/// ordered by bytes), the first member, which `ZRANGEBYLEX` pages newest first by exclusive bounds exactly. (A score
+/// is a double and cannot hold a 63-bit id: ids differing in their low bits would tie or misorder.)
 ///
 /// Public so that the benchmarks and the fault tests, which read Redis directly, encode members as the service does.
 public enum TimelineMember {

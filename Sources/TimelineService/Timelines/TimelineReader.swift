@@ -120,7 +120,9 @@ struct TimelineReader: Sendable {
         let home = TimelineKeys.home(userID)
         var commands =
             cache.storeCommands(recent)
-            + TimelineCommands.add(recent.map(\.id), to: home, capacity: configuration.homeCapacity)
+            + TimelineCommands.add(
+                recent.map(\.id), to: home, capacity: configuration.homeCapacity,
+                trimSlack: configuration.homeTrimSlack)
         commands += [
             RedisCommand("PEXPIREAT", key: home, until),
             RedisCommand("SET", key: TimelineKeys.homeBuilt(userID), TimelineKeys.homeIsBuilt, "PXAT", until),

@@ -76,19 +76,19 @@ struct Invariants {
         return found
     }
 
-    /// Deleted tweets in no sorted set; synthetic homes holding their tweets.
+    /// Deleted tweets in no timeline; synthetic homes holding their tweets.
     private func redisViolations() async throws -> [String] {
         var found: [String] = []
         for (tweet, author) in deleted.sorted(by: { $0.key < $1.key }) {
             var keys = ["tl:public", "tl:p:{\(author)}"] + users.map { "tl:h:{\($0.id)}" }
             keys += syntheticHomes.keys.sorted().prefix(20).map { "tl:h:{\($0)}" }
-            for key in keys where !(try await redis.send(["ZSCORE", RedisArgument(key), .member(tweet)]).isNull) {
+            for key in keys where try await redis.timeline(key, holds: tweet) {
                 found.append("deleted tweet \(tweet) is still in \(key)")
             }
         }
         var missing: [Int64] = []
         for (follower, tweet) in syntheticHomes.sorted(by: { $0.key < $1.key })
-        where try await redis.send(["ZSCORE", RedisArgument("tl:h:{\(follower)}"), .member(tweet)]).isNull {
+        where !(try await redis.timeline("tl:h:{\(follower)}", holds: tweet)) {
             missing.append(follower)
         }
         if !missing.isEmpty {

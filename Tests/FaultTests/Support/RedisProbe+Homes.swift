@@ -16,6 +16,12 @@ extension RedisProbe {
         }
     }
 
+    /// Whether the timeline `key` holds `tweet`: `ZSCORE` on the public timeline (the one sorted set), `LPOS` on homes
+    /// and profiles (lists).
+    func timeline(_ key: String, holds tweet: Int64) async throws -> Bool {
+        !(try await send([key == "tl:public" ? "ZSCORE" : "LPOS", RedisArgument(key), .member(tweet)]).isNull)
+    }
+
     /// The `host:port` of every master that serves slots.
     func masters() async throws -> [String] {
         var found: Set<String> = []

@@ -116,7 +116,7 @@ struct RedisArgument: Sendable, ExpressibleByStringLiteral, CustomStringConverti
         description = text
     }
 
-    /// The sorted-set member of a tweet id.
+    /// The timeline member of a tweet id.
     static func member(_ tweetID: Int64) -> RedisArgument {
         RedisArgument(bytes: TimelineMember.encode(tweetID), id: tweetID)
     }
