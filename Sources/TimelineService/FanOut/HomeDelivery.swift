@@ -58,6 +58,7 @@ public struct HomeDelivery: Sendable {
         while i <= #ARGV do
             local first, last = i + 1, i + tonumber(ARGV[i])
             local count = tonumber(ARGV[last + 1])
+            local oldest1, oldest2 = struct.unpack('>I4I4', ARGV[last])
             for j = last + 2, last + 1 + count do
                 position = position + 1
                 local marker = builtPrefix .. ARGV[j] .. '}'
@@ -66,7 +67,7 @@ public struct HomeDelivery: Sendable {
                     elsewhere[#elsewhere + 1] = position
                 elseif built == 1 then
                     local home = homePrefix .. ARGV[j] .. '}'
-                    local size, created = insertMany(home, first, last, capacity)
+                    local size, created = insertMany(home, first, last, capacity, oldest1, oldest2)
                     if size and created then
                         local expiry = redis.call('PEXPIRETIME', marker)
                         if expiry > 0 then redis.call('PEXPIREAT', home, expiry) end

@@ -30,7 +30,8 @@ enum TimelineScripts {
     ///   belong near the front, so it reads the first ``nearFront`` entries, then the next ``nextWindow``, and
     ///   searches each in Lua; only a deeper place is found by a binary search with `LINDEX` (each call walks the
     ///   list from its nearer end). `LINSERT` then finds its pivot from the front.
-    /// - `insertMany(key, first, last, capacity)` writes `ARGV[first...last]` (newest first, no repeats): those
+    /// - `insertMany(key, first, last, capacity, oldest1, oldest2)` writes `ARGV[first...last]` (newest first, no
+    ///   repeats; `oldest1`, `oldest2`: `ARGV[last]` as `newer` reads it, worked out once by the caller): those
     ///   newer than the first entry (nearly always all of them) with one `LPUSH`, the rest placed one by one, or,
     ///   more than ``mergeAbove`` of them (a rebuild into a timeline that fan-out wrote meanwhile), merged with the
     ///   list's entries in one pass and the list written again with its expiry kept. Returns the length after (or
@@ -101,10 +102,19 @@ enum TimelineScripts {
                 if expiry > 0 then redis.call('PEXPIREAT', key, expiry) end
                 return n
             end
-            local function insertMany(key, first, last, capacity)
+            local function insertMany(key, first, last, capacity, oldest1, oldest2)
                 local head = redis.call('LINDEX', key, 0)
+                local fresh = not head
+                if head then
+                    local h1, h2 = struct.unpack('>I4I4', head)
+                    fresh = oldest1 < h1 or (oldest1 == h1 and oldest2 < h2)
+                end
+                if fresh then
+                    if first == last then return redis.call('LPUSH', key, ARGV[first]), not head end
+                    return push(key, first, last), not head
+                end
                 local late = first
-                while late <= last and (not head or newer(ARGV[late], head)) do late = late + 1 end
+                while late <= last and newer(ARGV[late], head) do late = late + 1 end
                 local size = false
                 if late > first then size = push(key, first, late - 1) end
                 if last - late + 1 > \(mergeAbove) then
@@ -129,7 +139,7 @@ enum TimelineScripts {
     static let add =
         insert + """
             local key, capacity = KEYS[1], tonumber(ARGV[1])
-            local size = insertMany(key, 3, #ARGV, capacity)
+            local size = insertMany(key, 3, #ARGV, capacity, struct.unpack('>I4I4', ARGV[#ARGV]))
             if size and size > capacity + tonumber(ARGV[2]) then redis.call('LTRIM', key, 0, capacity - 1) end
             """
 
