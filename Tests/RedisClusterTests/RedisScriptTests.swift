@@ -62,3 +62,36 @@ import Testing
         #expect(try call(on: channel, answering: ":1\r\n") == Self.byDigest)
     }
 }
+
+extension RedisScriptTests {
+    /// Script calls among other commands, and a second batch written before the first is answered: each reply is
+    /// matched to its own call, and only calls that succeeded with the body teach the connection the digest.
+    @Test func repliesAreMatchedToTheirCallsAcrossMixedAndOverlappingBatches() throws {
+        let channel = try channel()
+        let other = RedisScript("return 2")
+        let call = RedisCommand(script: Self.script, keys: [], arguments: [])
+        let otherCall = RedisCommand(script: other, keys: [], arguments: [])
+        func write(_ commands: [RedisCommand]) throws -> String {
+            let promise = channel.eventLoop.makePromise(of: [RedisValue].self)
+            channel.writeAndFlush(RedisCommandBatch(commands: commands, timeout: .seconds(5), promise: promise))
+                .whenFailure { promise.fail($0) }
+            return String(buffer: try #require(try channel.readOutbound(as: ByteBuffer.self)))
+        }
+        let otherBody = "*3\r\n$4\r\nEVAL\r\n$8\r\nreturn 2\r\n$1\r\n0\r\n"
+        let get = "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"
+        #expect(
+            try write([call, RedisCommand("GET", key: "k"), otherCall, call])
+                == Self.byBody + get + otherBody + Self.byBody)
+        #expect(try write([otherCall]) == otherBody, "nothing is known before the replies come")
+        // The first call of the script fails, the other script's first call too; the second call of the script and
+        // the other script's call in the second batch succeed.
+        try channel.writeInbound(ByteBuffer(string: "-ERR boom\r\n$-1\r\n-OOM no\r\n:1\r\n:2\r\n"))
+        #expect(
+            try write([call, otherCall]) == Self.byDigest + String(decoding: other.digest, as: UTF8.self).withEvalSHA)
+    }
+}
+
+extension String {
+    /// The RESP of `EVALSHA <self> 0`.
+    fileprivate var withEvalSHA: String { "*3\r\n$7\r\nEVALSHA\r\n$40\r\n\(self)\r\n$1\r\n0\r\n" }
+}

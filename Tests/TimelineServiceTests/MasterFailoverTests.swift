@@ -52,7 +52,7 @@ extension RedisLiveTests {
         /// A replica holds a full home timeline (800 entries) as compactly as its master (the same encoding, about the
         /// same bytes), so that a promoted replica serves it without growing (docs/timelines.md, "Keys and encoding").
         @Test func everyReplicaKeepsFullHomesAsCompactlyAsItsMaster() async throws {
-            // Written through the service's own command (a merge of 800 into an empty list), confirmed by a replica.
+            // Written through the service's own command (800 into an empty list: one push), confirmed by a replica.
             let replicas = Self.replicaPorts()
             try #require(replicas.count == (try LiveRedis.seeds().count), "one replica a master: run scripts/test")
             try await LiveRedis.withClusterClient { redis in

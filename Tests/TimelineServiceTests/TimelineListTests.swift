@@ -53,17 +53,19 @@ extension RedisLiveTests {
             }
         }
 
-        @Test func aMergeOfManyKeepsTheTimelinesExpiry() async throws {
+        @Test func aMergeOfManyInterleavesWithoutRepeatsAndKeepsTheTimelinesExpiry() async throws {
             try await LiveRedis.withClusterClient { redis in
                 let key = LiveRedis.uniquePrefix("list") + "{t}"
                 let ids = (0..<60).map { Self.base + Int64($0) }
-                let delivered = ids.suffix(5)
+                // What fan-out wrote meanwhile: the newest of all, and every third of the rest.
+                let delivered = [ids[59]] + stride(from: 10, to: 59, by: 3).map { ids[$0] }
                 _ = try await redis.pipeline(
                     delivered.flatMap { TimelineCommands.add([$0], to: key, capacity: 50, trimSlack: 0) })
                 let expiry = Int64(2_000_000_000_000)
                 _ = try await redis.send(RedisCommand("PEXPIREAT", key: key, expiry))
-                // A rebuild's newest 50 into a timeline that fan-out wrote meanwhile (more than the merge threshold).
-                let rebuilt = Array(ids.prefix(55).suffix(50))
+                // A rebuild's newest 55 (some of them written already) into it: more than the merge threshold, all
+                // older than its first entry, so they are merged between its entries.
+                let rebuilt = Array(ids.prefix(58).suffix(55))
                 #expect(rebuilt.count > TimelineScripts.mergeAbove)
                 _ = try await redis.pipeline(TimelineCommands.add(rebuilt, to: key, capacity: 50, trimSlack: 0))
                 #expect(try await Self.entries(of: key, redis: redis) == Array(ids.reversed().prefix(50)))
@@ -92,6 +94,8 @@ extension RedisLiveTests {
                 #expect(try await page(maxID: ids[10], sinceID: ids[7], limit: 10) == [ids[9], ids[8]])
                 #expect(try await page(maxID: ids[0], sinceID: nil, limit: 10).isEmpty)
                 #expect(try await page(maxID: nil, sinceID: nil, limit: -1) == newestFirst)
+                #expect(try await page(maxID: nil, sinceID: nil, limit: 0).isEmpty)
+                #expect(try await page(maxID: ids[20], sinceID: nil, limit: 0).isEmpty)
                 _ = try await redis.send(RedisCommand("DEL", key: key))
             }
         }

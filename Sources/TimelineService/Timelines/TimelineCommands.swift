@@ -16,7 +16,8 @@ enum TimelineCommands {
             return RedisCommand("ZRANGEBYLEX", key: key, newest, oldest, "LIMIT", 0, limit)
         }
         guard maxID != nil || sinceID != nil else {
-            return RedisCommand("LRANGE", key: key, 0, limit < 0 ? -1 : limit - 1)
+            // `LRANGE key 1 0` for no entries: a stop of -1 would mean all of them.
+            return RedisCommand("LRANGE", key: key, limit == 0 ? 1 : 0, limit < 0 ? -1 : max(0, limit - 1))
         }
         return RedisCommand(
             script: pageScript, keys: [Array(key.utf8)],

@@ -34,8 +34,8 @@ enum TimelineScripts {
     ///   repeats; `oldest1`, `oldest2`: `ARGV[last]` as `newer` reads it, worked out once by the caller): those
     ///   newer than the first entry (nearly always all of them) with one `LPUSH`, the rest placed one by one, or,
     ///   more than ``mergeAbove`` of them (a rebuild into a timeline that fan-out wrote meanwhile), merged with the
-    ///   list's entries in one pass and the list written again with its expiry kept. Returns the length after (or
-    ///   `false` when nothing was added) and whether the list was created.
+    ///   list's entries in one pass and the list written again with its expiry kept. Returns the length after
+    ///   (`false` when nothing was placed and no push or merge ran) and whether the list was created.
     static let insert =
         newer + """
             local function place(key, member, capacity)
