@@ -1,20 +1,19 @@
 import RedisCluster
 
 /// Writes tweets into the home timelines of their authors' followers: one script call per Redis master for all the
-/// timelines it serves, instead of three commands per follower and tweet.
+/// timelines it serves, and each timeline written once with all of its tweets (one `LPUSH` when they are all newer
+/// than its first entry), instead of three commands per follower and tweet.
 ///
 /// Only built timelines are written (those with ``TimelineKeys/homeBuilt(_:)``, complete or being rebuilt): a
 /// follower without one is idle or new, and the next read rebuilds the timeline from the store, which holds the tweet.
 /// A timeline is trimmed back to its capacity once it is ``TimelineConfiguration/homeTrimSlack`` entries over it, not
 /// on every insert. Idle timelines are not kept alive by deliveries: they expire
 /// ``TimelineConfiguration/idleTimelineTTL`` after their rebuild or last renewal by a read, however many tweets reach
-/// them. A timeline that a
-/// delivery creates (a rebuild found no tweets) gets its marker's expiry, never a longer life.
+/// them. A timeline that a delivery creates (a rebuild found no tweets) gets its marker's expiry, never a longer life.
 ///
 /// Every write is idempotent (an insert in place that skips a member already there, ``TimelineScripts``), so a
-/// delivery may be retried whole. Followers whose keys a master does not
-/// serve (the slot moved, or is moving) are sent again one by one through the slot-routed pipeline, which follows
-/// `MOVED` and `ASK`.
+/// delivery may be retried whole. Followers whose keys a master does not serve (the slot moved, or is moving) are
+/// sent again one by one through the slot-routed pipeline, which follows `MOVED` and `ASK`.
 public struct HomeDelivery: Sendable {
     let redis: RedisClient
     let configuration: TimelineConfiguration
