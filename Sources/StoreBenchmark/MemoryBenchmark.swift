@@ -143,22 +143,17 @@ struct MemoryBenchmark: AsyncParsableCommand {
         let placeholder = [UInt8](repeating: UInt8(ascii: "x"), count: 65)
         var commands: [RedisCommand] = []
         for (key, ids) in zip(keys, contents) {
-            if layout == .list {
-                let members = ids.map(BenchmarkKeys.member)
-                commands.append(
-                    RedisCommand(arguments: [Array("RPUSH".utf8), Array(key.utf8)] + members, keyPositions: [1]))
-                continue
-            }
-            let pairs: [[UInt8]] =
+            let (name, words): (String, [[UInt8]]) =
                 switch layout {
-                case .list: []
-                case .compact: ids.flatMap { [Array("0".utf8), BenchmarkKeys.member($0)] }
-                case .naiveListpack, .naiveSkiplist: ids.flatMap { [Double($0).redisArgument, Array(String($0).utf8)] }
+                case .list: ("RPUSH", ids.map(BenchmarkKeys.member))
+                case .compact: ("ZADD", ids.flatMap { [Array("0".utf8), BenchmarkKeys.member($0)] })
+                case .naiveListpack, .naiveSkiplist:
+                    ("ZADD", ids.flatMap { [Double($0).redisArgument, Array(String($0).utf8)] })
                 }
             if layout == .naiveSkiplist {
                 commands.append(RedisCommand("ZADD", key: key, 0, placeholder))
             }
-            commands.append(RedisCommand(arguments: [Array("ZADD".utf8), Array(key.utf8)] + pairs, keyPositions: [1]))
+            commands.append(RedisCommand(arguments: [Array(name.utf8), Array(key.utf8)] + words, keyPositions: [1]))
             if layout == .naiveSkiplist {
                 commands.append(RedisCommand("ZREM", key: key, placeholder))
             }

@@ -27,9 +27,9 @@ enum TimelineScripts {
     /// - `place(key, member, capacity)` puts a member that is not newer than the first entry (a late one: its fan-out
     ///   ran after a newer tweet's) in its place, and returns the list's length after, or `false` when nothing was
     ///   added (already there, or older than every entry of a list of `capacity` or more). Late members nearly always
-    ///   belong near the front, so it reads the first ``nearFront`` entries, then the next ``nextWindow``, and
-    ///   searches each in Lua; only a deeper place is found by a binary search with `LINDEX` (each call walks the
-    ///   list from its nearer end). `LINSERT` then finds its pivot from the front.
+    ///   belong near the front, so it reads the first ``nearFront`` entries, then the next ``nextWindow``, then the
+    ///   rest (at most the capacity and its slack), each with one `LRANGE`, and searches each in Lua (a binary search
+    ///   by `LINDEX` instead walks the list once a call). `LINSERT` then finds its pivot from the front.
     /// - `insertMany(key, first, last, capacity, oldest1, oldest2)` writes `ARGV[first...last]` (newest first, no
     ///   repeats; `oldest1`, `oldest2`: `ARGV[last]` as `newer` reads it, worked out once by the caller): those
     ///   newer than the first entry (nearly always all of them) with one `LPUSH`, the rest placed one by one, or,
@@ -40,8 +40,8 @@ enum TimelineScripts {
         newer + """
             local function place(key, member, capacity)
                 local from = 0
-                for _, width in ipairs({\(nearFront), \(nextWindow)}) do
-                    local window = redis.call('LRANGE', key, from, from + width - 1)
+                for _, width in ipairs({\(nearFront), \(nextWindow), 0}) do
+                    local window = redis.call('LRANGE', key, from, width > 0 and from + width - 1 or -1)
                     if #window > 0 and not newer(window[#window], member) then
                         local lo, hi = 1, #window
                         while lo < hi do
@@ -51,25 +51,12 @@ enum TimelineScripts {
                         if window[lo] == member then return false end
                         return redis.call('LINSERT', key, 'BEFORE', window[lo], member)
                     end
-                    if #window < width then
+                    if width == 0 or #window < width then
                         if from + #window >= capacity then return false end
                         return redis.call('RPUSH', key, member)
                     end
                     from = from + width
                 end
-                local n = redis.call('LLEN', key)
-                local lo, hi = from, n
-                while lo < hi do
-                    local mid = math.floor((lo + hi) / 2)
-                    if newer(redis.call('LINDEX', key, mid), member) then lo = mid + 1 else hi = mid end
-                end
-                if lo == n then
-                    if n >= capacity then return false end
-                    return redis.call('RPUSH', key, member)
-                end
-                local pivot = redis.call('LINDEX', key, lo)
-                if pivot == member then return false end
-                return redis.call('LINSERT', key, 'BEFORE', pivot, member)
             end
             local function push(key, first, last)
                 local size
@@ -127,7 +114,8 @@ enum TimelineScripts {
 
             """
 
-    /// How many entries ``insert``'s `place` reads first to place a late member, and how many after those.
+    /// How many entries ``insert``'s `place` reads first to place a late member, and how many after those (then all
+    /// the rest).
     static let nearFront = 16
     static let nextWindow = 128
 
