@@ -194,21 +194,28 @@ extension StoreTests {
             #expect(try await vacuums() == before + 1, "10 more rows are not yet 20")
         }
 
+        /// A new schema holding an outbox and a tweets table shaped like a shard's, with `rows` rows in the outbox,
+        /// which no running relay sweeps; returns its name (the caller drops it).
+        static func scratchOutbox(_ prefix: String, rows: Int, on connection: PostgresConnection) throws -> String {
+            let schema = "\(prefix)_\(UInt32.random(in: 0...UInt32.max))"
+            try connection.execute(
+                script: """
+                    CREATE SCHEMA \(schema);
+                    CREATE TABLE \(schema).outbox (LIKE shard_0000.outbox INCLUDING ALL);
+                    CREATE TABLE \(schema).tweets (LIKE shard_0000.tweets INCLUDING ALL);
+                    INSERT INTO \(schema).outbox (payload) SELECT '\\x00' FROM generate_series(1, \(rows));
+                    """)
+            return schema
+        }
+
         /// Two claims at once never take the same row, and neither waits for the other: while the first claim's
         /// transaction is still open, a second takes the rows after the first's. On an outbox of its own, which no
         /// running relay sweeps.
         @Test func twoClaimsAtOnceTakeDifferentRowsWithoutWaiting() async throws {
             _ = try await TestStore.migrated()
-            let schema = "claim_test_\(UInt32.random(in: 0...UInt32.max))"
             let first = try PostgresConnection(conninfo: TestStore.servers[0])
             let second = try PostgresConnection(conninfo: TestStore.servers[0])
-            try first.execute(
-                script: """
-                    CREATE SCHEMA \(schema);
-                    CREATE TABLE \(schema).outbox (LIKE shard_0000.outbox INCLUDING ALL);
-                    CREATE TABLE \(schema).tweets (LIKE shard_0000.tweets INCLUDING ALL);
-                    INSERT INTO \(schema).outbox (payload) SELECT '\\x00' FROM generate_series(1, 10);
-                    """)
+            let schema = try Self.scratchOutbox("claim_test", rows: 10, on: first)
             defer { try? first.execute(script: "DROP SCHEMA \(schema) CASCADE") }
             let claim = OutboxStatements.claim(schema: schema)
             func ids(_ rows: PostgresRows) throws -> Set<Int64> { Set(try rows.all.map { try $0.int64("id") }) }
@@ -224,6 +231,37 @@ extension StoreTests {
             #expect(firstRows.count == 6)
             #expect(secondRows.count == 4, "the four rows the first did not take")
             #expect(secondRows.isDisjoint(with: firstRows))
+        }
+
+        /// The relay's claim and delete commit without waiting for a WAL flush (each sets `synchronous_commit` off for
+        /// its own transaction), and the setting ends with that transaction: the connection's next commits, which may
+        /// store tweets, wait for the disk as before. On an outbox of its own, which no running relay sweeps.
+        @Test func theClaimAndTheDeleteCommitAsynchronouslyAndOnlyThemselves() async throws {
+            _ = try await TestStore.migrated()
+            let connection = try PostgresConnection(conninfo: TestStore.servers[0])
+            let schema = try Self.scratchOutbox("async_test", rows: 4, on: connection)
+            defer { try? connection.execute(script: "DROP SCHEMA \(schema) CASCADE") }
+            func synchronousCommit() throws -> String {
+                try connection.query("SELECT current_setting('synchronous_commit') AS value")[0].string("value")
+            }
+
+            _ = try connection.query("BEGIN")
+            let claimed = try connection.execute(OutboxStatements.claim(schema: schema), ["10000", "2"]).all.map {
+                try $0.int64("id")
+            }
+            let duringClaim = try synchronousCommit()
+            _ = try connection.query("COMMIT")
+            let afterClaim = try synchronousCommit()
+            _ = try connection.query("BEGIN")
+            _ = try connection.execute(OutboxStatements.delete(schema: schema), [claimed.postgresArray])
+            let duringDelete = try synchronousCommit()
+            _ = try connection.query("COMMIT")
+            let afterDelete = try synchronousCommit()
+            let left = try connection.query("SELECT count(*) AS n FROM \(schema).outbox")[0].int64("n")
+
+            #expect(claimed.count == 2 && left == 2, "the claim took two rows and the delete removed them")
+            #expect(duringClaim == "off" && duringDelete == "off")
+            #expect(afterClaim == "on" && afterDelete == "on", "the connection's later commits are synchronous")
         }
 
         /// The claim updates each row it takes on the row's own page (a HOT update: one WAL record, no new index

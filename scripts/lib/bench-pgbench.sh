@@ -10,27 +10,29 @@
 # The outbox rows are written claimed for a day so that the running relay leaves them alone (delivering them would
 # charge pgbench's run with our fan-out); they and pgbench's tweets are deleted afterwards.
 
-# PostgreSQL's own counts, summed over the primaries: WAL bytes, WAL records, committed transactions. Unlike rates and
-# CPU time, which drift by tens of per cent within minutes on a shared machine, they depend only on the statements run:
-# what a change to the store's statements is judged by first.
+# PostgreSQL's own counts, summed over the primaries: WAL bytes, WAL records, committed transactions, WAL flushes
+# (`wal_sync`: fdatasync calls, by backends that commit and by the WAL writer). Unlike rates and CPU time, which drift
+# by tens of per cent within minutes on a shared machine, they depend only on the statements run (flushes also on how
+# commits happen to group): what a change to the store's statements is judged by first.
 pg_counts() {
-    local url urls bytes records commits total_bytes=0 total_records=0 total_commits=0
+    local url urls bytes records commits syncs total_bytes=0 total_records=0 total_commits=0 total_syncs=0
     IFS=',' read -r -a urls <<< "$TWEETER_PG_URLS"
     for url in "${urls[@]}"; do
-        read -r bytes records commits < <(psql -X -qtA -F ' ' "$url" -c "SELECT
+        read -r bytes records commits syncs < <(psql -X -qtA -F ' ' "$url" -c "SELECT
             (SELECT wal_bytes::bigint FROM pg_stat_wal), (SELECT wal_records FROM pg_stat_wal),
-            (SELECT sum(xact_commit)::bigint FROM pg_stat_database)")
+            (SELECT sum(xact_commit)::bigint FROM pg_stat_database), (SELECT wal_sync FROM pg_stat_wal)")
         total_bytes=$((total_bytes + bytes)); total_records=$((total_records + records))
-        total_commits=$((total_commits + commits))
+        total_commits=$((total_commits + commits)); total_syncs=$((total_syncs + syncs))
     done
-    echo "$total_bytes $total_records $total_commits"
+    echo "$total_bytes $total_records $total_commits $total_syncs"
 }
 # pg_cost BEFORE AFTER COUNT: what COUNT requests cost PostgreSQL each, from two pg_counts.
 pg_cost() {
     awk -v before="$1" -v after="$2" -v n="$3" 'BEGIN {
         split(before, b, " "); split(after, a, " ")
         if (n <= 0) { print "n/a"; exit }
-        printf "%.0f WAL bytes, %.1f WAL records, %.2f commits", (a[1] - b[1]) / n, (a[2] - b[2]) / n, (a[3] - b[3]) / n
+        printf "%.0f WAL bytes, %.1f WAL records, %.2f commits, %.3f WAL flushes", (a[1] - b[1]) / n, (a[2] - b[2]) / n,
+            (a[3] - b[3]) / n, (a[4] - b[4]) / n
     }'
 }
 
