@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import Synchronization
+import Wire
 
 /// Whether a connection's reply stream has broken, readable from any thread: once it has, the connection must not
 /// be handed out again, even in the moment before its channel has finished closing.
@@ -27,7 +28,8 @@ struct RedisCommandBatch: Sendable {
 /// Redis answers strictly in order, so replies are matched to commands first-in, first-out: each batch is encoded
 /// into one buffer and written at once, its promise queued, and every decoded reply goes to the oldest batch still
 /// waiting. Anything that breaks the stream (a timeout, a protocol error, the connection closing) fails every
-/// waiting batch and closes the connection, because replies could no longer be matched safely.
+/// waiting batch and closes the connection, because replies could no longer be matched safely. The batches' deadlines
+/// share one timer (``RequestDeadlines``), not a scheduled task each.
 ///
 /// It parses the bytes it reads itself, through hiredis's reader (``RESPReader``): each read is fed whole, and every
 /// reply it completes goes to its batch at once, so a reply split over any number of reads, or many replies in one
@@ -42,7 +44,6 @@ final class RedisConnectionHandler: ChannelDuplexHandler {
         var id: UInt64
         var expected: Int
         var promise: EventLoopPromise<[RedisValue]>
-        var timeout: Scheduled<Void>
         /// The batch's script calls, by ascending position (empty for most batches).
         var scriptCalls: [ScriptCall]
     }
@@ -59,6 +60,8 @@ final class RedisConnectionHandler: ChannelDuplexHandler {
     private let logger: Logger
     private let reader: RESPReader
     private var waiting = CircularBuffer<Waiting>()
+    /// The waiting batches' deadlines, by batch id.
+    private var deadlines = RequestDeadlines<UInt64>()
     /// The replies so far of the oldest waiting batch. Kept outside `waiting` so that appending never copies them:
     /// a batch of 5,000 commands would otherwise cost 5,000 copies of a growing array.
     private var headReplies: [RedisValue] = []
@@ -115,14 +118,11 @@ final class RedisConnectionHandler: ChannelDuplexHandler {
         }
         nextBatchID &+= 1
         let id = nextBatchID
-        let timeout = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(batch.timeout)) {
-            self.timedOut(batchID: id, context: context)
+        deadlines.track(id, until: context.eventLoop.now + TimeAmount(batch.timeout)) { deadline in
+            armTimer(for: deadline, context: context)
         }
         waiting.append(
-            Waiting(
-                id: id, expected: batch.commands.count, promise: batch.promise, timeout: timeout,
-                scriptCalls: scriptCalls)
-        )
+            Waiting(id: id, expected: batch.commands.count, promise: batch.promise, scriptCalls: scriptCalls))
         let written = context.eventLoop.makePromise(of: Void.self)
         written.futureResult.assumeIsolated().whenFailure { error in
             self.breakStream(.connectionClosed("could not write to \(self.address): \(error)"), context: context)
@@ -163,7 +163,7 @@ final class RedisConnectionHandler: ChannelDuplexHandler {
             let replies = headReplies
             headReplies = []
             headScriptCall = 0
-            head.timeout.cancel()
+            deadlines.forget(head.id)
             head.promise.succeed(replies)
         }
     }
@@ -190,8 +190,15 @@ final class RedisConnectionHandler: ChannelDuplexHandler {
         breakStream(redisError, context: context)
     }
 
-    private func timedOut(batchID: UInt64, context: ChannelHandlerContext) {
-        guard waiting.contains(where: { $0.id == batchID }) else { return }
+    private func armTimer(for deadline: NIODeadline, context: ChannelHandlerContext) -> Scheduled<Void> {
+        context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { self.timerFired(context: context) }
+    }
+
+    /// The deadline timer fired: a batch past its deadline breaks the stream (its replies may still come, and every
+    /// batch behind it would be matched to the wrong ones).
+    private func timerFired(context: ChannelHandlerContext) {
+        let due = deadlines.expire(at: context.eventLoop.now) { armTimer(for: $0, context: context) }
+        guard !due.isEmpty else { return }
         breakStream(RedisError(.timeout, "no reply from \(address) in time"), context: context)
     }
 
@@ -210,8 +217,8 @@ final class RedisConnectionHandler: ChannelDuplexHandler {
         health.markBroken()
         headReplies = []
         headScriptCall = 0
+        deadlines.cancelAll()
         while let batch = waiting.popFirst() {
-            batch.timeout.cancel()
             batch.promise.fail(error)
         }
     }

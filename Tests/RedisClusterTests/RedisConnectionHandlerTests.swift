@@ -97,6 +97,31 @@ import Testing
         #expect(channel.isActive && !health.isBroken)
     }
 
+    /// The batches' deadlines share one timer: a stream of batches each answered in time keeps the connection over
+    /// many timeout periods, and a batch answered late after an earlier one was answered in time still times out at
+    /// its own deadline (the timer, armed for the first, moves on to it).
+    @Test func batchesShareOneTimerAndEachStillTimesOutAtItsOwnDeadline() throws {
+        let channel = try channel()
+        for _ in 0..<5 {
+            let batch = send([RedisCommand("PING")], on: channel, timeout: .milliseconds(100))
+            channel.embeddedEventLoop.advanceTime(by: .milliseconds(60))
+            try channel.writeInbound(ByteBuffer(string: "+PONG\r\n"))
+            #expect(try outcome(batch)?.get() == [.simpleString("PONG")])
+        }
+        #expect(channel.isActive && !health.isBroken)
+
+        let first = send([RedisCommand("PING")], on: channel, timeout: .milliseconds(100))
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(50))
+        let second = send([RedisCommand("PING")], on: channel, timeout: .milliseconds(100))
+        try channel.writeInbound(ByteBuffer(string: "+PONG\r\n"))
+        #expect(try outcome(first)?.get() == [.simpleString("PONG")])
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(99))
+        #expect(outcome(second) == nil, "not yet at its deadline, 150 ms after the first was sent")
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(1))
+        #expect(errorCode(second) == .timeout)
+        #expect(!channel.isActive && health.isBroken)
+    }
+
     @Test func aReplyNobodyAskedForBreaksTheConnection() throws {
         let channel = try channel()
         try channel.writeInbound(ByteBuffer(string: "+OK\r\n"))

@@ -9,16 +9,19 @@ import NIOCore
 /// two dictionary updates each and one timer event per timeout period, where a timer per request costs a schedule and
 /// a cancel (a search of the event loop's timer queue) each.
 ///
-/// Not thread-safe: its owner uses it on one event loop.
-struct RequestDeadlines<ID: Hashable> {
+/// Not thread-safe: its owner uses it on one event loop. Public for the other protocol clients' handlers (Redis), whose
+/// requests have deadlines the same way.
+public struct RequestDeadlines<ID: Hashable> {
     private var pending: [ID: NIODeadline] = [:]
     private var timer: (deadline: NIODeadline, scheduled: Scheduled<Void>)?
 
+    public init() {}
+
     /// Requests whose deadline is being watched.
-    var count: Int { pending.count }
+    public var count: Int { pending.count }
 
     /// Watches `id` until `deadline`; `arm` schedules the timer for a deadline when it must move earlier.
-    mutating func track(_ id: ID, until deadline: NIODeadline, arm: (NIODeadline) -> Scheduled<Void>) {
+    public mutating func track(_ id: ID, until deadline: NIODeadline, arm: (NIODeadline) -> Scheduled<Void>) {
         pending[id] = deadline
         if let timer, timer.deadline <= deadline { return }
         timer?.scheduled.cancel()
@@ -26,13 +29,13 @@ struct RequestDeadlines<ID: Hashable> {
     }
 
     /// Stops watching `id` (it was answered before its deadline).
-    mutating func forget(_ id: ID) {
+    public mutating func forget(_ id: ID) {
         pending.removeValue(forKey: id)
     }
 
     /// Called when the timer fires: removes and returns the requests due at `now`, earliest deadline first, and
     /// re-arms for the earliest deadline left. It looks at every pending request, once per timer event.
-    mutating func expire(at now: NIODeadline, arm: (NIODeadline) -> Scheduled<Void>) -> [ID] {
+    public mutating func expire(at now: NIODeadline, arm: (NIODeadline) -> Scheduled<Void>) -> [ID] {
         timer = nil
         var due: [(deadline: NIODeadline, id: ID)] = []
         var next: NIODeadline?
@@ -53,7 +56,7 @@ struct RequestDeadlines<ID: Hashable> {
     }
 
     /// Stops the timer and forgets every request (the connection is gone).
-    mutating func cancelAll() {
+    public mutating func cancelAll() {
         timer?.scheduled.cancel()
         timer = nil
         pending.removeAll()
