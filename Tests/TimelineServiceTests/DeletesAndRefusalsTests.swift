@@ -154,6 +154,31 @@ extension RedisLiveTests {
             }
         }
 
+        /// A delivery that would take the fan-out queue past its bound is refused with `resource_exhausted`
+        /// (`queue_full`) and writes nothing, not even a delete's tombstone: the relay keeps the events and sends them
+        /// again. (A bound of zero refuses every delivery whatever other tests have queued.)
+        @Test func aDeliveryPastTheQueuesBoundIsRefusedAndWritesNothing() async throws {
+            var configuration = TimelineConfiguration()
+            configuration.maxQueueLength = 0
+            try await TimelineWorld.with(configuration) { world in
+                let tweetID = TweeterID.make(unixMillis: TweeterID.epochMillis + 11, shard: 4_001, sequence: 3)
+                let delete = Self.event(.tweetDeleted(tweetID: tweetID, authorID: 5))
+                func refusal() async -> String? {
+                    do {
+                        _ = try await world.timelines.call(DeliverEvents.self, delete)
+                        return nil
+                    } catch {
+                        return "\(error.code)/\(error.reason)"
+                    }
+                }
+                // The first reads the queue's length, the second is held against that reading.
+                #expect(await refusal() == "resource_exhausted/queue_full")
+                #expect(await refusal() == "resource_exhausted/queue_full")
+                let tombstone = try await world.redis.send(RedisCommand("GET", key: TimelineKeys.tweet(tweetID)))
+                #expect(tombstone == .null, "nothing of the refused delivery was written")
+            }
+        }
+
         /// An undecodable entry, a job that fails for good (its author is unknown to the store) and a job reclaimed more
         /// often than `maxDeliveries` are parked in the dead-letter stream; none stays pending, and the job queued behind
         /// them is done.

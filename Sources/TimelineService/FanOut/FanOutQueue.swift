@@ -47,6 +47,8 @@ struct FanOutQueue: Sendable {
     let schedule = FanOutSchedule(streams: FanOutStreams.keys)
     /// Wakes this instance's idle workers when work is queued here.
     let wakeUps = FanOutWakeUps()
+    /// The queue's length as last read, for the bound on enqueuing.
+    let length = FanOutQueueLength()
 
     /// Creates the consumer group on every stream that lacks it.
     func prepare() async throws {
@@ -66,17 +68,32 @@ struct FanOutQueue: Sendable {
 
     /// Appends jobs, after `writes` (tombstones that must hold before the jobs are acknowledged), and returns once
     /// Redis accepted all of it and, with ``TimelineConfiguration/replication``, a replica holds it.
+    ///
+    /// The bound is held against the queue's length as read at most ``FanOutQueueLength/maxAge`` ago plus what this
+    /// instance queued since (``FanOutQueueLength``), so most deliveries go straight to their `XADD`.
     /// - Throws: `resource_exhausted` when the backlog is at its limit; ``RedisError`` when Redis refused or could not
     ///   replicate any of it (nothing may be acknowledged then).
     func enqueue(_ jobs: [FanOutJob], after writes: [RedisCommand] = []) async throws {
         guard !jobs.isEmpty else { return }
-        let lengths = try await redis.pipeline(FanOutStreams.keys.map { RedisCommand("XLEN", key: $0) })
-        let length = lengths.reduce(0) { $0 + ($1.integer ?? 0) }
-        guard length + Int64(jobs.count) <= configuration.maxQueueLength else {
+        var queued = length.estimate()
+        if queued == nil {
+            queued = try await readLength()
+        }
+        guard let queued, queued + Int64(jobs.count) <= configuration.maxQueueLength else {
             throw WireError(.resourceExhausted, reason: "queue_full", "the fan-out queue is full; retry later")
         }
         _ = try await redis.pipeline(writes + jobs.map(Self.add), replicatedTo: configuration.replication)
+        length.add(jobs.count)
         wakeUps.signal()
+    }
+
+    /// Reads every stream's length, records the sum in ``length`` and returns it.
+    private func readLength() async throws -> Int64 {
+        let readAt = ContinuousClock.now
+        let lengths = try await redis.pipeline(FanOutStreams.keys.map { RedisCommand("XLEN", key: $0) })
+        let sum = lengths.reduce(0) { $0 + ($1.integer ?? 0) }
+        length.record(sum, readAt: readAt)
+        return sum
     }
 
     static func add(_ job: FanOutJob) -> RedisCommand {
