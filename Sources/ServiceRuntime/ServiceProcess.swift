@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import Metrics
 import Prometheus
@@ -23,11 +24,15 @@ public struct ServiceProcess: Sendable {
         { [metrics] in metrics.emitToString() }
     }
 
-    /// Runs `services` until SIGTERM or SIGINT, then shuts them down gracefully in reverse order.
+    /// Runs `services` until SIGTERM or SIGINT, then shuts them down gracefully in reverse order; with
+    /// `TWEETER_STOP_WITH_PARENT` in the environment, also once that process is no longer the parent
+    /// (``ParentWatch``).
     public func run(_ services: [any Service]) async throws {
+        let watch = ParentWatch(environment: ProcessInfo.processInfo.environment, logger: logger)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
+                services: services + (watch.map { [$0] } ?? []), gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
             )
         )
         try await group.run()
