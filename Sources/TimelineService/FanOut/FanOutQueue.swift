@@ -77,11 +77,8 @@ struct FanOutQueue: Sendable {
     ///   replicate any of it (nothing may be acknowledged then).
     func enqueue(_ jobs: [FanOutJob], after writes: [RedisCommand] = []) async throws {
         guard !jobs.isEmpty else { return }
-        var queued = length.estimate()
-        if queued == nil {
-            queued = try await readLength()
-        }
-        guard let queued, queued + Int64(jobs.count) <= configuration.maxQueueLength else {
+        let queued = try await currentLength()
+        guard queued + Int64(jobs.count) <= configuration.maxQueueLength else {
             throw WireError(.resourceExhausted, reason: "queue_full", "the fan-out queue is full; retry later")
         }
         _ = try await redis.pipeline(writes + jobs.map(Self.add), replicatedTo: configuration.replication)
@@ -89,8 +86,12 @@ struct FanOutQueue: Sendable {
         wakeUps.signal()
     }
 
-    /// Reads every stream's length, records the sum in ``length`` and returns it.
-    private func readLength() async throws -> Int64 {
+    /// The queue's length as ``length`` estimates it, or, when its reading is too old, every stream's length read now
+    /// (and recorded).
+    private func currentLength() async throws -> Int64 {
+        if let estimate = length.estimate() {
+            return estimate
+        }
         let readAt = ContinuousClock.now
         let lengths = try await redis.pipeline(FanOutStreams.keys.map { RedisCommand("XLEN", key: $0) })
         let sum = lengths.reduce(0) { $0 + ($1.integer ?? 0) }
