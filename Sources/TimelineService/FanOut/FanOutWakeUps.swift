@@ -12,9 +12,7 @@ import Synchronization
 /// signals once more, so work that queued more (a large fan-out's pages) draws in one more worker per such read, and
 /// every worker within a few reads; a read that emptied what it asked does not, since the worker reads again itself
 /// once its jobs are done (waking one more for every read that found work cost a read of every stream per delivery,
-/// nearly always empty), and keeps its back-off: a worker that took a signalled entry goes back to the pause it had,
-/// rather than to the shortest, which under a steady stream of deliveries kept every worker reading every stream
-/// every 20 to 40 ms.
+/// nearly always empty).
 ///
 /// A pausing worker sleeps until a signal or its delay ends, whichever is first: the signal resumes it directly, and
 /// one event-loop timer per pause ends the delay. (It used to look for a signal every 10 ms, which woke each idle

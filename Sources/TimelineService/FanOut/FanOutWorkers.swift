@@ -53,15 +53,12 @@ public struct FanOutWorkers: Service {
                 if batch.taken == 0 {
                     emptyReads += 1
                     try await queue.wakeUps.pause(for: FanOutWakeUps.idleDelay(afterEmptyReads: emptyReads))
-                } else if batch.mayHaveMore {
-                    // More may wait (a large fan-out's pages): one more worker looks, and this one reads at once
-                    // again, and soon after if that read finds nothing.
+                } else {
                     emptyReads = 0
-                    queue.wakeUps.signal()
+                    if batch.mayHaveMore {
+                        queue.wakeUps.signal()  // more may wait (a large fan-out's pages): one more worker looks
+                    }
                 }
-                // A read that emptied what it asked (the entry a signal announced) keeps the back-off where it was:
-                // the worker reads again once its jobs are done, and then pauses as long as before, since new work
-                // of this instance comes with its own signal.
             } catch is CancellationError {
                 return
             } catch {
