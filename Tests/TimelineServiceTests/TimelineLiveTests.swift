@@ -280,49 +280,6 @@ extension RedisLiveTests {
             }
         }
 
-        /// A read says more may wait when a stream gave as many entries as were asked of it, and not when every
-        /// stream gave fewer: only the first kind of read wakes one more worker (`FanOutWorkers`), since the reader
-        /// reads again itself once its jobs are done.
-        @Test func aReadSaysMoreMayWaitOnlyWhenAStreamGaveAllThatWasAsked() async throws {
-            try await TimelineWorld.with { world in
-                let author = try await world.makeUser()
-                try await world.settle()
-                let workers = world.service.workers(consumer: "reader", logger: TimelineWorld.logger)
-                func queue(_ count: Int) async throws {
-                    for _ in 0..<count {  // harmless jobs, all on one stream: deletes of tweets that never existed
-                        let delete = TimelineEvent(
-                            id: .random(in: 1...Int64.max), shard: 0,
-                            change: .tweetDeleted(tweetID: .random(in: 1...(1 << 40)), authorID: author.id))
-                        _ = try await world.redis.send(
-                            RedisCommand(
-                                "XADD", key: FanOutStreams.keys[2], "*", "job", FanOutJob(.events([delete])).payload()))
-                    }
-                }
-                /// Reads and works a batch; returns how many of its jobs came from the test's stream, whether it says
-                /// more may wait, and whether any other stream gave two (jobs of tests running beside this one: then
-                /// more may wait there, and the batch must say so).
-                func read() async throws -> (fromStream: Int, mayHaveMore: Bool, elsewhere: Bool) {
-                    let batch = try await world.service.queue.next(consumer: "reader", count: 16)  // two a stream
-                    try await workers.run(batch, consumer: "reader")
-                    let streams = Dictionary(grouping: batch.deliveries, by: \.stream).mapValues(\.count)
-                    let elsewhere = streams.contains { $0.key != FanOutStreams.keys[2] && $0.value >= 2 }
-                    return (streams[FanOutStreams.keys[2], default: 0], batch.mayHaveMore, elsewhere)
-                }
-
-                try await queue(1)
-                let one = try await read()
-                #expect(one.fromStream == 1)
-                #expect(one.mayHaveMore == one.elsewhere, "the stream gave one of the two asked")
-                try await queue(3)
-                let two = try await read()
-                #expect(two.fromStream == 2)
-                #expect(two.mayHaveMore, "the stream gave both entries asked of it")
-                let last = try await read()
-                #expect(last.fromStream == 1)
-                #expect(last.mayHaveMore == last.elsewhere)
-            }
-        }
-
         @Test func queueStatsReportDepth() async throws {
             try await TimelineWorld.with { world in
                 let stats = try await world.timelines.call(ReadQueueStats.self, WireEmpty())

@@ -39,8 +39,6 @@ struct FanOutQueue: Sendable {
         var deliveries: [Delivery] = []
         /// Entries taken, the dead-lettered ones included (0: the queue had nothing for this consumer).
         var taken = 0
-        /// Whether a stream gave as many entries as were asked of it, so that more may be waiting there.
-        var mayHaveMore = false
     }
 
     let redis: RedisClient
@@ -160,7 +158,6 @@ struct FanOutQueue: Sendable {
         var batch = Batch()
         for read in reads {
             let entries = read.reply?.array?.first?.array?.dropFirst().first?.array ?? []
-            batch.mayHaveMore = batch.mayHaveMore || entries.count >= perStream
             if !entries.isEmpty {
                 batch.add(try await decode(entries, stream: read.stream, reclaimed: false))
             }
@@ -178,9 +175,8 @@ struct FanOutQueue: Sendable {
         for claim in claims {
             guard let reply = claim.reply else { continue }
             schedule.advance(claim.stream, to: reply.array?.first?.string ?? "0-0")
-            let entries = reply.array?.dropFirst().first?.array ?? []
-            batch.mayHaveMore = batch.mayHaveMore || entries.count >= count
-            batch.add(try await decode(entries, stream: claim.stream, reclaimed: true))
+            batch.add(
+                try await decode(reply.array?.dropFirst().first?.array ?? [], stream: claim.stream, reclaimed: true))
         }
         return batch
     }
@@ -306,7 +302,6 @@ extension FanOutQueue.Batch {
     mutating func add(_ other: FanOutQueue.Batch) {
         deliveries += other.deliveries
         taken += other.taken
-        mayHaveMore = mayHaveMore || other.mayHaveMore
     }
 }
 

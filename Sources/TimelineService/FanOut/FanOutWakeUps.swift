@@ -8,11 +8,8 @@ import Synchronization
 ///
 /// Each ``signal()`` wakes one pausing worker, not all of them: a delivery is one queue entry, which one worker takes,
 /// and waking every worker for it made the others read every stream for nothing (about one `XREADGROUP` per created
-/// tweet under load). A worker whose read may have left work behind (a stream gave as many entries as were asked of it)
-/// signals once more, so work that queued more (a large fan-out's pages) draws in one more worker per such read, and
-/// every worker within a few reads; a read that emptied what it asked does not, since the worker reads again itself
-/// once its jobs are done (waking one more for every read that found work cost a read of every stream per delivery,
-/// nearly always empty).
+/// tweet under load). A worker that found work signals once more, so work that queued more (a large fan-out's pages)
+/// draws in one more worker per read that finds some, and every worker within a few reads.
 ///
 /// A pausing worker sleeps until a signal or its delay ends, whichever is first: the signal resumes it directly, and
 /// one event-loop timer per pause ends the delay. (It used to look for a signal every 10 ms, which woke each idle

@@ -48,16 +48,12 @@ public struct FanOutWorkers: Service {
         var emptyReads = 0
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
-                let batch = try await queue.next(consumer: name, count: Self.jobsPerRead)
-                try await run(batch, consumer: name)
-                if batch.taken == 0 {
+                if try await runOnce(consumer: name) == 0 {
                     emptyReads += 1
                     try await queue.wakeUps.pause(for: FanOutWakeUps.idleDelay(afterEmptyReads: emptyReads))
                 } else {
                     emptyReads = 0
-                    if batch.mayHaveMore {
-                        queue.wakeUps.signal()  // more may wait (a large fan-out's pages): one more worker looks
-                    }
+                    queue.wakeUps.signal()  // there may be more (a large fan-out's pages): one more worker looks
                 }
             } catch is CancellationError {
                 return
@@ -90,18 +86,8 @@ public struct FanOutWorkers: Service {
     /// passing cause leaves its whole job for a retry (every write is idempotent, so the parts already done may run
     /// again).
     @discardableResult
-    func runOnce(consumer: String, count: Int = FanOutWorkers.jobsPerRead) async throws -> Int {
+    func runOnce(consumer: String, count: Int = 16) async throws -> Int {
         let batch = try await queue.next(consumer: consumer, count: count)
-        try await run(batch, consumer: consumer)
-        return batch.taken
-    }
-
-    /// The most jobs a worker takes in one read.
-    static let jobsPerRead = 16
-
-    /// Runs the jobs of `batch`, taken by `consumer`, and acknowledges those whose every part succeeded (see
-    /// ``runOnce(consumer:count:)``).
-    func run(_ batch: FanOutQueue.Batch, consumer: String) async throws {
         var claimed = ContinuousClock.now
         let deliveries = batch.deliveries
         let parts = deliveries.indices.flatMap { index in
@@ -172,5 +158,6 @@ public struct FanOutWorkers: Service {
                     payload: Array(part.job.payload().readableBytesView), reason: "\(error)")
             })
         try await queue.finish(deliveries.indices.filter { !unfinished.contains($0) }.map { deliveries[$0] })
+        return batch.taken
     }
 }
