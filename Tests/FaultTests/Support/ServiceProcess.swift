@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import WireTestSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -53,10 +54,7 @@ final class ServiceProcess: Sendable {
 
         let argv = ([executable] + arguments).map { strdup($0) }
         defer { argv.forEach { free($0) } }
-        // The service stops itself if this test runner dies without stopping it (ParentWatch, in ServiceRuntime).
-        let environment = ProcessInfo.processInfo.environment.merging(["TWEETER_STOP_WITH_PARENT": "\(getpid())"]) {
-            $1
-        }.map { strdup("\($0)=\($1)") }
+        let environment = supervisedEnvironment()
         defer { environment.forEach { free($0) } }
         var child: pid_t = 0
         let status = posix_spawn(&child, executable, &actions, nil, argv + [nil], environment + [nil])
