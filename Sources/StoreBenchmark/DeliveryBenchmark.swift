@@ -45,7 +45,9 @@ struct DeliveryBenchmark: AsyncParsableCommand {
             var raw: RedisBenchmark.Result?
             for replication in [nil, RedisReplication()] as [RedisReplication?] {
                 _ = try await tweets.makeTweets(events, by: [author], concurrency: 32)
-                var configuration = TimelineConfiguration()
+                // The queue's intake is measured: every event queued, created tweets too (they are applied on
+                // delivery by default, see EventDelivery).
+                var configuration = TimelineConfiguration(applyCreationsOnDelivery: false)
                 configuration.replication = replication
                 let elapsed = try await TimelineServiceHarness.with(
                     tweets: tweets, redisSeeds: servers.redis, configuration: configuration, runWorkers: false,

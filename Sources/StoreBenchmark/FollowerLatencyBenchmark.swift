@@ -53,16 +53,13 @@ struct FollowerLatencyBenchmark: AsyncParsableCommand {
         let (logger, scratch) = try startBenchmark("follower-latency")
         defer { scratch.remove() }
         // The backpressure asks the in-process TimelineService, which starts after the TweetService it serves.
-        let monitor = LateClient()
+        let timelineService = LateTimelineService()
         let backpressure =
             fanOutDelayLimitMillis > 0
             ? FanOutBackpressure(
                 configuration: FanOutBackpressure.Configuration(delayLimit: .milliseconds(fanOutDelayLimitMillis)),
                 logger: logger
-            ) {
-                let delay = try await monitor.client().call(ReadFanOutDelay.self, WireEmpty(), timeout: .seconds(1))
-                return .milliseconds(delay.oldestWaitMillis)
-            } : nil
+            ) { try await timelineService.fanOutDelay() } : nil
         try await TweetServiceHarness.with(servers, scratch: scratch, logger: logger, backpressure: backpressure) {
             tweets in
             try await TimelineServiceHarness.with(
@@ -70,7 +67,7 @@ struct FollowerLatencyBenchmark: AsyncParsableCommand {
                 runWorkers: true,
                 logger: logger
             ) { timelines in
-                monitor.set(timelines.monitor)
+                timelineService.set(monitor: timelines.monitor, relay: timelines.relay)
                 let pressure = Task { try await backpressure?.run() }
                 defer { pressure.cancel() }
                 let authors = try await tweets.makeUsers(onShards: (0...creators).map { (shard + $0) % 1024 })
@@ -191,14 +188,19 @@ private struct Probe: Sendable {
 }
 
 /// A client set once the server it reaches has started.
-private final class LateClient: Sendable {
-    private let value = Mutex<WireClient?>(nil)
+private final class LateTimelineService: Sendable {
+    private let value = Mutex<(monitor: WireClient, relay: OutboxRelay)?>(nil)
 
-    func set(_ client: WireClient) { value.withLock { $0 = client } }
+    func set(monitor: WireClient, relay: OutboxRelay) { value.withLock { $0 = (monitor, relay) } }
 
-    func client() throws -> WireClient {
-        guard let client = value.withLock({ $0 }) else { throw BenchmarkFailure("the TimelineService is not up yet") }
-        return client
+    /// How far behind the fan-out is, as a TweetService reckons it: its queue's oldest untaken job, or the relay's
+    /// deliveries, which apply creations at once.
+    func fanOutDelay() async throws -> Duration {
+        guard let (monitor, relay) = value.withLock({ $0 }) else {
+            throw BenchmarkFailure("the TimelineService is not up yet")
+        }
+        let delay = try await monitor.call(ReadFanOutDelay.self, WireEmpty(), timeout: .seconds(1))
+        return max(.milliseconds(delay.oldestWaitMillis), relay.deliveryLag)
     }
 }
 

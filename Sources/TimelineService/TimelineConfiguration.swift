@@ -60,6 +60,10 @@ public struct TimelineConfiguration: Sendable {
     /// Tweets each instance keeps in its own memory in front of the Redis cache (``LocalTweetCache``): a read whose
     /// tweets are all there makes no round trip for them. Deletes reach it through the ``DeletionLog``. 0 turns it off.
     public var localCacheCapacity: Int
+    /// Whether `deliver_events` applies created tweets at once (``EventDelivery``) rather than queuing them for the
+    /// workers as it queues every other event. Off, every event goes through the queue; an instance without
+    /// ``workers`` queues them whatever this says, since it does no fan-out work of its own.
+    public var applyCreationsOnDelivery: Bool
 
     public init(
         homeCapacity: Int = 800,
@@ -82,7 +86,8 @@ public struct TimelineConfiguration: Sendable {
         followedCelebritiesTTL: Duration = .seconds(60),
         maxConcurrentRebuilds: Int = 64,
         replication: RedisReplication? = RedisReplication(),
-        localCacheCapacity: Int = 20_000
+        localCacheCapacity: Int = 20_000,
+        applyCreationsOnDelivery: Bool = true
     ) {
         self.homeCapacity = homeCapacity
         self.homeTrimSlack = homeTrimSlack
@@ -116,6 +121,7 @@ public struct TimelineConfiguration: Sendable {
         self.maxConcurrentRebuilds = maxConcurrentRebuilds
         self.replication = replication
         self.localCacheCapacity = localCacheCapacity
+        self.applyCreationsOnDelivery = applyCreationsOnDelivery
     }
 }
 

@@ -124,8 +124,9 @@ struct Serve: AsyncParsableCommand {
                 configuration: FanOutBackpressure.Configuration(delayLimit: .milliseconds(fanOutDelayLimitMillis)),
                 logger: logger
             ) {
+                // Behind by the queue's oldest untaken job, or by the deliveries that apply creations at once.
                 let delay = try await timelineClient.call(ReadFanOutDelay.self, WireEmpty(), timeout: .seconds(1))
-                return .milliseconds(delay.oldestWaitMillis)
+                return max(.milliseconds(delay.oldestWaitMillis), relay.deliveryLag)
             } : nil
         let handlers = TweetServiceHandlers(
             database: database, hasher: hasher, relay: relay, backpressure: backpressure, sessions: sessions)

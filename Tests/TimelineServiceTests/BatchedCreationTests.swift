@@ -9,7 +9,8 @@ import Wire
 
 extension RedisLiveTests {
     /// The created tweets a worker takes together are applied together (`FanOutProcessor.create`); one that fails for
-    /// good must not hold the others back or take them to the dead letters with it.
+    /// good must not hold the others back or take them to the dead letters with it. (Delivered together, they cannot
+    /// be applied on delivery either, so the delivery queues all five: `EventDelivery`.)
     @Suite("Created tweets applied together")
     struct BatchedCreationTests {
         @Test func tweetsTakenTogetherReachTheirFollowersAndOneThatFailsForGoodIsDeadLetteredAlone() async throws {

@@ -78,8 +78,14 @@ extension RedisLiveTests {
             }
         }
 
-        @Test func createAndDeleteEndDeletedInEitherOrderAndWhenTwoWorkersRunThemAtOnce() async throws {
-            try await TimelineWorld.with { world in
+        /// Created tweets are applied on delivery, or queued with every other event (`applyCreationsOnDelivery` off):
+        /// either way a create and its delete end deleted in either order, and when they run at once (a create applied
+        /// by its delivery while the delete's is delivered and its job worked; or both jobs taken by two workers).
+        @Test(arguments: [true, false])
+        func createAndDeleteEndDeletedInEitherOrderAndWhenRunAtOnce(appliedOnDelivery: Bool) async throws {
+            var configuration = TimelineConfiguration()
+            configuration.applyCreationsOnDelivery = appliedOnDelivery
+            try await TimelineWorld.with(configuration) { world in
                 let (author, reader) = try await Self.pair(world)
                 try await world.settle()
                 // The delete's event first, the create's after.
@@ -92,22 +98,23 @@ extension RedisLiveTests {
                 try await world.settle()
                 #expect(try await Self.visible(reordered.id, reader: reader.id, author: author.id, in: world) == [])
 
-                // Both queued, each as a delivery of its own (one queue entry each), then taken by two workers at
-                // once, again and again.
+                // Each as a delivery of its own, at once, again and again; then whatever was queued is taken by two
+                // workers at once.
                 let workers = world.service.workers(consumer: "race", logger: TimelineWorld.logger)
                 for round in 0..<10 {
                     let tweet = try await world.tweet(author, "raced \(round)")
-                    _ = try await world.timelines.call(
+                    async let create = world.timelines.call(
                         DeliverEvents.self,
                         TimelineEventBatch(events: [
-                            TimelineEvent(id: 1, shard: 0, change: .tweetCreated(tweet, authorFollowers: 0))
+                            TimelineEvent(id: 1, shard: 0, change: .tweetCreated(tweet, authorFollowers: 1))
                         ]))
-                    _ = try await world.timelines.call(
+                    async let delete = world.timelines.call(
                         DeliverEvents.self,
                         TimelineEventBatch(events: [
                             TimelineEvent(
                                 id: 2, shard: 0, change: .tweetDeleted(tweetID: tweet.id, authorID: author.id))
                         ]))
+                    _ = try await (create, delete)
                     async let first = workers.runOnce(consumer: "race-a", count: 1)
                     async let second = workers.runOnce(consumer: "race-b", count: 1)
                     _ = try await (first, second)

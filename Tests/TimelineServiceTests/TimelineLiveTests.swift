@@ -257,8 +257,9 @@ extension RedisLiveTests {
                 let idle = try await world.timelines.call(ReadFanOutDelay.self, WireEmpty())
                 #expect(idle == ReadFanOutDelay.Response(waiting: 0, oldestWaitMillis: 0))
 
-                let author = try await world.makeUser()
-                _ = try await world.tweet(author, "waits for a worker")
+                // A follow's event is queued (a created tweet's is applied on delivery).
+                let (followee, follower) = (try await world.makeUser(), try await world.makeUser())
+                try await world.follow(followee, by: [follower])
                 await world.relay.drain(shards: Array(0..<1024))
                 // The wait grows by Redis's clock, from the job's stream id, while no worker takes the job.
                 var behind = ReadFanOutDelay.Response(waiting: 0, oldestWaitMillis: 0)

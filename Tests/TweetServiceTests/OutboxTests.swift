@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 import Testing
 import Wire
 import WireTestSupport
@@ -152,6 +153,39 @@ extension StoreTests {
                 try await Task.sleep(for: .milliseconds(200))
             }
             #expect(delivered == created)
+        }
+
+        /// A write's wake-up counts in the relay's lag until its shard's drain is over (`OutboxRelay.deliveryLag`,
+        /// which the fan-out's backpressure reads beside the TimelineService's queue): a delivery held for half a
+        /// second makes a lag of at least that, and the lag is zero again once the drain is done.
+        @Test func theRelaysLagCountsAWakeUpUntilItsShardIsDrained() async throws {
+            let database = try await TestStore.migrated()
+            await OutboxRelay(database: database, logger: TestStore.logger) { _ in }.drain(shards: Array(0..<1024))
+            let author = try await withTweetService { client in try await makeUsers(1, client: client)[0] }
+            let open = Atomic(false)
+            // A sweep a minute apart: the wake-up, not the sweep, takes the row.
+            let relay = OutboxRelay(
+                database: database, configuration: OutboxRelay.Configuration(sweepInterval: .seconds(60)),
+                logger: TestStore.logger
+            ) { _ in
+                while !open.load(ordering: .relaxed) { try await Task.sleep(for: .milliseconds(10)) }
+            }
+            let running = Task { try await relay.run() }
+            defer { running.cancel() }
+            try await Task.sleep(for: .seconds(1))  // the first sweep found the outboxes empty
+            #expect(relay.deliveryLag == .zero)
+
+            try await withTweetService { client in
+                _ = try await client.call(CreateTweet.self, NewTweet(authorID: author.id, text: "lags"))
+            }
+            relay.notify(shard: TweeterID.shard(of: author.id))
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(relay.deliveryLag >= .milliseconds(500), "the delivery is held")
+            open.store(true, ordering: .relaxed)
+            let caughtUp = try await eventually(within: .seconds(10), every: .milliseconds(20)) {
+                relay.deliveryLag == .zero
+            }
+            #expect(caughtUp, "the drain is over")
         }
 
         /// An outbox is a queue: every delivered row leaves dead versions that each claim reads past until a vacuum,

@@ -88,6 +88,13 @@ public final class OutboxRelay: Service, Sendable {
         wakeUps(ofServer: database.shardMap.server(ofShard: shard)).wake(shard)
     }
 
+    /// How long the oldest write that woke this relay has waited for its shard to be drained (delivered, or found
+    /// failing and left to the sweep): zero when every wake-up was drained. A fan-out applied on delivery is behind by
+    /// this much; ``FanOutBackpressure`` counts it beside the TimelineService's queue.
+    public var deliveryLag: Duration {
+        wakeUps.withLock { $0.map(\.lag).max() ?? .zero }
+    }
+
     private func wakeUps(ofServer server: Int) -> ShardWakeUps {
         wakeUps.withLock { wakeUps in
             while wakeUps.count <= server {
