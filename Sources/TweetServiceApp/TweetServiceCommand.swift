@@ -74,8 +74,8 @@ struct Serve: AsyncParsableCommand {
 
     @Option(
         help: """
-            Hold tweet creation back (up to 500 ms each) while the oldest fan-out job no worker has taken has \
-            waited longer than this (milliseconds; 0 turns it off).
+            Hold tweet creation back (up to 500 ms each) while the oldest fan-out job no worker has taken, or the \
+            oldest write not yet delivered from the outbox, has waited longer than this (milliseconds; 0 turns it off).
             """)
     var fanOutDelayLimitMillis: Int = 300
 
@@ -112,8 +112,10 @@ struct Serve: AsyncParsableCommand {
                 endpoints: timelines, role: .tweetService, keys: keys, transportSecurity: try wireTLS.clientSecurity()
             ), logger: logger
         )
+        // 5 s: a delivery applies its created tweets' fan-out (up to 20,000 homes) before it is answered, with a
+        // replica's confirmation (up to 1 s), and queues them instead (one more) when that fails.
         let relay = OutboxRelay(database: database, logger: logger) { batch in
-            _ = try await timelineClient.call(DeliverEvents.self, batch, timeout: .seconds(2))
+            _ = try await timelineClient.call(DeliverEvents.self, batch, timeout: .seconds(5))
         }
         let hasher = PasswordHasher(configuration: PasswordHasher.Configuration(logN: scryptLogN))
         let sessions = SessionPolicy(

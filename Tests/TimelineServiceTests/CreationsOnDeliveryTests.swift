@@ -59,6 +59,31 @@ extension RedisLiveTests {
             }
         }
 
+        /// What one delivery applies at once is bounded by the follower counts its events carry (each counted up to a
+        /// page): with a queue that refuses every entry, four creations by authors of a full page each are accepted
+        /// (20,000 homes), a fifth makes the delivery queue one and be refused, and so does a creation whose count is
+        /// unknown (an event written before counts were carried).
+        @Test(arguments: [(4, Int64?.some(5_000), true), (5, Int64?.some(5_000), false), (1, Int64?.none, false)])
+        func aDeliveryAppliesAtMostItsBudgetOfFollowersAndQueuesTheRest(
+            creations: Int, authorFollowers: Int64?, accepted: Bool
+        ) async throws {
+            var configuration = TimelineConfiguration()
+            configuration.maxQueueLength = 0
+            try await TimelineWorld.with(configuration) { world in
+                let author = try await world.makeUser()
+                let events = (0..<creations).map { index in
+                    TimelineEvent(
+                        id: Int64(index), shard: 0,
+                        change: .tweetCreated(
+                            Self.tweet(by: author, "budget \(index)"), authorFollowers: authorFollowers))
+                }
+                let outcome = await wireOutcome {
+                    try await world.timelines.call(DeliverEvents.self, TimelineEventBatch(events: events))
+                }
+                #expect(outcome == (accepted ? nil : "resource_exhausted/queue_full"))
+            }
+        }
+
         /// A creation that cannot be applied at once for a passing cause (a follower's home is, for a while, a key of
         /// the wrong type, so the delivery's script is refused with `WRONGTYPE`) is queued instead, and the delivery is
         /// acknowledged; the workers apply it once the key is repaired.

@@ -98,9 +98,16 @@ extension RedisLiveTests {
                 try await world.settle()
                 #expect(try await Self.visible(reordered.id, reader: reader.id, author: author.id, in: world) == [])
 
-                // Each as a delivery of its own, at once, again and again; then whatever was queued is taken by two
-                // workers at once.
+                // Each as a delivery of its own, at once, while two workers take whatever is queued (the delete's
+                // job, and the create's when it is queued), again and again.
                 let workers = world.service.workers(consumer: "race", logger: TimelineWorld.logger)
+                @Sendable func work(_ consumer: String) async throws {
+                    var reads = 0
+                    while try await workers.runOnce(consumer: consumer, count: 1) == 0, reads < 100 {
+                        reads += 1
+                        try await Task.sleep(for: .milliseconds(1))
+                    }
+                }
                 for round in 0..<10 {
                     let tweet = try await world.tweet(author, "raced \(round)")
                     async let create = world.timelines.call(
@@ -114,10 +121,9 @@ extension RedisLiveTests {
                             TimelineEvent(
                                 id: 2, shard: 0, change: .tweetDeleted(tweetID: tweet.id, authorID: author.id))
                         ]))
-                    _ = try await (create, delete)
-                    async let first = workers.runOnce(consumer: "race-a", count: 1)
-                    async let second = workers.runOnce(consumer: "race-b", count: 1)
-                    _ = try await (first, second)
+                    async let first: Void = work("race-a")
+                    async let second: Void = work("race-b")
+                    _ = try await (create, delete, first, second)
                     try await world.settle()
                     #expect(
                         try await Self.visible(tweet.id, reader: reader.id, author: author.id, in: world) == [],

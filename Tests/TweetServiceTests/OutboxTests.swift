@@ -155,37 +155,32 @@ extension StoreTests {
             #expect(delivered == created)
         }
 
-        /// A write's wake-up counts in the relay's lag until its shard's drain is over (`OutboxRelay.deliveryLag`,
-        /// which the fan-out's backpressure reads beside the TimelineService's queue): a delivery held for half a
-        /// second makes a lag of at least that, and the lag is zero again once the drain is done.
-        @Test func theRelaysLagCountsAWakeUpUntilItsShardIsDrained() async throws {
+        /// A write that woke the relay counts in its lag (`OutboxRelay.deliveryLag`, which the fan-out's backpressure
+        /// reads beside the TimelineService's queue) until a claim finds its shard drained: a failed delivery leaves
+        /// the lag growing, a delivered one clears it.
+        @Test func theRelaysLagCountsAWriteUntilItsShardIsFoundDrainedAndNotAfterAFailedDelivery() async throws {
             let database = try await TestStore.migrated()
             await OutboxRelay(database: database, logger: TestStore.logger) { _ in }.drain(shards: Array(0..<1024))
             let author = try await withTweetService { client in try await makeUsers(1, client: client)[0] }
-            let open = Atomic(false)
-            // A sweep a minute apart: the wake-up, not the sweep, takes the row.
-            let relay = OutboxRelay(
-                database: database, configuration: OutboxRelay.Configuration(sweepInterval: .seconds(60)),
-                logger: TestStore.logger
-            ) { _ in
-                while !open.load(ordering: .relaxed) { try await Task.sleep(for: .milliseconds(10)) }
+            let shard = TweeterID.shard(of: author.id)
+            let failing = Atomic(true)
+            // Not run (no wake-ups drained, no sweep): the test drains the shard itself.
+            let relay = OutboxRelay(database: database, logger: TestStore.logger) { _ in
+                if failing.load(ordering: .relaxed) { throw WireError(.unavailable, "the timeline service is away") }
             }
-            let running = Task { try await relay.run() }
-            defer { running.cancel() }
-            try await Task.sleep(for: .seconds(1))  // the first sweep found the outboxes empty
-            #expect(relay.deliveryLag == .zero)
+            #expect(relay.deliveryLag == .zero, "nothing written yet")
 
             try await withTweetService { client in
                 _ = try await client.call(CreateTweet.self, NewTweet(authorID: author.id, text: "lags"))
             }
-            relay.notify(shard: TweeterID.shard(of: author.id))
+            relay.notify(shard: shard)
             try await Task.sleep(for: .milliseconds(500))
-            #expect(relay.deliveryLag >= .milliseconds(500), "the delivery is held")
-            open.store(true, ordering: .relaxed)
-            let caughtUp = try await eventually(within: .seconds(10), every: .milliseconds(20)) {
-                relay.deliveryLag == .zero
-            }
-            #expect(caughtUp, "the drain is over")
+            #expect(relay.deliveryLag >= .milliseconds(500), "written, not delivered")
+            await relay.deliverNow(shard: shard)
+            #expect(relay.deliveryLag >= .milliseconds(500), "a failed delivery leaves the lag")
+            failing.store(false, ordering: .relaxed)
+            await relay.deliverNow(shard: shard)
+            #expect(relay.deliveryLag == .zero, "delivered: the shard was found drained")
         }
 
         /// An outbox is a queue: every delivered row leaves dead versions that each claim reads past until a vacuum,

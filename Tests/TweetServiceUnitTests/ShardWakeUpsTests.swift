@@ -28,20 +28,4 @@ struct ShardWakeUpsTests {
             #expect(await group.next() == [42])
         }
     }
-
-    /// The lag counts from the first wake-up of a pass until the relay asks for the next one (its pass is done), and
-    /// wake-ups that arrive meanwhile from their own time.
-    @Test func theLagIsHowLongTheOldestWakeUpNotDrainedHasWaited() async throws {
-        let wakeUps = ShardWakeUps()
-        #expect(wakeUps.lag == .zero, "nothing woken")
-        wakeUps.wake(3)
-        try await Task.sleep(for: .milliseconds(500))
-        #expect(wakeUps.lag >= .milliseconds(500), "pending")
-        var passes = wakeUps.makeAsyncIterator()
-        #expect(await passes.next() == [3])
-        #expect(wakeUps.lag >= .milliseconds(500), "its pass is under way")
-        wakeUps.wake(5)
-        #expect(await passes.next() == [5], "the pass over 3 is done")
-        #expect(wakeUps.lag < .milliseconds(500), "only 5, woken just now, waits")
-    }
 }

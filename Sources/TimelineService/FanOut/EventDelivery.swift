@@ -1,5 +1,6 @@
 import Logging
 import Metrics
+import Synchronization
 import Wire
 
 /// What `deliver_events` does with a batch of outbox events before it acknowledges them.
@@ -12,23 +13,34 @@ import Wire
 /// acknowledge and delete, and reaches its followers one hop sooner.
 ///
 /// A creation that cannot be applied at once for any reason (a Redis node refusing, a follower page the store cannot
-/// give) is queued instead, and the workers retry it or dead-letter it one event at a time, as they do every queued
-/// event; only when the queue refuses too does the delivery fail. The writes are idempotent and a creation checks the
-/// tombstones after its writes (see ``FanOutProcessor``), so applying part of it first and queuing it after, or
-/// applying it again on a redelivery, changes nothing.
+/// give) is queued instead, and the workers retry it as they do every queued event (dead-lettering, after a failure
+/// for good, only the one at fault); only when the queue refuses too does the delivery fail. The writes are idempotent
+/// and a creation checks the tombstones after its writes (see ``FanOutProcessor``), so applying part of it first and
+/// queuing it after, or applying it again on a redelivery, changes nothing.
+///
+/// What is applied at once is bounded, so that a delivery's time and memory stay those of a small fan-out: at most
+/// ``maxFollowersApplied`` follower homes a delivery (counted from the follower counts the events carry; a creation
+/// past the budget, or whose count is unknown, is queued), and at most ``TimelineConfiguration/workers`` deliveries
+/// applying at once on an instance (a delivery that finds them all busy queues its creations).
 struct EventDelivery: Sendable {
+    /// The most follower homes the creations of one delivery may be written to at once.
+    static let maxFollowersApplied: Int64 = 20_000
+
     let queue: FanOutQueue
     let processor: FanOutProcessor
     let cache: TweetCache
     let configuration: TimelineConfiguration
     private let appliedAtOnce = Counter(label: "timeline_delivered_creations_applied_total")
     private let queuedAfterFailure = Counter(label: "timeline_delivered_creations_queued_after_failure_total")
+    /// Deliveries applying creations now on this instance.
+    private let applying: ApplySlots
 
     init(queue: FanOutQueue, processor: FanOutProcessor, cache: TweetCache, configuration: TimelineConfiguration) {
         self.queue = queue
         self.processor = processor
         self.cache = cache
         self.configuration = configuration
+        self.applying = ApplySlots(limit: configuration.workers)
     }
 
     /// Whether created tweets are applied here (``TimelineConfiguration/applyCreationsOnDelivery``), not queued: never
@@ -45,9 +57,12 @@ struct EventDelivery: Sendable {
         var created: [(event: TimelineEvent, tweet: FanOutProcessor.CreatedTweet)] = []
         var queued: [TimelineEvent] = []
         var deleted: [Int64] = []
+        var budget = appliesCreations ? Self.maxFollowersApplied : -1
         for event in events {
             switch event.change {
-            case .tweetCreated(let tweet, let authorFollowers) where appliesCreations:
+            case .tweetCreated(let tweet, let authorFollowers?)
+            where min(authorFollowers, Int64(configuration.fanOutChunkSize)) <= budget:
+                budget -= min(authorFollowers, Int64(configuration.fanOutChunkSize))
                 created.append((event, FanOutProcessor.CreatedTweet(tweet: tweet, authorFollowers: authorFollowers)))
             case .tweetDeleted(let tweetID, _):
                 deleted.append(tweetID)
@@ -56,14 +71,17 @@ struct EventDelivery: Sendable {
                 queued.append(event)
             }
         }
+        // With every slot busy, the creations go to the queue with the rest, in the delivery's order.
+        let applies = !created.isEmpty && applying.take()
+        defer { if applies { applying.give() } }
         try await queue.enqueue(
-            FanOutJob.entries(queuing: queued), after: cache.storeCommands([], tombstones: deleted))
+            FanOutJob.entries(queuing: applies ? queued : events), after: cache.storeCommands([], tombstones: deleted))
         // Announced to every instance's in-process cache only once the tombstones hold (LocalTweetCache).
         if !deleted.isEmpty {
             _ = try await cache.redis.pipeline(
                 DeletionLog.appendCommands(deleted), replicatedTo: configuration.replication)
         }
-        guard !created.isEmpty else { return }
+        guard applies else { return }
         do {
             try await processor.create(created.map(\.tweet))
             appliedAtOnce.increment(by: created.count)
@@ -74,5 +92,27 @@ struct EventDelivery: Sendable {
             try await queue.enqueue(FanOutJob.entries(queuing: created.map(\.event)))
             queuedAfterFailure.increment(by: created.count)
         }
+    }
+}
+
+/// Permits to apply creations on delivery, taken without waiting: a delivery that finds none free queues instead.
+private final class ApplySlots: Sendable {
+    private let taken = Atomic(0)
+    private let limit: Int
+
+    init(limit: Int) {
+        self.limit = limit
+    }
+
+    func take() -> Bool {
+        guard taken.wrappingAdd(1, ordering: .relaxed).newValue <= limit else {
+            taken.wrappingSubtract(1, ordering: .relaxed)
+            return false
+        }
+        return true
+    }
+
+    func give() {
+        taken.wrappingSubtract(1, ordering: .relaxed)
     }
 }

@@ -9,7 +9,8 @@ import Wire
 ///
 /// Without it, creation on a busy machine outruns the fan-out and the queue, and with it every follower's wait, grows
 /// for as long as the load lasts. With it, ``admit()`` (called before a tweet is stored) lets a creation through at
-/// once while the oldest fan-out job no worker has taken is younger than ``Configuration/delayLimit``; otherwise the
+/// once while the fan-out's delay (as ``ReadDelay`` reads it: the oldest fan-out job no worker has taken, and in the
+/// services the relay's ``OutboxRelay/deliveryLag`` too) is under ``Configuration/delayLimit``; otherwise the
 /// creation waits until the delay falls, at most ``Configuration/maxWait``, and then goes ahead. Callers that wait
 /// for each answer before sending the next (a user, a connection, a benchmark's closed loop) so slow to the rate the
 /// fan-out sustains. Only when ``Configuration/maxWaiting`` creations already wait is one refused, at once, with

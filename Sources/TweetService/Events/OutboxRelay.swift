@@ -69,6 +69,8 @@ public final class OutboxRelay: Service, Sendable {
     private let wakeUps = Mutex<[ShardWakeUps]>([])
     /// Rows deleted from each shard's outbox since this relay last vacuumed it, by shard.
     private let deletedSinceVacuum = Mutex<[Int: Int]>([:])
+    /// Since when the writes that woke this relay have waited, by shard.
+    private let lag = OutboxLag()
     private let delivered = Counter(label: "tweet_service_outbox_events_delivered_total")
     private let vacuums = Counter(label: "tweet_service_outbox_vacuums_total")
     private let deadLettered = Counter(label: "tweet_service_outbox_dead_letters_total")
@@ -85,15 +87,14 @@ public final class OutboxRelay: Service, Sendable {
 
     /// Asks for a prompt pass over `shard`, after a write put events in its outbox.
     public func notify(shard: Int) {
+        lag.woken(shard)
         wakeUps(ofServer: database.shardMap.server(ofShard: shard)).wake(shard)
     }
 
-    /// How long the oldest write that woke this relay has waited for its shard to be drained (delivered, or found
-    /// failing and left to the sweep): zero when every wake-up was drained. A fan-out applied on delivery is behind by
-    /// this much; ``FanOutBackpressure`` counts it beside the TimelineService's queue.
-    public var deliveryLag: Duration {
-        wakeUps.withLock { $0.map(\.lag).max() ?? .zero }
-    }
+    /// How long the oldest write that woke this relay has waited for its events to be delivered (``OutboxLag``);
+    /// zero when every shard it was woken for has been found drained since. Created tweets are applied on delivery,
+    /// so their fan-out is behind by this much; ``FanOutBackpressure`` counts it beside the TimelineService's queue.
+    public var deliveryLag: Duration { lag.lag }
 
     private func wakeUps(ofServer server: Int) -> ShardWakeUps {
         wakeUps.withLock { wakeUps in
@@ -220,12 +221,16 @@ public final class OutboxRelay: Service, Sendable {
     func deliverBatch(shard: Int) async throws -> BatchOutcome {
         let claimMillis = String(configuration.claimTime.milliseconds)
         let limit = String(configuration.batchSize)
+        let claimedAt = ContinuousClock.now
         var rows = try await database.withShard(shard) { connection, schema in
             try connection.execute(OutboxStatements.claim(schema: schema), [claimMillis, limit]).all.map {
                 Row(id: try $0.int64("id"), content: try OutboxPayload.content(of: $0))
             }
         }.sorted { $0.id < $1.id }
-        guard !rows.isEmpty else { return .drained }
+        guard !rows.isEmpty else {
+            lag.drained(shard, claimedAt: claimedAt)
+            return .drained
+        }
         let claimedFullBatch = rows.count == configuration.batchSize
         // Bounded in bytes: the rows past the bound go back at once, for the next batch.
         var bytes = 0
@@ -253,7 +258,9 @@ public final class OutboxRelay: Service, Sendable {
         }
         try await deliver(events, shard: shard)
         try await delete(vanished, shard: shard)
-        return claimedFullBatch || fitting < claimedCount ? .mayHaveMore : .drained
+        guard !claimedFullBatch, fitting == claimedCount else { return .mayHaveMore }
+        lag.drained(shard, claimedAt: claimedAt)
+        return .drained
     }
 
     /// Delivers `events` and deletes their rows; a batch refused as invalid or too large is split until the row
