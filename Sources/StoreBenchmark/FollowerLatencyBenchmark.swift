@@ -193,14 +193,12 @@ private final class LateTimelineService: Sendable {
 
     func set(monitor: WireClient, relay: OutboxRelay) { value.withLock { $0 = (monitor, relay) } }
 
-    /// How far behind the fan-out is, as a TweetService reckons it: its queue's oldest untaken job, or the relay's
-    /// deliveries, which apply creations at once.
+    /// How far behind the fan-out is, as a TweetService reckons it (``FanOutBackpressure/delay(of:relay:)``).
     func fanOutDelay() async throws -> Duration {
         guard let (monitor, relay) = value.withLock({ $0 }) else {
             throw BenchmarkFailure("the TimelineService is not up yet")
         }
-        let delay = try await monitor.call(ReadFanOutDelay.self, WireEmpty(), timeout: .seconds(1))
-        return max(.milliseconds(delay.oldestWaitMillis), relay.deliveryLag)
+        return try await FanOutBackpressure.delay(of: monitor, relay: relay)
     }
 }
 

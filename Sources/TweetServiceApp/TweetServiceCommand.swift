@@ -125,11 +125,7 @@ struct Serve: AsyncParsableCommand {
             ? FanOutBackpressure(
                 configuration: FanOutBackpressure.Configuration(delayLimit: .milliseconds(fanOutDelayLimitMillis)),
                 logger: logger
-            ) {
-                // Behind by the queue's oldest untaken job, or by the deliveries that apply creations at once.
-                let delay = try await timelineClient.call(ReadFanOutDelay.self, WireEmpty(), timeout: .seconds(1))
-                return max(.milliseconds(delay.oldestWaitMillis), relay.deliveryLag)
-            } : nil
+            ) { try await FanOutBackpressure.delay(of: timelineClient, relay: relay) } : nil
         let handlers = TweetServiceHandlers(
             database: database, hasher: hasher, relay: relay, backpressure: backpressure, sessions: sessions)
         var router = handlers.router()

@@ -101,11 +101,10 @@ extension RedisLiveTests {
                 // Each as a delivery of its own, at once, while two workers take whatever is queued (the delete's
                 // job, and the create's when it is queued), again and again.
                 let workers = world.service.workers(consumer: "race", logger: TimelineWorld.logger)
+                // Each worker reads until it took a job, for at most 200 ms (only one job may come its way).
                 @Sendable func work(_ consumer: String) async throws {
-                    var reads = 0
-                    while try await workers.runOnce(consumer: consumer, count: 1) == 0, reads < 100 {
-                        reads += 1
-                        try await Task.sleep(for: .milliseconds(1))
+                    _ = try await eventually(within: .milliseconds(200), every: .milliseconds(1)) {
+                        try await workers.runOnce(consumer: consumer, count: 1) > 0
                     }
                 }
                 for round in 0..<10 {

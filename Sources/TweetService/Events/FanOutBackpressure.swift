@@ -54,6 +54,14 @@ public final class FanOutBackpressure: Service, Sendable {
     /// Reads the fan-out's delay: how long the oldest job no worker has taken has waited.
     public typealias ReadDelay = @Sendable () async throws -> Duration
 
+    /// The fan-out's delay as a TweetService reads it: the larger of the TimelineService's (the oldest queued job no
+    /// worker has taken, `read_fan_out_delay`) and `relay`'s ``OutboxRelay/deliveryLag``, since created tweets are
+    /// applied on delivery. Throws when the TimelineService cannot be asked, so that the backpressure fails open.
+    public static func delay(of timelineService: WireClient, relay: OutboxRelay) async throws -> Duration {
+        let delay = try await timelineService.call(ReadFanOutDelay.self, WireEmpty(), timeout: .seconds(1))
+        return max(.milliseconds(delay.oldestWaitMillis), relay.deliveryLag)
+    }
+
     private struct State {
         /// Whether the last reading was over the limit.
         var behind = false

@@ -227,10 +227,7 @@ public final class OutboxRelay: Service, Sendable {
                 Row(id: try $0.int64("id"), content: try OutboxPayload.content(of: $0))
             }
         }.sorted { $0.id < $1.id }
-        guard !rows.isEmpty else {
-            lag.drained(shard, claimedAt: claimedAt)
-            return .drained
-        }
+        guard !rows.isEmpty else { return drained(shard, claimedAt: claimedAt) }
         let claimedFullBatch = rows.count == configuration.batchSize
         // Bounded in bytes: the rows past the bound go back at once, for the next batch.
         var bytes = 0
@@ -258,7 +255,12 @@ public final class OutboxRelay: Service, Sendable {
         }
         try await deliver(events, shard: shard)
         try await delete(vanished, shard: shard)
-        guard !claimedFullBatch, fitting == claimedCount else { return .mayHaveMore }
+        return claimedFullBatch || fitting < claimedCount ? .mayHaveMore : drained(shard, claimedAt: claimedAt)
+    }
+
+    /// The outcome of a batch whose claim, begun at `claimedAt`, found no more rows than it delivered: the writes that
+    /// woke the relay for `shard` before it are delivered (``OutboxLag``).
+    private func drained(_ shard: Int, claimedAt: ContinuousClock.Instant) -> BatchOutcome {
         lag.drained(shard, claimedAt: claimedAt)
         return .drained
     }
