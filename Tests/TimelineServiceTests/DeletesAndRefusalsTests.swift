@@ -56,6 +56,35 @@ extension RedisLiveTests {
             return (author, reader)
         }
 
+        /// A creation's cache write reports tombstones (`SET … NX GET`): it caches a new tweet, overwrites neither a
+        /// tombstone nor a cached tweet, reports only the tombstone, and only looks up a tweet older than the cache TTL.
+        @Test func cachingCreatedTweetsReportsTheirTombstonesAndOverwritesNothing() async throws {
+            try await TimelineWorld.with { world in
+                let author = try await world.makeUser()
+                let cache = world.service.cache
+                let fresh = try await world.tweet(author, "fresh")
+                let deleted = try await world.tweet(author, "deleted")
+                let cached = try await world.tweet(author, "cached")
+                var old = try await world.tweet(author, "old")
+                old.id = TweeterID.make(unixMillis: TweeterID.epochMillis + 1_000, shard: 0, sequence: 1)
+                try await cache.store([cached], tombstones: [deleted.id])
+                var edited = cached
+                edited.text = "edited"
+
+                let reported = try await cache.storeCreated(
+                    [fresh, deleted, edited, old], replicatedTo: RedisReplication(replicas: 1))
+
+                #expect(reported == [deleted.id])
+                #expect(try await cache.isDeleted(deleted.id), "the tombstone stays")
+                let values = try await world.redis.pipeline(
+                    [fresh, cached, old].map { RedisCommand("GET", key: TimelineKeys.tweet($0.id)) })
+                #expect(values[0].bytes.map { Array($0) } == Array(fresh.payload().readableBytesView))
+                #expect(
+                    values[1].bytes.map { Array($0) } == Array(cached.payload().readableBytesView), "not overwritten")
+                #expect(values[2].isNull, "older than the cache TTL: not cached")
+            }
+        }
+
         @Test func aCreateReplayedAfterItsDeleteAndALateCacheFillBringNothingBack() async throws {
             try await TimelineWorld.with { world in
                 let (author, reader) = try await Self.pair(world)

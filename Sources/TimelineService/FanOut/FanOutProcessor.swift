@@ -43,9 +43,9 @@ struct FanOutProcessor: Sendable {
     /// tombstones again.
     func create(_ created: [CreatedTweet]) async throws {
         guard !created.isEmpty else { return }
-        // Three questions at once: the tombstones, which authors are celebrities, and the first page of followers of
-        // every author not known to be one.
-        async let deleted = cache.deleted(among: created.map(\.tweet.id))
+        // Three at once: the tweets cached unless they have tombstones (which the same commands report), which authors
+        // are celebrities, and the first page of followers of every author not known to be one.
+        async let deleted = cache.storeCreated(created.map(\.tweet), replicatedTo: configuration.replication)
         async let celebrities = celebrities(among: created)
         async let firstPages = firstFollowerPages(
             of: Set(created.filter { !isCelebrity(followers: $0.authorFollowers) }.map(\.tweet.userID)))
@@ -55,10 +55,10 @@ struct FanOutProcessor: Sendable {
         guard !live.isEmpty else { return }
         let celebrityIDs = try await celebrities
         let pages = try await firstPages
-        // The cache, the authors' profiles and the public timeline in one pipeline, beside the delivery to the authors'
-        // homes and the first page of each author's followers; further pages go to chunk jobs (most authors have one
-        // page: no job).
-        var commands = cache.storeCommands(live.map(\.tweet))
+        // The authors' profiles and the public timeline in one pipeline, beside the delivery to the authors' homes and
+        // the first page of each author's followers; further pages go to chunk jobs (most authors have one page: no
+        // job).
+        var commands: [RedisCommand] = []
         var deliveries: [HomeDelivery.Item] = []
         var written: [(tweetID: Int64, keys: [String])] = []
         // Each timeline once, with all of its new tweets: the public one, and each author's profile; the author's

@@ -123,6 +123,26 @@ struct TweetCache: Sendable {
         return Set(zip(tweetIDs, values).compactMap { id, value in value.bytes?.isEmpty == true ? id : nil })
     }
 
+    /// Caches created tweets and returns the ids among them whose tombstones are in the cache, one command per tweet
+    /// in one pipeline: `SET … NX GET` writes a tweet only where its key is absent and answers what the key held, so
+    /// a tombstone both keeps the tweet out and is reported by the command that would have cached it. A tweet older
+    /// than the cache TTL is not cached (``storeCommands(_:tombstones:)``), only looked up.
+    /// - Parameter replication: replicas that must hold the writes before this returns.
+    func storeCreated(_ tweets: [TweetRecord], replicatedTo replication: RedisReplication?) async throws -> Set<Int64> {
+        guard !tweets.isEmpty else { return [] }
+        let oldest = oldestCachedMillis
+        let commands = tweets.map { tweet in
+            TweeterID.unixMillis(of: tweet.id) > oldest
+                ? RedisCommand(
+                    "SET", key: TimelineKeys.tweet(tweet.id), tweet.payload(), "EX",
+                    configuration.cacheTTL.redisSeconds,
+                    "NX", "GET")
+                : RedisCommand("GET", key: TimelineKeys.tweet(tweet.id))
+        }
+        let values = try await redis.pipeline(commands, replicatedTo: replication)
+        return Set(zip(tweets, values).compactMap { tweet, value in value.bytes?.isEmpty == true ? tweet.id : nil })
+    }
+
     /// Caches tweets, and tombstones for ids that no longer exist.
     /// - Parameter replication: replicas that must hold the writes before this returns (for tombstones of deletes).
     func store(_ tweets: [TweetRecord], tombstones: [Int64] = [], replicatedTo replication: RedisReplication? = nil)
@@ -136,12 +156,17 @@ struct TweetCache: Sendable {
     /// The commands of ``store(_:tombstones:)``, for callers that send them in a pipeline of their own.
     func storeCommands(_ tweets: [TweetRecord], tombstones: [Int64] = []) -> [RedisCommand] {
         let ttl = configuration.cacheTTL.redisSeconds
-        let oldest = Int64(Date().timeIntervalSince1970 * 1000) - configuration.cacheTTL.milliseconds
+        let oldest = oldestCachedMillis
         return tweets.filter { TweeterID.unixMillis(of: $0.id) > oldest }.map { tweet in
             RedisCommand("SET", key: TimelineKeys.tweet(tweet.id), tweet.payload(), "EX", ttl, "NX")
         }
             + tombstones.map {
                 RedisCommand("SET", key: TimelineKeys.tweet($0), "", "EX", configuration.tombstoneTTL.redisSeconds)
             }
+    }
+
+    /// Tweets made before this instant (Unix milliseconds) are older than the cache TTL and are not cached.
+    private var oldestCachedMillis: Int64 {
+        Int64(Date().timeIntervalSince1970 * 1000) - configuration.cacheTTL.milliseconds
     }
 }
