@@ -259,7 +259,7 @@ struct FanOutBenchmark: AsyncParsableCommand {
                 ratio(entriesPerSecond, raw.summary.perSecond),
             ])
             table.row([
-                "diagnostic: HomeDelivery alone per \(chunkSize) active followers", String(diagnosed.count),
+                "diagnostic: TimelineDelivery alone per \(chunkSize) active followers", String(diagnosed.count),
                 fixed(clientOnly.inSeconds, decimals: 2), String(Int(clientOnlyPerSecond.rounded())),
                 ratio(clientOnlyPerSecond, raw.summary.perSecond),
             ])
@@ -269,7 +269,7 @@ struct FanOutBenchmark: AsyncParsableCommand {
                 "# before each timed run (raw and ours) every node's append-only file was rewritten (\(nodes) nodes)")
             report(
                 "# ours: timed from the CreateTweet call until follower \(followerIDs[0])'s home timeline (written last) "
-                    + "held the tweet; one script call per master per job (HomeDelivery)")
+                    + "held the tweet; one script call per master per job (TimelineDelivery)")
             report(
                 "# queue " + (drained ? "empty" : "still busy")
                     + " afterwards; active home timelines missing the tweet: "
@@ -309,7 +309,7 @@ struct FanOutBenchmark: AsyncParsableCommand {
         return (clock.now - started, tweet.id)
     }
 
-    /// The fan-out's Redis writes with nothing else: ``HomeDelivery`` per chunk of followers, one chunk after another,
+    /// The fan-out's Redis writes with nothing else: ``TimelineDelivery`` per chunk of followers, one chunk after another,
     /// straight through the service's `RedisClient` (no queue, no TweetService, no Wire). Tells how much of the
     /// fan-out's time the Redis side takes. The followers' homes are built; they are deleted afterwards.
     private func measureDeliveryAlone(
@@ -319,7 +319,7 @@ struct FanOutBenchmark: AsyncParsableCommand {
             followerIDs.map { RedisCommand("SET", key: BenchmarkKeys.homeBuilt($0), "1", "EX", 3_600) })
         var configuration = TimelineConfiguration()
         configuration.replication = replication
-        let delivery = HomeDelivery(redis: redis, configuration: configuration)
+        let delivery = TimelineDelivery(redis: redis, configuration: configuration)
         let clock = ContinuousClock()
         let started = clock.now
         for start in stride(from: 0, to: followerIDs.count, by: chunkSize) {

@@ -177,7 +177,7 @@ extension RedisLiveTests {
                     RedisCommand("SET", key: TimelineKeys.homeBuilt(other), TimelineKeys.homeIsBuilt),
                 ])
                 let tweetID = TweeterID.make(unixMillis: TweeterID.epochMillis + 7_000_000, shard: 3, sequence: 1)
-                try await HomeDelivery(redis: redis, configuration: TimelineConfiguration()).add(
+                try await TimelineDelivery(redis: redis, configuration: TimelineConfiguration()).add(
                     tweetID, to: [user, other])
                 let expiries = try await redis.pipeline(
                     [user, other].flatMap {

@@ -347,7 +347,7 @@ func addSyntheticFollowers(to author: UserRecord, edges: [Int64], database: Shar
 }
 
 /// Marks the home timelines of `users` built, as reading them once would: fan-out writes only to those (see
-/// ``HomeDelivery``).
+/// ``TimelineDelivery``).
 func markHomesBuilt(_ users: [Int64], redis: RedisClient) async throws {
     for chunk in stride(from: 0, to: users.count, by: 5_000) {
         _ = try await redis.pipeline(

@@ -37,10 +37,10 @@ struct FanOutProcessor: Sendable {
     }
 
     /// Applies the creation of several tweets at once, as ``process(_:)`` would one by one, with the round trips of
-    /// one: a pipeline for the tombstones beside one call for the authors' first pages of followers (one per 10
-    /// authors at the default chunk of 5,000), one pipeline for the cache and the authors' profiles beside one script
-    /// call per master for every home timeline (the followers' and the authors' own), and one pipeline to check the
-    /// tombstones again.
+    /// one: a pipeline that caches the tweets and finds their tombstones beside one call for the authors' first pages
+    /// of followers (one per 10 authors at the default chunk of 5,000), one pipeline for the public timeline beside one
+    /// script call per master for every profile and one for every home timeline (the followers' and the authors'
+    /// own), and one pipeline to check the tombstones again.
     func create(_ created: [CreatedTweet]) async throws {
         guard !created.isEmpty else { return }
         // Three at once: the tweets cached unless they have tombstones (which the same commands report), which authors
@@ -55,31 +55,25 @@ struct FanOutProcessor: Sendable {
         guard !live.isEmpty else { return }
         let celebrityIDs = try await celebrities
         let pages = try await firstPages
-        // The authors' profiles and the public timeline in one pipeline, beside the delivery to the authors' homes and
-        // the first page of each author's followers; further pages go to chunk jobs (most authors have one page: no
-        // job).
-        var commands: [RedisCommand] = []
-        var deliveries: [HomeDelivery.Item] = []
-        var written: [(tweetID: Int64, keys: [String])] = []
-        // Each timeline once, with all of its new tweets: the public one, and each author's profile; the author's
-        // own home, when built, as a follower's (``HomeDelivery``).
-        commands += TimelineCommands.add(
+        // Each timeline once, with all of its new tweets, in three requests at once: the public timeline (and the chunk
+        // jobs of further pages of followers: most authors have one page, no job) in one pipeline; the authors'
+        // profiles; the authors' own homes, when built, with the first page of each author's followers (each of the
+        // last two one script call per master, ``TimelineDelivery``).
+        var commands = TimelineCommands.add(
             live.map(\.tweet.id), to: TimelineKeys.publicTimeline, capacity: configuration.publicCapacity,
             trimSlack: 0)
-        for (author, tweets) in Dictionary(grouping: live.map(\.tweet), by: \.userID) {
-            commands += TimelineCommands.add(
-                tweets.map(\.id), to: TimelineKeys.profile(author), capacity: configuration.profileCapacity,
-                trimSlack: configuration.homeTrimSlack)
-        }
+        let profiles = live.map { TimelineDelivery.Item(tweetID: $0.tweet.id, owners: [$0.tweet.userID]) }
+        var deliveries: [TimelineDelivery.Item] = []
+        var written: [(tweetID: Int64, keys: [String])] = []
         for tweet in live.map(\.tweet) {
             var keys = [
                 TimelineKeys.publicTimeline, TimelineKeys.profile(tweet.userID), TimelineKeys.home(tweet.userID),
             ]
-            deliveries.append(HomeDelivery.Item(tweetID: tweet.id, followers: [tweet.userID]))
+            deliveries.append(TimelineDelivery.Item(tweetID: tweet.id, owners: [tweet.userID]))
             if celebrityIDs.contains(tweet.userID) {
                 commands.append(RedisCommand("SADD", key: TimelineKeys.celebrities, tweet.userID))
             } else if let page = pages[tweet.userID] {
-                deliveries.append(HomeDelivery.Item(tweetID: tweet.id, followers: page.ids))
+                deliveries.append(TimelineDelivery.Item(tweetID: tweet.id, owners: page.ids))
                 keys += page.ids.map(TimelineKeys.home)
                 if let next = page.nextCursor {
                     let job = FanOutJob(
@@ -92,8 +86,12 @@ struct FanOutProcessor: Sendable {
         let cutoff = Int64(Date().timeIntervalSince1970 * 1000) - configuration.publicMaxAge.milliseconds
         commands.append(TimelineCommands.trimPublic(olderThanUnixMillis: cutoff))
         async let own = redis.pipeline(commands, replicatedTo: configuration.replication)
-        try await HomeDelivery(redis: redis, configuration: configuration).add(deliveries)
+        async let profilesWritten: Void = TimelineDelivery(
+            redis: redis, configuration: configuration, timelines: .profiles
+        ).add(profiles)
+        try await TimelineDelivery(redis: redis, configuration: configuration).add(deliveries)
         _ = try await own
+        try await profilesWritten
         try await undoIfDeleted(written)
     }
 
@@ -129,8 +127,8 @@ struct FanOutProcessor: Sendable {
             )
             // Into a built home only, like any delivery: an unbuilt one is rebuilt from the store, follow included.
             let ids = (recent.array ?? []).compactMap { $0.bytes.flatMap(TimelineKeys.id(fromMember:)) }
-            try await HomeDelivery(redis: redis, configuration: configuration).add(
-                ids.map { HomeDelivery.Item(tweetID: $0, followers: [edge.followerID]) })
+            try await TimelineDelivery(redis: redis, configuration: configuration).add(
+                ids.map { TimelineDelivery.Item(tweetID: $0, owners: [edge.followerID]) })
             _ = try await redis.pipeline(
                 [RedisCommand("DEL", key: TimelineKeys.followedCelebrities(edge.followerID))],
                 replicatedTo: configuration.replication)
@@ -249,7 +247,7 @@ struct FanOutProcessor: Sendable {
                 _ = try await redis.pipeline(removals, replicatedTo: configuration.replication)
             }
         } else {
-            try await HomeDelivery(redis: redis, configuration: configuration).add(tweetID, to: page.ids)
+            try await TimelineDelivery(redis: redis, configuration: configuration).add(tweetID, to: page.ids)
             try await undoIfDeleted([(tweetID, page.ids.map(TimelineKeys.home))])
         }
     }

@@ -17,12 +17,13 @@ enum TimelineKeys {
     /// The value of ``homeBuilt(_:)`` while a rebuild runs; reads still rebuild.
     static let homeIsBuilding = "0"
 
-    /// The keys ``home(_:)`` and ``homeBuilt(_:)`` without the user id and the closing brace (for scripts that make
-    /// them from ids).
+    /// The keys ``home(_:)``, ``homeBuilt(_:)`` and ``profile(_:)`` without the user id and the closing brace (for
+    /// scripts that make them from ids).
     static let homePrefix = "tl:h:{"
     static let homeBuiltPrefix = "tl:hb:{"
+    static let profilePrefix = "tl:p:{"
 
-    static func profile(_ userID: Int64) -> String { "tl:p:{\(userID)}" }
+    static func profile(_ userID: Int64) -> String { profilePrefix + "\(userID)}" }
 
     /// Authors whose tweets are merged into home timelines at read time instead of fanned out.
     static let celebrities = "tl:celebrities"

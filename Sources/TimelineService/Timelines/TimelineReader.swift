@@ -106,7 +106,7 @@ struct TimelineReader: Sendable {
         // The user's follows first: the fan-out reads only the followers whose follows say their home may exist.
         let until = try await markFollows(of: userID, timeout: .seconds(30))
         // Marked before the store is read: fan-out delivers to marked timelines only, and so reaches this one with
-        // every tweet committed after the read below (see ``HomeDelivery``).
+        // every tweet committed after the read below (see ``TimelineDelivery``).
         _ = try await redis.send(
             RedisCommand("SET", key: TimelineKeys.homeBuilt(userID), TimelineKeys.homeIsBuilding, "PXAT", until, "NX"))
         let authors = [userID] + (try await followingIDs(of: userID))

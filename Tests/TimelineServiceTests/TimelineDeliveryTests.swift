@@ -6,8 +6,8 @@ import Wire
 @testable import TimelineService
 
 extension RedisLiveTests {
-    /// Fan-out's writes to home timelines (``HomeDelivery``): one script per master, built timelines only, trims with
-    /// slack, and followers a master no longer serves sent where they belong.
+    /// Fan-out's writes to home timelines and profiles (``TimelineDelivery``): one script per master, built homes only,
+    /// every profile, trims with slack, and owners a master no longer serves sent where they belong.
     @Suite("Home delivery")
     struct HomeDeliveries {
         @Test func onlyBuiltHomesAreWrittenAndAnIdleFollowersFirstReadRebuildsWithTheTweet() async throws {
@@ -63,7 +63,7 @@ extension RedisLiveTests {
             try await LiveRedis.withClusterClient { redis in
                 let user = Int64.random(in: 1...1_000_000_000_000)
                 try await markHomesBuilt([user], redis: redis)
-                let delivery = HomeDelivery(redis: redis, configuration: configuration)
+                let delivery = TimelineDelivery(redis: redis, configuration: configuration)
                 let base = TweeterID.make(unixMillis: TweeterID.epochMillis + 5_000_000, shard: 1, sequence: 0)
                 let ids = (1...9).map { base + Int64($0) }
                 for id in ids.prefix(8) {
@@ -90,19 +90,19 @@ extension RedisLiveTests {
             try await LiveRedis.withClusterClient { redis in
                 let followers = (1...5).map { _ in Int64.random(in: 1...1_000_000_000_000) }
                 try await markHomesBuilt(followers, redis: redis)
-                let delivery = HomeDelivery(redis: redis, configuration: TimelineConfiguration())
+                let delivery = TimelineDelivery(redis: redis, configuration: TimelineConfiguration())
                 let base = TweeterID.make(unixMillis: TweeterID.epochMillis + 7_000_000, shard: 3, sequence: 0)
                 let ids = (0..<40).map { base + Int64($0) * 2 }
                 // Newer tweets first: the items below are all late for the first two homes.
                 try await delivery.add(ids[39], to: followers)
                 let items =
                     [
-                        HomeDelivery.Item(tweetID: ids[5], followers: [followers[0], followers[1]]),
-                        HomeDelivery.Item(tweetID: ids[30], followers: [followers[0]]),
-                        HomeDelivery.Item(tweetID: ids[12], followers: [followers[1], followers[2]]),
-                        HomeDelivery.Item(tweetID: ids[1], followers: [followers[3], followers[4]]),
-                        HomeDelivery.Item(tweetID: ids[2], followers: [followers[3], followers[4]]),
-                    ] + (0..<20).map { HomeDelivery.Item(tweetID: ids[$0 + 15], followers: [followers[2]]) }
+                        TimelineDelivery.Item(tweetID: ids[5], owners: [followers[0], followers[1]]),
+                        TimelineDelivery.Item(tweetID: ids[30], owners: [followers[0]]),
+                        TimelineDelivery.Item(tweetID: ids[12], owners: [followers[1], followers[2]]),
+                        TimelineDelivery.Item(tweetID: ids[1], owners: [followers[3], followers[4]]),
+                        TimelineDelivery.Item(tweetID: ids[2], owners: [followers[3], followers[4]]),
+                    ] + (0..<20).map { TimelineDelivery.Item(tweetID: ids[$0 + 15], owners: [followers[2]]) }
                 try await delivery.add(items)
                 try await delivery.add(items)
                 let expected = [
@@ -139,7 +139,8 @@ extension RedisLiveTests {
                 #expect(masters.count > 1)
                 redis.setTopology(RedisClusterTopology(standalone: masters[0]))
                 let tweetID = TweeterID.make(unixMillis: TweeterID.epochMillis + 6_000_000, shard: 2, sequence: 1)
-                try await HomeDelivery(redis: redis, configuration: TimelineConfiguration()).add(tweetID, to: followers)
+                try await TimelineDelivery(redis: redis, configuration: TimelineConfiguration()).add(
+                    tweetID, to: followers)
                 try await expectEveryHome(of: followers, holds: tweetID, redis: redis)
                 _ = try await redis.pipeline(
                     followers.flatMap {
@@ -148,6 +149,52 @@ extension RedisLiveTests {
                             RedisCommand("DEL", key: TimelineKeys.homeBuilt($0)),
                         ]
                     })
+            }
+        }
+
+        /// Profiles are written whether or not they exist (no marker), each tweet once and in order however often and
+        /// late it comes, trimmed back to their capacity once they are the slack over it, and each at its owner when
+        /// the client's slot map sends it to a master that does not serve it.
+        @Test func profilesAreWrittenWithoutMarkersInOrderOnceEachAndAtTheirOwners() async throws {
+            var configuration = TimelineConfiguration()
+            configuration.profileCapacity = 5
+            configuration.homeTrimSlack = 3
+            try await LiveRedis.withClusterClient { redis in
+                let base = Int64.random(in: 1...1_000_000_000) * 1_000
+                let authors = (1...300).map { base + Int64($0) }
+                let masters = try await redis.masters()
+                #expect(masters.count > 1)
+                redis.setTopology(RedisClusterTopology(standalone: masters[0]))
+                let delivery = TimelineDelivery(redis: redis, configuration: configuration, timelines: .profiles)
+                let first = TweeterID.make(unixMillis: TweeterID.epochMillis + 8_000_000, shard: 4, sequence: 0)
+                let ids = (0..<9).map { first + Int64($0) * 2 }
+                let items = { (tweets: ArraySlice<Int64>) in
+                    tweets.map { TimelineDelivery.Item(tweetID: $0, owners: authors) }
+                }
+                // Tweets 0 to 3, then 5 to 7, then 4 late and twice: every profile made, 8 entries, 5 + 3, untrimmed.
+                try await delivery.add(items(ids[0...3]))
+                try await delivery.add(items(ids[5...7]))
+                try await delivery.add(items(ids[4...4]))
+                try await delivery.add(items(ids[4...4]))
+                var wrong: [Int64] = []
+                for author in authors {
+                    let profile = try await redis.send(
+                        TimelineCommands.newestFirst(TimelineKeys.profile(author), maxID: nil, sinceID: nil, limit: -1))
+                    let profileIDs = (profile.array ?? []).compactMap {
+                        $0.bytes.flatMap(TimelineKeys.id(fromMember:))
+                    }
+                    if profileIDs != Array(ids[0...7].reversed()) {
+                        wrong.append(author)
+                    }
+                }
+                #expect(wrong.count == 0, "\(wrong.count) of \(authors.count) profiles hold other than tweets 7 to 0")
+                // A 9th entry is over 5 + 3: trimmed back to the newest 5.
+                try await delivery.add(ids[8], to: [authors[0]])
+                let trimmed = try await redis.send(
+                    TimelineCommands.newestFirst(TimelineKeys.profile(authors[0]), maxID: nil, sinceID: nil, limit: -1))
+                let trimmedIDs = (trimmed.array ?? []).compactMap { $0.bytes.flatMap(TimelineKeys.id(fromMember:)) }
+                #expect(trimmedIDs == Array(ids[4...8].reversed()))
+                _ = try await redis.pipeline(authors.map { RedisCommand("DEL", key: TimelineKeys.profile($0)) })
             }
         }
     }
