@@ -309,9 +309,9 @@ struct FanOutBenchmark: AsyncParsableCommand {
         return (clock.now - started, tweet.id)
     }
 
-    /// The fan-out's Redis writes with nothing else: ``TimelineDelivery`` per chunk of followers, one chunk after another,
-    /// straight through the service's `RedisClient` (no queue, no TweetService, no Wire). Tells how much of the
-    /// fan-out's time the Redis side takes. The followers' homes are built; they are deleted afterwards.
+    /// The fan-out's Redis writes with nothing else: ``TimelineDelivery`` per chunk of followers, one chunk after
+    /// another, straight through the service's `RedisClient` (no queue, no TweetService, no Wire). Tells how much of
+    /// the fan-out's time the Redis side takes. The followers' homes are built; they are deleted afterwards.
     private func measureDeliveryAlone(
         tweetID: Int64, followerIDs: [Int64], redis: RedisClient, replication: RedisReplication?
     ) async throws -> Duration {

@@ -57,7 +57,8 @@ extension RedisLiveTests {
         }
 
         /// A creation's cache write reports tombstones (`SET … NX GET`): it caches a new tweet, overwrites neither a
-        /// tombstone nor a cached tweet, reports only the tombstone, and only looks up a tweet older than the cache TTL.
+        /// tombstone nor a cached tweet, reports only tombstones, and for a tweet older than the cache TTL only looks
+        /// (a tombstone is still reported; nothing is cached).
         @Test func cachingCreatedTweetsReportsTheirTombstonesAndOverwritesNothing() async throws {
             try await TimelineWorld.with { world in
                 let author = try await world.makeUser()
@@ -66,15 +67,18 @@ extension RedisLiveTests {
                 let deleted = try await world.tweet(author, "deleted")
                 let cached = try await world.tweet(author, "cached")
                 var old = try await world.tweet(author, "old")
-                old.id = TweeterID.make(unixMillis: TweeterID.epochMillis + 1_000, shard: 0, sequence: 1)
-                try await cache.store([cached], tombstones: [deleted.id])
+                old.id = TweeterID.make(
+                    unixMillis: TweeterID.epochMillis + 1_000, shard: 0, sequence: .random(in: 0..<1_023))
+                var oldDeleted = old
+                oldDeleted.id += 1
+                try await cache.store([cached], tombstones: [deleted.id, oldDeleted.id])
                 var edited = cached
                 edited.text = "edited"
 
                 let reported = try await cache.storeCreated(
-                    [fresh, deleted, edited, old], replicatedTo: RedisReplication(replicas: 1))
+                    [fresh, deleted, edited, old, oldDeleted], replicatedTo: RedisReplication(replicas: 1))
 
-                #expect(reported == [deleted.id])
+                #expect(reported == [deleted.id, oldDeleted.id])
                 #expect(try await cache.isDeleted(deleted.id), "the tombstone stays")
                 let values = try await world.redis.pipeline(
                     [fresh, cached, old].map { RedisCommand("GET", key: TimelineKeys.tweet($0.id)) })

@@ -8,8 +8,8 @@ import Wire
 extension RedisLiveTests {
     /// Fan-out's writes to home timelines and profiles (``TimelineDelivery``): one script per master, built homes only,
     /// every profile, trims with slack, and owners a master no longer serves sent where they belong.
-    @Suite("Home delivery")
-    struct HomeDeliveries {
+    @Suite("Timeline delivery")
+    struct TimelineDeliveries {
         @Test func onlyBuiltHomesAreWrittenAndAnIdleFollowersFirstReadRebuildsWithTheTweet() async throws {
             try await TimelineWorld.with { world in
                 let author = try await world.makeUser()
@@ -152,9 +152,9 @@ extension RedisLiveTests {
             }
         }
 
-        /// Profiles are written whether or not they exist (no marker), each tweet once and in order however often and
-        /// late it comes, trimmed back to their capacity once they are the slack over it, and each at its owner when
-        /// the client's slot map sends it to a master that does not serve it.
+        /// Profiles are written whether or not they exist (no marker is read or made, no expiry set), each tweet once
+        /// and in order however often and late it comes, trimmed back to their capacity once they are the slack over
+        /// it, and each at its owner every time the client's slot map sends it to a master that does not serve it.
         @Test func profilesAreWrittenWithoutMarkersInOrderOnceEachAndAtTheirOwners() async throws {
             var configuration = TimelineConfiguration()
             configuration.profileCapacity = 5
@@ -164,18 +164,22 @@ extension RedisLiveTests {
                 let authors = (1...300).map { base + Int64($0) }
                 let masters = try await redis.masters()
                 #expect(masters.count > 1)
-                redis.setTopology(RedisClusterTopology(standalone: masters[0]))
                 let delivery = TimelineDelivery(redis: redis, configuration: configuration, timelines: .profiles)
+                // A stale slot map before every write: two thirds of the authors go to a master that refuses them.
+                let add = { (items: [TimelineDelivery.Item]) in
+                    redis.setTopology(RedisClusterTopology(standalone: masters[0]))
+                    try await delivery.add(items)
+                }
                 let first = TweeterID.make(unixMillis: TweeterID.epochMillis + 8_000_000, shard: 4, sequence: 0)
                 let ids = (0..<9).map { first + Int64($0) * 2 }
                 let items = { (tweets: ArraySlice<Int64>) in
                     tweets.map { TimelineDelivery.Item(tweetID: $0, owners: authors) }
                 }
                 // Tweets 0 to 3, then 5 to 7, then 4 late and twice: every profile made, 8 entries, 5 + 3, untrimmed.
-                try await delivery.add(items(ids[0...3]))
-                try await delivery.add(items(ids[5...7]))
-                try await delivery.add(items(ids[4...4]))
-                try await delivery.add(items(ids[4...4]))
+                try await add(items(ids[0...3]))
+                try await add(items(ids[5...7]))
+                try await add(items(ids[4...4]))
+                try await add(items(ids[4...4]))
                 var wrong: [Int64] = []
                 for author in authors {
                     let profile = try await redis.send(
@@ -188,8 +192,19 @@ extension RedisLiveTests {
                     }
                 }
                 #expect(wrong.count == 0, "\(wrong.count) of \(authors.count) profiles hold other than tweets 7 to 0")
+                let sample = Array(authors.prefix(10))
+                let lifetimes = try await redis.pipeline(
+                    sample.flatMap {
+                        [
+                            RedisCommand("PTTL", key: TimelineKeys.profile($0)),
+                            RedisCommand("EXISTS", key: TimelineKeys.homeBuilt($0)),
+                        ]
+                    })
+                #expect(
+                    lifetimes.compactMap(\.integer) == sample.flatMap { _ in [-1, 0] as [Int64] },
+                    "no expiry on a profile, no marker made")
                 // A 9th entry is over 5 + 3: trimmed back to the newest 5.
-                try await delivery.add(ids[8], to: [authors[0]])
+                try await add([TimelineDelivery.Item(tweetID: ids[8], owners: [authors[0]])])
                 let trimmed = try await redis.send(
                     TimelineCommands.newestFirst(TimelineKeys.profile(authors[0]), maxID: nil, sinceID: nil, limit: -1))
                 let trimmedIDs = (trimmed.array ?? []).compactMap { $0.bytes.flatMap(TimelineKeys.id(fromMember:)) }

@@ -18,7 +18,7 @@ import RedisCluster
 public struct TimelineDelivery: Sendable {
     /// The timelines a delivery writes.
     public enum Timelines: Sendable {
-        /// Followers' home timelines, those that are built.
+        /// Home timelines (a follower's, or the author's own), those that are built.
         case homes
         /// Authors' profiles.
         case profiles
@@ -37,7 +37,7 @@ public struct TimelineDelivery: Sendable {
         self.timelines = timelines
     }
 
-    /// One tweet for the timelines of some users: its author's followers (homes) or its author (profiles).
+    /// One tweet for the timelines of some users, its owners: followers, or the author, whose home or profile gets it.
     public struct Item: Sendable {
         public var tweetID: Int64
         public var owners: [Int64]
@@ -64,6 +64,7 @@ public struct TimelineDelivery: Sendable {
         local capacity = tonumber(ARGV[1])
         local limit = capacity + tonumber(ARGV[2])
         local prefix, markerPrefix = ARGV[3], ARGV[4]
+        local marked = markerPrefix ~= ''
         local elsewhere = {}
         local i, position = 5, 0
         while i <= #ARGV do
@@ -73,7 +74,7 @@ public struct TimelineDelivery: Sendable {
             for j = last + 2, last + 1 + count do
                 position = position + 1
                 local key = prefix .. ARGV[j] .. '}'
-                local marker = markerPrefix ~= '' and markerPrefix .. ARGV[j] .. '}' or nil
+                local marker = marked and markerPrefix .. ARGV[j] .. '}' or nil
                 local built = redis.pcall('EXISTS', marker or key)
                 if type(built) == 'table' then
                     elsewhere[#elsewhere + 1] = position

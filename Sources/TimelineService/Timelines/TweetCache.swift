@@ -126,7 +126,7 @@ struct TweetCache: Sendable {
     /// Caches created tweets and returns the ids among them whose tombstones are in the cache, one command per tweet
     /// in one pipeline: `SET … NX GET` writes a tweet only where its key is absent and answers what the key held, so
     /// a tombstone both keeps the tweet out and is reported by the command that would have cached it. A tweet older
-    /// than the cache TTL is not cached (``storeCommands(_:tombstones:)``), only looked up.
+    /// than the cache TTL is not cached (``oldestCachedMillis``), only looked up.
     /// - Parameter replication: replicas that must hold the writes before this returns.
     func storeCreated(_ tweets: [TweetRecord], replicatedTo replication: RedisReplication?) async throws -> Set<Int64> {
         guard !tweets.isEmpty else { return [] }
