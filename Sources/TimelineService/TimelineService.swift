@@ -45,8 +45,8 @@ public struct TimelineService: Sendable {
     public func router() -> WireRouter {
         var router = WireRouter()
         router.registerHealthCheck(service: Self.serviceName)
-        register(&router, DeliverEvents.self) { service, batch, context in
-            try await service.delivery.accept(batch.events, logger: context.logger)
+        register(&router, DeliverEvents.self) { service, batch, logger in
+            try await service.delivery.accept(batch.events, logger: logger)
             return WireEmpty()
         }
         register(&router, ReadPublicTimeline.self) { service, query, _ in
@@ -61,12 +61,11 @@ public struct TimelineService: Sendable {
     private func register<Method: WireMethod>(
         _ router: inout WireRouter,
         _ method: Method.Type,
-        _ handler:
-            @escaping @Sendable (TimelineService, Method.Request, WireRequestContext) async throws -> Method.Response
+        _ handler: @escaping @Sendable (TimelineService, Method.Request, Logger) async throws -> Method.Response
     ) {
         router.register(method) { request, context in
             do {
-                return try await handler(self, request, context)
+                return try await handler(self, request, context.logger)
             } catch let error as RedisError {
                 context.logger.warning("redis error", metadata: ["error": "\(error)"])
                 throw WireError(.unavailable, reason: "redis_unavailable", "the timeline store is unavailable")

@@ -49,6 +49,11 @@ struct EventDelivery: Sendable {
         configuration.applyCreationsOnDelivery && configuration.workers > 0
     }
 
+    /// The follower homes a creation applied here writes: its first page of followers (the rest go to chunk jobs).
+    private func homesApplied(_ authorFollowers: Int64) -> Int64 {
+        min(authorFollowers, Int64(configuration.fanOutChunkSize))
+    }
+
     /// Queues or applies `events`; returns once all of it is done or durably queued.
     ///
     /// A delete's tombstone and its deletion-log entries are written first, so that a deleted tweet is hidden
@@ -57,12 +62,12 @@ struct EventDelivery: Sendable {
         var created: [(event: TimelineEvent, tweet: FanOutProcessor.CreatedTweet)] = []
         var queued: [TimelineEvent] = []
         var deleted: [Int64] = []
-        var budget = appliesCreations ? Self.maxFollowersApplied : -1
+        var budget = Self.maxFollowersApplied
         for event in events {
             switch event.change {
             case .tweetCreated(let tweet, let authorFollowers?)
-            where min(authorFollowers, Int64(configuration.fanOutChunkSize)) <= budget:
-                budget -= min(authorFollowers, Int64(configuration.fanOutChunkSize))
+            where appliesCreations && homesApplied(authorFollowers) <= budget:
+                budget -= homesApplied(authorFollowers)
                 created.append((event, FanOutProcessor.CreatedTweet(tweet: tweet, authorFollowers: authorFollowers)))
             case .tweetDeleted(let tweetID, _):
                 deleted.append(tweetID)
