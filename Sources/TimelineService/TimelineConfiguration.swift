@@ -18,11 +18,14 @@ public struct TimelineConfiguration: Sendable {
     /// Follower ids fetched and written per fan-out job: at most a page of `list_follower_ids`
     /// (``ListFollowerIDs/limitRange``).
     public var fanOutChunkSize: Int
-    /// Pages of followers one fan-out job queues at once (``ListFollowerPageBounds``): past it, the rest is split by
-    /// a next job. Bounds the call to `chunk` × this many index entries (1,000,000 by default).
-    public var fanOutSplitPages: Int
-    /// Fan-out jobs one instance works on at once.
+    /// Pages of ``fanOutChunkSize`` followers one chunk job reads from the store in one call (one index scan), queuing
+    /// the next chunk job before it writes them; as many as `list_follower_ids` gives in a call (50,000 ids) at most.
+    public var fanOutReadPages: Int
+    /// Fan-out workers of one instance; each takes up to 16 jobs a read.
     public var workers: Int
+    /// Pages of followers one worker writes at once: of a chunk job's pages, and of the chunk jobs it took in one
+    /// read, so that a large fan-out's writes keep the machine busy while the next chunk is read.
+    public var pagesAtOnce: Int = 4
     /// A job a worker claimed but did not acknowledge for this long is taken over by another worker.
     public var reclaimAfter: Duration
     /// A reclaimed job delivered more often than this goes to the dead-letter stream instead of being worked again.
@@ -72,7 +75,7 @@ public struct TimelineConfiguration: Sendable {
         publicCapacity: Int = 10_000,
         publicMaxAge: Duration = .seconds(30 * 86_400),
         fanOutChunkSize: Int = 5_000,
-        fanOutSplitPages: Int = 200,
+        fanOutReadPages: Int = 8,
         workers: Int = 4,
         reclaimAfter: Duration = .seconds(10),
         maxDeliveries: Int = 20,
@@ -99,10 +102,8 @@ public struct TimelineConfiguration: Sendable {
             "fanOutChunkSize must be within list_follower_ids's \(ListFollowerIDs.limitRange)"
         )
         self.fanOutChunkSize = fanOutChunkSize
-        precondition(
-            ListFollowerPageBounds.maxBoundsRange.contains(UInt32(clamping: fanOutSplitPages)),
-            "fanOutSplitPages must be within list_follower_page_bounds's \(ListFollowerPageBounds.maxBoundsRange)")
-        self.fanOutSplitPages = fanOutSplitPages
+        precondition(fanOutReadPages >= 1, "fanOutReadPages must be at least 1")
+        self.fanOutReadPages = fanOutReadPages
         self.workers = workers
         self.reclaimAfter = reclaimAfter
         self.maxDeliveries = maxDeliveries

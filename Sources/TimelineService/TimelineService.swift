@@ -31,7 +31,8 @@ public struct TimelineService: Sendable {
             renewals: RenewalGate(limit: configuration.maxConcurrentRebuilds)
         )
         let processor = FanOutProcessor(
-            redis: redis, tweetService: tweetService, cache: cache, configuration: configuration)
+            redis: redis, tweetService: tweetService, cache: cache, configuration: configuration,
+            wakeUps: queue.wakeUps)
         self.processor = processor
         self.delivery = EventDelivery(queue: queue, processor: processor, cache: cache, configuration: configuration)
     }

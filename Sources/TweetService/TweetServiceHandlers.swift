@@ -54,9 +54,6 @@ public struct TweetServiceHandlers: Sendable {
             let pages = try await handlers.graph.firstFollowerPages(of: request.userIDs, limit: request.limit)
             return IDLists(lists: pages.map { IDList(ids: $0.ids, nextCursor: $0.nextCursor) })
         }
-        register(&router, ListFollowerPageBounds.self) { handlers, request in
-            IDList(ids: try await handlers.graph.followerPageBounds(request), nextCursor: nil)
-        }
         register(&router, ExtendHomeLifetime.self) { handlers, request in
             try await handlers.graph.extendHomeLifetime(request)
             return WireEmpty()

@@ -20,7 +20,6 @@ let methods: [MethodDecoder] = [
     MethodDecoder(ListFollowerIDs.self),
     MethodDecoder(ListFollowingIDs.self),
     MethodDecoder(ListFirstFollowerPages.self),
-    MethodDecoder(ListFollowerPageBounds.self),
     MethodDecoder(ExtendHomeLifetime.self),
     MethodDecoder(CreateTweet.self),
     MethodDecoder(GetTweets.self),

@@ -308,12 +308,10 @@ extension RedisLiveTests {
             }
         }
 
-        /// A chunk job that is worked again (it failed after queuing the other pages, or was reclaimed) does not queue
-        /// them again: otherwise each retry would start one more copy of the rest of the fan-out.
+        /// A chunk job that is worked again (it failed after queuing the next chunk, or was reclaimed) does not queue
+        /// it again: otherwise each retry would start one more copy of the rest of the fan-out.
         @Test func aChunkRetriedAfterQueuingItsSuccessorDoesNotQueueItAgain() async throws {
-            var configuration = TimelineConfiguration()
-            configuration.fanOutChunkSize = 1_000
-            try await TimelineWorld.with(configuration) { world in
+            try await TimelineWorld.with(TimelineConfiguration(fanOutChunkSize: 1_000, fanOutReadPages: 1)) { world in
                 let author = try await world.makeUser()
                 _ = try await addSyntheticFollowers(to: author, count: 2_500, database: world.database)
                 try await world.settle()
@@ -323,8 +321,8 @@ extension RedisLiveTests {
                 for _ in 0..<3 {
                     try await world.service.processor.process(chunk)
                 }
-                // 2,500 followers are three pages of 1,000: the job does the first and queues the other two, once.
-                #expect(try await world.service.queue.stats().waiting == 2, "the other pages are queued once")
+                // 2,500 followers are three chunks of 1,000: the job does the first and queues the next, once.
+                #expect(try await world.service.queue.stats().waiting == 1, "the next chunk is queued once")
                 try await world.settle()
             }
         }

@@ -27,10 +27,6 @@ extension RedisLiveTests {
                 let page = try await world.tweets.call(
                     ListFollowerIDs.self, PageRequest(userID: author.id, limit: 10))
                 #expect(page.ids == [active.id], "follower pages leave the idle follower out")
-                let bounds = try await world.tweets.call(
-                    ListFollowerPageBounds.self,
-                    FollowerPageBoundsQuery(userID: author.id, below: nil, every: 1, maxBounds: 10))
-                #expect(bounds.ids.count == 1, "page bounds count the active follower only")
                 let listed = try await world.tweets.call(ListFollowers.self, PageRequest(userID: author.id, limit: 10))
                 #expect(Set(listed.users.map(\.id)) == [active.id, idle.id], "the public follower list has both")
 

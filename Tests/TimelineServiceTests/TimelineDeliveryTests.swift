@@ -83,6 +83,39 @@ extension RedisLiveTests {
             }
         }
 
+        /// The script reads a home's first entry before its marker: a home whose list exists is written without a
+        /// marker lookup, one with neither list nor marker is left alone, and a key of the wrong type fails the call
+        /// (it is not taken for a key the master does not serve, which would be retried elsewhere).
+        @Test func aHomeIsWrittenByItsListOrItsMarkerAndAWrongTypeFailsTheCall() async throws {
+            try await LiveRedis.withClusterClient { redis in
+                let listed = Int64.random(in: 1...1_000_000_000_000)
+                let unbuilt = listed + 1
+                let wrong = listed + 2
+                let older = TweeterID.make(unixMillis: TweeterID.epochMillis + 4_000_000, shard: 1, sequence: 0)
+                let tweet = older + 1
+                _ = try await redis.pipeline([
+                    RedisCommand("RPUSH", key: TimelineKeys.home(listed), TimelineKeys.member(older)),
+                    RedisCommand("SET", key: TimelineKeys.home(wrong), "not a list"),
+                ])
+                let delivery = TimelineDelivery(redis: redis, configuration: TimelineConfiguration())
+                try await delivery.add(tweet, to: [listed, unbuilt])
+                let listedIDs = try await redis.send(
+                    TimelineCommands.newestFirst(TimelineKeys.home(listed), maxID: nil, sinceID: nil, limit: -1))
+                #expect(
+                    (listedIDs.array ?? []).compactMap { $0.bytes.flatMap(TimelineKeys.id(fromMember:)) }
+                        == [tweet, older], "the existing list got the tweet, newest first")
+                let unbuiltHome = try await redis.send(RedisCommand("EXISTS", key: TimelineKeys.home(unbuilt)))
+                #expect(unbuiltHome.integer == 0, "no list and no marker: nothing written")
+                do {
+                    try await delivery.add(tweet, to: [wrong])
+                    Issue.record("a home of the wrong type was accepted")
+                } catch {
+                    #expect("\(error)".contains("WRONGTYPE"), "the wrong type is the error: \(error)")
+                }
+                _ = try await redis.pipeline([listed, wrong].map { RedisCommand("DEL", key: TimelineKeys.home($0)) })
+            }
+        }
+
         /// Several tweets for overlapping followers in one delivery, some of them later than what the homes hold
         /// (a fan-out that ran behind a newer tweet's), and two followers sharing a run of two tweets: every home
         /// gets each of its tweets once, in order, and a second delivery of the same changes nothing.

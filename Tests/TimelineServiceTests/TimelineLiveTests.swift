@@ -140,8 +140,8 @@ extension RedisLiveTests {
         }
 
         @Test func fanOutClaimedByADeadInstanceIsReclaimedByAnother() async throws {
-            var configuration = TimelineConfiguration()
-            configuration.fanOutChunkSize = 1_000
+            // Chunks of one page, so that the fan-out is a chain of jobs the doomed instance can hold one of.
+            var configuration = TimelineConfiguration(fanOutChunkSize: 1_000, fanOutReadPages: 1)
             configuration.reclaimAfter = .milliseconds(300)
             try await TimelineWorld.with(configuration) { world in
                 let author = try await world.makeUser()

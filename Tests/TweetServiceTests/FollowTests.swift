@@ -113,35 +113,6 @@ extension StoreTests {
             }
         }
 
-        @Test func followerPageBoundsAreTheEdgesAtEveryPagesEnd() async throws {
-            try await withTweetService { client in
-                let database = try await TestStore.migrated()
-                let star = try await makeUsers(1, client: client)[0]
-                // 25 followers on edges 1…25: newest first, pages of 10 end at edges 16 and 6.
-                try await database.withShard(TweeterID.shard(of: star.id)) { connection, schema in
-                    try connection.query(
-                        """
-                        INSERT INTO \(schema).followers (followee_id, follower_id, edge_id)
-                        SELECT $1, 9000000000 + g, g FROM generate_series(1, 25) g
-                        """, [String(star.id)])
-                }
-                func bounds(below: Int64?, every: UInt32, max: UInt32) async throws -> [Int64] {
-                    try await client.call(
-                        ListFollowerPageBounds.self,
-                        FollowerPageBoundsQuery(userID: star.id, below: below, every: every, maxBounds: max)
-                    ).ids
-                }
-                #expect(try await bounds(below: nil, every: 10, max: 100) == [16, 6])
-                #expect(try await bounds(below: nil, every: 10, max: 1) == [16], "at most max_bounds")
-                #expect(try await bounds(below: 20, every: 10, max: 100) == [10], "only edges below the cursor")
-                #expect(try await bounds(below: nil, every: 25, max: 100) == [1])
-                #expect(try await bounds(below: nil, every: 26, max: 100) == [], "one page: no bound")
-                // Each bound is where ListFollowerIDs' page of the same size ends.
-                let page = try await client.call(ListFollowerIDs.self, PageRequest(userID: star.id, limit: 10))
-                #expect(page.nextCursor == 16)
-            }
-        }
-
         @Test func crashBetweenShardsIsRepaired() async throws {
             try await withTweetService { client in
                 let database = try await TestStore.migrated()

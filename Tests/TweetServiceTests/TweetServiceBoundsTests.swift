@@ -100,18 +100,6 @@ extension StoreTests {
                 _ = try await context.client.call(
                     ListFirstFollowerPages.self, FollowerPagesQuery(userIDs: users, limit: 500))
             },
-            Case("list_follower_page_bounds", "every", atBound: nil, pastBound: "invalid_argument/invalid_limit") {
-                let every = limit(ListFollowerIDs.limitRange, $1)
-                _ = try await $0.client.call(
-                    ListFollowerPageBounds.self,
-                    FollowerPageBoundsQuery(userID: $0.user.id, below: nil, every: every, maxBounds: 10))
-            },
-            Case("list_follower_page_bounds", "max_bounds", atBound: nil, pastBound: "invalid_argument/invalid_limit") {
-                let maxBounds = limit(ListFollowerPageBounds.maxBoundsRange, $1)
-                _ = try await $0.client.call(
-                    ListFollowerPageBounds.self,
-                    FollowerPageBoundsQuery(userID: $0.user.id, below: nil, every: 5_000, maxBounds: maxBounds))
-            },
             Case("list_first_follower_pages", "limit", atBound: nil, pastBound: "invalid_argument/invalid_limit") {
                 // The limit's bound is all the pages together: ten users take a tenth each.
                 let users = [$0.user.id] + ids.prefix(9)

@@ -9,8 +9,7 @@ public enum WireMethodCatalog {
         CreateUser.self, Authenticate.self, ResolveToken.self, RevokeToken.self, GetUsers.self, GetUserByUsername.self,
         Follow.self, Unfollow.self, ListFollowers.self, ListFollowing.self, ListFollowerIDs.self, CreateTweet.self,
         GetTweets.self, DeleteTweet.self, ListUserTweets.self, ListRecentTweets.self, ListFollowingIDs.self,
-        ListFirstFollowerPages.self,
-        ListFollowerPageBounds.self, ExtendHomeLifetime.self,
+        ListFirstFollowerPages.self, ExtendHomeLifetime.self,
         DeliverEvents.self, ReadPublicTimeline.self, ReadHomeTimeline.self,
         ReadQueueStats.self, ReadFanOutDelay.self,
     ]

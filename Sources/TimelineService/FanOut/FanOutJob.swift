@@ -43,6 +43,11 @@ struct FanOutJob: WireMessage, Hashable {
         return events.map { FanOutJob(.events([$0])) }
     }
 
+    /// Whether the job writes a page of an author's followers (a chunk or a range), not events.
+    var isFollowerPage: Bool {
+        if case .events = work { false } else { true }
+    }
+
     /// The created tweet, when the job is one tweet's creation event: such jobs can be applied together
     /// (``FanOutProcessor/create(_:)``).
     var createdTweet: FanOutProcessor.CreatedTweet? {

@@ -14,6 +14,8 @@ struct FanOutProcessor: Sendable {
     let tweetService: WireClient
     let cache: TweetCache
     let configuration: TimelineConfiguration
+    /// Signalled when a job queues pages of followers, so that this instance's idle workers take them at once.
+    let wakeUps: FanOutWakeUps
 
     /// A created tweet, as its event carries it.
     struct CreatedTweet: Sendable {
@@ -205,59 +207,83 @@ struct FanOutProcessor: Sendable {
         }
     }
 
-    /// Every follower after `cursor`: reads where their pages begin (one call, however many pages), queues all pages
-    /// but the first at once, then does the first. Past ``TimelineConfiguration/fanOutSplitPages`` pages, the rest is
-    /// one more job like this one.
+    /// Every follower after `cursor`, a chunk at a time: reads the next ``TimelineConfiguration/fanOutReadPages``
+    /// pages of followers in one call, queues the job for the followers after them, and only then writes (or removes)
+    /// the tweet in their homes, ``TimelineConfiguration/pagesAtOnce`` pages at a time. So the store is read once for
+    /// each follower, one chunk after another, while the chunks read so far are written by every worker at once.
     private func fanOutToAll(tweetID: Int64, authorID: Int64, after cursor: Int64?, remove: Bool) async throws {
         if !remove, try await cache.isDeleted(tweetID) {
             return  // deleted meanwhile: the delete's own chunks remove whatever earlier chunks added
         }
-        let bounds = try await tweetService.call(
-            ListFollowerPageBounds.self,
-            FollowerPageBoundsQuery(
-                userID: authorID, below: cursor, every: UInt32(configuration.fanOutChunkSize),
-                maxBounds: UInt32(configuration.fanOutSplitPages)),
-            timeout: .seconds(30)
-        ).ids
-        let split = FollowerRanges(
-            tweetID: tweetID, authorID: authorID, after: cursor, bounds: bounds,
-            isComplete: bounds.count < configuration.fanOutSplitPages, remove: remove)
-        // The other pages are queued first, so that other workers start on them while this one writes the first.
-        if !split.queued.isEmpty {
-            _ = try await redis.pipeline(split.queued.map(FanOutQueue.addOnce), replicatedTo: configuration.replication)
+        let readLimit = min(
+            configuration.fanOutChunkSize * configuration.fanOutReadPages, Int(ListFollowerIDs.limitRange.upperBound))
+        let chunk = try await followerPage(of: authorID, after: cursor, limit: readLimit)
+        if let next = chunk.nextCursor {
+            let job = FanOutJob(.followerChunk(tweetID: tweetID, authorID: authorID, cursor: next, remove: remove))
+            _ = try await redis.pipeline([FanOutQueue.addOnce(job)], replicatedTo: configuration.replication)
+            wakeUps.signal()
         }
-        try await fanOut(tweetID: tweetID, authorID: authorID, cursor: cursor, until: split.firstUntil, remove: remove)
+        let pages = stride(from: 0, to: chunk.ids.count, by: configuration.fanOutChunkSize).map {
+            Array(chunk.ids[$0..<min($0 + configuration.fanOutChunkSize, chunk.ids.count)])
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (index, page) in pages.enumerated() {
+                if index >= max(1, configuration.pagesAtOnce) {
+                    try await group.next()
+                }
+                group.addTask { try await write(tweetID, to: page, remove: remove) }
+            }
+            try await group.waitForAll()
+        }
+        if !remove {
+            try await undoIfDeleted(tweetID, followers: chunk.ids)
+        }
     }
 
-    /// The followers after `cursor` down to the edge `until`: write (or remove) the tweet in each home timeline. A
-    /// range that holds more than a page (follows made inside it since its bounds were read) goes on in a next job.
+    /// Writes the tweet into the built homes of `followers`, or removes it from their homes.
+    private func write(_ tweetID: Int64, to followers: [Int64], remove: Bool) async throws {
+        if remove {
+            let removals = followers.map { TimelineCommands.remove(tweetID, from: TimelineKeys.home($0)) }
+            if !removals.isEmpty {
+                _ = try await redis.pipeline(removals, replicatedTo: configuration.replication)
+            }
+        } else {
+            try await TimelineDelivery(redis: redis, configuration: configuration).add(tweetID, to: followers)
+        }
+    }
+
+    /// The followers after `cursor` down to the edge `until`, a page at a time: a range job, which chunk jobs queued
+    /// when they split an author's followers by where their pages begin (before they read them a chunk at a time);
+    /// such jobs may still wait in the queue through an upgrade. A range that holds more than a page (follows made
+    /// inside it since its bounds were read) goes on in a next job.
     private func fanOut(tweetID: Int64, authorID: Int64, cursor: Int64?, until: Int64, remove: Bool) async throws {
         if !remove, try await cache.isDeleted(tweetID) {
             return  // deleted meanwhile: the delete's own chunks remove whatever earlier chunks added
         }
-        let page = try await followerPage(of: authorID, after: cursor)
+        let page = try await followerPage(of: authorID, after: cursor, limit: configuration.fanOutChunkSize)
         if let next = page.nextCursor, next > until {
             let job = FanOutJob(
                 .followerRange(tweetID: tweetID, authorID: authorID, cursor: next, until: until, remove: remove))
             _ = try await redis.pipeline([FanOutQueue.addOnce(job)], replicatedTo: configuration.replication)
         }
-        if remove {
-            let removals = page.ids.map { TimelineCommands.remove(tweetID, from: TimelineKeys.home($0)) }
-            if !removals.isEmpty {
-                _ = try await redis.pipeline(removals, replicatedTo: configuration.replication)
-            }
-        } else {
-            try await TimelineDelivery(redis: redis, configuration: configuration).add(tweetID, to: page.ids)
-            try await undoIfDeleted([(tweetID, page.ids.map(TimelineKeys.home))])
+        try await write(tweetID, to: page.ids, remove: remove)
+        if !remove {
+            try await undoIfDeleted(tweetID, followers: page.ids)
         }
     }
 
-    /// One page of the author's followers, newest edge first, of ``TimelineConfiguration/fanOutChunkSize``.
-    private func followerPage(of authorID: Int64, after cursor: Int64?) async throws -> IDList {
+    /// Removes the tweet from the homes of `followers` if its tombstone exists now: the second half of a fan-out
+    /// that raced a delete.
+    private func undoIfDeleted(_ tweetID: Int64, followers: [Int64]) async throws {
+        if try await cache.isDeleted(tweetID) {
+            try await write(tweetID, to: followers, remove: true)
+        }
+    }
+
+    /// The author's followers after `cursor`, newest edge first, at most `limit` of them.
+    private func followerPage(of authorID: Int64, after cursor: Int64?, limit: Int) async throws -> IDList {
         try await tweetService.call(
-            ListFollowerIDs.self,
-            PageRequest(userID: authorID, limit: UInt32(configuration.fanOutChunkSize), cursor: cursor),
-            timeout: .seconds(30)
-        )
+            ListFollowerIDs.self, PageRequest(userID: authorID, limit: UInt32(limit), cursor: cursor),
+            timeout: .seconds(30))
     }
 }

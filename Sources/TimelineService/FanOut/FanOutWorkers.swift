@@ -53,7 +53,6 @@ public struct FanOutWorkers: Service {
                     try await queue.wakeUps.pause(for: FanOutWakeUps.idleDelay(afterEmptyReads: emptyReads))
                 } else {
                     emptyReads = 0
-                    queue.wakeUps.signal()  // there may be more (a large fan-out's pages): one more worker looks
                 }
             } catch is CancellationError {
                 return
@@ -88,6 +87,10 @@ public struct FanOutWorkers: Service {
     @discardableResult
     func runOnce(consumer: String, count: Int = 16) async throws -> Int {
         let batch = try await queue.next(consumer: consumer, count: count)
+        if batch.taken > 0 {
+            // There may be more (a large fan-out's chunks): one more worker looks while this one works.
+            queue.wakeUps.signal()
+        }
         var claimed = ContinuousClock.now
         let deliveries = batch.deliveries
         let parts = deliveries.indices.flatMap { index in
@@ -122,24 +125,59 @@ public struct FanOutWorkers: Service {
             claimed = .now
             unfinished.formUnion(held.filter { !renewed.contains(deliveries[$0].streamID) })
         }
-        for part in alone {
+        // How a part ended: a part that failed for good is parked (below); one that failed for a passing cause leaves
+        // its job unacknowledged and the job's other parts skipped, for another worker to reclaim after `reclaimAfter`.
+        func settle(_ part: Part, _ error: (any Error)?) {
+            guard let error else {
+                jobsDone.increment()
+                return
+            }
+            if let error = error as? WireError, Self.isPermanent(error) {
+                // It would fail the same way every time (a user or tweet that no longer exists, an invalid request):
+                // parked in the dead-letter stream, so that it neither returns forever nor holds up anything.
+                failedForGood.append((part, error))
+                return
+            }
+            unfinished.insert(part.delivery)
+            jobsFailed.increment()
+            logger.warning(
+                "fan-out job failed",
+                metadata: ["stream_id": "\(deliveries[part.delivery].streamID)", "error": "\(error)"])
+        }
+        // Events one after another, in their order; the pages of followers (whole jobs, independent of each other)
+        // ``TimelineConfiguration/pagesAtOnce`` at a time.
+        let pages = alone.filter(\.job.isFollowerPage)
+        for part in alone where !part.job.isFollowerPage {
             try await renewClaimsIfDue()
             guard !unfinished.contains(part.delivery) else { continue }
             do {
                 try await processor.process(part.job)
-                jobsDone.increment()
-            } catch let error as WireError where Self.isPermanent(error) {
-                // It would fail the same way every time (a user or tweet that no longer exists, an invalid request):
-                // parked in the dead-letter stream, so that it neither returns forever nor holds up anything.
-                failedForGood.append((part, error))
+                settle(part, nil)
             } catch {
-                // Its job is left unacknowledged and its other parts are skipped (above): another worker reclaims it after
-                // `reclaimAfter`.
-                unfinished.insert(part.delivery)
-                jobsFailed.increment()
-                logger.warning(
-                    "fan-out job failed",
-                    metadata: ["stream_id": "\(deliveries[part.delivery].streamID)", "error": "\(error)"])
+                settle(part, error)
+            }
+        }
+        try await withThrowingTaskGroup(of: (Part, (any Error)?).self) { group in
+            var running = 0
+            for part in pages {
+                try await renewClaimsIfDue()
+                guard !unfinished.contains(part.delivery) else { continue }
+                if running == max(1, configuration.pagesAtOnce), let (done, error) = try await group.next() {
+                    settle(done, error)
+                    running -= 1
+                }
+                group.addTask { [processor] in
+                    do {
+                        try await processor.process(part.job)
+                        return (part, nil)
+                    } catch {
+                        return (part, error)
+                    }
+                }
+                running += 1
+            }
+            for try await (done, error) in group {
+                settle(done, error)
             }
         }
         try await renewClaimsIfDue()

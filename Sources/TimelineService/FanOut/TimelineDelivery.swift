@@ -4,8 +4,10 @@ import RedisCluster
 /// one script call per Redis master for all the timelines it serves, and each timeline written once with all of its
 /// tweets (one `LPUSH` when they are all newer than its first entry), instead of a command or three per timeline.
 ///
-/// Homes: only built timelines are written (those with ``TimelineKeys/homeBuilt(_:)``, complete or being rebuilt): a
-/// follower without one is idle or new, and the next read rebuilds the timeline from the store, which holds the tweet.
+/// Homes: only built timelines are written: those whose list exists (its first entry, read to place the tweet, says
+/// so), and those without a list but with ``TimelineKeys/homeBuilt(_:)`` (a rebuild found no tweets, or one is
+/// running). A follower with neither is idle or new, and the next read rebuilds the timeline from the store, which
+/// holds the tweet. (A list outlives its marker only by eviction; the next read rebuilds it over what it holds.)
 /// Idle timelines are not kept alive by deliveries: they expire ``TimelineConfiguration/idleTimelineTTL`` after their
 /// rebuild or last renewal by a read, however many tweets reach them. A timeline that a delivery creates (a rebuild
 /// found no tweets) gets its marker's expiry, never a longer life. Profiles are always written (created if need be),
@@ -57,7 +59,8 @@ public struct TimelineDelivery: Sendable {
     /// The script. Arguments: the capacity, the slack, the key prefix of the timelines, the key prefix of their
     /// markers (empty: write every timeline, without a marker), then runs, each the number of members, the members
     /// (newest first), the number of owners and the owners' ids: every owner of a run gets all of its members.
-    /// Returns the 1-based positions, among the owners of all runs, of those whose keys this node refused to touch.
+    /// Returns the 1-based positions, among the owners of all runs, of those whose keys this node refused to touch
+    /// (the cluster check's error, "Script attempted to access a non local key..."; any other error fails the call).
     static let script = """
         #!lua flags=allow-cross-slot-keys
         \(TimelineScripts.insert)
@@ -74,17 +77,20 @@ public struct TimelineDelivery: Sendable {
             for j = last + 2, last + 1 + count do
                 position = position + 1
                 local key = prefix .. ARGV[j] .. '}'
-                local marker = marked and markerPrefix .. ARGV[j] .. '}' or nil
-                local built = redis.pcall('EXISTS', marker or key)
-                if type(built) == 'table' then
+                local head = redis.pcall('LINDEX', key, 0)
+                if type(head) == 'table' then
+                    if not string.find(head.err, 'Script attempted to', 1, true) then return redis.error_reply(head.err) end
                     elsewhere[#elsewhere + 1] = position
-                elseif built == 1 or not marker then
-                    local size, created = insertMany(key, first, last, capacity, oldest1, oldest2)
-                    if size and created and marker then
-                        local expiry = redis.call('PEXPIRETIME', marker)
-                        if expiry > 0 then redis.call('PEXPIREAT', key, expiry) end
+                else
+                    local marker = not head and marked and markerPrefix .. ARGV[j] .. '}' or nil
+                    if head or not marked or redis.call('EXISTS', marker) == 1 then
+                        local size, created = insertMany(key, first, last, capacity, oldest1, oldest2, head)
+                        if size and created and marker then
+                            local expiry = redis.call('PEXPIRETIME', marker)
+                            if expiry > 0 then redis.call('PEXPIREAT', key, expiry) end
+                        end
+                        if size and size > limit then redis.call('LTRIM', key, 0, capacity - 1) end
                     end
-                    if size and size > limit then redis.call('LTRIM', key, 0, capacity - 1) end
                 end
             end
             i = last + 2 + count

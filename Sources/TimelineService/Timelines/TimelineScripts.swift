@@ -30,8 +30,9 @@ enum TimelineScripts {
     ///   belong near the front, so it reads the first ``nearFront`` entries, then the next ``nextWindow``, then the
     ///   rest (at most the capacity and its slack), each with one `LRANGE`, and searches each in Lua (a binary search
     ///   by `LINDEX` instead walks the list once a call). `LINSERT` then finds its pivot from the front.
-    /// - `insertMany(key, first, last, capacity, oldest1, oldest2)` writes `ARGV[first...last]` (newest first, no
-    ///   repeats; `oldest1`, `oldest2`: `ARGV[last]` as `newer` reads it, worked out once by the caller): those
+    /// - `insertMany(key, first, last, capacity, oldest1, oldest2, head)` writes `ARGV[first...last]` (newest first,
+    ///   no repeats; `oldest1`, `oldest2`: `ARGV[last]` as `newer` reads it, worked out once by the caller; `head`: the
+    ///   list's first entry, `LINDEX key 0`, which the caller has read to learn whether the list exists): those
     ///   newer than the first entry (nearly always all of them) with one `LPUSH`, the rest placed one by one, or,
     ///   more than ``mergeAbove`` of them (a rebuild into a timeline that fan-out wrote meanwhile), merged with the
     ///   list's entries in one pass and the list written again with its expiry kept. Returns the length after
@@ -89,8 +90,7 @@ enum TimelineScripts {
                 if expiry > 0 then redis.call('PEXPIREAT', key, expiry) end
                 return n
             end
-            local function insertMany(key, first, last, capacity, oldest1, oldest2)
-                local head = redis.call('LINDEX', key, 0)
+            local function insertMany(key, first, last, capacity, oldest1, oldest2, head)
                 local fresh = not head
                 if head then
                     local h1, h2 = struct.unpack('>I4I4', head)
@@ -127,7 +127,8 @@ enum TimelineScripts {
     static let add =
         insert + """
             local key, capacity = KEYS[1], tonumber(ARGV[1])
-            local size = insertMany(key, 3, #ARGV, capacity, struct.unpack('>I4I4', ARGV[#ARGV]))
+            local oldest1, oldest2 = struct.unpack('>I4I4', ARGV[#ARGV])
+            local size = insertMany(key, 3, #ARGV, capacity, oldest1, oldest2, redis.call('LINDEX', key, 0))
             if size and size > capacity + tonumber(ARGV[2]) then redis.call('LTRIM', key, 0, capacity - 1) end
             """
 

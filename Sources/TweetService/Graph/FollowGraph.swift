@@ -173,42 +173,6 @@ public struct FollowGraph: Sendable {
         return (page.map(\.0), rows.count > page.count ? page.last?.1 : nil)
     }
 
-    /// Where the user's follower pages of `every` begin below `below`: the edge ids at ranks `every`, 2 × `every`, …,
-    /// newest first, at most `maxBounds` of them, counting only followers whose home timeline may exist now. Each bound is the `every`-th edge below the one before, found by
-    /// skipping along the index (`OFFSET` in a recursive query): one statement that reads each index entry once, with
-    /// no window over the rows (a fifth of the time of `row_number()` over a million followers).
-    public func followerPageBounds(_ query: FollowerPageBoundsQuery) async throws -> [Int64] {
-        guard let shard = database.shardMap.shard(ofID: query.userID) else {
-            throw WireError(.notFound, reason: "unknown_user", "no user \(query.userID)")
-        }
-        let parameters = [
-            String(query.userID), query.below.map(String.init), String(query.every - 1), String(query.maxBounds),
-        ]
-        return try await database.withShard(shard) { connection, schema in
-            let statement = PreparedStatement(
-                name: "home_follower_page_bounds.\(schema)",
-                sql: """
-                    WITH RECURSIVE bounds (edge_id, n) AS (
-                        SELECT (
-                            SELECT edge_id FROM \(schema).followers
-                            WHERE followee_id = $1::bigint AND ($2::bigint IS NULL OR edge_id < $2::bigint)\(Self.hasHome)
-                            ORDER BY edge_id DESC OFFSET $3::bigint LIMIT 1
-                        ), 1
-                        UNION ALL
-                        SELECT (
-                            SELECT f.edge_id FROM \(schema).followers f
-                            WHERE f.followee_id = $1::bigint AND f.edge_id < b.edge_id\(Self.hasHome)
-                            ORDER BY f.edge_id DESC OFFSET $3::bigint LIMIT 1
-                        ), b.n + 1
-                        FROM bounds b WHERE b.edge_id IS NOT NULL AND b.n < $4::bigint
-                    )
-                    SELECT edge_id FROM bounds WHERE edge_id IS NOT NULL ORDER BY n
-                    """
-            )
-            return try connection.execute(statement, parameters).all.map { try $0.int64("edge_id") }
-        }
-    }
-
     /// The first page of followers of each of `users` whose home timelines may exist now, newest first, in the order
     /// given (a user asked twice gets the same page twice): one statement per server, however many users and shards, on its caught-up replica when
     /// there is one. The limit is bounded by ``ListFirstFollowerPages/checkBounds(_:)``.
