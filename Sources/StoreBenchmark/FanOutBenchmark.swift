@@ -130,12 +130,12 @@ struct FanOutBenchmark: AsyncParsableCommand {
         return ids
     }
 
-    /// Marks the follows of every `step`th follower as reaching a home (as a rebuild does) and the others' as
-    /// passed (as for users idle longer than a home lives), then vacuums, so that the fan-out's pages are read from
-    /// the index alone as on a table that autovacuum keeps.
     /// VACUUMs after marking, one a second, until the follows' pages are all-visible.
     private static let vacuumAttempts = 30
 
+    /// Marks the follows of every `step`th follower as reaching a home (as a rebuild does) and the others' as
+    /// passed (as for users idle longer than a home lives), then vacuums, so that the fan-out's pages are read from
+    /// the index alone as on a table that autovacuum keeps.
     private func markHomes(
         every step: Int, of followerIDs: [Int64], following author: UserRecord, database: ShardedDatabase
     ) async throws {

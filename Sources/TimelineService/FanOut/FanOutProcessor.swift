@@ -226,14 +226,22 @@ struct FanOutProcessor: Sendable {
         let pages = stride(from: 0, to: chunk.ids.count, by: configuration.fanOutChunkSize).map {
             Array(chunk.ids[$0..<min($0 + configuration.fanOutChunkSize, chunk.ids.count)])
         }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for (index, page) in pages.enumerated() {
-                if index >= max(1, configuration.pagesAtOnce) {
-                    try await group.next()
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (index, page) in pages.enumerated() {
+                    if index >= max(1, configuration.pagesAtOnce) {
+                        try await group.next()
+                    }
+                    group.addTask { try await write(tweetID, to: page, remove: remove) }
                 }
-                group.addTask { try await write(tweetID, to: page, remove: remove) }
+                try await group.waitForAll()
             }
-            try await group.waitForAll()
+        } catch {
+            // Some pages may have been written: their undo cannot wait for a retry, which stops at the tombstone.
+            if !remove {
+                try? await undoIfDeleted(tweetID, followers: chunk.ids)
+            }
+            throw error
         }
         if !remove {
             try await undoIfDeleted(tweetID, followers: chunk.ids)

@@ -165,6 +165,9 @@ public struct FanOutWorkers: Service {
                 if running == max(1, configuration.pagesAtOnce), let (done, error) = try await group.next() {
                     settle(done, error)
                     running -= 1
+                    // Waiting for a free slot can take a job's length: the claims are checked again before the start.
+                    try await renewClaimsIfDue()
+                    guard !unfinished.contains(part.delivery) else { continue }
                 }
                 group.addTask { [processor] in
                     do {
@@ -176,8 +179,10 @@ public struct FanOutWorkers: Service {
                 }
                 running += 1
             }
+            // The claims are renewed as each job ends, so that the last ones do not run on lapsed claims.
             for try await (done, error) in group {
                 settle(done, error)
+                try await renewClaimsIfDue()
             }
         }
         try await renewClaimsIfDue()

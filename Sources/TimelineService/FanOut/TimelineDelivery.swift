@@ -60,7 +60,8 @@ public struct TimelineDelivery: Sendable {
     /// markers (empty: write every timeline, without a marker), then runs, each the number of members, the members
     /// (newest first), the number of owners and the owners' ids: every owner of a run gets all of its members.
     /// Returns the 1-based positions, among the owners of all runs, of those whose keys this node refused to touch
-    /// (the cluster check's error, "Script attempted to access a non local key..."; any other error fails the call).
+    /// (the cluster check's error, "Script attempted to access a non local key..."; any other error, a cluster that is
+    /// down included, fails the call).
     static let script = """
         #!lua flags=allow-cross-slot-keys
         \(TimelineScripts.insert)
@@ -79,7 +80,7 @@ public struct TimelineDelivery: Sendable {
                 local key = prefix .. ARGV[j] .. '}'
                 local head = redis.pcall('LINDEX', key, 0)
                 if type(head) == 'table' then
-                    if not string.find(head.err, 'Script attempted to', 1, true) then return redis.error_reply(head.err) end
+                    if not string.find(head.err, 'non local key', 1, true) then return redis.error_reply(head.err) end
                     elsewhere[#elsewhere + 1] = position
                 else
                     local marker = not head and marked and markerPrefix .. ARGV[j] .. '}' or nil
