@@ -332,13 +332,9 @@ struct FanOutBenchmark: AsyncParsableCommand {
             try await Task.sleep(for: .milliseconds(2))
         }
         // Pages run at once, so the last follower's may not be the last written: done when no job is left.
-        while true {
-            let stats = try await timelines.monitor.call(ReadQueueStats.self, WireEmpty())
-            if stats.waiting == 0 && stats.pending == 0 { break }
-            guard clock.now - started < .seconds(timeoutSeconds) else {
-                throw BenchmarkFailure("the fan-out's jobs did not finish within \(timeoutSeconds) s")
-            }
-            try await Task.sleep(for: .milliseconds(2))
+        let left = .seconds(timeoutSeconds) - (clock.now - started)
+        guard try await timelines.waitForIdleQueue(limit: left, polling: .milliseconds(2)) else {
+            throw BenchmarkFailure("the fan-out's jobs did not finish within \(timeoutSeconds) s")
         }
         return (clock.now - started, tweet.id)
     }

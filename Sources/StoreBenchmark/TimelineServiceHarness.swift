@@ -168,14 +168,14 @@ struct TimelineServiceHarness: Sendable {
 
     /// Waits until the shared fan-out queue has no waiting and no unacknowledged job, or `limit` passes; returns
     /// whether it did. Other sessions' jobs in the queue would compete with ours for the workers.
-    func waitForIdleQueue(limit: Duration) async throws -> Bool {
+    func waitForIdleQueue(limit: Duration, polling interval: Duration = .milliseconds(100)) async throws -> Bool {
         let deadline = ContinuousClock.now + limit
         while ContinuousClock.now < deadline {
             let stats = try await monitor.call(ReadQueueStats.self, WireEmpty())
             if stats.waiting == 0 && stats.pending == 0 {
                 return true
             }
-            try await Task.sleep(for: .milliseconds(100))
+            try await Task.sleep(for: interval)
         }
         return false
     }

@@ -90,10 +90,6 @@ struct EventDelivery: Sendable {
         do {
             try await processor.create(created.map(\.tweet))
             appliedAtOnce.increment(by: created.count)
-            // An author with more than a page of followers got a chunk job for the rest: a worker takes it at once.
-            if created.contains(where: { $0.tweet.authorFollowers ?? 0 > Int64(configuration.fanOutChunkSize) }) {
-                queue.wakeUps.signal()
-            }
         } catch {
             logger.notice(
                 "created tweets not applied on delivery; queued instead",

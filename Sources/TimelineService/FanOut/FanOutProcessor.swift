@@ -14,7 +14,8 @@ struct FanOutProcessor: Sendable {
     let tweetService: WireClient
     let cache: TweetCache
     let configuration: TimelineConfiguration
-    /// Signalled when a job queues pages of followers, so that this instance's idle workers take them at once.
+    /// Signalled when the processor queues jobs (a fan-out's further followers), so that an idle worker takes them at
+    /// once.
     let wakeUps: FanOutWakeUps
 
     /// A created tweet, as its event carries it.
@@ -65,6 +66,7 @@ struct FanOutProcessor: Sendable {
             live.map(\.tweet.id), to: TimelineKeys.publicTimeline, capacity: configuration.publicCapacity,
             trimSlack: 0)
         let profiles = live.map { TimelineDelivery.Item(tweetID: $0.tweet.id, owners: [$0.tweet.userID]) }
+        var jobs: [FanOutJob] = []
         var deliveries: [TimelineDelivery.Item] = []
         var written: [(tweetID: Int64, keys: [String])] = []
         for tweet in live.map(\.tweet) {
@@ -78,21 +80,21 @@ struct FanOutProcessor: Sendable {
                 deliveries.append(TimelineDelivery.Item(tweetID: tweet.id, owners: page.ids))
                 keys += page.ids.map(TimelineKeys.home)
                 if let next = page.nextCursor {
-                    let job = FanOutJob(
-                        .followerChunk(tweetID: tweet.id, authorID: tweet.userID, cursor: next, remove: false))
-                    commands.append(FanOutQueue.addOnce(job))
+                    jobs.append(
+                        FanOutJob(
+                            .followerChunk(tweetID: tweet.id, authorID: tweet.userID, cursor: next, remove: false)))
                 }
             }
             written.append((tweet.id, keys))
         }
         let cutoff = Int64(Date().timeIntervalSince1970 * 1000) - configuration.publicMaxAge.milliseconds
         commands.append(TimelineCommands.trimPublic(olderThanUnixMillis: cutoff))
-        async let own = redis.pipeline(commands, replicatedTo: configuration.replication)
+        async let own: Void = queue(jobs, after: commands)
         async let profilesWritten: Void = TimelineDelivery(
             redis: redis, configuration: configuration, timelines: .profiles
         ).add(profiles)
         try await TimelineDelivery(redis: redis, configuration: configuration).add(deliveries)
-        _ = try await own
+        try await own
         try await profilesWritten
         try await undoIfDeleted(written)
     }
@@ -114,12 +116,10 @@ struct FanOutProcessor: Sendable {
             // were written before the author crossed the threshold.
             let celebrity =
                 try await redis.send(RedisCommand("SISMEMBER", key: TimelineKeys.celebrities, authorID)).integer == 1
-            if !celebrity {
-                commands.append(
-                    FanOutQueue.addOnce(
-                        FanOutJob(.followerChunk(tweetID: tweetID, authorID: authorID, cursor: nil, remove: true))))
-            }
-            _ = try await redis.pipeline(commands, replicatedTo: configuration.replication)
+            let jobs =
+                celebrity
+                ? [] : [FanOutJob(.followerChunk(tweetID: tweetID, authorID: authorID, cursor: nil, remove: true))]
+            try await queue(jobs, after: commands)
         case .followed(let edge):
             // Backfill the followee's recent tweets, so that a new follow shows at once.
             let recent = try await redis.send(
@@ -219,9 +219,9 @@ struct FanOutProcessor: Sendable {
             configuration.fanOutChunkSize * configuration.fanOutReadPages, Int(ListFollowerIDs.limitRange.upperBound))
         let chunk = try await followerPage(of: authorID, after: cursor, limit: readLimit)
         if let next = chunk.nextCursor {
-            let job = FanOutJob(.followerChunk(tweetID: tweetID, authorID: authorID, cursor: next, remove: remove))
-            _ = try await redis.pipeline([FanOutQueue.addOnce(job)], replicatedTo: configuration.replication)
-            wakeUps.signal()
+            try await queue([
+                FanOutJob(.followerChunk(tweetID: tweetID, authorID: authorID, cursor: next, remove: remove))
+            ])
         }
         let pages = stride(from: 0, to: chunk.ids.count, by: configuration.fanOutChunkSize).map {
             Array(chunk.ids[$0..<min($0 + configuration.fanOutChunkSize, chunk.ids.count)])
@@ -248,6 +248,15 @@ struct FanOutProcessor: Sendable {
         }
     }
 
+    /// Sends `writes` and queues `jobs` (each once, ``FanOutQueue/addOnce(_:)``) in one pipeline, then wakes one of this
+    /// instance's idle workers for the jobs.
+    private func queue(_ jobs: [FanOutJob], after writes: [RedisCommand] = []) async throws {
+        _ = try await redis.pipeline(writes + jobs.map(FanOutQueue.addOnce), replicatedTo: configuration.replication)
+        if !jobs.isEmpty {
+            wakeUps.signal()
+        }
+    }
+
     /// Writes the tweet into the built homes of `followers`, or removes it from their homes.
     private func write(_ tweetID: Int64, to followers: [Int64], remove: Bool) async throws {
         if remove {
@@ -270,9 +279,10 @@ struct FanOutProcessor: Sendable {
         }
         let page = try await followerPage(of: authorID, after: cursor, limit: configuration.fanOutChunkSize)
         if let next = page.nextCursor, next > until {
-            let job = FanOutJob(
-                .followerRange(tweetID: tweetID, authorID: authorID, cursor: next, until: until, remove: remove))
-            _ = try await redis.pipeline([FanOutQueue.addOnce(job)], replicatedTo: configuration.replication)
+            try await queue([
+                FanOutJob(
+                    .followerRange(tweetID: tweetID, authorID: authorID, cursor: next, until: until, remove: remove))
+            ])
         }
         try await write(tweetID, to: page.ids, remove: remove)
         if !remove {

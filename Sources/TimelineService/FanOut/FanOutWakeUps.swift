@@ -10,8 +10,8 @@ import Synchronization
 /// and waking every worker for it made the others read every stream for nothing (about one `XREADGROUP` per created
 /// tweet under load). A worker that found work signals once more as soon as it has read it, so work that queued more
 /// (a large fan-out's pages) draws in one more worker per read that finds some, and every worker within a few reads.
-/// Work queued by the fan-out itself signals too: a created tweet's chunk job for its author's further followers, and
-/// a chunk job's pages.
+/// Jobs the fan-out queues itself (``FanOutProcessor``: a created tweet's chunk job for its author's further followers,
+/// a chunk job's next, a delete's first) signal too.
 ///
 /// A pausing worker sleeps until a signal or its delay ends, whichever is first: the signal resumes it directly, and
 /// one event-loop timer per pause ends the delay. (It used to look for a signal every 10 ms, which woke each idle
