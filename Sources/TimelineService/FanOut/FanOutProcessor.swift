@@ -89,14 +89,17 @@ struct FanOutProcessor: Sendable {
         }
         let cutoff = Int64(Date().timeIntervalSince1970 * 1000) - configuration.publicMaxAge.milliseconds
         commands.append(TimelineCommands.trimPublic(olderThanUnixMillis: cutoff))
-        async let own: Void = queue(jobs, after: commands)
-        async let profilesWritten: Void = TimelineDelivery(
-            redis: redis, configuration: configuration, timelines: .profiles
-        ).add(profiles)
-        try await TimelineDelivery(redis: redis, configuration: configuration).add(deliveries)
-        try await own
-        try await profilesWritten
-        try await undoIfDeleted(written)
+        try await writeThenUndoIfDeleted { [jobs, commands, deliveries] in
+            async let own: Void = queue(jobs, after: commands)
+            async let profilesWritten: Void = TimelineDelivery(
+                redis: redis, configuration: configuration, timelines: .profiles
+            ).add(profiles)
+            try await TimelineDelivery(redis: redis, configuration: configuration).add(deliveries)
+            try await own
+            try await profilesWritten
+        } undo: {
+            try await undoIfDeleted(written)
+        }
     }
 
     private func apply(_ event: TimelineEvent) async throws {
@@ -107,7 +110,7 @@ struct FanOutProcessor: Sendable {
             // The tombstone first, on its own: the removals must come after it (see the type's comment), and in one
             // pipeline they could run first on their nodes. (Delivery wrote it already; this covers redeliveries.)
             try await cache.store([], tombstones: [tweetID], replicatedTo: configuration.replication)
-            var commands = [
+            let commands = [
                 TimelineCommands.remove(tweetID, from: TimelineKeys.publicTimeline),
                 TimelineCommands.remove(tweetID, from: TimelineKeys.profile(authorID)),
                 TimelineCommands.remove(tweetID, from: TimelineKeys.home(authorID)),
@@ -226,7 +229,7 @@ struct FanOutProcessor: Sendable {
         let pages = stride(from: 0, to: chunk.ids.count, by: configuration.fanOutChunkSize).map {
             Array(chunk.ids[$0..<min($0 + configuration.fanOutChunkSize, chunk.ids.count)])
         }
-        do {
+        try await writeThenUndoIfDeleted {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for (index, page) in pages.enumerated() {
                     if index >= max(1, configuration.pagesAtOnce) {
@@ -236,16 +239,26 @@ struct FanOutProcessor: Sendable {
                 }
                 try await group.waitForAll()
             }
-        } catch {
-            // Some pages may have been written: their undo cannot wait for a retry, which stops at the tombstone.
+        } undo: {
             if !remove {
-                try? await undoIfDeleted(tweetID, followers: chunk.ids)
+                try await undoIfDeleted(tweetID, followers: chunk.ids)
             }
+        }
+    }
+
+    /// Runs `writes`, then `undo`, which removes what they wrote of a tweet deleted meanwhile: the second half of a
+    /// create that raced a delete. Also when the writes failed part way, before their error is rethrown: a retry
+    /// stops at the tombstone, so what they wrote would otherwise stay.
+    private func writeThenUndoIfDeleted(
+        _ writes: () async throws -> Void, undo: () async throws -> Void
+    ) async throws {
+        do {
+            try await writes()
+        } catch {
+            try? await undo()
             throw error
         }
-        if !remove {
-            try await undoIfDeleted(tweetID, followers: chunk.ids)
-        }
+        try await undo()
     }
 
     /// Sends `writes` and queues `jobs` (each once, ``FanOutQueue/addOnce(_:)``) in one pipeline, then wakes one of this
@@ -284,9 +297,12 @@ struct FanOutProcessor: Sendable {
                     .followerRange(tweetID: tweetID, authorID: authorID, cursor: next, until: until, remove: remove))
             ])
         }
-        try await write(tweetID, to: page.ids, remove: remove)
-        if !remove {
-            try await undoIfDeleted(tweetID, followers: page.ids)
+        try await writeThenUndoIfDeleted {
+            try await write(tweetID, to: page.ids, remove: remove)
+        } undo: {
+            if !remove {
+                try await undoIfDeleted(tweetID, followers: page.ids)
+            }
         }
     }
 
