@@ -1,6 +1,5 @@
 import Foundation
 import RedisCluster
-import Synchronization
 import Testing
 import Wire
 import WireTestSupport
@@ -20,18 +19,19 @@ extension RedisLiveTests {
                 let (followers, wrong) = try await homes(count: 300, redis: redis)
                 let tweet = freshTweet()
                 try await withStandInTweetService(
-                    followers: followers, redis: redis,
-                    beforeAnswering: { cache in
+                    redis: redis,
+                    listFollowers: { cache in
                         // The create caches the tweet beside this call; the tombstone must come after that.
                         try await eventually("the created tweet is cached") {
                             try await redis.send(RedisCommand("GET", key: TimelineKeys.tweet(tweet.id))).bytes?
                                 .isEmpty == false
                         }
                         try await cache.store([], tombstones: [tweet.id])
+                        return IDList(ids: followers)
                     }
-                ) { processor in
+                ) { service in
                     await #expect(throws: (any Error).self) {
-                        try await processor.create([
+                        try await service.processor.create([
                             FanOutProcessor.CreatedTweet(tweet: tweet, authorFollowers: Int64(followers.count))
                         ])
                     }
@@ -52,11 +52,14 @@ extension RedisLiveTests {
                 var configuration = TimelineConfiguration(fanOutChunkSize: 100, fanOutReadPages: 3)
                 configuration.pagesAtOnce = 3
                 try await withStandInTweetService(
-                    followers: followers, configuration: configuration, redis: redis,
-                    beforeAnswering: { cache in try await cache.store([], tombstones: [tweet.id]) }
-                ) { processor in
+                    redis: redis, configuration: configuration,
+                    listFollowers: { cache in
+                        try await cache.store([], tombstones: [tweet.id])
+                        return IDList(ids: followers)
+                    }
+                ) { service in
                     await #expect(throws: (any Error).self) {
-                        try await processor.process(
+                        try await service.processor.process(
                             FanOutJob(
                                 .followerChunk(tweetID: tweet.id, authorID: tweet.userID, cursor: nil, remove: false)))
                     }
@@ -99,48 +102,5 @@ extension RedisLiveTests {
                     ]
                 } + [RedisCommand("DEL", key: TimelineKeys.tweet(tweet))])
         }
-
-        /// Runs `body` with a fan-out processor whose TweetService is a stand-in on a real Wire server: it lists
-        /// `followers` (all of them, as one page or chunk) after running `beforeAnswering` with the processor's cache.
-        private func withStandInTweetService(
-            followers: [Int64], configuration: TimelineConfiguration = TimelineConfiguration(), redis: RedisClient,
-            beforeAnswering: @escaping @Sendable (TweetCache) async throws -> Void,
-            _ body: (FanOutProcessor) async throws -> Void
-        ) async throws {
-            // The handlers need the processor's cache, which needs the stand-in's port: it is filled in once bound.
-            let slot = CacheSlot()
-            let answer: @Sendable () async throws -> IDList = {
-                guard let cache = slot.cache.withLock({ $0 }) else { throw CancellationError() }
-                try await beforeAnswering(cache)
-                return IDList(ids: followers.reversed())
-            }
-            var router = WireRouter()
-            router.register(ListFollowerIDs.self) { _, _ in try await answer() }
-            router.register(ListFirstFollowerPages.self) { query, _ in
-                IDLists(lists: [try await answer()] + query.userIDs.dropFirst().map { _ in IDList(ids: []) })
-            }
-            let server = try await WireServer.bind(
-                configuration: WireServerConfiguration(serverName: "tweet-stand-in", keys: TestServiceKeys.shared),
-                router: router, logger: LiveRedis.logger)
-            let running = Task { try await server.run() }
-            let client = WireClient(
-                configuration: WireClientConfiguration(
-                    endpoints: [WireEndpoint(host: "127.0.0.1", port: server.port)], role: .timelineService,
-                    keys: TestServiceKeys.shared),
-                logger: LiveRedis.logger)
-            defer {
-                client.closeConnections()
-                server.shutdownGracefully()
-                running.cancel()
-            }
-            let service = TimelineService(redis: redis, tweetService: client, configuration: configuration)
-            slot.cache.withLock { $0 = service.cache }
-            try await body(service.processor)
-        }
     }
-}
-
-/// Where a stand-in's handlers find a cache made after them.
-private final class CacheSlot: Sendable {
-    let cache = Mutex<TweetCache?>(nil)
 }

@@ -1,5 +1,6 @@
 import Foundation
 import RedisCluster
+import Synchronization
 import Testing
 import TweetService
 import Wire
@@ -55,10 +56,62 @@ extension RedisLiveTests {
             }
         }
 
+        /// A worker whose read takes several chunk jobs runs them ``TimelineConfiguration/pagesAtOnce`` at a time, not
+        /// one after another: the stand-in TweetService answers no chunk's read of followers until two are asked at
+        /// once (or 10 s have passed, when run one after another).
+        @Test func aWorkerRunsTheChunkJobsOfOneReadAtOnce() async throws {
+            try await LiveRedis.withClusterClient { redis in
+                var configuration = TimelineConfiguration()
+                configuration.pagesAtOnce = 2
+                let reads = ReadsInFlight()
+                try await withStandInTweetService(
+                    redis: redis, configuration: configuration,
+                    listFollowers: { _ in
+                        await reads.arriveAndWait(untilAtOnce: 2, atMost: .seconds(10))
+                        return IDList(ids: [])
+                    }
+                ) { service in
+                    try await service.queue.prepare()
+                    // Two tweets: a chunk is queued once per tweet and cursor.
+                    let first = TweeterID.make(
+                        unixMillis: Int64(Date().timeIntervalSince1970 * 1000), shard: 1, sequence: 0)
+                    _ = try await redis.pipeline(
+                        [first, first + 1].map { tweetID in
+                            FanOutQueue.addOnce(
+                                FanOutJob(.followerChunk(tweetID: tweetID, authorID: 1, cursor: nil, remove: false)))
+                        })
+                    let workers = service.workers(consumer: "chunks-at-once", logger: LiveRedis.logger)
+                    #expect(try await workers.runOnce(consumer: "chunks-at-once", count: 16) == 2, "one read took both")
+                    #expect(reads.most == 2, "both chunks read their followers at once")
+                }
+            }
+        }
+
         private func homesHolding(_ tweetID: Int64, of followers: [Int64], redis: RedisClient) async throws -> Int {
             let replies = try await redis.pipeline(
                 followers.map { TimelineKeys.holding(tweetID, in: TimelineKeys.home($0)) })
             return replies.filter { !$0.isNull }.count
         }
+    }
+}
+
+/// Counts the calls in a stand-in's handler at once, and holds each until enough are.
+private final class ReadsInFlight: Sendable {
+    private let state = Mutex<(now: Int, most: Int)>((0, 0))
+
+    /// The most calls that were in the handler at once.
+    var most: Int { state.withLock { $0.most } }
+
+    /// Enters, waits until `count` calls were in at once (or `limit` has passed), and leaves.
+    func arriveAndWait(untilAtOnce count: Int, atMost limit: Duration) async {
+        state.withLock {
+            $0.now += 1
+            $0.most = max($0.most, $0.now)
+        }
+        let deadline = ContinuousClock.now + limit
+        while most < count, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        state.withLock { $0.now -= 1 }
     }
 }
