@@ -14,7 +14,7 @@ struct TweetServiceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tweet-service",
         abstract: "The source of truth: users, sessions, tweets and the follow graph on sharded PostgreSQL.",
-        subcommands: [Serve.self, Migrate.self, MoveShard.self, Rebalance.self],
+        subcommands: [Serve.self, Migrate.self, MoveShard.self, Rebalance.self, ReadMetricsCommand.self],
         defaultSubcommand: Serve.self
     )
 }

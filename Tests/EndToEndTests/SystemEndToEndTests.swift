@@ -6,6 +6,7 @@ import NIOHTTP1
 import NIOPosix
 import Testing
 import Wire
+import WireTestSupport
 
 extension EndToEnd {
     /// The system's promises that need the whole of it: paging, fan-out, deletion everywhere, failover, and clients that
@@ -220,6 +221,40 @@ extension EndToEnd {
                         "invalid_text")
                     #expect(try await api.call(.GET, "/healthz").status == 200)
                 }
+            }
+        }
+
+        /// The services have no HTTP listener: an operator reads their metrics over Wire with `tweet-service metrics`
+        /// (`read_metrics`, served to the operator role), from the TweetService and from each TimelineService.
+        @Test func anOperatorReadsEachServicesMetricsOverWire() async throws {
+            try await withSystem { system in
+                let services =
+                    [(system.tweetServiceAddress, "tweet_service_outbox_events_delivered_total")]
+                    + system.timelineServiceAddresses.split(separator: ",").map {
+                        (String($0), "timeline_delivered_creations_applied_total")
+                    }
+                for (index, (address, metric)) in services.enumerated() {
+                    let log = "\(system.directory)/metrics-\(index).out"
+                    let tool = try ServiceProcess.start(
+                        name: "metrics", executable: "\(system.binDirectory)/tweet-service",
+                        arguments: ["metrics", "--endpoint", address, "--service-key-file", TestServiceKeys.file]
+                            + system.wireTLSArguments,
+                        logPath: log)
+                    #expect(await tool.exitStatus(within: .seconds(30)) == 0, "\(tool.logTail())")
+                    let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+                    #expect(output.contains("# TYPE \(metric) counter"), "\(address): \(output.prefix(300))")
+                }
+                // A wrong key is refused, and the command says so with a failing status.
+                let wrongKey = "\(system.directory)/wrong.key"
+                try String(repeating: "ab", count: 32).write(toFile: wrongKey, atomically: true, encoding: .utf8)
+                chmod(wrongKey, 0o600)
+                let refused = try ServiceProcess.start(
+                    name: "metrics", executable: "\(system.binDirectory)/tweet-service",
+                    arguments: ["metrics", "--endpoint", system.tweetServiceAddress, "--service-key-file", wrongKey]
+                        + system.wireTLSArguments,
+                    logPath: "\(system.directory)/metrics-refused.out")
+                let status = await refused.exitStatus(within: .seconds(30))
+                #expect(status != nil && status != 0, "a wrong key read the metrics: \(refused.logTail())")
             }
         }
 

@@ -46,6 +46,22 @@ struct ServiceProcess: Sendable {
         return waitpid(pid, &status, WNOHANG) == 0
     }
 
+    /// Waits for a command that ends by itself to exit; returns its exit status, or `nil` when it was still running
+    /// after `limit` (it is then killed) or ended by a signal.
+    func exitStatus(within limit: Duration) async -> Int32? {
+        let deadline = ContinuousClock.now + limit
+        var status: Int32 = 0
+        while ContinuousClock.now < deadline {
+            if waitpid(pid, &status, WNOHANG) == pid {
+                // WIFEXITED and WEXITSTATUS, which Swift does not import (macros).
+                return status & 0x7f == 0 ? (status >> 8) & 0xff : nil
+            }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        await crash()
+        return nil
+    }
+
     /// SIGTERM, then SIGKILL if it is still there after `grace`; returns once the process is gone.
     func stop(grace: Duration = .seconds(10)) async {
         await signal(SIGTERM, waitingUpTo: grace)
