@@ -22,6 +22,15 @@ public struct ReadMetricsCommand: AsyncParsableCommand {
 
     public init() {}
 
+    public func validate() throws {
+        guard WireEndpoint(endpoint) != nil else {
+            throw ValidationError("--endpoint takes host:port")
+        }
+        guard timeout > 0 else {
+            throw ValidationError("--timeout must be at least 1 second")
+        }
+    }
+
     public func run() async throws {
         guard let address = WireEndpoint(endpoint) else {
             throw ValidationError("--endpoint takes host:port")

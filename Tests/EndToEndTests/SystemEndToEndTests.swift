@@ -255,6 +255,7 @@ extension EndToEnd {
                     logPath: "\(system.directory)/metrics-refused.out")
                 let status = await refused.exitStatus(within: .seconds(30))
                 #expect(status != nil && status != 0, "a wrong key read the metrics: \(refused.logTail())")
+                #expect(refused.logTail().contains("wrong_service_key"), "refused for the key: \(refused.logTail())")
             }
         }
 

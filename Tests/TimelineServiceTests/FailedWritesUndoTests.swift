@@ -30,7 +30,7 @@ extension RedisLiveTests {
                         return IDList(ids: followers)
                     }
                 ) { service in
-                    await #expect(throws: (any Error).self) {
+                    await expectWrongTypeFailure {
                         try await service.processor.create([
                             FanOutProcessor.CreatedTweet(tweet: tweet, authorFollowers: Int64(followers.count))
                         ])
@@ -58,7 +58,7 @@ extension RedisLiveTests {
                         return IDList(ids: followers)
                     }
                 ) { service in
-                    await #expect(throws: (any Error).self) {
+                    await expectWrongTypeFailure {
                         try await service.processor.process(
                             FanOutJob(
                                 .followerChunk(tweetID: tweet.id, authorID: tweet.userID, cursor: nil, remove: false)))
@@ -67,6 +67,16 @@ extension RedisLiveTests {
                 let others = followers.filter { $0 != wrong }.map(TimelineKeys.home)
                 #expect(try await keysHolding(tweet.id, among: others, redis: redis) == [])
                 try await cleanUp(followers, tweet: tweet.id, redis: redis)
+            }
+        }
+
+        /// Runs `body`, which must fail on the home that holds a string (and not on anything before its writes).
+        private func expectWrongTypeFailure(_ body: () async throws -> Void) async {
+            do {
+                try await body()
+                Issue.record("the writes succeeded despite a home of the wrong type")
+            } catch {
+                #expect("\(error)".contains("WRONGTYPE"), "failed on the wrong-type home, not before: \(error)")
             }
         }
 

@@ -58,9 +58,12 @@ extension RedisLiveTests {
 
         /// A worker whose read takes several chunk jobs runs them ``TimelineConfiguration/pagesAtOnce`` at a time, not
         /// one after another: the stand-in TweetService answers no chunk's read of followers until two are asked at
-        /// once (or 10 s have passed, when run one after another).
+        /// once (or 10 s have passed, when run one after another). The shared queue is emptied first, so that the
+        /// read takes these two jobs and nothing another test left.
         @Test func aWorkerRunsTheChunkJobsOfOneReadAtOnce() async throws {
-            try await LiveRedis.withClusterClient { redis in
+            try await TimelineWorld.with { world in
+                try await world.settle()
+                let redis = world.redis
                 var configuration = TimelineConfiguration()
                 configuration.pagesAtOnce = 2
                 let reads = ReadsInFlight()

@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 import RedisCluster
 import Wire
 
@@ -17,6 +18,8 @@ struct FanOutProcessor: Sendable {
     /// Signalled when the processor queues jobs (a fan-out's further followers), so that an idle worker takes them at
     /// once.
     let wakeUps: FanOutWakeUps
+    /// Writes that failed and whose tombstone check failed after them too (see ``writeThenUndoIfDeleted(_:undo:)``).
+    private let undoFailures = Counter(label: "timeline_fanout_undo_failures_total")
 
     /// A created tweet, as its event carries it.
     struct CreatedTweet: Sendable {
@@ -248,14 +251,20 @@ struct FanOutProcessor: Sendable {
 
     /// Runs `writes`, then `undo`, which removes what they wrote of a tweet deleted meanwhile: the second half of a
     /// create that raced a delete. Also when the writes failed part way, before their error is rethrown: a retry
-    /// stops at the tombstone, so what they wrote would otherwise stay.
+    /// stops at the tombstone, so what they wrote would otherwise stay. When that undo fails too (the node that holds
+    /// the tombstone is the one failing), the writes' error is what the caller sees, the failure is counted, and what
+    /// stays is removed by the first read that hydrates it (``TimelineReader`` drops and removes deleted ids).
     private func writeThenUndoIfDeleted(
         _ writes: () async throws -> Void, undo: () async throws -> Void
     ) async throws {
         do {
             try await writes()
         } catch {
-            try? await undo()
+            do {
+                try await undo()
+            } catch {
+                undoFailures.increment()
+            }
             throw error
         }
         try await undo()
