@@ -100,21 +100,44 @@ extension RedisLiveTests {
 
 /// Counts the calls in a stand-in's handler at once, and holds each until enough are.
 private final class ReadsInFlight: Sendable {
-    private let state = Mutex<(now: Int, most: Int)>((0, 0))
+    private struct State {
+        var now = 0
+        var most = 0
+        var waiting: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let state = Mutex(State())
 
     /// The most calls that were in the handler at once.
     var most: Int { state.withLock { $0.most } }
 
-    /// Enters, waits until `count` calls were in at once (or `limit` has passed), and leaves.
+    /// Enters, waits until `count` calls are in at once (or `limit` has passed: then every waiting call goes on),
+    /// and leaves.
     func arriveAndWait(untilAtOnce count: Int, atMost limit: Duration) async {
-        state.withLock {
-            $0.now += 1
-            $0.most = max($0.most, $0.now)
+        let deadline = Task {
+            guard (try? await Task.sleep(for: limit)) != nil else { return }  // cancelled: released already
+            self.releaseAll()
         }
-        let deadline = ContinuousClock.now + limit
-        while most < count, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(5))
+        await withCheckedContinuation { continuation in
+            let enough = state.withLock { state in
+                state.now += 1
+                state.most = max(state.most, state.now)
+                state.waiting.append(continuation)
+                return state.now >= count
+            }
+            if enough {
+                releaseAll()
+            }
         }
+        deadline.cancel()
         state.withLock { $0.now -= 1 }
+    }
+
+    private func releaseAll() {
+        let waiting = state.withLock { state in
+            defer { state.waiting = [] }
+            return state.waiting
+        }
+        waiting.forEach { $0.resume() }
     }
 }

@@ -49,17 +49,12 @@ struct ServiceProcess: Sendable {
     /// Waits for a command that ends by itself to exit; returns its exit status, or `nil` when it was still running
     /// after `limit` (it is then killed) or ended by a signal.
     func exitStatus(within limit: Duration) async -> Int32? {
-        let deadline = ContinuousClock.now + limit
-        var status: Int32 = 0
-        while ContinuousClock.now < deadline {
-            if waitpid(pid, &status, WNOHANG) == pid {
-                // WIFEXITED and WEXITSTATUS, which Swift does not import (macros).
-                return status & 0x7f == 0 ? (status >> 8) & 0xff : nil
-            }
-            try? await Task.sleep(for: .milliseconds(20))
+        guard let status = await waitStatus(within: limit) else {
+            await crash()
+            return nil
         }
-        await crash()
-        return nil
+        // WIFEXITED and WEXITSTATUS, which Swift does not import (macros).
+        return status & 0x7f == 0 ? (status >> 8) & 0xff : nil
     }
 
     /// SIGTERM, then SIGKILL if it is still there after `grace`; returns once the process is gone.
@@ -78,9 +73,20 @@ struct ServiceProcess: Sendable {
     private func signal(_ signal: Int32, waitingUpTo limit: Duration) async {
         guard isRunning() else { return }
         _ = kill(pid, signal)
+        _ = await waitStatus(within: limit)
+    }
+
+    /// The wait status once the process has ended (reaping it), looked for every 20 ms for at most `limit`; `nil` when
+    /// it still runs then, or was reaped before. (A child's end comes as a signal, not as something to await.)
+    private func waitStatus(within limit: Duration) async -> Int32? {
         let deadline = ContinuousClock.now + limit
-        while isRunning(), ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(20))
+        var status: Int32 = 0
+        while true {
+            switch waitpid(pid, &status, WNOHANG) {
+            case pid: return status
+            case 0 where ContinuousClock.now < deadline: try? await Task.sleep(for: .milliseconds(20))
+            default: return nil
+            }
         }
     }
 
